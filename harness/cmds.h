@@ -1,0 +1,20 @@
+/*
+ * Subcommands of the virttax CLI, one file each (git/perf builtin-*.c style).
+ * harness/main.c dispatches on argv[1] through a table of these.
+ * Each returns the process exit status (see README "Exit codes").
+ */
+#ifndef VIRTTAX_CMDS_H
+#define VIRTTAX_CMDS_H
+
+int cmd_run(int argc, char **argv);      /* harness/cmd_run.c */
+int cmd_list(int argc, char **argv);     /* harness/cmd_list.c */
+int cmd_baseline(int argc, char **argv); /* harness/cmd_baseline.c: hosted workload runner */
+int cmd_doctor(int argc, char **argv);   /* harness/cmd_doctor.c */
+
+/* virttax exit codes */
+#define VTX_EXIT_OK 0
+#define VTX_EXIT_FAILED 1  /* a run or a workload failed, or gate found a regression */
+#define VTX_EXIT_USAGE 2   /* bad input: flags, files, workload names, keys */
+#define VTX_EXIT_HOST 3    /* host problem: no /dev/kvm, cannot pin, out of memory */
+
+#endif

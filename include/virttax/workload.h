@@ -1,0 +1,72 @@
+/*
+ * The workload ops table.
+ *
+ * Why: a workload is written once and built twice, hosted (bare-metal runner,
+ * `virttax baseline`) and freestanding (inside the guest agent). So a workload
+ * may use only <stdint.h>, <stddef.h>, <stdbool.h> and the services in
+ * struct wl_env; never libc, never syscalls. Adding a workload is one file in
+ * workloads/ and one entry in workloads/registry.c.
+ */
+#ifndef VIRTTAX_WORKLOAD_H
+#define VIRTTAX_WORKLOAD_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct wl_env;
+
+/* Services a runtime (host runner or guest agent) provides to a workload. */
+struct wl_env {
+	uint64_t tsc_hz; /* measured TSC frequency */
+	/* Memory for the workload's data: page-aligned (or `align`), not zeroed.
+	 * NULL when it does not fit. Released when the workload returns. */
+	void *(*alloc)(struct wl_env *env, size_t bytes, size_t align);
+	/* Report one value; see protocol.h "metric". xk == NULL for a scalar. */
+	void (*emit)(struct wl_env *env, const char *metric, const char *unit, bool lower_is_better,
+		     double value, const char *xk, const char *xu, double x);
+	void (*log)(struct wl_env *env, const char *msg);
+	/* Effective value of parameter `key` (default applied), NULL if unknown. */
+	const char *(*param)(struct wl_env *env, const char *key);
+	void *priv; /* runtime private */
+};
+
+struct wl_param {
+	const char *key;
+	const char *def; /* default value, as text */
+	const char *help;
+};
+
+struct workload_ops {
+	const char *name;
+	const char *help;
+	const struct wl_param *params; /* terminated by {NULL} */
+	/* Quick-mode overrides "k=v k=v" applied by `virttax run --quick` */
+	const char *quick_params;
+	/* 0 or a negative errno; on error the runtime reports an "error" record */
+	int (*run)(struct wl_env *env);
+};
+
+/* workloads/registry.c */
+extern const struct workload_ops *const workload_table[];
+const struct workload_ops *workload_find(const char *name);
+
+/* workloads/wl_util.c: freestanding helpers shared by both builds */
+static inline uint64_t wl_rdtsc(void)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("lfence; rdtsc" : "=a"(lo), "=d"(hi)::"memory");
+	return ((uint64_t)hi << 32) | lo;
+}
+static inline uint64_t wl_rdtscp(void)
+{
+	uint32_t lo, hi, aux;
+	__asm__ volatile("rdtscp; lfence" : "=a"(lo), "=d"(hi), "=c"(aux)::"memory");
+	return ((uint64_t)hi << 32) | lo;
+}
+int wl_parse_u64(const char *s, uint64_t *out);  /* decimal/hex, K/M/G suffixes (binary) */
+int wl_param_u64(struct wl_env *env, const char *key, uint64_t *out);
+double wl_ticks_to_ns(const struct wl_env *env, uint64_t ticks);
+uint64_t wl_xorshift64(uint64_t *state);
+
+#endif
