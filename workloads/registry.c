@@ -3,27 +3,27 @@
  * `const struct workload_ops wl_NAME`, one extern and one entry here.
  */
 #include "virttax/workload.h"
+#include "workloads/wl_util.h"
 
 extern const struct workload_ops wl_noop;
+extern const struct workload_ops wl_cpu_int;
+extern const struct workload_ops wl_cpu_fp;
+extern const struct workload_ops wl_mem_chase;
+extern const struct workload_ops wl_mem_stream;
 
 const struct workload_ops *const workload_table[] = {
 	&wl_noop,
+	&wl_cpu_int,
+	&wl_cpu_fp,
+	&wl_mem_chase,
+	&wl_mem_stream,
 	NULL,
 };
-
-static int str_eq(const char *a, const char *b)
-{
-	while (*a && *a == *b) {
-		a++;
-		b++;
-	}
-	return *a == *b;
-}
 
 const struct workload_ops *workload_find(const char *name)
 {
 	for (const struct workload_ops *const *w = workload_table; *w; w++)
-		if (str_eq((*w)->name, name))
+		if (wl_streq((*w)->name, name))
 			return *w;
 	return 0;
 }

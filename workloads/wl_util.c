@@ -2,8 +2,8 @@
  * Helpers shared by every workload, in both builds. Freestanding: no libc.
  */
 #include "virttax/workload.h"
-
-#define WL_EINVAL 22
+#include "workloads/wl_errno.h"
+#include "workloads/wl_util.h"
 
 int wl_parse_u64(const char *s, uint64_t *out)
 {
@@ -16,6 +16,7 @@ int wl_parse_u64(const char *s, uint64_t *out)
 		if (!*s)
 			return -WL_EINVAL;
 	}
+	const char *digits = s;
 	for (; *s; s++) {
 		uint64_t d;
 		if (*s >= '0' && *s <= '9')
@@ -30,6 +31,8 @@ int wl_parse_u64(const char *s, uint64_t *out)
 			return -WL_EINVAL;
 		v = v * base + d;
 	}
+	if (s == digits)
+		return -WL_EINVAL; /* no digit at all: "", "K", "0x" */
 	unsigned shift = 0;
 	switch (*s) {
 	case 0:
@@ -85,4 +88,81 @@ uint64_t wl_xorshift64(uint64_t *state)
 	x ^= x << 17;
 	*state = x;
 	return x;
+}
+
+double wl_ticks_to_ms(const struct wl_env *env, uint64_t ticks)
+{
+	return (double)ticks * 1e3 / (double)env->tsc_hz;
+}
+
+uint64_t wl_ms_to_ticks(const struct wl_env *env, uint64_t ms)
+{
+	uint64_t per_ms = env->tsc_hz / 1000;
+	if (per_ms && ms > UINT64_MAX / per_ms)
+		return UINT64_MAX;
+	return ms * per_ms;
+}
+
+size_t wl_strlen(const char *s)
+{
+	size_t n = 0;
+	while (s[n])
+		n++;
+	return n;
+}
+
+bool wl_streq(const char *a, const char *b)
+{
+	while (*a && *a == *b) {
+		a++;
+		b++;
+	}
+	return *a == *b;
+}
+
+char *wl_strcat(char *dst, size_t cap, const char *src)
+{
+	size_t n = wl_strlen(dst);
+	while (*src && n + 1 < cap)
+		dst[n++] = *src++;
+	if (n < cap)
+		dst[n] = 0;
+	return dst;
+}
+
+char *wl_strcat_u64(char *dst, size_t cap, uint64_t v)
+{
+	char tmp[21];
+	size_t i = sizeof(tmp) - 1;
+	tmp[i] = 0;
+	do {
+		tmp[--i] = (char)('0' + v % 10);
+		v /= 10;
+	} while (v);
+	return wl_strcat(dst, cap, tmp + i);
+}
+
+char *wl_strcat_hex(char *dst, size_t cap, uint64_t v)
+{
+	static const char hex[] = "0123456789abcdef";
+	char tmp[19];
+	size_t i = sizeof(tmp) - 1;
+	tmp[i] = 0;
+	do {
+		tmp[--i] = hex[v & 15];
+		v >>= 4;
+	} while (v);
+	tmp[--i] = 'x';
+	tmp[--i] = '0';
+	return wl_strcat(dst, cap, tmp + i);
+}
+
+void wl_log_u64(struct wl_env *env, const char *prefix, uint64_t v, const char *suffix)
+{
+	char msg[160];
+	msg[0] = 0;
+	wl_strcat(msg, sizeof(msg), prefix);
+	wl_strcat_u64(msg, sizeof(msg), v);
+	wl_strcat(msg, sizeof(msg), suffix);
+	env->log(env, msg);
 }
