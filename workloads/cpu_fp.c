@@ -60,10 +60,11 @@ static uint64_t cpu_fp_checksum(const double x[CPU_FP_CHAINS])
 static int cpu_fp_run(struct wl_env *env)
 {
 	uint64_t iters, max_ms;
-	if (wl_param_u64(env, "iters", &iters) || wl_param_u64(env, "max_ms", &max_ms))
+	if (wl_param_u64(env, "iters", &iters) || wl_param_u64(env, "max_ms", &max_ms) ||
+	    iters == 0 || max_ms == 0) {
+		env->log(env, "cpu-fp: iters and max_ms must be numbers > 0");
 		return -WL_EINVAL;
-	if (iters == 0 || max_ms == 0)
-		return -WL_EINVAL;
+	}
 	double x[CPU_FP_CHAINS] = {0.0, 0.25, 0.5, 2.0};
 	uint64_t bound = wl_ms_to_ticks(env, max_ms), done = 0;
 	uint64_t t0 = wl_rdtsc();
@@ -96,6 +97,6 @@ const struct workload_ops wl_cpu_fp = {
 	.name = "cpu-fp",
 	.help = "independent chains of dependent double mul+add: GFLOP/s",
 	.params = cpu_fp_params,
-	.quick_params = "iters=50000000",
+	.quick_params = "iters=100000000",
 	.run = cpu_fp_run,
 };

@@ -61,10 +61,11 @@ static void cpu_int_loop(struct wl_env *env, uint64_t iters, uint64_t max_ms,
 static int cpu_int_run(struct wl_env *env)
 {
 	uint64_t iters, max_ms;
-	if (wl_param_u64(env, "iters", &iters) || wl_param_u64(env, "max_ms", &max_ms))
+	if (wl_param_u64(env, "iters", &iters) || wl_param_u64(env, "max_ms", &max_ms) ||
+	    iters == 0 || max_ms == 0) {
+		env->log(env, "cpu-int: iters and max_ms must be numbers > 0");
 		return -WL_EINVAL;
-	if (iters == 0 || max_ms == 0)
-		return -WL_EINVAL;
+	}
 	struct cpu_int_result r;
 	cpu_int_loop(env, iters, max_ms, &r);
 	if (r.done < iters)

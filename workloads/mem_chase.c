@@ -73,13 +73,16 @@ static int chase_read_cfg(struct wl_env *env, struct chase_cfg *c)
 {
 	if (wl_param_u64(env, "min", &c->min) || wl_param_u64(env, "max", &c->max) ||
 	    wl_param_u64(env, "step", &c->step) || wl_param_u64(env, "accesses", &c->accesses) ||
-	    wl_param_u64(env, "seed", &c->seed) || wl_param_u64(env, "max_ms", &c->max_ms))
+	    wl_param_u64(env, "seed", &c->seed) || wl_param_u64(env, "max_ms", &c->max_ms)) {
+		env->log(env, "mem-chase: every parameter must be a number (K/M/G suffixes allowed)");
 		return -WL_EINVAL;
-	if (c->min < 2 * CHASE_LINE || c->min % CHASE_LINE || c->min > c->max || c->step < 2 ||
-	    c->accesses == 0 || c->max_ms == 0)
+	}
+	if (c->min < 2 * CHASE_LINE || c->min % CHASE_LINE || c->min > c->max ||
+	    c->max > (uint64_t)SIZE_MAX / 2 || c->step < 2 || c->accesses == 0 || c->max_ms == 0) {
+		env->log(env, "mem-chase: need 128 <= min <= max, min a multiple of 64, step >= 2, "
+			      "accesses > 0, max_ms > 0");
 		return -WL_EINVAL;
-	if (c->max > (uint64_t)SIZE_MAX / 2)
-		return -WL_EINVAL;
+	}
 	return 0;
 }
 

@@ -145,10 +145,11 @@ static int mem_stream_run(struct wl_env *env)
 {
 	uint64_t size, ntimes, max_ms;
 	if (wl_param_u64(env, "size", &size) || wl_param_u64(env, "ntimes", &ntimes) ||
-	    wl_param_u64(env, "max_ms", &max_ms))
+	    wl_param_u64(env, "max_ms", &max_ms) || size < 4096 || size > (uint64_t)SIZE_MAX / 4 ||
+	    ntimes == 0 || max_ms == 0) {
+		env->log(env, "mem-stream: need numbers size >= 4K, ntimes > 0, max_ms > 0");
 		return -WL_EINVAL;
-	if (size < 4096 || size > (uint64_t)SIZE_MAX / 4 || ntimes == 0 || max_ms == 0)
-		return -WL_EINVAL;
+	}
 	struct stream_arrays s;
 	int rc = stream_alloc(env, &s, size);
 	if (rc)

@@ -1,0 +1,329 @@
+/*
+ * `virttax baseline`: run one workload as a plain host process.
+ *
+ * Why: virtualization overhead is a ratio, and its denominator must run the
+ * very same workload code with the same parameters, parsed by the same
+ * parser (workloads/wl_cmdline.c), reported through the same protocol as the
+ * guest agent, with memory pre-faulted as the agent's is pre-mapped. The
+ * harness drives it exactly like a VMM (`--control-fd` handshake).
+ *
+ *   virttax baseline [--pin CPU] [--backing 4k|thp] [--control-fd FD]
+ *                    workload=NAME [KEY=VALUE ...]
+ *
+ * Exit: 0 ok, 1 the workload failed, 2 bad input, 3 host problem.
+ */
+#include <errno.h>
+#include <jansson.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness/cmds.h"
+#include "harness/hosted.h"
+#include "virttax/protocol.h"
+#include "workloads/wl_cmdline.h"
+
+#define BASELINE_TSC_WINDOW_MS 60
+
+struct baseline_opts {
+	int pin;        /* -1: no pinning */
+	int control_fd; /* -1: none */
+	enum hosted_backing backing;
+	int first_token; /* argv index of the first KEY=VALUE */
+};
+
+struct baseline_env {
+	struct wl_env env;
+	const struct wl_cmdline *cmd;
+	struct hosted_mem mem;
+	FILE *out;
+};
+
+static void baseline_usage(FILE *f)
+{
+	fprintf(f, "usage: virttax baseline [--pin CPU] [--backing 4k|thp] [--control-fd FD]\n"
+		   "                        workload=NAME [KEY=VALUE ...]\n"
+		   "workloads:");
+	for (const struct workload_ops *const *w = workload_table; *w; w++)
+		fprintf(f, " %s", (*w)->name);
+	fprintf(f, "\n");
+}
+
+static int parse_int(const char *s, int max, int *out)
+{
+	char *end;
+	errno = 0;
+	long v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < 0 || v > max)
+		return -EINVAL;
+	*out = (int)v;
+	return 0;
+}
+
+/* --flag VALUE or --flag=VALUE; returns the value and advances *i. */
+static const char *flag_value(int argc, char **argv, int *i, const char *flag)
+{
+	size_t n = strlen(flag);
+	if (strncmp(argv[*i], flag, n))
+		return NULL;
+	if (argv[*i][n] == '=')
+		return argv[*i] + n + 1;
+	if (argv[*i][n] || *i + 1 >= argc)
+		return NULL;
+	return argv[++*i];
+}
+
+static int baseline_parse_flag(int argc, char **argv, int *i, struct baseline_opts *o)
+{
+	const char *v;
+	if ((v = flag_value(argc, argv, i, "--pin")))
+		return parse_int(v, CPU_SETSIZE - 1, &o->pin);
+	if ((v = flag_value(argc, argv, i, "--control-fd")))
+		return parse_int(v, 1 << 20, &o->control_fd);
+	if ((v = flag_value(argc, argv, i, "--backing")))
+		return hosted_backing_parse(v, &o->backing);
+	return -EINVAL;
+}
+
+static int baseline_parse_opts(int argc, char **argv, struct baseline_opts *o)
+{
+	o->pin = -1;
+	o->control_fd = -1;
+	o->backing = HOSTED_BACKING_THP;
+	int i = 1;
+	for (; i < argc && !strncmp(argv[i], "--", 2); i++) {
+		if (!strcmp(argv[i], "--")) {
+			i++;
+			break;
+		}
+		int flag = i;
+		if (baseline_parse_flag(argc, argv, &i, o)) {
+			fprintf(stderr, "virttax baseline: bad option or value at '%s' (see --help)\n",
+				argv[flag]);
+			return -EINVAL;
+		}
+	}
+	o->first_token = i;
+	return 0;
+}
+
+static int baseline_pin(int cpu)
+{
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(0, sizeof(set), &set) ? -errno : 0;
+}
+
+/* ---- wl_env callbacks ---- */
+
+static struct baseline_env *benv(struct wl_env *env)
+{
+	return env->priv;
+}
+
+static void *baseline_alloc(struct wl_env *env, size_t bytes, size_t align)
+{
+	struct baseline_env *b = benv(env);
+	size_t huge0 = b->mem.huge_bytes;
+	void *p = hosted_mem_alloc(&b->mem, bytes, align);
+	char msg[160];
+	if (p)
+		snprintf(msg, sizeof(msg), "baseline: mapped %zu B (%s), %zu B of it in huge pages",
+			 bytes, b->mem.backing == HOSTED_BACKING_THP ? "thp" : "4k",
+			 b->mem.huge_bytes - huge0);
+	else
+		snprintf(msg, sizeof(msg), "baseline: cannot map %zu B: %s", bytes, strerror(errno));
+	hosted_proto_log(b->out, msg);
+	return p;
+}
+
+static void baseline_emit(struct wl_env *env, const char *metric, const char *unit,
+			  bool lower_is_better, double value, const char *xk, const char *xu,
+			  double x)
+{
+	struct baseline_env *b = benv(env);
+	hosted_proto_metric(b->out, b->cmd->wl->name, metric, unit, lower_is_better, value, xk, xu,
+			    x);
+}
+
+static void baseline_log(struct wl_env *env, const char *msg)
+{
+	hosted_proto_log(benv(env)->out, msg);
+}
+
+static const char *baseline_param(struct wl_env *env, const char *key)
+{
+	return wl_cmdline_param(benv(env)->cmd, key);
+}
+
+/* ---- protocol ---- */
+
+static void baseline_hello(FILE *out, uint64_t tsc_hz, uint64_t tsc_entry,
+			   enum hosted_backing backing)
+{
+	long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
+	json_int_t mem = pages > 0 && psz > 0 ? (json_int_t)pages * psz : 0;
+	hosted_proto_write(out, json_pack("{s:s, s:i, s:s, s:I, s:s, s:I, s:s, s:I, s:i}", "t",
+					  "hello", "proto", VTX_PROTO_VERSION, "side",
+					  "bare", "tsc_khz", (json_int_t)(tsc_hz / 1000), "tsc_src",
+					  "host", "tsc_entry", (json_int_t)tsc_entry, "pagesize",
+					  hosted_backing_pagesize(backing), "mem_bytes", mem,
+					  "pvm_vif", 0));
+}
+
+static void baseline_params(FILE *out, const struct wl_cmdline *cmd)
+{
+	for (size_t i = 0; i < cmd->nparams; i++)
+		hosted_proto_write(out, json_pack("{s:s, s:s, s:s}", "t", "param", "k",
+						  cmd->params[i].key, "v", cmd->params[i].val));
+}
+
+/* Report bad input on both channels and return the exit status. */
+static int baseline_reject(FILE *out, const char *wl, const char *why)
+{
+	fprintf(stderr, "virttax baseline: %s\n", why);
+	hosted_proto_error(out, wl ? wl : "", why);
+	hosted_proto_done(out, VTX_EXIT_USAGE);
+	return VTX_EXIT_USAGE;
+}
+
+/* ---- --control-fd handshake (docs/INTERFACES.md §5) ---- */
+
+static int control_write(int fd, json_t *msg)
+{
+	char *s = json_dumps(msg, JSON_COMPACT);
+	json_decref(msg);
+	if (!s)
+		return -ENOMEM;
+	size_t len = strlen(s), off = 0;
+	int rc = 0;
+	while (off < len && !rc) {
+		ssize_t n = write(fd, s + off, len - off);
+		if (n > 0)
+			off += (size_t)n;
+		else if (n < 0 && errno != EINTR)
+			rc = -errno;
+	}
+	if (!rc && write(fd, "\n", 1) != 1)
+		rc = -EIO;
+	free(s);
+	return rc;
+}
+
+/* Block until one byte or EOF ("go on"). */
+static int control_wait(int fd)
+{
+	char byte;
+	for (;;) {
+		ssize_t n = read(fd, &byte, 1);
+		if (n >= 0)
+			return 0;
+		if (errno != EINTR)
+			return -errno;
+	}
+}
+
+static int control_ready(int fd)
+{
+	if (fd < 0)
+		return 0;
+	json_t *tids = json_pack("[I]", (json_int_t)gettid());
+	int rc = control_write(fd, json_pack("{s:s, s:I, s:o}", "event", "ready", "pid",
+					     (json_int_t)getpid(), "tids", tids));
+	return rc ? rc : control_wait(fd);
+}
+
+static int control_stopped(int fd, int status)
+{
+	if (fd < 0)
+		return 0;
+	int rc = control_write(fd, json_pack("{s:s, s:i}", "event", "stopped", "status", status));
+	return rc ? rc : control_wait(fd);
+}
+
+/* ---- the run ---- */
+
+static int baseline_run_workload(struct baseline_env *b)
+{
+	int rc = b->cmd->wl->run(&b->env);
+	hosted_mem_release(&b->mem);
+	int status = wl_status_from_rc(rc);
+	if (rc) {
+		char msg[160];
+		snprintf(msg, sizeof(msg), "%s: %s (%d)",
+			 status == VTX_EXIT_USAGE ? "invalid parameter value" : "workload failed",
+			 strerror(-rc), rc);
+		fprintf(stderr, "virttax baseline: %s: %s\n", b->cmd->wl->name, msg);
+		hosted_proto_error(b->out, b->cmd->wl->name, msg);
+	}
+	hosted_proto_done(b->out, status);
+	return status;
+}
+
+static int baseline_cmdline(struct wl_cmdline *cmd, int argc, char **argv, int first)
+{
+	wl_cmdline_init(cmd);
+	for (int i = first; i < argc; i++) {
+		int rc = wl_cmdline_add(cmd, argv[i], strlen(argv[i]));
+		if (rc)
+			return rc;
+	}
+	return wl_cmdline_resolve(cmd, NULL);
+}
+
+static int baseline_main(const struct baseline_opts *o, struct wl_cmdline *cmd, int argc,
+			 char **argv, uint64_t tsc_entry)
+{
+	struct baseline_env b = {.cmd = cmd, .out = stdout};
+	int rc;
+	if (o->pin >= 0 && (rc = baseline_pin(o->pin))) {
+		fprintf(stderr, "virttax baseline: cannot pin to CPU %d: %s\n", o->pin,
+			strerror(-rc));
+		return VTX_EXIT_HOST;
+	}
+	if ((rc = hosted_tsc_measure(BASELINE_TSC_WINDOW_MS, &b.env.tsc_hz))) {
+		fprintf(stderr, "virttax baseline: cannot measure the TSC: %s\n", strerror(-rc));
+		return VTX_EXIT_HOST;
+	}
+	hosted_mem_init(&b.mem, o->backing);
+	baseline_hello(b.out, b.env.tsc_hz, tsc_entry, o->backing);
+	if (baseline_cmdline(cmd, argc, argv, o->first_token))
+		return baseline_reject(b.out, cmd->wl ? cmd->wl->name : NULL, cmd->err);
+	baseline_params(b.out, cmd);
+	b.env.alloc = baseline_alloc;
+	b.env.emit = baseline_emit;
+	b.env.log = baseline_log;
+	b.env.param = baseline_param;
+	b.env.priv = &b;
+	if ((rc = control_ready(o->control_fd))) {
+		fprintf(stderr, "virttax baseline: control fd: %s\n", strerror(-rc));
+		return VTX_EXIT_HOST;
+	}
+	int status = baseline_run_workload(&b);
+	if ((rc = control_stopped(o->control_fd, status))) {
+		fprintf(stderr, "virttax baseline: control fd: %s\n", strerror(-rc));
+		return VTX_EXIT_HOST;
+	}
+	return status;
+}
+
+int cmd_baseline(int argc, char **argv)
+{
+	uint64_t tsc_entry = wl_rdtsc();
+	struct baseline_opts o;
+	if (argc > 1 && (!strcmp(argv[1], "--help") || !strcmp(argv[1], "-h"))) {
+		baseline_usage(stdout);
+		return VTX_EXIT_OK;
+	}
+	if (baseline_parse_opts(argc, argv, &o))
+		return VTX_EXIT_USAGE;
+	struct wl_cmdline *cmd = malloc(sizeof(*cmd)); /* ~5 KiB: keep it off the stack */
+	if (!cmd)
+		return VTX_EXIT_HOST;
+	int status = baseline_main(&o, cmd, argc, argv, tsc_entry);
+	free(cmd);
+	return status;
+}
