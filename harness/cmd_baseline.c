@@ -28,7 +28,7 @@
 #define BASELINE_TSC_WINDOW_MS 60
 
 struct baseline_opts {
-	int pin;        /* -1: no pinning */
+	int pin;	/* -1: no pinning */
 	int control_fd; /* -1: none */
 	enum hosted_backing backing;
 	int first_token; /* argv index of the first KEY=VALUE */
@@ -100,7 +100,8 @@ static int baseline_parse_opts(int argc, char **argv, struct baseline_opts *o)
 		}
 		int flag = i;
 		if (baseline_parse_flag(argc, argv, &i, o)) {
-			fprintf(stderr, "virttax baseline: bad option or value at '%s' (see --help)\n",
+			fprintf(stderr,
+				"virttax baseline: bad option or value at '%s' (see --help)\n",
 				argv[flag]);
 			return -EINVAL;
 		}
@@ -135,7 +136,8 @@ static void *baseline_alloc(struct wl_env *env, size_t bytes, size_t align)
 			 bytes, b->mem.backing == HOSTED_BACKING_THP ? "thp" : "4k",
 			 b->mem.huge_bytes - huge0);
 	else
-		snprintf(msg, sizeof(msg), "baseline: cannot map %zu B: %s", bytes, strerror(errno));
+		snprintf(msg, sizeof(msg), "baseline: cannot map %zu B: %s", bytes,
+			 strerror(errno));
 	hosted_proto_log(b->out, msg);
 	return p;
 }
@@ -167,9 +169,9 @@ static void baseline_hello(FILE *out, uint64_t tsc_hz, uint64_t tsc_entry,
 	long pages = sysconf(_SC_PHYS_PAGES), psz = sysconf(_SC_PAGESIZE);
 	json_int_t mem = pages > 0 && psz > 0 ? (json_int_t)pages * psz : 0;
 	hosted_proto_write(out, json_pack("{s:s, s:i, s:s, s:I, s:s, s:I, s:s, s:I, s:i}", "t",
-					  "hello", "proto", VTX_PROTO_VERSION, "side",
-					  "bare", "tsc_khz", (json_int_t)(tsc_hz / 1000), "tsc_src",
-					  "host", "tsc_entry", (json_int_t)tsc_entry, "pagesize",
+					  "hello", "proto", VTX_PROTO_VERSION, "side", "bare",
+					  "tsc_khz", (json_int_t)(tsc_hz / 1000), "tsc_src", "host",
+					  "tsc_entry", (json_int_t)tsc_entry, "pagesize",
 					  hosted_backing_pagesize(backing), "mem_bytes", mem,
 					  "pvm_vif", 0));
 }

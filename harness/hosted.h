@@ -36,7 +36,7 @@ struct hosted_mem {
 	enum hosted_backing backing;
 	struct hosted_mapping maps[HOSTED_MAX_MAPPINGS];
 	size_t nmaps;
-	size_t bytes;      /* total mapped */
+	size_t bytes;	   /* total mapped */
 	size_t huge_bytes; /* of which backed by huge pages (AnonHugePages), after prefault */
 };
 

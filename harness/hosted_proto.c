@@ -55,9 +55,9 @@ static json_t *json_number_or_null(double v)
 int hosted_proto_metric(FILE *out, const char *wl, const char *m, const char *u,
 			int lower_is_better, double v, const char *xk, const char *xu, double x)
 {
-	json_t *rec = json_pack("{s:s, s:s, s:s, s:s, s:s, s:o}", "t", "metric", "wl", wl, "m", m,
-				"u", u, "better", lower_is_better ? "lower" : "higher", "v",
-				json_number_or_null(v));
+	json_t *rec =
+	    json_pack("{s:s, s:s, s:s, s:s, s:s, s:o}", "t", "metric", "wl", wl, "m", m, "u", u,
+		      "better", lower_is_better ? "lower" : "higher", "v", json_number_or_null(v));
 	if (rec && xk) {
 		json_object_set_new(rec, "xk", json_string(xk));
 		json_object_set_new(rec, "xu", json_string(xu ? xu : ""));

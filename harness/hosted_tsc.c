@@ -47,7 +47,8 @@ int hosted_tsc_measure(unsigned window_ms, uint64_t *hz)
 		return -errno;
 	uint64_t ns0, tsc0, ns1, tsc1;
 	tsc_sample(&ns0, &tsc0);
-	struct timespec nap = {.tv_sec = window_ms / 1000, .tv_nsec = (window_ms % 1000) * 1000000L};
+	struct timespec nap = {.tv_sec = window_ms / 1000,
+			       .tv_nsec = (window_ms % 1000) * 1000000L};
 	while (nanosleep(&nap, &nap) && errno == EINTR)
 		;
 	tsc_sample(&ns1, &tsc1);

@@ -15,12 +15,12 @@
 
 #define CPU_FP_CHECK_EVERY (1u << 20)
 #define CPU_FP_A (1.0 - 1.0 / 1048576.0) /* 1 - 2^-20 */
-#define CPU_FP_B (1.0 / 1048576.0)       /* 2^-20: fixed point x = b/(1-a) = 1 */
+#define CPU_FP_B (1.0 / 1048576.0)	 /* 2^-20: fixed point x = b/(1-a) = 1 */
 
 static const struct wl_param cpu_fp_params[] = {
-	{"iters", "500000000", "steps of each chain (each step: one mul, one add)"},
-	{"max_ms", "30000", "time bound in ms; the run stops early (and says so) past it"},
-	{0, 0, 0},
+    {"iters", "500000000", "steps of each chain (each step: one mul, one add)"},
+    {"max_ms", "30000", "time bound in ms; the run stops early (and says so) past it"},
+    {0, 0, 0},
 };
 
 _Static_assert(CPU_FP_CHAINS == 4, "wl_cpu_fp_block unrolls exactly 4 chains");
@@ -94,9 +94,9 @@ static int cpu_fp_run(struct wl_env *env)
 }
 
 const struct workload_ops wl_cpu_fp = {
-	.name = "cpu-fp",
-	.help = "independent chains of dependent double mul+add: GFLOP/s",
-	.params = cpu_fp_params,
-	.quick_params = "iters=100000000",
-	.run = cpu_fp_run,
+    .name = "cpu-fp",
+    .help = "independent chains of dependent double mul+add: GFLOP/s",
+    .params = cpu_fp_params,
+    .quick_params = "iters=100000000",
+    .run = cpu_fp_run,
 };

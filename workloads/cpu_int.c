@@ -15,9 +15,9 @@
 #define CPU_INT_CHECK_EVERY (1u << 20) /* iterations between time-bound checks */
 
 static const struct wl_param cpu_int_params[] = {
-	{"iters", "1000000000", "dependent multiply/add/xor/shift steps"},
-	{"max_ms", "30000", "time bound in ms; the run stops early (and says so) past it"},
-	{0, 0, 0},
+    {"iters", "1000000000", "dependent multiply/add/xor/shift steps"},
+    {"max_ms", "30000", "time bound in ms; the run stops early (and says so) past it"},
+    {0, 0, 0},
 };
 
 /* One block of `n` dependent steps starting from state x. Exposed for tests. */
@@ -32,9 +32,9 @@ uint64_t wl_cpu_int_block(uint64_t x, uint64_t first, uint64_t n)
 }
 
 struct cpu_int_result {
-	uint64_t done;  /* iterations executed */
+	uint64_t done;	/* iterations executed */
 	uint64_t ticks; /* TSC ticks they took */
-	uint64_t x;     /* final state (checksum) */
+	uint64_t x;	/* final state (checksum) */
 };
 
 static void cpu_int_loop(struct wl_env *env, uint64_t iters, uint64_t max_ms,
@@ -45,7 +45,8 @@ static void cpu_int_loop(struct wl_env *env, uint64_t iters, uint64_t max_ms,
 	uint64_t done = 0;
 	uint64_t t0 = wl_rdtsc();
 	while (done < iters) {
-		uint64_t n = iters - done < CPU_INT_CHECK_EVERY ? iters - done : CPU_INT_CHECK_EVERY;
+		uint64_t n =
+		    iters - done < CPU_INT_CHECK_EVERY ? iters - done : CPU_INT_CHECK_EVERY;
 		x = wl_cpu_int_block(x, done, n);
 		done += n;
 		if (wl_rdtsc() - t0 > bound)
@@ -82,9 +83,9 @@ static int cpu_int_run(struct wl_env *env)
 }
 
 const struct workload_ops wl_cpu_int = {
-	.name = "cpu-int",
-	.help = "dependent integer multiply/add/xor/shift chain: ns per step",
-	.params = cpu_int_params,
-	.quick_params = "iters=100000000",
-	.run = cpu_int_run,
+    .name = "cpu-int",
+    .help = "dependent integer multiply/add/xor/shift chain: ns per step",
+    .params = cpu_int_params,
+    .quick_params = "iters=100000000",
+    .run = cpu_int_run,
 };

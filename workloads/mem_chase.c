@@ -17,13 +17,13 @@
 #define CHASE_ALIGN (2u << 20) /* so 2 MiB pages/THP can back the buffer */
 
 static const struct wl_param mem_chase_params[] = {
-	{"min", "16K", "smallest working set, bytes (multiple of 64, >= 128)"},
-	{"max", "1G", "largest working set, bytes"},
-	{"step", "2", "factor between consecutive working sets (>= 2)"},
-	{"accesses", "1000000", "timed dependent loads per working set"},
-	{"seed", "1", "seed of the permutation (xorshift64)"},
-	{"max_ms", "60000", "time bound in ms; larger sizes are skipped (and logged) past it"},
-	{0, 0, 0},
+    {"min", "16K", "smallest working set, bytes (multiple of 64, >= 128)"},
+    {"max", "1G", "largest working set, bytes"},
+    {"step", "2", "factor between consecutive working sets (>= 2)"},
+    {"accesses", "1000000", "timed dependent loads per working set"},
+    {"seed", "1", "seed of the permutation (xorshift64)"},
+    {"max_ms", "60000", "time bound in ms; larger sizes are skipped (and logged) past it"},
+    {0, 0, 0},
 };
 
 struct chase_cfg {
@@ -74,7 +74,8 @@ static int chase_read_cfg(struct wl_env *env, struct chase_cfg *c)
 	if (wl_param_u64(env, "min", &c->min) || wl_param_u64(env, "max", &c->max) ||
 	    wl_param_u64(env, "step", &c->step) || wl_param_u64(env, "accesses", &c->accesses) ||
 	    wl_param_u64(env, "seed", &c->seed) || wl_param_u64(env, "max_ms", &c->max_ms)) {
-		env->log(env, "mem-chase: every parameter must be a number (K/M/G suffixes allowed)");
+		env->log(env,
+			 "mem-chase: every parameter must be a number (K/M/G suffixes allowed)");
 		return -WL_EINVAL;
 	}
 	if (c->min < 2 * CHASE_LINE || c->min % CHASE_LINE || c->min > c->max ||
@@ -116,13 +117,15 @@ static int mem_chase_run(struct wl_env *env)
 	uint64_t largest = chase_largest(&c);
 	char *buf = env->alloc(env, (size_t)largest, CHASE_ALIGN);
 	if (!buf) {
-		wl_log_u64(env, "mem-chase: cannot allocate ", largest, " B for the largest working set");
+		wl_log_u64(env, "mem-chase: cannot allocate ", largest,
+			   " B for the largest working set");
 		return -WL_ENOMEM;
 	}
 	uint64_t bound = wl_ms_to_ticks(env, c.max_ms), t0 = wl_rdtsc();
 	for (uint64_t wss = c.min; wss <= largest; wss *= c.step) {
 		if (wss != c.min && wl_rdtsc() - t0 > bound) {
-			wl_log_u64(env, "mem-chase: time bound reached; skipped sizes from ", wss, " B");
+			wl_log_u64(env, "mem-chase: time bound reached; skipped sizes from ", wss,
+				   " B");
 			break;
 		}
 		double ns = chase_one(env, buf, wss, &c);
@@ -134,9 +137,9 @@ static int mem_chase_run(struct wl_env *env)
 }
 
 const struct workload_ops wl_mem_chase = {
-	.name = "mem-chase",
-	.help = "random pointer chase: ns per dependent load vs working-set size",
-	.params = mem_chase_params,
-	.quick_params = "min=16K max=64M step=4 accesses=200000",
-	.run = mem_chase_run,
+    .name = "mem-chase",
+    .help = "random pointer chase: ns per dependent load vs working-set size",
+    .params = mem_chase_params,
+    .quick_params = "min=16K max=64M step=4 accesses=200000",
+    .run = mem_chase_run,
 };

@@ -27,10 +27,10 @@
 #endif
 
 static const struct wl_param mem_stream_params[] = {
-	{"size", "64M", "bytes per array (3 arrays of doubles), >= 4K"},
-	{"ntimes", "10", "repetitions; the best of each kernel is reported"},
-	{"max_ms", "30000", "time bound in ms; fewer repetitions (logged) past it"},
-	{0, 0, 0},
+    {"size", "64M", "bytes per array (3 arrays of doubles), >= 4K"},
+    {"ntimes", "10", "repetitions; the best of each kernel is reported"},
+    {"max_ms", "30000", "time bound in ms; fewer repetitions (logged) past it"},
+    {0, 0, 0},
 };
 
 WL_NO_LIBCALL void wl_stream_copy(double *restrict c, const double *restrict a, size_t n)
@@ -175,9 +175,9 @@ static int mem_stream_run(struct wl_env *env)
 }
 
 const struct workload_ops wl_mem_stream = {
-	.name = "mem-stream",
-	.help = "STREAM copy/scale/add/triad: MB/s, best of ntimes",
-	.params = mem_stream_params,
-	.quick_params = "size=32M ntimes=5",
-	.run = mem_stream_run,
+    .name = "mem-stream",
+    .help = "STREAM copy/scale/add/triad: MB/s, best of ntimes",
+    .params = mem_stream_params,
+    .quick_params = "size=32M ntimes=5",
+    .run = mem_stream_run,
 };

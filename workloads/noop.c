@@ -6,8 +6,8 @@
 #include "virttax/workload.h"
 
 static const struct wl_param noop_params[] = {
-	{"iters", "1000", "number of back-to-back TSC reads"},
-	{0, 0, 0},
+    {"iters", "1000", "number of back-to-back TSC reads"},
+    {0, 0, 0},
 };
 
 static int noop_run(struct wl_env *env)
@@ -28,9 +28,9 @@ static int noop_run(struct wl_env *env)
 }
 
 const struct workload_ops wl_noop = {
-	.name = "noop",
-	.help = "TSC read cost; a smoke test of the runtime",
-	.params = noop_params,
-	.quick_params = "",
-	.run = noop_run,
+    .name = "noop",
+    .help = "TSC read cost; a smoke test of the runtime",
+    .params = noop_params,
+    .quick_params = "",
+    .run = noop_run,
 };

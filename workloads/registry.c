@@ -12,12 +12,7 @@ extern const struct workload_ops wl_mem_chase;
 extern const struct workload_ops wl_mem_stream;
 
 const struct workload_ops *const workload_table[] = {
-	&wl_noop,
-	&wl_cpu_int,
-	&wl_cpu_fp,
-	&wl_mem_chase,
-	&wl_mem_stream,
-	NULL,
+    &wl_noop, &wl_cpu_int, &wl_cpu_fp, &wl_mem_chase, &wl_mem_stream, NULL,
 };
 
 const struct workload_ops *workload_find(const char *name)

@@ -31,7 +31,7 @@ struct wl_kv {
 };
 
 struct wl_cmdline {
-	const struct workload_ops *wl;              /* set by resolve */
+	const struct workload_ops *wl;		    /* set by resolve */
 	struct wl_kv params[WL_CMDLINE_MAX_PARAMS]; /* effective, in wl->params order */
 	size_t nparams;
 	struct wl_kv opts[WL_CMDLINE_MAX_TOKENS]; /* runtime options, last value wins */

@@ -42,9 +42,22 @@ Test(wl_parse_u64, decimal_hex_and_suffixes)
 Test(wl_parse_u64, rejects_overflow_and_garbage)
 {
 	static const char *const bad[] = {
-		"",     "abc",  "12x", "-1",  " 1",    "1 ",   "K",    "0x",
-		"0xg",  "1KB2", "1T",  "1Ki", "1.5M",  "18446744073709551616",
-		"17179869184G", "0x10000000000000000",
+	    "",
+	    "abc",
+	    "12x",
+	    "-1",
+	    " 1",
+	    "1 ",
+	    "K",
+	    "0x",
+	    "0xg",
+	    "1KB2",
+	    "1T",
+	    "1Ki",
+	    "1.5M",
+	    "18446744073709551616",
+	    "17179869184G",
+	    "0x10000000000000000",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		uint64_t v = 7;
@@ -75,8 +88,9 @@ Test(wl_cmdline, runtime_options_are_kept_apart)
 	static const char *const opts[] = {"pagesize", "tsc_khz", "virtio_mmio.*", NULL};
 	static struct wl_cmdline c;
 	wl_cmdline_init(&c);
-	cr_assert_eq(wl_cmdline_add_line(&c, "pagesize=4k workload=noop virtio_mmio.device=512@0xfeb00e00:12 "
-					     "tsc_khz=1 tsc_khz=2445404 iters=0x10"),
+	cr_assert_eq(wl_cmdline_add_line(
+			 &c, "pagesize=4k workload=noop virtio_mmio.device=512@0xfeb00e00:12 "
+			     "tsc_khz=1 tsc_khz=2445404 iters=0x10"),
 		     0);
 	cr_assert_eq(wl_cmdline_resolve(&c, opts), 0, "%s", c.err);
 	cr_assert_str_eq(wl_cmdline_opt(&c, "pagesize"), "4k");
@@ -206,7 +220,8 @@ Test(workloads, cpu_fp_runs_and_converges)
 	double x[CPU_FP_CHAINS] = {0.0, 0.5, 2.0, 100.0};
 	wl_cpu_fp_block(x, 40u << 20); /* (1-2^-20)^(40*2^20) ~ e^-40 */
 	for (int k = 0; k < CPU_FP_CHAINS; k++)
-		cr_assert_float_eq(x[k], 1.0, 1e-9, "chain %d at %.17g", k, x[k]); /* rounding: ulp/(1-a) */
+		cr_assert_float_eq(x[k], 1.0, 1e-9, "chain %d at %.17g", k,
+				   x[k]); /* rounding: ulp/(1-a) */
 }
 
 Test(workloads, mem_chase_sweeps_sizes)
@@ -335,21 +350,14 @@ static void run_fails(const char *line, int want)
 Test(validation, bad_values_are_rejected)
 {
 	static const char *const bad[] = {
-		"workload=cpu-int iters=0",
-		"workload=cpu-int iters=ten",
-		"workload=cpu-int max_ms=0",
-		"workload=cpu-fp iters=0",
-		"workload=cpu-fp iters=1x",
-		"workload=mem-chase min=1M max=64K",
-		"workload=mem-chase min=100",
-		"workload=mem-chase min=64",
-		"workload=mem-chase step=1",
-		"workload=mem-chase accesses=0",
-		"workload=mem-chase max=",
-		"workload=mem-stream size=0",
-		"workload=mem-stream size=1K",
-		"workload=mem-stream ntimes=0",
-		"workload=mem-stream size=-1",
+	    "workload=cpu-int iters=0",	   "workload=cpu-int iters=ten",
+	    "workload=cpu-int max_ms=0",   "workload=cpu-fp iters=0",
+	    "workload=cpu-fp iters=1x",	   "workload=mem-chase min=1M max=64K",
+	    "workload=mem-chase min=100",  "workload=mem-chase min=64",
+	    "workload=mem-chase step=1",   "workload=mem-chase accesses=0",
+	    "workload=mem-chase max=",	   "workload=mem-stream size=0",
+	    "workload=mem-stream size=1K", "workload=mem-stream ntimes=0",
+	    "workload=mem-stream size=-1",
 	};
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		run_fails(bad[i], -WL_EINVAL);
@@ -360,8 +368,8 @@ Test(validation, bad_values_are_rejected)
 Test(validation, no_memory_is_enomem)
 {
 	static const char *const lines[] = {
-		"workload=mem-chase min=16K max=64K",
-		"workload=mem-stream size=64K ntimes=1",
+	    "workload=mem-chase min=16K max=64K",
+	    "workload=mem-stream size=64K ntimes=1",
 	};
 	for (size_t i = 0; i < 2; i++) {
 		cr_assert_eq(tenv_setup(&T, lines[i]), 0);

@@ -107,9 +107,8 @@ Test(hosted_proto, metric_records)
 	char *buf = NULL;
 	size_t len = 0;
 	FILE *f = open_memstream(&buf, &len);
-	cr_assert_eq(hosted_proto_metric(f, "mem-chase", "latency", "ns", 1, 81.5, "wss", "B",
-					 16384),
-		     0);
+	cr_assert_eq(
+	    hosted_proto_metric(f, "mem-chase", "latency", "ns", 1, 81.5, "wss", "B", 16384), 0);
 	cr_assert_eq(hosted_proto_metric(f, "cpu-fp", "gflops", "GFLOP/s", 0, NAN, NULL, NULL, 0),
 		     0);
 	fclose(f);
