@@ -1,0 +1,57 @@
+/*
+ * One measured child process: spawn, --control-fd handshake, collectors,
+ * protocol parsing, watchdog, reap.
+ *
+ * Why: bare-metal runs (`virttax baseline`) and VM runs (`vmm-lite`) differ
+ * only in their command line and in how their exit status is read. Sharing
+ * everything else guarantees both sides are observed identically.
+ */
+#ifndef VIRTTAX_HARNESS_CHILD_H
+#define VIRTTAX_HARNESS_CHILD_H
+
+#include <stdbool.h>
+
+#include "collectors/collector.h"
+#include "harness/vmm.h"
+
+#define CHILD_KILL_GRACE_S 5 /* past the child's own watchdog */
+#define CHILD_MAX_TIDS 64
+
+struct child {
+	int ctl_parent, ctl_child; /* socketpair: parent end, child end (--control-fd) */
+	/* collector target description (filled by the caller before child_run) */
+	enum collector_target_kind kind;
+	const char *vmm_stats_json;
+	const char *vmm_name;
+	/* what happened */
+	bool timed_out;
+	bool got_ready, got_stopped;
+	int stopped_status;
+	char harness_error[160]; /* a harness-side problem (collectors, control fd) */
+	/* private */
+	pid_t pid;
+	pid_t tids[CHILD_MAX_TIDS];
+	size_t ntids;
+	struct collector_target target;
+	struct collector_set cset;
+	bool cset_open;
+	char ctl_buf[1024];
+	size_t ctl_len;
+};
+
+/* Creates the control socketpair; ctl_child is the number to pass as --control-fd. */
+int child_init(struct child *c, enum collector_target_kind kind);
+/* Runs argv[0] (a path) to completion; fills res (wall_ns, exit_code,
+ * term_signal, proto, collectors, stderr_tail). Returns 0 or -errno when the
+ * child could not be started. Always closes the control socketpair. */
+int child_run(struct child *c, char *const argv[], unsigned timeout_s, struct run_result *res);
+
+/* Shared verdict from the protocol alone (done status, error records,
+ * protocol errors, missing results). Returns true and fills status/reason
+ * when the protocol says the run failed. */
+bool child_protocol_verdict(struct run_result *res);
+
+/* Directory of /proc/self/exe, for finding vmm-lite and the agent. */
+int child_self_dir(char *buf, size_t len);
+
+#endif

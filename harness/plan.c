@@ -1,0 +1,488 @@
+/*
+ * `virttax run` command line -> validated plan (see plan.h for why).
+ */
+#include "harness/plan.h"
+
+#include <errno.h>
+#include <getopt.h>
+#include <sched.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "harness/vmm.h"
+
+static const char *const valid_backings[] = {"4k", "thp", "hugetlb-2m", "hugetlb-1g", NULL};
+static const char *const valid_pagesizes[] = {"4k", "2m", NULL};
+
+void plan_usage(FILE *out)
+{
+	fprintf(
+	    out,
+	    "usage: virttax run [options]\n"
+	    "Runs each workload alternately on bare metal and in a VM (A B A B ...), both\n"
+	    "pinned to the same CPU, and writes DIR/results.json plus a summary table.\n\n"
+	    "  --workloads LIST     comma-separated workloads (default: %s; see `virttax list`)\n"
+	    "  --reps N             counted bare/VM pairs per workload, 1..10000 (default %d; "
+	    "--quick: %d)\n"
+	    "  --warmup N           warm-up pairs, recorded as warmup and not counted (default %d; "
+	    "--quick: %d)\n"
+	    "  --vmm NAME           VMM driver (default vmm-lite)\n"
+	    "  --backing LIST       memory backing, any of 4k,thp,hugetlb-2m,hugetlb-1g (default "
+	    "%s);\n"
+	    "                       the bare-metal side uses thp for hugetlb-*\n"
+	    "  --pagesize LIST      guest page size(s) 4k,2m; each is its own VM series (default "
+	    "%s)\n"
+	    "  --out DIR            output directory (default out/run-YYYYmmdd-HHMMSS)\n"
+	    "  --quick              apply each workload's quick parameters and fewer reps\n"
+	    "  --pin CPU            CPU for both sides (default: the last CPU this process may "
+	    "use)\n"
+	    "  --mem SIZE           guest memory, e.g. 512M, 2G (default %s)\n"
+	    "  --timeout SEC        per-run watchdog passed to the VMM (default %d)\n"
+	    "  --set [WL.]KEY=VALUE workload parameter; without WL. it applies to every selected\n"
+	    "                       workload that has KEY (repeatable)\n"
+	    "  -h, --help           this text\n\n"
+	    "exit status: 0 all runs ok; 1 a run failed (recorded in results.json);\n"
+	    "             2 bad input (nothing run, no results.json); 3 host problem (e.g. no "
+	    "/dev/kvm)\n",
+	    PLAN_DEFAULT_WORKLOADS, PLAN_DEFAULT_REPS, PLAN_QUICK_REPS, PLAN_DEFAULT_WARMUP,
+	    PLAN_QUICK_WARMUP, PLAN_DEFAULT_BACKING, PLAN_DEFAULT_PAGESIZE, PLAN_DEFAULT_MEM,
+	    PLAN_DEFAULT_TIMEOUT_S);
+}
+
+static int fail(char *err, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(err, len, fmt, ap);
+	va_end(ap);
+	return -EINVAL;
+}
+
+static char *own(struct plan *p, char *s)
+{
+	if (s && p->nowned < sizeof(p->owned) / sizeof(p->owned[0]))
+		p->owned[p->nowned++] = s;
+	else if (s) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+void plan_release(struct plan *p)
+{
+	for (size_t i = 0; i < p->nowned; i++)
+		free(p->owned[i]);
+	p->nowned = 0;
+}
+
+static int parse_uint(const char *s, unsigned long min, unsigned long max, unsigned long *out)
+{
+	char *end;
+	errno = 0;
+	unsigned long v = strtoul(s, &end, 10);
+	if (!*s || *end || errno || v < min || v > max || s[0] == '-')
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+static bool in_list(const char *s, const char *const *list)
+{
+	for (; *list; list++)
+		if (!strcmp(s, *list))
+			return true;
+	return false;
+}
+
+/* Split a comma list into p-owned strings, each checked against `valid`. */
+static int split_list(struct plan *p, const char *flag, const char *arg, const char *const *valid,
+		      const char **out, size_t max, size_t *n, char *err, size_t len)
+{
+	char *copy = own(p, strdup(arg)), *save = NULL;
+	*n = 0;
+	if (!copy)
+		return -ENOMEM;
+	for (char *tok = strtok_r(copy, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
+		if (valid && !in_list(tok, valid))
+			return fail(err, len, "%s %s: unknown value '%s' (see virttax run --help)",
+				    flag, arg, tok);
+		if (*n == max)
+			return fail(err, len, "%s %s: at most %zu values", flag, arg, max);
+		for (size_t i = 0; i < *n; i++)
+			if (!strcmp(out[i], tok))
+				return fail(err, len, "%s %s: '%s' listed twice", flag, arg, tok);
+		out[(*n)++] = tok;
+	}
+	if (*n == 0)
+		return fail(err, len, "%s: empty list", flag);
+	return 0;
+}
+
+static int param_index(const struct workload_ops *ops, const char *key, size_t keylen)
+{
+	for (int i = 0; ops->params[i].key; i++)
+		if (strlen(ops->params[i].key) == keylen &&
+		    !strncmp(ops->params[i].key, key, keylen))
+			return i;
+	return -1;
+}
+
+/* A value must fit the agent command line and, when the default is a number, be one. */
+static int check_value(const struct workload_ops *ops, int idx, const char *v, char *err,
+		       size_t len)
+{
+	uint64_t n;
+	const struct wl_param *wp = &ops->params[idx];
+	if (!*v || strpbrk(v, " \t\n\"'="))
+		return fail(err, len,
+			    "%s.%s='%s': values must be non-empty, without spaces or quotes",
+			    ops->name, wp->key, v);
+	if (wl_parse_u64(wp->def, &n) == 0 && wl_parse_u64(v, &n) != 0)
+		return fail(err, len, "%s.%s='%s': expected a number like the default '%s'",
+			    ops->name, wp->key, v, wp->def);
+	return 0;
+}
+
+/* key=value (key given as a counted string) into workload w */
+static int set_param(struct plan *p, struct plan_workload *w, const char *key, size_t keylen,
+		     const char *value, char *err, size_t len)
+{
+	int idx = param_index(w->ops, key, keylen);
+	if (idx < 0)
+		return fail(err, len, "%s: unknown parameter '%.*s' (see virttax list)",
+			    w->ops->name, (int)keylen, key);
+	int rc = check_value(w->ops, idx, value, err, len);
+	if (rc)
+		return rc;
+	w->values[idx] = own(p, strdup(value));
+	return w->values[idx] ? 0 : -ENOMEM;
+}
+
+static int apply_quick(struct plan *p, struct plan_workload *w, char *err, size_t len)
+{
+	char *copy = own(p, strdup(w->ops->quick_params ? w->ops->quick_params : "")), *save;
+	if (!copy)
+		return -ENOMEM;
+	for (char *t = strtok_r(copy, " ", &save); t; t = strtok_r(NULL, " ", &save)) {
+		char *eq = strchr(t, '=');
+		if (!eq)
+			return fail(err, len, "%s: malformed quick_params '%s'", w->ops->name, t);
+		int rc = set_param(p, w, t, (size_t)(eq - t), eq + 1, err, len);
+		if (rc)
+			return rc;
+	}
+	return 0;
+}
+
+/* One --set: "WL.KEY=V" targets one workload, "KEY=V" every workload with KEY. */
+static int apply_set(struct plan *p, const char *set, char *err, size_t len)
+{
+	const char *eq = strchr(set, '=');
+	if (!eq || eq == set)
+		return fail(err, len, "--set '%s': expected KEY=VALUE or WORKLOAD.KEY=VALUE", set);
+	const char *dot = memchr(set, '.', (size_t)(eq - set));
+	bool applied = false;
+	for (size_t i = 0; i < p->nwl; i++) {
+		struct plan_workload *w = &p->wl[i];
+		const char *key = set;
+		if (dot) {
+			size_t nl = (size_t)(dot - set);
+			if (strlen(w->ops->name) != nl || strncmp(w->ops->name, set, nl))
+				continue;
+			key = dot + 1;
+		} else if (param_index(w->ops, key, (size_t)(eq - key)) < 0) {
+			continue;
+		}
+		int rc = set_param(p, w, key, (size_t)(eq - key), eq + 1, err, len);
+		if (rc)
+			return rc;
+		applied = true;
+	}
+	if (!applied)
+		return fail(
+		    err, len,
+		    "--set '%s': no selected workload has this parameter (see virttax list)", set);
+	return 0;
+}
+
+static int build_args(struct plan *p, struct plan_workload *w)
+{
+	w->nargs = 0;
+	for (size_t i = 0; i < w->nparams; i++) {
+		const struct wl_param *wp = &w->ops->params[i];
+		if (!strcmp(w->values[i], wp->def))
+			continue;
+		char *a;
+		if (asprintf(&a, "%s=%s", wp->key, w->values[i]) < 0)
+			return -ENOMEM;
+		w->args[w->nargs++] = own(p, a);
+	}
+	return 0;
+}
+
+static int add_workload(struct plan *p, const char *name, char *err, size_t len)
+{
+	const struct workload_ops *ops = workload_find(name);
+	if (!ops)
+		return fail(err, len, "--workloads: unknown workload '%s' (see virttax list)",
+			    name);
+	for (size_t i = 0; i < p->nwl; i++)
+		if (p->wl[i].ops == ops)
+			return fail(err, len, "--workloads: '%s' listed twice", name);
+	if (p->nwl == PLAN_MAX_WORKLOADS)
+		return fail(err, len, "--workloads: at most %d workloads", PLAN_MAX_WORKLOADS);
+	struct plan_workload *w = &p->wl[p->nwl++];
+	memset(w, 0, sizeof(*w));
+	w->ops = ops;
+	for (; ops->params[w->nparams].key && w->nparams < PLAN_MAX_PARAMS; w->nparams++)
+		w->values[w->nparams] = ops->params[w->nparams].def;
+	return p->quick ? apply_quick(p, w, err, len) : 0;
+}
+
+static int resolve_workloads(struct plan *p, const char *list, char *err, size_t len)
+{
+	const char *names[PLAN_MAX_WORKLOADS + 1];
+	size_t n;
+	int rc =
+	    split_list(p, "--workloads", list, NULL, names, PLAN_MAX_WORKLOADS + 1, &n, err, len);
+	for (size_t i = 0; !rc && i < n; i++)
+		rc = add_workload(p, names[i], err, len);
+	for (size_t i = 0; !rc && i < p->nsets; i++)
+		rc = apply_set(p, p->sets[i], err, len);
+	for (size_t i = 0; !rc && i < p->nwl; i++)
+		rc = build_args(p, &p->wl[i]);
+	return rc;
+}
+
+int plan_default_cpu(void)
+{
+	cpu_set_t set;
+	if (sched_getaffinity(0, sizeof(set), &set))
+		return -errno;
+	for (int cpu = CPU_SETSIZE - 1; cpu >= 0; cpu--)
+		if (CPU_ISSET(cpu, &set))
+			return cpu;
+	return -ENODEV;
+}
+
+static int check_cpu(const char *arg, int *cpu, char *err, size_t len)
+{
+	unsigned long v;
+	cpu_set_t set;
+	if (parse_uint(arg, 0, CPU_SETSIZE - 1, &v))
+		return fail(err, len, "--pin '%s': expected a CPU number", arg);
+	if (sched_getaffinity(0, sizeof(set), &set) == 0 && !CPU_ISSET((int)v, &set))
+		return fail(err, len, "--pin %s: CPU not online or not allowed for this process",
+			    arg);
+	*cpu = (int)v;
+	return 0;
+}
+
+static void default_out_dir(struct plan *p)
+{
+	time_t now = time(NULL);
+	struct tm tm;
+	localtime_r(&now, &tm);
+	strftime(p->out_dir, sizeof(p->out_dir), "out/run-%Y%m%d-%H%M%S", &tm);
+}
+
+struct raw_opts {
+	const char *workloads, *reps, *warmup, *backing, *pagesize, *pin, *mem, *timeout;
+};
+
+enum {
+	OPT_WORKLOADS = 256,
+	OPT_REPS,
+	OPT_WARMUP,
+	OPT_VMM,
+	OPT_BACKING,
+	OPT_PAGESIZE,
+	OPT_OUT,
+	OPT_QUICK,
+	OPT_PIN,
+	OPT_MEM,
+	OPT_SET,
+	OPT_TIMEOUT
+};
+
+static const struct option long_opts[] = {
+    {"workloads", required_argument, 0, OPT_WORKLOADS},
+    {"reps", required_argument, 0, OPT_REPS},
+    {"warmup", required_argument, 0, OPT_WARMUP},
+    {"vmm", required_argument, 0, OPT_VMM},
+    {"backing", required_argument, 0, OPT_BACKING},
+    {"pagesize", required_argument, 0, OPT_PAGESIZE},
+    {"out", required_argument, 0, OPT_OUT},
+    {"quick", no_argument, 0, OPT_QUICK},
+    {"pin", required_argument, 0, OPT_PIN},
+    {"mem", required_argument, 0, OPT_MEM},
+    {"set", required_argument, 0, OPT_SET},
+    {"timeout", required_argument, 0, OPT_TIMEOUT},
+    {"help", no_argument, 0, 'h'},
+    {0, 0, 0, 0},
+};
+
+static int store_opt(struct plan *p, struct raw_opts *r, int c, char *err, size_t len)
+{
+	switch (c) {
+	case OPT_WORKLOADS:
+		r->workloads = optarg;
+		break;
+	case OPT_REPS:
+		r->reps = optarg;
+		break;
+	case OPT_WARMUP:
+		r->warmup = optarg;
+		break;
+	case OPT_VMM:
+		p->vmm = optarg;
+		break;
+	case OPT_BACKING:
+		r->backing = optarg;
+		break;
+	case OPT_PAGESIZE:
+		r->pagesize = optarg;
+		break;
+	case OPT_OUT:
+		if (!*optarg || strlen(optarg) >= sizeof(p->out_dir))
+			return fail(err, len, "--out '%s': expected a directory path", optarg);
+		snprintf(p->out_dir, sizeof(p->out_dir), "%s", optarg);
+		break;
+	case OPT_QUICK:
+		p->quick = true;
+		break;
+	case OPT_PIN:
+		r->pin = optarg;
+		break;
+	case OPT_MEM:
+		r->mem = optarg;
+		break;
+	case OPT_TIMEOUT:
+		r->timeout = optarg;
+		break;
+	case OPT_SET:
+		if (p->nsets == PLAN_MAX_SETS)
+			return fail(err, len, "--set: at most %d", PLAN_MAX_SETS);
+		p->sets[p->nsets++] = optarg;
+		break;
+	default:
+		return fail(err, len, "bad option (see virttax run --help)");
+	}
+	return 0;
+}
+
+static int resolve_numbers(struct plan *p, const struct raw_opts *r, char *err, size_t len)
+{
+	unsigned long v;
+	uint64_t mem;
+	p->reps = p->quick ? PLAN_QUICK_REPS : PLAN_DEFAULT_REPS;
+	p->warmup = p->quick ? PLAN_QUICK_WARMUP : PLAN_DEFAULT_WARMUP;
+	p->timeout_s = PLAN_DEFAULT_TIMEOUT_S;
+	if (r->reps && parse_uint(r->reps, 1, 10000, &v))
+		return fail(err, len, "--reps '%s': expected an integer 1..10000", r->reps);
+	if (r->reps)
+		p->reps = (unsigned)v;
+	if (r->warmup && parse_uint(r->warmup, 0, 1000, &v))
+		return fail(err, len, "--warmup '%s': expected an integer 0..1000", r->warmup);
+	if (r->warmup)
+		p->warmup = (unsigned)v;
+	if (r->timeout && parse_uint(r->timeout, 1, 86400, &v))
+		return fail(err, len, "--timeout '%s': expected seconds 1..86400", r->timeout);
+	if (r->timeout)
+		p->timeout_s = (unsigned)v;
+	const char *m = r->mem ? r->mem : PLAN_DEFAULT_MEM;
+	if (wl_parse_u64(m, &mem) || mem < (16ull << 20) || mem > (1ull << 40))
+		return fail(err, len, "--mem '%s': expected a size 16M..1T, e.g. 512M or 2G", m);
+	p->mem_bytes = mem;
+	if (r->pin)
+		return check_cpu(r->pin, &p->cpu, err, len);
+	p->cpu = plan_default_cpu();
+	return p->cpu < 0 ? fail(err, len, "cannot find a CPU to pin to: %s", strerror(-p->cpu))
+			  : 0;
+}
+
+static int resolve(struct plan *p, const struct raw_opts *r, char *err, size_t len)
+{
+	int rc = resolve_numbers(p, r, err, len);
+	if (!rc && !vmm_find(p->vmm))
+		rc = fail(err, len, "--vmm '%s': unknown VMM (available: vmm-lite)", p->vmm);
+	if (!rc)
+		rc = split_list(p, "--backing", r->backing ? r->backing : PLAN_DEFAULT_BACKING,
+				valid_backings, p->backings, PLAN_MAX_BACKINGS, &p->nbackings, err,
+				len);
+	if (!rc)
+		rc = split_list(p, "--pagesize", r->pagesize ? r->pagesize : PLAN_DEFAULT_PAGESIZE,
+				valid_pagesizes, p->pagesizes, PLAN_MAX_PAGESIZES, &p->npagesizes,
+				err, len);
+	if (!rc)
+		rc = resolve_workloads(p, r->workloads ? r->workloads : PLAN_DEFAULT_WORKLOADS, err,
+				       len);
+	if (!rc && !p->out_dir[0])
+		default_out_dir(p);
+	return rc;
+}
+
+int plan_parse(struct plan *p, int argc, char **argv, char *err, size_t len)
+{
+	struct raw_opts raw = {0};
+	memset(p, 0, sizeof(*p));
+	p->vmm = "vmm-lite";
+	optind = 0; /* full reinitialisation of GNU getopt (tests parse repeatedly) */
+	opterr = 0;
+	int c, rc;
+	while ((c = getopt_long(argc, argv, "+h", long_opts, NULL)) != -1) {
+		if (c == 'h')
+			return plan_usage(stdout), 1;
+		if (c == '?' || c == ':')
+			return fail(err, len,
+				    "%s: unknown option or missing value (see virttax run --help)",
+				    argv[optind - 1]);
+		if ((rc = store_opt(p, &raw, c, err, len)))
+			return rc;
+	}
+	if (optind < argc)
+		return fail(err, len, "unexpected argument '%s' (parameters go in --set KEY=VALUE)",
+			    argv[optind]);
+	return resolve(p, &raw, err, len);
+}
+
+const char *plan_bare_backing(const char *backing)
+{
+	return strcmp(backing, "4k") ? "thp" : "4k";
+}
+
+json_t *plan_workload_params_json(const struct plan_workload *w)
+{
+	json_t *o = json_object();
+	for (size_t i = 0; i < w->nparams; i++)
+		json_object_set_new(o, w->ops->params[i].key, json_string(w->values[i]));
+	return o;
+}
+
+static json_t *str_array(const char *const *v, size_t n)
+{
+	json_t *a = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_string(v[i]));
+	return a;
+}
+
+json_t *plan_to_json(const struct plan *p)
+{
+	json_t *wls = json_array(), *per = json_object();
+	for (size_t i = 0; i < p->nwl; i++) {
+		json_array_append_new(wls, json_string(p->wl[i].ops->name));
+		json_object_set_new(per, p->wl[i].ops->name, plan_workload_params_json(&p->wl[i]));
+	}
+	return json_pack("{s:o,s:i,s:i,s:s,s:o,s:o,s:s,s:b,s:i,s:I,s:i,s:o,s:o}", "workloads", wls,
+			 "reps", (int)p->reps, "warmup", (int)p->warmup, "vmm", p->vmm, "backing",
+			 str_array(p->backings, p->nbackings), "pagesize",
+			 str_array(p->pagesizes, p->npagesizes), "out", p->out_dir, "quick",
+			 p->quick, "pin", p->cpu, "mem_bytes", (json_int_t)p->mem_bytes,
+			 "timeout_s", (int)p->timeout_s, "set", str_array(p->sets, p->nsets),
+			 "workload_params", per);
+}

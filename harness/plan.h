@@ -1,0 +1,80 @@
+/*
+ * The run plan: what `virttax run` will do, parsed and validated from the
+ * command line before anything runs.
+ *
+ * Why separate from cmd_run.c: every piece of bad input (unknown workload or
+ * key, bad number, unknown backing) must be rejected before the first child
+ * is started, so parsing/validation is a pure function that unit tests can
+ * drive without booting anything.
+ */
+#ifndef VIRTTAX_HARNESS_PLAN_H
+#define VIRTTAX_HARNESS_PLAN_H
+
+#include <jansson.h>
+#include <limits.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "virttax/workload.h"
+
+#define PLAN_MAX_WORKLOADS 16
+#define PLAN_MAX_PARAMS 32
+#define PLAN_MAX_SETS 64
+#define PLAN_MAX_BACKINGS 4
+#define PLAN_MAX_PAGESIZES 2
+#define PLAN_DEFAULT_REPS 10
+#define PLAN_DEFAULT_WARMUP 2
+#define PLAN_QUICK_REPS 3
+#define PLAN_QUICK_WARMUP 1
+#define PLAN_DEFAULT_MEM "2G"
+#define PLAN_DEFAULT_TIMEOUT_S 300
+#define PLAN_DEFAULT_BACKING "thp"
+#define PLAN_DEFAULT_PAGESIZE "2m"
+#define PLAN_DEFAULT_WORKLOADS "cpu-int,cpu-fp,mem-chase,mem-stream"
+
+struct plan_workload {
+	const struct workload_ops *ops;
+	/* effective values of every parameter, in ops->params order */
+	const char *values[PLAN_MAX_PARAMS];
+	size_t nparams;
+	/* "k=v" for every value that differs from the default: the child args */
+	char *args[PLAN_MAX_PARAMS];
+	size_t nargs;
+};
+
+struct plan {
+	struct plan_workload wl[PLAN_MAX_WORKLOADS];
+	size_t nwl;
+	unsigned reps, warmup;
+	const char *vmm;
+	const char *backings[PLAN_MAX_BACKINGS];
+	size_t nbackings;
+	const char *pagesizes[PLAN_MAX_PAGESIZES];
+	size_t npagesizes;
+	char out_dir[PATH_MAX];
+	bool quick;
+	int cpu;
+	uint64_t mem_bytes;
+	unsigned timeout_s;
+	const char *sets[PLAN_MAX_SETS]; /* raw --set arguments */
+	size_t nsets;
+	char *owned[PLAN_MAX_WORKLOADS * PLAN_MAX_PARAMS * 2 + 8]; /* strings to free */
+	size_t nowned;
+};
+
+/* Parses `virttax run` arguments (argv[0] is "run"). 0; 1 when --help was
+ * printed; -EINVAL with a one-line message naming the input and the fix in err. */
+int plan_parse(struct plan *p, int argc, char **argv, char *err, size_t errlen);
+void plan_release(struct plan *p);
+void plan_usage(FILE *out);
+
+/* The bare-metal runner supports only 4k|thp: hugetlb-* maps to thp there. */
+const char *plan_bare_backing(const char *backing);
+/* Every parameter of the plan as JSON (the "parameters" of results.json). */
+json_t *plan_to_json(const struct plan *p);
+json_t *plan_workload_params_json(const struct plan_workload *w);
+/* The last CPU this process may run on, or -errno. */
+int plan_default_cpu(void);
+
+#endif

@@ -1,0 +1,57 @@
+/*
+ * Parser for the guest/host line protocol (include/virttax/protocol.h).
+ *
+ * Why: bare-metal runs (`virttax baseline`) and VM runs (guest agent on COM1,
+ * forwarded by the VMM) print the same records, so there is exactly one parser
+ * for both. It is fed raw bytes as they arrive from a pipe, never trusts the
+ * producer (a guest may print anything), and bounds everything it keeps.
+ */
+#ifndef VIRTTAX_HARNESS_PROTO_H
+#define VIRTTAX_HARNESS_PROTO_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#define PROTO_MAX_LINE 4096	  /* bytes per line, newline excluded */
+#define PROTO_MAX_RECORDS 4096	  /* prefixed records per run */
+#define PROTO_MAX_LOG_LINES 200	  /* free-form lines kept (the first ones) */
+#define PROTO_MAX_LOG_BYTES 32768 /* bytes of free-form output kept */
+
+struct proto_parser {
+	/* current partial line */
+	char line[PROTO_MAX_LINE + 1];
+	size_t line_len;
+	bool line_overflow; /* the current line exceeded PROTO_MAX_LINE */
+	size_t line_no;	    /* 1-based number of the line being assembled */
+
+	/* what was received */
+	json_t *hello;	     /* the hello record, or NULL */
+	json_t *params;	     /* {"k":"v"} from param records */
+	json_t *metrics;     /* [{"m","u","better","v"[,"xk","xu","x"]}] */
+	json_t *records_log; /* [{"t":"log"|"error"|"exception",...}] */
+	json_t *log;	     /* free-form lines, bounded */
+	size_t log_bytes;
+	size_t log_dropped; /* free-form lines not kept */
+	size_t nrecords;
+	bool have_done;
+	int done_status;
+	char wl_error[256]; /* first "error" record's msg */
+	bool have_exception;
+
+	/* protocol errors: the run fails when nerrors > 0 */
+	size_t nerrors;
+	char error[256]; /* the first one, "line N: what" */
+};
+
+void proto_init(struct proto_parser *p);
+void proto_release(struct proto_parser *p);
+/* Feed bytes as they come; lines are processed as they complete. */
+void proto_feed(struct proto_parser *p, const char *buf, size_t len);
+/* End of stream: processes a last line without a newline. */
+void proto_finish(struct proto_parser *p);
+
+/* A summary object for results.json: hello, params, metrics, log, ... (new ref) */
+json_t *proto_to_json(const struct proto_parser *p);
+
+#endif

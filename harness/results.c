@@ -1,0 +1,363 @@
+/*
+ * results.json construction, summary and atomic write (see results.h for why;
+ * the format is documented in docs/RESULTS-SCHEMA.md).
+ */
+#include "harness/results.h"
+
+#include <errno.h>
+#include <libgen.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "harness/plan.h"
+#include "harness/stats.h"
+
+static json_t *iso8601_now(void)
+{
+	char buf[40];
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	return json_string(buf);
+}
+
+json_t *results_new(const struct plan *p, json_t *environment, unsigned long tsc_khz,
+		    const char *version)
+{
+	json_t *params = plan_to_json(p);
+	json_object_set_new(params, "tsc_khz", json_integer((json_int_t)tsc_khz));
+	return json_pack("{s:s,s:i,s:o,s:s,s:o,s:o,s:[]}", "schema", RESULTS_SCHEMA,
+			 "schema_version", RESULTS_SCHEMA_VERSION, "created", iso8601_now(),
+			 "virttax_version", version, "environment",
+			 environment ? environment : json_null(), "parameters", params,
+			 "workloads");
+}
+
+static json_t *str_or_null(const char *s)
+{
+	return s ? json_string(s) : json_null();
+}
+
+/* Text from a child may be anything: never let it break the record. */
+static json_t *safe_text(const char *s)
+{
+	json_t *j = json_string(s);
+	if (j)
+		return j;
+	char clean[1024];
+	size_t n = 0;
+	for (; *s && n < sizeof(clean) - 1; s++)
+		clean[n++] = (*s >= 0x20 && *s < 0x7f) || *s == '\n' ? *s : '?';
+	clean[n] = 0;
+	return json_string(clean);
+}
+
+static json_t *num(double v)
+{
+	return isfinite(v) ? json_real(v) : json_null();
+}
+
+json_t *results_run_record(const struct run_meta *m, const struct run_result *res)
+{
+	json_t *r = json_pack("{s:s,s:o,s:s,s:{s:s,s:o},s:i,s:b,s:s,s:o,s:I}", "side", m->side,
+			      "vmm", str_or_null(m->vmm), "series", m->series, "config", "backing",
+			      m->backing, "pagesize", str_or_null(m->pagesize), "rep", (int)m->rep,
+			      "warmup", m->warmup, "status", run_status_name(res->status), "reason",
+			      res->reason[0] ? safe_text(res->reason) : json_null(), "wall_ns",
+			      (json_int_t)res->wall_ns);
+	if (m->baseline_series)
+		json_object_set_new(r, "baseline_series", json_string(m->baseline_series));
+	json_object_set_new(r, "exit_code",
+			    res->exit_code >= 0 ? json_integer(res->exit_code) : json_null());
+	json_object_set_new(r, "signal",
+			    res->term_signal ? json_integer(res->term_signal) : json_null());
+	json_object_set(r, "metrics", res->proto.metrics);
+	json_object_set(r, "params", res->proto.params);
+	json_object_set_new(r, "hello",
+			    res->proto.hello ? json_incref(res->proto.hello) : json_null());
+	json_object_set_new(r, "vmm_stats",
+			    res->vmm_stats ? json_incref(res->vmm_stats) : json_null());
+	json_object_set_new(r, "collectors",
+			    res->collectors ? json_incref(res->collectors) : json_null());
+	json_object_set_new(r, "protocol", proto_to_json(&res->proto));
+	json_object_set_new(r, "stderr", safe_text(res->stderr_tail));
+	return r;
+}
+
+/* ---- summary ---- */
+
+/* A metric identity: name, curve key and point. */
+struct metric_key {
+	json_t *proto; /* a metric object carrying m,u,better[,xk,xu,x] */
+};
+
+static bool same_metric(json_t *a, json_t *b)
+{
+	if (strcmp(json_string_value(json_object_get(a, "m")),
+		   json_string_value(json_object_get(b, "m"))))
+		return false;
+	json_t *xa = json_object_get(a, "xk"), *xb = json_object_get(b, "xk");
+	if (!xa || !xb)
+		return !xa && !xb;
+	return json_equal(xa, xb) && json_number_value(json_object_get(a, "x")) ==
+					 json_number_value(json_object_get(b, "x"));
+}
+
+static bool run_counts(json_t *run)
+{
+	return !json_is_true(json_object_get(run, "warmup")) &&
+	       !strcmp(json_string_value(json_object_get(run, "status")), "ok");
+}
+
+static json_t *find_metric(json_t *run, json_t *key)
+{
+	size_t i;
+	json_t *m;
+	json_array_foreach(json_object_get(run, "metrics"), i, m) if (same_metric(m, key)) return m;
+	return NULL;
+}
+
+/* Distinct metrics over counted runs, first-seen order (borrowed refs in an array). */
+static json_t *metric_keys(json_t *runs)
+{
+	json_t *keys = json_array(), *run, *m;
+	size_t i, j, k;
+	json_array_foreach(runs, i, run)
+	{
+		if (!run_counts(run))
+			continue;
+		json_array_foreach(json_object_get(run, "metrics"), j, m)
+		{
+			bool seen = false;
+			json_t *key;
+			json_array_foreach(keys, k, key) seen = seen || same_metric(key, m);
+			if (!seen)
+				json_array_append(keys, m);
+		}
+	}
+	return keys;
+}
+
+/* Distinct [series, baseline_series] of the vm runs, first-seen order. */
+static json_t *vm_series(json_t *runs)
+{
+	json_t *out = json_array(), *run, *s;
+	size_t i, k;
+	json_array_foreach(runs, i, run)
+	{
+		const char *name = json_string_value(json_object_get(run, "series"));
+		if (strcmp(json_string_value(json_object_get(run, "side")), "vm") || !name)
+			continue;
+		bool seen = false;
+		json_array_foreach(out, k, s) seen =
+		    seen || !strcmp(json_string_value(json_object_get(s, "series")), name);
+		if (!seen)
+			json_array_append_new(
+			    out, json_pack("{s:s,s:O,s:O}", "series", name, "baseline_series",
+					   json_object_get(run, "baseline_series"), "config",
+					   json_object_get(run, "config")));
+	}
+	return out;
+}
+
+/* Values of `key` in counted runs of `series`, indexed by rep (NAN = missing). */
+struct samples {
+	double *v;     /* by rep */
+	size_t nreps;  /* array length */
+	size_t failed; /* counted runs of this series that did not finish ok */
+};
+
+static int collect(json_t *runs, const char *series, json_t *key, struct samples *s)
+{
+	json_t *run;
+	size_t i;
+	s->nreps = 0;
+	s->failed = 0;
+	json_array_foreach(runs, i, run) if (!json_is_true(json_object_get(run, "warmup")))
+	{
+		size_t rep = (size_t)json_integer_value(json_object_get(run, "rep"));
+		s->nreps = rep + 1 > s->nreps ? rep + 1 : s->nreps;
+	}
+	s->v = malloc((s->nreps ? s->nreps : 1) * sizeof(double));
+	if (!s->v)
+		return -ENOMEM;
+	for (size_t r = 0; r < s->nreps; r++)
+		s->v[r] = NAN;
+	json_array_foreach(runs, i, run)
+	{
+		const char *ser = json_string_value(json_object_get(run, "series"));
+		if (!ser || strcmp(ser, series) || json_is_true(json_object_get(run, "warmup")))
+			continue;
+		if (!run_counts(run)) {
+			s->failed++;
+			continue;
+		}
+		json_t *m = find_metric(run, key);
+		if (m)
+			s->v[json_integer_value(json_object_get(run, "rep"))] =
+			    json_number_value(json_object_get(m, "v"));
+	}
+	return 0;
+}
+
+/* Dense copy of the present values; reps[] receives their rep numbers. */
+static size_t dense(const struct samples *s, double *out, json_int_t *reps)
+{
+	size_t n = 0;
+	for (size_t r = 0; r < s->nreps; r++)
+		if (!isnan(s->v[r])) {
+			reps[n] = (json_int_t)r;
+			out[n++] = s->v[r];
+		}
+	return n;
+}
+
+static json_t *stats_json(const double *x, size_t n)
+{
+	struct stats_summary st;
+	if (stats_summarize(x, n, &st))
+		return json_pack("{s:i}", "n", 0);
+	return json_pack("{s:I,s:o,s:o,s:o,s:o,s:o,s:[o,o],s:o}", "n", (json_int_t)st.n, "median",
+			 num(st.median), "min", num(st.min), "max", num(st.max), "mean",
+			 num(st.mean), "stddev", num(st.stddev), "ci95", num(st.ci_lo),
+			 num(st.ci_hi), "ci_level", num(st.ci_level));
+}
+
+static json_t *outlier_reps(const double *x, const json_int_t *reps, size_t n)
+{
+	bool flags[n ? n : 1];
+	json_t *a = json_array();
+	stats_outliers(x, n, flags);
+	for (size_t i = 0; i < n; i++)
+		if (flags[i])
+			json_array_append_new(a, json_integer(reps[i]));
+	return a;
+}
+
+static json_t *overhead_json(const struct samples *b, const struct samples *v, bool lower)
+{
+	size_t nr = b->nreps < v->nreps ? b->nreps : v->nreps, n = 0;
+	double pb[nr ? nr : 1], pv[nr ? nr : 1];
+	for (size_t r = 0; r < nr; r++)
+		if (!isnan(b->v[r]) && !isnan(v->v[r])) {
+			pb[n] = b->v[r];
+			pv[n++] = v->v[r];
+		}
+	struct stats_overhead o;
+	if (stats_overhead_paired(pb, pv, n, lower, &o))
+		return json_pack("{s:n,s:n,s:i}", "value", "ci95", "pairs", 0);
+	return json_pack("{s:o,s:[o,o],s:I,s:s}", "value", num(o.value), "ci95", num(o.ci_lo),
+			 num(o.ci_hi), "pairs", (json_int_t)o.npairs, "method",
+			 lower ? "(vm-bare)/bare of medians, bootstrap over pairs"
+			       : "bare/vm-1 of medians, bootstrap over pairs");
+}
+
+static json_t *summary_entry(json_t *key, json_t *ser, const struct samples *b,
+			     const struct samples *v)
+{
+	size_t nmax = (b->nreps > v->nreps ? b->nreps : v->nreps) + 1;
+	double xb[nmax], xv[nmax];
+	json_int_t rb[nmax], rv[nmax];
+	size_t nb = dense(b, xb, rb), nv = dense(v, xv, rv);
+	if (nb == 0 && nv == 0)
+		return NULL;
+	bool lower = !strcmp(json_string_value(json_object_get(key, "better")), "lower");
+	json_t *e = json_pack("{s:O,s:O,s:O}", "metric", json_object_get(key, "m"), "unit",
+			      json_object_get(key, "u"), "better", json_object_get(key, "better"));
+	json_t *xk = json_object_get(key, "xk");
+	json_object_set(e, "xk", xk ? xk : json_null());
+	json_object_set(e, "xu", xk ? json_object_get(key, "xu") : json_null());
+	json_object_set(e, "x", xk ? json_object_get(key, "x") : json_null());
+	json_object_set(e, "series", json_object_get(ser, "series"));
+	json_object_set(e, "baseline_series", json_object_get(ser, "baseline_series"));
+	json_object_set(e, "vm_config", json_object_get(ser, "config"));
+	json_object_set_new(e, "bare", stats_json(xb, nb));
+	json_object_set_new(e, "vm", stats_json(xv, nv));
+	json_object_set_new(e, "overhead_pct", overhead_json(b, v, lower));
+	json_object_set_new(e, "outliers",
+			    json_pack("{s:s,s:o,s:o}", "method",
+				      "modified z-score > 3.5 (MAD); flagged, kept", "bare",
+				      outlier_reps(xb, rb, nb), "vm", outlier_reps(xv, rv, nv)));
+	json_object_set_new(
+	    e, "failed_runs",
+	    json_pack("{s:I,s:I}", "bare", (json_int_t)b->failed, "vm", (json_int_t)v->failed));
+	return e;
+}
+
+static int summarize_series(json_t *runs, json_t *keys, json_t *ser, json_t *summary)
+{
+	json_t *key;
+	size_t i;
+	const char *bs = json_string_value(json_object_get(ser, "baseline_series"));
+	const char *vs = json_string_value(json_object_get(ser, "series"));
+	json_array_foreach(keys, i, key)
+	{
+		struct samples b = {0}, v = {0};
+		int rc = collect(runs, bs ? bs : "bare", key, &b);
+		if (!rc)
+			rc = collect(runs, vs, key, &v);
+		json_t *e = rc ? NULL : summary_entry(key, ser, &b, &v);
+		free(b.v);
+		free(v.v);
+		if (rc)
+			return rc;
+		if (e)
+			json_array_append_new(summary, e);
+	}
+	return 0;
+}
+
+int results_summarize(json_t *workload)
+{
+	json_t *runs = json_object_get(workload, "runs");
+	if (!json_is_array(runs))
+		return -EINVAL;
+	json_t *keys = metric_keys(runs), *series = vm_series(runs), *summary = json_array();
+	json_t *ser;
+	size_t i;
+	int rc = 0;
+	json_array_foreach(series, i, ser) if (!rc) rc = summarize_series(runs, keys, ser, summary);
+	json_decref(keys);
+	json_decref(series);
+	if (rc) {
+		json_decref(summary);
+		return rc;
+	}
+	return json_object_set_new(workload, "summary", summary) ? -ENOMEM : 0;
+}
+
+size_t results_failed_runs(json_t *root)
+{
+	size_t n = 0, i, j;
+	json_t *w, *run;
+	json_array_foreach(json_object_get(root, "workloads"), i, w)
+	    json_array_foreach(json_object_get(w, "runs"), j, run) n +=
+	    strcmp(json_string_value(json_object_get(run, "status")), "ok") != 0;
+	return n;
+}
+
+int results_write_atomic(const char *path, json_t *root)
+{
+	char tmp[PATH_MAX];
+	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= sizeof(tmp))
+		return -ENAMETOOLONG;
+	FILE *f = fopen(tmp, "w");
+	if (!f)
+		return -errno;
+	int rc = json_dumpf(root, f, JSON_INDENT(1) | JSON_REAL_PRECISION(10)) ? -EIO : 0;
+	if (!rc && (fputc('\n', f) == EOF || fflush(f) || fsync(fileno(f))))
+		rc = -errno;
+	if (fclose(f) && !rc)
+		rc = -errno;
+	if (!rc && rename(tmp, path))
+		rc = -errno;
+	if (rc)
+		unlink(tmp);
+	return rc;
+}

@@ -1,0 +1,211 @@
+/*
+ * Summary table (see table.h for why it is printed from results.json).
+ */
+#include "harness/table.h"
+
+#include <math.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define TABLE_COLS 8
+#define TABLE_CELL 64
+
+struct table {
+	char (*cell)[TABLE_COLS][TABLE_CELL];
+	size_t nrows, cap;
+};
+
+static const char *const headers[TABLE_COLS] = {
+    "workload", "metric", "unit", "series", "bare median", "vm median", "overhead % [95% CI]",
+    "n bare/vm"};
+
+void table_human_bytes(double b, char *buf, size_t len)
+{
+	static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+	size_t u = 0;
+	while (fabs(b) >= 1024 && u < 4) {
+		b /= 1024;
+		u++;
+	}
+	if (b == floor(b))
+		snprintf(buf, len, "%.0f %s", b, units[u]);
+	else
+		snprintf(buf, len, "%.3g %s", b, units[u]);
+}
+
+void table_number(double v, char *buf, size_t len)
+{
+	double a = fabs(v);
+	if (!isfinite(v))
+		snprintf(buf, len, "-");
+	else if (a >= 1000)
+		snprintf(buf, len, "%.0f", v);
+	else if (a >= 10)
+		snprintf(buf, len, "%.1f", v);
+	else if (a >= 0.1)
+		snprintf(buf, len, "%.3f", v);
+	else
+		snprintf(buf, len, "%.3g", v);
+}
+
+static double num(json_t *o, const char *k)
+{
+	json_t *v = json_object_get(o, k);
+	return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+static char *add_row(struct table *t)
+{
+	if (t->nrows == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 32;
+		void *p = realloc(t->cell, cap * sizeof(*t->cell));
+		if (!p)
+			return NULL;
+		t->cell = p;
+		t->cap = cap;
+	}
+	memset(t->cell[t->nrows], 0, sizeof(*t->cell));
+	return t->cell[t->nrows++][0];
+}
+
+static void metric_label(json_t *e, char *buf, size_t len)
+{
+	const char *m = json_string_value(json_object_get(e, "metric"));
+	const char *xu = json_string_value(json_object_get(e, "xu"));
+	double x = num(e, "x");
+	if (isnan(x)) {
+		snprintf(buf, len, "%s", m);
+		return;
+	}
+	char xs[32];
+	if (xu && !strcmp(xu, "B"))
+		table_human_bytes(x, xs, sizeof(xs));
+	else {
+		char n[24];
+		table_number(x, n, sizeof(n));
+		snprintf(xs, sizeof(xs), "%s%s%s", n, xu && *xu ? " " : "", xu ? xu : "");
+	}
+	snprintf(buf, len, "%s @ %s", m, xs);
+}
+
+/* "160.2 ±0.4%": the median and the half-width of its CI relative to it */
+static void median_cell(json_t *st, char *buf, size_t len)
+{
+	double med = num(st, "median");
+	json_t *ci = json_object_get(st, "ci95");
+	double lo = json_number_value(json_array_get(ci, 0)),
+	       hi = json_number_value(json_array_get(ci, 1));
+	char n[32];
+	table_number(med, n, sizeof(n));
+	if (isnan(med) || med == 0)
+		snprintf(buf, len, "%s", n);
+	else
+		snprintf(buf, len, "%s ±%.1f%%", n, fmax(hi - med, med - lo) / fabs(med) * 100);
+}
+
+static void overhead_cell(json_t *o, char *buf, size_t len)
+{
+	json_t *ci = json_object_get(o, "ci95");
+	double v = num(o, "value");
+	if (isnan(v))
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, "%+.2f [%+.2f, %+.2f]", v,
+			 json_number_value(json_array_get(ci, 0)),
+			 json_number_value(json_array_get(ci, 1)));
+}
+
+static void add_entry(struct table *t, const char *wl, json_t *e)
+{
+	char *row = add_row(t);
+	if (!row)
+		return;
+	char(*c)[TABLE_CELL] = (char(*)[TABLE_CELL])row;
+	snprintf(c[0], TABLE_CELL, "%s", wl);
+	metric_label(e, c[1], TABLE_CELL);
+	snprintf(c[2], TABLE_CELL, "%s", json_string_value(json_object_get(e, "unit")));
+	snprintf(c[3], TABLE_CELL, "%s", json_string_value(json_object_get(e, "series")));
+	median_cell(json_object_get(e, "bare"), c[4], TABLE_CELL);
+	median_cell(json_object_get(e, "vm"), c[5], TABLE_CELL);
+	overhead_cell(json_object_get(e, "overhead_pct"), c[6], TABLE_CELL);
+	snprintf(c[7], TABLE_CELL, "%lld/%lld",
+		 (long long)json_integer_value(json_object_get(json_object_get(e, "bare"), "n")),
+		 (long long)json_integer_value(json_object_get(json_object_get(e, "vm"), "n")));
+}
+
+/* display width of UTF-8 text (the ± is two bytes, one column) */
+static size_t width(const char *s)
+{
+	size_t w = 0;
+	for (; *s; s++)
+		w += ((unsigned char)*s & 0xc0) != 0x80;
+	return w;
+}
+
+static void print_row(FILE *out, const char (*c)[TABLE_CELL], const size_t *w)
+{
+	for (int i = 0; i < TABLE_COLS; i++) {
+		bool right = i >= 4;
+		size_t pad = w[i] - width(c[i]);
+		fprintf(out, "%s%*s%s%*s", i ? "  " : "", right ? (int)pad : 0, "", c[i],
+			right ? 0 : (int)pad, "");
+	}
+	fputc('\n', out);
+}
+
+static void print_table(FILE *out, const struct table *t)
+{
+	size_t w[TABLE_COLS];
+	for (int i = 0; i < TABLE_COLS; i++) {
+		w[i] = width(headers[i]);
+		for (size_t r = 0; r < t->nrows; r++)
+			w[i] = w[i] > width(t->cell[r][i]) ? w[i] : width(t->cell[r][i]);
+	}
+	char hdr[TABLE_COLS][TABLE_CELL];
+	for (int i = 0; i < TABLE_COLS; i++)
+		snprintf(hdr[i], TABLE_CELL, "%s", headers[i]);
+	print_row(out, (const char(*)[TABLE_CELL])hdr, w);
+	for (size_t r = 0; r < t->nrows; r++)
+		print_row(out, (const char(*)[TABLE_CELL])t->cell[r], w);
+}
+
+static void print_failures(FILE *out, json_t *results)
+{
+	size_t i, j;
+	json_t *w, *run;
+	bool first = true;
+	json_array_foreach(json_object_get(results, "workloads"), i, w)
+	    json_array_foreach(json_object_get(w, "runs"), j, run)
+	{
+		const char *st = json_string_value(json_object_get(run, "status"));
+		if (!strcmp(st, "ok"))
+			continue;
+		if (first)
+			fprintf(out, "\nruns not ok (recorded in results.json, excluded from the "
+				     "summary):\n");
+		first = false;
+		const char *reason = json_string_value(json_object_get(run, "reason"));
+		fprintf(out, "  %s %s %s #%lld: %s: %.160s\n",
+			json_string_value(json_object_get(w, "name")),
+			json_string_value(json_object_get(run, "series")),
+			json_is_true(json_object_get(run, "warmup")) ? "warmup" : "rep",
+			(long long)json_integer_value(json_object_get(run, "rep")), st,
+			reason ? reason : "");
+	}
+}
+
+void table_print(FILE *out, json_t *results)
+{
+	struct table t = {0};
+	size_t i, j;
+	json_t *w, *e;
+	json_array_foreach(json_object_get(results, "workloads"), i, w)
+	    json_array_foreach(json_object_get(w, "summary"), j, e)
+		add_entry(&t, json_string_value(json_object_get(w, "name")), e);
+	print_table(out, &t);
+	fprintf(out, "medians ± half-width of their distribution-free CI (see ci_level in "
+		     "results.json); overhead CI: bootstrap over pairs\n");
+	print_failures(out, results);
+	free(t.cell);
+}

@@ -1,0 +1,22 @@
+/*
+ * The human-readable summary table printed by `virttax run`.
+ *
+ * Why from results.json and not from in-memory state: what is printed is then
+ * exactly what was saved, and the table can be re-printed from any file.
+ */
+#ifndef VIRTTAX_HARNESS_TABLE_H
+#define VIRTTAX_HARNESS_TABLE_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdio.h>
+
+/* Prints the summary of every workload, then every run that was not ok. */
+void table_print(FILE *out, json_t *results);
+
+/* "16 KiB", "1.5 GiB", "512 B" */
+void table_human_bytes(double bytes, char *buf, size_t len);
+/* A value with a sensible number of digits for its magnitude */
+void table_number(double v, char *buf, size_t len);
+
+#endif

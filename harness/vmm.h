@@ -1,0 +1,80 @@
+/*
+ * Runs of one workload on one side (bare metal or a VMM), and the VMM ops table.
+ *
+ * Why: `virttax run` must not care which VMM it drives. A VMM driver is one
+ * file with one `struct vmm_ops` (vmm_vmmlite.c today, QEMU later) that turns a
+ * run_spec into a child command line; spawning, the --control-fd handshake,
+ * collectors and protocol parsing are shared (harness/child.c), and so is the
+ * bare-metal side (harness/bare.c), so bare and VM runs are measured the same way.
+ */
+#ifndef VIRTTAX_HARNESS_VMM_H
+#define VIRTTAX_HARNESS_VMM_H
+
+#include <jansson.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "harness/proto.h"
+
+enum run_status {
+	RUN_OK,
+	RUN_FAILED,  /* workload error, protocol error, missing results, host error */
+	RUN_INVALID, /* ran, but the numbers must not be used (guest was emulated) */
+	RUN_TIMEOUT,
+	RUN_CRASH, /* guest crash/exception, or the child died from a signal */
+};
+const char *run_status_name(enum run_status s);
+
+/* A failure that must stop the whole plan (nothing is written). */
+enum run_fatal {
+	RUN_FATAL_NONE,
+	RUN_FATAL_USAGE, /* bad input the child found (vmm-lite exit 64): exit 2 */
+	RUN_FATAL_HOST,	 /* the host cannot run this at all (vmm-lite exit 65): exit 3 */
+};
+
+struct run_spec {
+	const char *workload;
+	const char *const *wl_args; /* "k=v" workload parameters */
+	size_t nwl_args;
+	int cpu;	      /* pin the workload (vCPU) here */
+	const char *backing;  /* 4k|thp|hugetlb-2m|hugetlb-1g */
+	const char *pagesize; /* guest page size 4k|2m (VM only) */
+	uint64_t mem_bytes;   /* guest memory (VM only) */
+	unsigned timeout_s;   /* watchdog: the harness kills the child 5 s later */
+	unsigned long tsc_khz;
+	const char *scratch_dir; /* for temporary files (stats JSON) */
+};
+
+struct run_result {
+	enum run_status status;
+	enum run_fatal fatal;
+	char reason[320];
+	uint64_t wall_ns; /* spawn to reap, measured by the harness */
+	int exit_code;	  /* -1 when killed by a signal */
+	int term_signal;  /* 0 unless killed */
+	struct proto_parser proto;
+	json_t *vmm_stats;  /* VM: the VMM's stats JSON, or NULL */
+	json_t *collectors; /* collector_set_to_json(), or NULL when never opened */
+	char stderr_tail[1024];
+};
+
+void run_result_init(struct run_result *r);
+void run_result_release(struct run_result *r);
+
+struct vmm_ops {
+	const char *name;
+	/* 0 when usable: -ENOENT for a missing binary/ELF (usage), other -errno
+	 * for a host problem; a one-line reason naming the fix in `why`. */
+	int (*probe)(char *why, size_t len);
+	/* Always fills `res`; returns 0, or -errno when the run could not even be started. */
+	int (*run)(const struct run_spec *spec, struct run_result *res);
+};
+
+extern const struct vmm_ops vmm_vmmlite;
+extern const struct vmm_ops *const vmm_table[];
+const struct vmm_ops *vmm_find(const char *name);
+
+/* harness/bare.c: the bare-metal side, `virttax baseline` as a child */
+int bare_run(const struct run_spec *spec, struct run_result *res);
+
+#endif

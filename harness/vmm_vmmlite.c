@@ -1,0 +1,237 @@
+/*
+ * VMM driver for the bundled vmm-lite (docs/INTERFACES.md section 4).
+ *
+ * Why a driver file: the harness talks to every VMM through struct vmm_ops;
+ * this file only knows vmm-lite's command line, where its binaries live, and
+ * what its exit statuses mean. Spawning and observing is harness/child.c.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness/child.h"
+
+#define VMMLITE_EXIT_USAGE 64
+#define VMMLITE_EXIT_HOST 65
+#define VMMLITE_EXIT_CRASH 66
+#define VMMLITE_EXIT_TIMEOUT 67
+#define VMMLITE_EXIT_INVALID 68
+
+/* env override, else next to the virttax binary */
+static int locate(const char *env, const char *file, char *out, size_t len)
+{
+	const char *over = getenv(env);
+	if (over && *over) {
+		snprintf(out, len, "%s", over);
+		return 0;
+	}
+	char dir[PATH_MAX];
+	int rc = child_self_dir(dir, sizeof(dir));
+	if (rc)
+		return rc;
+	if ((size_t)snprintf(out, len, "%s/%s", dir, file) >= len)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+static int vmmlite_paths(char *vmm, char *agent, size_t len)
+{
+	int rc = locate("VIRTTAX_VMM_LITE", "vmm-lite", vmm, len);
+	return rc ? rc : locate("VIRTTAX_AGENT", "guest-agent.elf", agent, len);
+}
+
+static int vmmlite_probe(char *why, size_t len)
+{
+	char vmm[PATH_MAX], agent[PATH_MAX];
+	int rc = vmmlite_paths(vmm, agent, sizeof(vmm));
+	if (rc)
+		return snprintf(why, len, "cannot locate vmm-lite: %s", strerror(-rc)), rc;
+	if (access(vmm, X_OK))
+		return snprintf(
+			   why, len,
+			   "vmm-lite not found or not executable at %s: build it (make) or set "
+			   "VIRTTAX_VMM_LITE",
+			   vmm),
+		       -ENOENT;
+	if (access(agent, R_OK))
+		return snprintf(why, len,
+				"guest agent not found at %s: build it (make) or set VIRTTAX_AGENT",
+				agent),
+		       -ENOENT;
+	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		rc = -errno;
+		return snprintf(why, len, "/dev/kvm: %s: load kvm and grant access to /dev/kvm",
+				strerror(-rc)),
+		       rc;
+	}
+	close(fd);
+	return 0;
+}
+
+static void build_cmdline(const struct run_spec *spec, char *buf, size_t len)
+{
+	size_t off = (size_t)snprintf(buf, len, "workload=%s", spec->workload);
+	for (size_t i = 0; i < spec->nwl_args && off < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, " %s", spec->wl_args[i]);
+	if (off < len)
+		snprintf(buf + off, len - off, " pagesize=%s tsc_khz=%lu", spec->pagesize,
+			 spec->tsc_khz);
+}
+
+static void first_line(const char *s, char *out, size_t len)
+{
+	size_t n = strcspn(s, "\n");
+	snprintf(out, len, "%.*s", (int)n, s);
+}
+
+static void guest_exit_verdict(int code, struct run_result *res)
+{
+	int v = code >> 1;
+	child_protocol_verdict(res); /* the agent said ok: the protocol decides */
+	if (v == 0)
+		return;
+	char proto_reason[sizeof(res->reason)];
+	snprintf(proto_reason, sizeof(proto_reason), "%s", res->reason);
+	res->status = (v == 3 || v == 4) ? RUN_CRASH : RUN_FAILED;
+	static const char *const what[] = {"ok", "workload failed", "bad agent command line",
+					   "guest CPU exception", "agent panic"};
+	snprintf(res->reason, sizeof(res->reason), "guest exit %d (%s)%s%.250s", v,
+		 v <= 4 ? what[v] : "unknown", proto_reason[0] ? ": " : "", proto_reason);
+}
+
+static void vmm_status_verdict(int code, struct run_result *res)
+{
+	char line[200];
+	first_line(res->stderr_tail, line, sizeof(line));
+	const char *kind =
+	    json_string_value(json_object_get(json_object_get(res->vmm_stats, "status"), "reason"));
+	const char *detail = kind ? kind : line;
+	res->status = RUN_FAILED;
+	switch (code) {
+	case VMMLITE_EXIT_USAGE:
+		res->fatal = RUN_FATAL_USAGE;
+		break;
+	case VMMLITE_EXIT_HOST:
+		res->fatal = RUN_FATAL_HOST;
+		break;
+	case VMMLITE_EXIT_CRASH:
+		res->status = RUN_CRASH;
+		break;
+	case VMMLITE_EXIT_TIMEOUT:
+		res->status = RUN_TIMEOUT;
+		break;
+	case VMMLITE_EXIT_INVALID:
+		res->status = RUN_INVALID;
+		break;
+	}
+	snprintf(res->reason, sizeof(res->reason), "vmm-lite exit %d: %s", code, detail);
+}
+
+static void vmmlite_verdict(const struct child *c, const struct run_spec *spec,
+			    struct run_result *res)
+{
+	res->status = RUN_OK;
+	if (c->timed_out) {
+		res->status = RUN_TIMEOUT;
+		snprintf(
+		    res->reason, sizeof(res->reason),
+		    "vmm-lite did not exit within %u s (its --timeout %u s did not fire); killed",
+		    spec->timeout_s + CHILD_KILL_GRACE_S, spec->timeout_s);
+	} else if (res->term_signal) {
+		res->status = RUN_CRASH;
+		snprintf(res->reason, sizeof(res->reason), "vmm-lite killed by signal %d (%s)",
+			 res->term_signal, strsignal(res->term_signal));
+	} else if (res->exit_code & 1) {
+		guest_exit_verdict(res->exit_code, res);
+	} else if (res->exit_code == 0) {
+		child_protocol_verdict(res);
+	} else {
+		vmm_status_verdict(res->exit_code, res);
+	}
+	if (res->status == RUN_OK && c->harness_error[0])
+		snprintf(res->reason, sizeof(res->reason), "%s", c->harness_error);
+}
+
+static void load_stats(const char *path, struct run_result *res)
+{
+	json_error_t err;
+	res->vmm_stats = json_load_file(path, 0, &err);
+	unlink(path);
+}
+
+/* vmm-lite exits 68 for an emulated guest; double-check its own verdict */
+static void check_native(struct run_result *res)
+{
+	json_t *native = json_object_get(json_object_get(res->vmm_stats, "emulation"), "native");
+	if (res->status == RUN_OK && json_is_false(native)) {
+		res->status = RUN_INVALID;
+		snprintf(res->reason, sizeof(res->reason), "guest was emulated, not run natively");
+	}
+}
+
+static int vmmlite_run(const struct run_spec *spec, struct run_result *res)
+{
+	static unsigned seq;
+	char vmm[PATH_MAX], agent[PATH_MAX], stats[PATH_MAX], cmdline[2048];
+	char mem[32], cpu[16], fd[16], tmo[16];
+	int rc = vmmlite_paths(vmm, agent, sizeof(vmm));
+	if (rc)
+		return rc;
+	struct child c;
+	if ((rc = child_init(&c, CT_VM)))
+		return rc;
+	snprintf(stats, sizeof(stats), "%s/vmm-stats-%u.json", spec->scratch_dir, seq++);
+	build_cmdline(spec, cmdline, sizeof(cmdline));
+	snprintf(mem, sizeof(mem), "%llu", (unsigned long long)spec->mem_bytes);
+	snprintf(cpu, sizeof(cpu), "%d", spec->cpu);
+	snprintf(fd, sizeof(fd), "%d", c.ctl_child);
+	snprintf(tmo, sizeof(tmo), "%u", spec->timeout_s);
+	c.vmm_stats_json = stats;
+	c.vmm_name = "vmm-lite";
+	const char *argv[] = {vmm,
+			      "--kernel",
+			      agent,
+			      "--cmdline",
+			      cmdline,
+			      "--mem",
+			      mem,
+			      "--pin",
+			      cpu,
+			      "--backing",
+			      spec->backing,
+			      "--timeout",
+			      tmo,
+			      "--stats-json",
+			      stats,
+			      "--control-fd",
+			      fd,
+			      NULL};
+	rc = child_run(&c, (char *const *)argv, spec->timeout_s, res);
+	if (rc)
+		return rc;
+	load_stats(stats, res);
+	vmmlite_verdict(&c, spec, res);
+	check_native(res);
+	return 0;
+}
+
+const struct vmm_ops vmm_vmmlite = {
+    .name = "vmm-lite",
+    .probe = vmmlite_probe,
+    .run = vmmlite_run,
+};
+
+const struct vmm_ops *const vmm_table[] = {&vmm_vmmlite, NULL};
+
+const struct vmm_ops *vmm_find(const char *name)
+{
+	for (const struct vmm_ops *const *v = vmm_table; *v; v++)
+		if (!strcmp((*v)->name, name))
+			return *v;
+	return NULL;
+}
