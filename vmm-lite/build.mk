@@ -12,3 +12,18 @@ $(BUILD)/libvmmlite.a: $(VMM_LIB_OBJ)
 
 $(BUILD)/vmm-lite: $(BUILD)/host/vmm-lite/main.o $(BUILD)/libvmmlite.a
 	$(CC) -o $@ $^ $(HOST_LDLIBS)
+
+# Tiny PVH test guests for vmm-lite's integration tests (32-bit code only).
+VMM_TEST_GUEST_SRC := $(wildcard tests/integration/guests/*.S)
+VMM_TEST_GUESTS := $(VMM_TEST_GUEST_SRC:tests/integration/guests/%.S=$(BUILD)/tests/guests/%.elf)
+VMM_GUEST_LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-Ttext-segment=0x100000 \
+	-Wl,-z,max-page-size=4096 -Wl,-z,noexecstack
+
+$(BUILD)/tests/guests/%.elf: tests/integration/guests/%.S tests/integration/guests/pvh_note.h
+	@mkdir -p $(dir $@)
+	$(CC) $(VMM_GUEST_LDFLAGS) -o $@ $<
+
+.PHONY: vmm-test-guests
+vmm-test-guests: $(VMM_TEST_GUESTS)
+# order-only: the guests are not link inputs of the test binary
+$(BUILD)/tests/integration-tests: | $(VMM_TEST_GUESTS) $(BUILD)/vmm-lite

@@ -1,0 +1,288 @@
+/*
+ * vCPUs: creation, PVH boot state, and the per-vCPU thread with its run loop.
+ *
+ * Why: one host thread per vCPU (so pinning, scheduler statistics and perf
+ * attach per vCPU), each owning its exit accounting so the hot path takes no
+ * lock. vCPU 0 starts at the PVH entry; the others are created and block in
+ * KVM_RUN inside the in-kernel LAPIC until INIT/SIPI. Stopping is a kick:
+ * kvm_run->immediate_exit plus a signal, so a vCPU in or about to enter
+ * KVM_RUN returns with EINTR.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <linux/kvm.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <unistd.h>
+
+#include "vmm-lite/vmm.h"
+
+#define X86_CR0_PE 0x1
+#define X86_CR0_ET 0x10
+#define SEL_CODE 0x08
+#define SEL_DATA 0x10
+#define SEL_TSS 0x18
+
+static int set_cpuid(struct vcpu *v, const struct kvm_cpuid2 *supported, char *err, size_t errlen)
+{
+	size_t sz = sizeof(*supported) + supported->nent * sizeof(supported->entries[0]);
+	struct kvm_cpuid2 *c = malloc(sz);
+	int r = 0;
+
+	if (!c)
+		return -ENOMEM;
+	memcpy(c, supported, sz);
+	for (uint32_t i = 0; i < c->nent; i++) {
+		struct kvm_cpuid_entry2 *e = &c->entries[i];
+
+		if (e->function == 1) /* initial APIC ID */
+			e->ebx = (e->ebx & 0x00ffffff) | (v->index << 24);
+		if (e->function == 0xb || e->function == 0x1f) /* x2APIC ID */
+			e->edx = v->index;
+	}
+	if (ioctl(v->fd, KVM_SET_CPUID2, c) < 0) {
+		r = -errno;
+		snprintf(err, errlen, "KVM_SET_CPUID2 on vCPU %u: %s", v->index, strerror(errno));
+	}
+	free(c);
+	return r;
+}
+
+int vcpu_create(struct vm *vm, uint32_t index, char *err, size_t errlen)
+{
+	struct vcpu *v = &vm->vcpus[index];
+	int mmap_size, r;
+
+	v->vm = vm;
+	v->index = index;
+	v->kstats.fd = -1;
+	v->fd = ioctl(vm->vm_fd, KVM_CREATE_VCPU, (unsigned long)index);
+	if (v->fd < 0) {
+		r = -errno;
+		snprintf(err, errlen, "KVM_CREATE_VCPU %u: %s", index, strerror(errno));
+		return r;
+	}
+	mmap_size = ioctl(vm->kvm_fd, KVM_GET_VCPU_MMAP_SIZE, 0);
+	if (mmap_size < (int)sizeof(struct kvm_run)) {
+		snprintf(err, errlen, "KVM_GET_VCPU_MMAP_SIZE: %s", strerror(errno));
+		return -EIO;
+	}
+	v->run_size = (size_t)mmap_size;
+	v->run = mmap(NULL, v->run_size, PROT_READ | PROT_WRITE, MAP_SHARED, v->fd, 0);
+	if (v->run == MAP_FAILED) {
+		r = -errno;
+		v->run = NULL;
+		snprintf(err, errlen, "mmap of kvm_run for vCPU %u: %s", index, strerror(-r));
+		return r;
+	}
+	if ((r = set_cpuid(v, vm->cpuid, err, errlen)))
+		return r;
+	if (vm->pvm && (r = pvm_register_vif(v, layout_vif_gpa(index)))) {
+		snprintf(err, errlen, "registering the PVM VIF page (MSR %#x) on vCPU %u: %s",
+			 0x4b564d10, index, strerror(-r));
+		return r;
+	}
+	v->kstats.fd = ioctl(v->fd, KVM_GET_STATS_FD, 0);
+	return 0; /* no stats fd: reported as empty stats, not an error */
+}
+
+static struct kvm_segment flat_segment(uint16_t sel, uint8_t type)
+{
+	return (struct kvm_segment){ .base = 0, .limit = 0xffffffff, .selector = sel,
+				     .type = type, .present = 1, .dpl = 0, .db = 1, .s = 1,
+				     .l = 0, .g = 1 };
+}
+
+/* PVH: 32-bit protected mode, paging off, flat 4 GiB segments, EBX = start_info */
+int vcpu_setup_boot(struct vcpu *v, uint32_t entry, uint32_t start_info, char *err, size_t errlen)
+{
+	struct kvm_sregs s;
+	struct kvm_regs regs = { .rip = entry, .rbx = start_info, .rflags = 0x2 };
+
+	if (ioctl(v->fd, KVM_GET_SREGS, &s) < 0) {
+		snprintf(err, errlen, "KVM_GET_SREGS: %s", strerror(errno));
+		return -errno;
+	}
+	s.cs = flat_segment(SEL_CODE, 0xb); /* execute/read, accessed */
+	s.ds = s.es = s.fs = s.gs = s.ss = flat_segment(SEL_DATA, 0x3); /* read/write, accessed */
+	s.tr = (struct kvm_segment){ .selector = SEL_TSS, .limit = 0x67, .type = 0xb,
+				     .present = 1 };
+	s.cr0 = X86_CR0_PE | X86_CR0_ET;
+	s.cr3 = 0;
+	s.cr4 = 0;
+	s.efer = 0;
+	if (ioctl(v->fd, KVM_SET_SREGS, &s) < 0) {
+		snprintf(err, errlen, "KVM_SET_SREGS: %s", strerror(errno));
+		return -errno;
+	}
+	if (ioctl(v->fd, KVM_SET_REGS, &regs) < 0) {
+		snprintf(err, errlen, "KVM_SET_REGS: %s", strerror(errno));
+		return -errno;
+	}
+	return 0;
+}
+
+void vcpu_kick(struct vcpu *v)
+{
+	if (v->run)
+		__atomic_store_n(&v->run->immediate_exit, 1, __ATOMIC_SEQ_CST);
+	if (v->thread_started)
+		pthread_kill(v->thread, SIGUSR1);
+}
+
+static uint64_t vcpu_rip(struct vcpu *v)
+{
+	struct kvm_regs regs;
+
+	return ioctl(v->fd, KVM_GET_REGS, &regs) < 0 ? 0 : regs.rip;
+}
+
+static void crash(struct vcpu *v, const char *what)
+{
+	char reason[240];
+
+	snprintf(reason, sizeof(reason), "vCPU %u: %s (rip %#" PRIx64 ")", v->index, what,
+		 vcpu_rip(v));
+	vm_request_stop(v->vm, STOP_CRASH, VMM_EXIT_CRASH, 0, reason);
+}
+
+static void handle_io(struct vcpu *v)
+{
+	struct kvm_run *run = v->run;
+	uint32_t size = run->io.size, count = run->io.count;
+	uint64_t off = run->io.data_offset;
+	uint8_t *data = (uint8_t *)run;
+
+	if ((size != 1 && size != 2 && size != 4) || count == 0 || off > v->run_size ||
+	    (uint64_t)size * count > v->run_size - off) {
+		crash(v, "malformed port I/O exit (size/count out of bounds)");
+		return;
+	}
+	for (uint32_t i = 0; i < count && !v->vm->stopping; i++)
+		bus_access(&v->vm->pio, run->io.port, data + off + (uint64_t)i * size, size,
+			   run->io.direction == KVM_EXIT_IO_OUT);
+}
+
+static void handle_mmio(struct vcpu *v)
+{
+	struct kvm_run *run = v->run;
+
+	if (run->mmio.len == 0 || run->mmio.len > sizeof(run->mmio.data)) {
+		crash(v, "malformed MMIO exit (length out of bounds)");
+		return;
+	}
+	bus_access(&v->vm->mmio, run->mmio.phys_addr, run->mmio.data, run->mmio.len,
+		   run->mmio.is_write);
+}
+
+static void handle_system_event(struct vcpu *v)
+{
+	char reason[96];
+
+	snprintf(reason, sizeof(reason), "vCPU %u: system event %u", v->index,
+		 v->run->system_event.type);
+	if (v->run->system_event.type == KVM_SYSTEM_EVENT_CRASH)
+		vm_request_stop(v->vm, STOP_CRASH, VMM_EXIT_CRASH, 0, reason);
+	else
+		vm_request_stop(v->vm, STOP_SHUTDOWN, VMM_EXIT_CLEAN, 0, reason);
+}
+
+static void handle_exit(struct vcpu *v)
+{
+	struct kvm_run *run = v->run;
+	char what[160];
+
+	switch (run->exit_reason) {
+	case KVM_EXIT_IO: handle_io(v); break;
+	case KVM_EXIT_MMIO: handle_mmio(v); break;
+	case KVM_EXIT_HLT:
+		vm_request_stop(v->vm, STOP_SHUTDOWN, VMM_EXIT_CLEAN, 0, "guest halted (KVM_EXIT_HLT)");
+		break;
+	case KVM_EXIT_SHUTDOWN: crash(v, "triple fault (KVM_EXIT_SHUTDOWN)"); break;
+	case KVM_EXIT_INTERNAL_ERROR:
+		snprintf(what, sizeof(what), "KVM internal error, suberror %u%s",
+			 run->internal.suberror,
+			 run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION ? " (emulation failure)"
+										: "");
+		crash(v, what);
+		break;
+	case KVM_EXIT_FAIL_ENTRY:
+		snprintf(what, sizeof(what), "VM entry failed, hardware reason %#llx",
+			 (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
+		crash(v, what);
+		break;
+	case KVM_EXIT_SYSTEM_EVENT: handle_system_event(v); break;
+	case KVM_EXIT_INTR: break;
+	default:
+		snprintf(what, sizeof(what), "unhandled exit reason %u", run->exit_reason);
+		crash(v, what);
+		break;
+	}
+}
+
+static void run_loop(struct vcpu *v)
+{
+	struct vm *vm = v->vm;
+	char key[32];
+
+	while (!vm->stopping) {
+		int r = ioctl(v->fd, KVM_RUN, 0);
+		uint64_t t0 = now_ns();
+
+		if (r < 0) {
+			char reason[96];
+
+			if (errno == EINTR || errno == EAGAIN)
+				continue; /* a kick (or a stray signal): re-check stopping */
+			snprintf(reason, sizeof(reason), "KVM_RUN on vCPU %u: %s", v->index,
+				 strerror(errno));
+			vm_request_stop(vm, STOP_HOST_ERROR, VMM_EXIT_HOST, 0, reason);
+			break;
+		}
+		handle_exit(v);
+		exit_key(key, sizeof(key), v->run->exit_reason,
+			 v->run->exit_reason == KVM_EXIT_IO ? v->run->io.port : 0);
+		exit_stats_add(&v->exits, key, now_ns() - t0);
+	}
+}
+
+void *vcpu_thread(void *arg)
+{
+	struct vcpu *v = arg;
+	struct vm *vm = v->vm;
+
+	pthread_mutex_lock(&vm->lock);
+	v->tid = gettid();
+	vm->nready++;
+	pthread_cond_broadcast(&vm->cond);
+	while (!vm->go && !vm->stopping)
+		pthread_cond_wait(&vm->cond, &vm->lock);
+	pthread_mutex_unlock(&vm->lock);
+
+	if (vm->go)
+		run_loop(v);
+
+	/* parked: alive until the harness has read our counters */
+	pthread_mutex_lock(&vm->lock);
+	vm->nparked++;
+	pthread_cond_broadcast(&vm->cond);
+	while (!vm->release)
+		pthread_cond_wait(&vm->cond, &vm->lock);
+	pthread_mutex_unlock(&vm->lock);
+	return NULL;
+}
+
+void vcpu_destroy(struct vcpu *v)
+{
+	kvm_stats_free(&v->kstats);
+	if (v->run)
+		munmap(v->run, v->run_size);
+	v->run = NULL;
+	if (v->fd >= 0)
+		close(v->fd);
+	v->fd = -1;
+}

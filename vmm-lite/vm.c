@@ -1,0 +1,228 @@
+/*
+ * The VM: KVM setup, guest memory, devices, and the life cycle of one run.
+ *
+ * Why: this is the part of vmm-lite that is not a device or a parser: open
+ * /dev/kvm, create the VM with in-kernel irqchip and PIT, map RAM, load the
+ * PVH image, create the vCPUs, then drive the run (control-fd handshake,
+ * watchdog, stop, parked threads) in the order INTERFACES.md section 4 fixes.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <linux/kvm.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "virttax/protocol.h"
+#include "vmm-lite/vmm.h"
+
+#define KVM_API_VERSION_EXPECTED 12
+
+uint64_t now_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static const char *const stop_kind_names[] = {
+	[STOP_NONE] = "none",       [STOP_GUEST_EXIT] = "guest-exit", [STOP_SHUTDOWN] = "shutdown",
+	[STOP_TIMEOUT] = "timeout", [STOP_CRASH] = "crash",           [STOP_INVALID] = "invalid",
+	[STOP_HOST_ERROR] = "host-error",
+};
+
+const char *stop_kind_name(enum stop_kind k)
+{
+	return (unsigned)k <= STOP_HOST_ERROR ? stop_kind_names[k] : "?";
+}
+
+void vm_request_stop(struct vm *vm, enum stop_kind k, int exit_status, uint32_t guest_code,
+		     const char *reason)
+{
+	pthread_mutex_lock(&vm->lock);
+	if (vm->stop == STOP_NONE) { /* the first reason wins */
+		vm->stop = k;
+		vm->exit_status = exit_status;
+		vm->guest_code = guest_code;
+		snprintf(vm->reason, sizeof(vm->reason), "%s", reason);
+		vm->t_stop_ns = now_ns();
+	}
+	vm->stopping = true;
+	pthread_cond_broadcast(&vm->cond);
+	pthread_mutex_unlock(&vm->lock);
+	for (uint32_t i = 0; i < vm->nvcpus; i++)
+		vcpu_kick(&vm->vcpus[i]);
+}
+
+#define HOST_ERR(...)                                  \
+	do {                                           \
+		int e_ = errno;                        \
+		snprintf(err, errlen, __VA_ARGS__);    \
+		return e_ ? -e_ : -EIO;                \
+	} while (0)
+
+static int kvm_open(struct vm *vm, char *err, size_t errlen)
+{
+	int ver;
+
+	vm->kvm_fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (vm->kvm_fd < 0)
+		HOST_ERR("cannot open /dev/kvm: %s (load kvm / kvm_pvm and check permissions)",
+			 strerror(errno));
+	ver = ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0);
+	if (ver != KVM_API_VERSION_EXPECTED) {
+		snprintf(err, errlen, "KVM API version %d, expected %d", ver, KVM_API_VERSION_EXPECTED);
+		return -ENOTSUP;
+	}
+	do
+		vm->vm_fd = ioctl(vm->kvm_fd, KVM_CREATE_VM, 0);
+	while (vm->vm_fd < 0 && errno == EINTR);
+	if (vm->vm_fd < 0)
+		HOST_ERR("KVM_CREATE_VM: %s", strerror(errno));
+	return 0;
+}
+
+/* TSS/identity map pages (needed by VMX for real mode; harmless elsewhere),
+ * in-kernel LAPIC/IOAPIC/PIC and PIT. */
+static int vm_setup_chips(struct vm *vm, char *err, size_t errlen)
+{
+	struct kvm_pit_config pit = { .flags = 0 };
+	uint64_t idmap = GPA_IDENTITY_MAP;
+
+	if (ioctl(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &idmap) < 0 && errno != ENOTTY &&
+	    errno != EINVAL)
+		HOST_ERR("KVM_SET_IDENTITY_MAP_ADDR: %s", strerror(errno));
+	if (ioctl(vm->vm_fd, KVM_SET_TSS_ADDR, (unsigned long)GPA_TSS) < 0 && errno != ENOTTY &&
+	    errno != EINVAL)
+		HOST_ERR("KVM_SET_TSS_ADDR: %s", strerror(errno));
+	if (ioctl(vm->vm_fd, KVM_CREATE_IRQCHIP, 0) < 0)
+		HOST_ERR("KVM_CREATE_IRQCHIP: %s", strerror(errno));
+	if (ioctl(vm->vm_fd, KVM_CREATE_PIT2, &pit) < 0)
+		HOST_ERR("KVM_CREATE_PIT2: %s", strerror(errno));
+	return 0;
+}
+
+static int vm_setup_memory(struct vm *vm, char *err, size_t errlen)
+{
+	struct kvm_userspace_memory_region low = {
+		.slot = 0, .guest_phys_addr = 0, .memory_size = vm->layout.low_ram_bytes,
+		.userspace_addr = (uintptr_t)vm->mem.ram,
+	};
+	struct kvm_userspace_memory_region high = {
+		.slot = 1, .guest_phys_addr = GPA_4G, .memory_size = vm->layout.high_ram_bytes,
+		.userspace_addr = (uintptr_t)vm->mem.ram + vm->layout.low_ram_bytes,
+	};
+	int r;
+
+	if ((r = guest_mem_alloc(&vm->mem, vm->layout.ram_bytes, vm->opt->backing, err, errlen)))
+		return r;
+	low.userspace_addr = (uintptr_t)vm->mem.ram;
+	high.userspace_addr = (uintptr_t)vm->mem.ram + vm->layout.low_ram_bytes;
+	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &low) < 0)
+		HOST_ERR("KVM_SET_USER_MEMORY_REGION (low RAM): %s", strerror(errno));
+	if (high.memory_size && ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &high) < 0)
+		HOST_ERR("KVM_SET_USER_MEMORY_REGION (RAM above 4 GiB): %s", strerror(errno));
+	return 0;
+}
+
+static int vm_get_cpuid(struct vm *vm, char *err, size_t errlen)
+{
+	for (uint32_t nent = 128; nent <= 4096; nent *= 2) {
+		vm->cpuid = calloc(1, sizeof(*vm->cpuid) + nent * sizeof(vm->cpuid->entries[0]));
+		if (!vm->cpuid)
+			return -ENOMEM;
+		vm->cpuid->nent = nent;
+		if (ioctl(vm->kvm_fd, KVM_GET_SUPPORTED_CPUID, vm->cpuid) == 0)
+			return 0;
+		free(vm->cpuid);
+		vm->cpuid = NULL;
+		if (errno != E2BIG)
+			break;
+	}
+	HOST_ERR("KVM_GET_SUPPORTED_CPUID: %s", strerror(errno));
+}
+
+static int vm_setup_devices(struct vm *vm, char *err, size_t errlen)
+{
+	uart_init(&vm->com1, VTX_COM1_PORT, STDOUT_FILENO);
+	debug_exit_init(&vm->dbg_exit, VTX_EXIT_PORT, vm);
+	if (bus_register(&vm->pio, &vm->com1.dev) || bus_register(&vm->pio, &vm->dbg_exit.dev)) {
+		snprintf(err, errlen, "cannot register the port I/O devices");
+		return -EBUSY;
+	}
+	return 0;
+}
+
+/* -ENOEXEC / -E2BIG mean bad input (the ELF or the command line) */
+static int vm_load_guest(struct vm *vm, const uint8_t *elf, size_t elf_len, char *err,
+			 size_t errlen)
+{
+	int r = pvh_load_elf(elf, elf_len, &vm->layout, vm->mem.ram, &vm->img, err, errlen);
+
+	if (r)
+		return -ENOEXEC;
+	if (pvh_write_start_info(&vm->layout, vm->mem.ram, vm->opt->cmdline, err, errlen))
+		return -E2BIG;
+	return 0;
+}
+
+int vm_create(struct vm *vm, const struct vmm_options *o, const uint8_t *elf, size_t elf_len,
+	      char *err, size_t errlen)
+{
+	int r;
+
+	memset(vm, 0, sizeof(*vm));
+	vm->opt = o;
+	vm->kvm_fd = vm->vm_fd = vm->vm_kstats.fd = -1;
+	for (uint32_t i = 0; i < VMM_MAX_VCPUS; i++)
+		vm->vcpus[i].fd = vm->vcpus[i].kstats.fd = -1;
+	pthread_condattr_t ca;
+
+	pthread_mutex_init(&vm->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC); /* the watchdog deadline */
+	pthread_cond_init(&vm->cond, &ca);
+	pthread_condattr_destroy(&ca);
+	if ((r = layout_build(&vm->layout, o->mem_bytes, o->nvcpus))) {
+		snprintf(err, errlen, "bad memory size or vCPU count");
+		return -E2BIG;
+	}
+	vm->pvm = pvm_detect(NULL);
+	if ((r = kvm_open(vm, err, errlen)) || (r = vm_setup_chips(vm, err, errlen)) ||
+	    (r = vm_setup_memory(vm, err, errlen)) ||
+	    (r = vm_load_guest(vm, elf, elf_len, err, errlen)) ||
+	    (r = vm_setup_devices(vm, err, errlen)) || (r = vm_get_cpuid(vm, err, errlen)))
+		return r;
+	for (uint32_t i = 0; i < o->nvcpus; i++) {
+		if ((r = vcpu_create(vm, i, err, errlen)))
+			return r;
+		vm->nvcpus++;
+	}
+	if ((r = vcpu_setup_boot(&vm->vcpus[0], vm->img.entry, GPA_START_INFO, err, errlen)))
+		return r;
+	vm->vm_kstats.fd = ioctl(vm->vm_fd, KVM_GET_STATS_FD, 0);
+	return 0;
+}
+
+void vm_destroy(struct vm *vm)
+{
+	for (uint32_t i = 0; i < vm->nvcpus; i++)
+		vcpu_destroy(&vm->vcpus[i]);
+	kvm_stats_free(&vm->vm_kstats);
+	if (vm->com1.dev.ops)
+		uart_destroy(&vm->com1);
+	guest_mem_free(&vm->mem);
+	free(vm->cpuid);
+	vm->cpuid = NULL;
+	if (vm->vm_fd >= 0)
+		close(vm->vm_fd);
+	if (vm->kvm_fd >= 0)
+		close(vm->kvm_fd);
+	vm->vm_fd = vm->kvm_fd = -1;
+}

@@ -1,0 +1,344 @@
+/*
+ * vmm-lite internal interfaces.
+ *
+ * Why one header: vmm-lite is small (a loader, a bus with two devices, exit
+ * accounting, KVM stats, vCPU threads). The pure parts (loader, layout, stats
+ * parser, exit accounting, option parsing) are declared here so unit tests can
+ * link libvmmlite.a and call them on buffers without /dev/kvm.
+ */
+#ifndef VMM_LITE_VMM_H
+#define VMM_LITE_VMM_H
+
+#include <jansson.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/types.h>
+
+/* Exit codes of the vmm-lite process (docs/INTERFACES.md section 4) */
+#define VMM_EXIT_CLEAN 0
+#define VMM_EXIT_USAGE 64
+#define VMM_EXIT_HOST 65
+#define VMM_EXIT_CRASH 66
+#define VMM_EXIT_TIMEOUT 67
+#define VMM_EXIT_INVALID 68
+
+#define VMM_MAX_VCPUS 32
+#define VMM_MIN_MEM (16ULL << 20)
+#define VMM_DEFAULT_MEM (512ULL << 20)
+#define VMM_DEFAULT_TIMEOUT_S 600
+
+/* ---- guest physical memory layout (layout.c) ---- */
+#define GPA_START_INFO 0x1000ULL   /* struct hvm_start_info */
+#define GPA_MEMMAP 0x1100ULL       /* hvm_memmap_table_entry[] */
+#define GPA_CMDLINE 0x2000ULL      /* NUL-terminated command line */
+#define BOOT_AREA_END 0x5000ULL    /* [GPA_START_INFO, BOOT_AREA_END) is reserved */
+#define CMDLINE_MAX (BOOT_AREA_END - GPA_CMDLINE) /* including the NUL */
+#define GPA_VIF_BASE 0x5000ULL     /* one zeroed 4 KiB PVM VIF page per vCPU */
+#define GPA_LEGACY_HOLE 0xa0000ULL /* [0xa0000, 1 MiB) reserved, as on a PC */
+#define GPA_LOW_RAM_END 0x100000ULL
+#define GPA_PCI_HOLE 0xc0000000ULL /* RAM above 3 GiB is moved above 4 GiB */
+#define GPA_4G 0x100000000ULL
+#define GPA_IDENTITY_MAP 0xfeffc000ULL /* KVM_SET_IDENTITY_MAP_ADDR: 1 page */
+#define GPA_TSS 0xfeffd000ULL          /* KVM_SET_TSS_ADDR: 3 pages */
+
+#define E820_RAM 1
+#define E820_RESERVED 2
+#define LAYOUT_MAX_ENTRIES 8
+
+struct mem_region {
+	uint64_t addr, size;
+	uint32_t type;
+};
+
+/* Where the guest's RAM lives in GPA space and in our mmap. */
+struct guest_layout {
+	uint64_t ram_bytes;  /* --mem */
+	uint32_t nvcpus;
+	struct mem_region map[LAYOUT_MAX_ENTRIES]; /* the memmap given to the guest */
+	uint32_t nmap;
+	uint64_t low_ram_bytes;  /* RAM at GPA 0 (slot 0) */
+	uint64_t high_ram_bytes; /* RAM at GPA 4 GiB (slot 1) */
+};
+
+int layout_build(struct guest_layout *l, uint64_t ram_bytes, uint32_t nvcpus);
+uint64_t layout_vif_gpa(uint32_t vcpu);
+/* Host pointer for [gpa, gpa+len), or NULL if not entirely inside guest RAM. */
+void *layout_gpa_to_hva(const struct guest_layout *l, void *ram, uint64_t gpa, uint64_t len);
+/* true if [gpa, gpa+len) lies entirely inside one RAM (type 1) memmap entry */
+bool layout_is_ram(const struct guest_layout *l, uint64_t gpa, uint64_t len);
+
+/* ---- ELF / PVH loader (pvh_loader.c), pure: buffers in, buffers out ---- */
+#define XEN_ELFNOTE_PHYS32_ENTRY 18
+#define HVM_START_MAGIC 0x336ec578U
+
+struct hvm_start_info {
+	uint32_t magic;
+	uint32_t version;
+	uint32_t flags;
+	uint32_t nr_modules;
+	uint64_t modlist_paddr;
+	uint64_t cmdline_paddr;
+	uint64_t rsdp_paddr;
+	uint64_t memmap_paddr;
+	uint32_t memmap_entries;
+	uint32_t reserved;
+};
+
+struct hvm_memmap_table_entry {
+	uint64_t addr;
+	uint64_t size;
+	uint32_t type;
+	uint32_t reserved;
+};
+
+struct pvh_image {
+	uint32_t entry;     /* XEN_ELFNOTE_PHYS32_ENTRY */
+	uint64_t load_lo;   /* lowest loaded GPA */
+	uint64_t load_hi;   /* one past the highest */
+	uint32_t nsegments; /* PT_LOAD segments loaded */
+};
+
+/*
+ * Load the PT_LOAD segments of `elf` into guest RAM `ram` (described by `l`)
+ * and find the PVH entry. 0, or -EINVAL/-ENOEXEC with a one-line reason in err.
+ */
+int pvh_load_elf(const uint8_t *elf, size_t len, const struct guest_layout *l, void *ram,
+		 struct pvh_image *img, char *err, size_t errlen);
+/* Write hvm_start_info, the memmap and the command line into guest RAM. */
+int pvh_write_start_info(const struct guest_layout *l, void *ram, const char *cmdline, char *err,
+			 size_t errlen);
+
+/* ---- command line (options.c) ---- */
+enum backing {
+	BACKING_4K,
+	BACKING_THP,
+	BACKING_HUGETLB_2M,
+	BACKING_HUGETLB_1G,
+};
+
+struct vmm_options {
+	const char *kernel;
+	const char *cmdline;
+	uint64_t mem_bytes;
+	uint32_t nvcpus;
+	enum backing backing;
+	int pin[VMM_MAX_VCPUS * 4];
+	uint32_t npin;
+	uint32_t timeout_s; /* 0: no watchdog */
+	const char *stats_json;
+	int control_fd; /* -1: none */
+};
+
+int parse_mem_size(const char *s, uint64_t *out);
+int parse_cpu_list(const char *s, int *cpus, uint32_t max, uint32_t *n);
+int parse_backing(const char *s, enum backing *out);
+const char *backing_name(enum backing b);
+/* 0, or -EINVAL with a one-line message in err (usage error, exit 64); 1 = --help */
+int vmm_parse_options(int argc, char **argv, struct vmm_options *o, char *err, size_t errlen);
+void vmm_print_help(FILE *f);
+
+/* ---- guest RAM (guest_mem.c) ---- */
+struct guest_mem {
+	void *ram;        /* guest RAM, ram_bytes long */
+	size_t map_bytes; /* length of the mapping */
+	void *map;        /* the mapping (may start before ram for alignment) */
+	enum backing backing;
+};
+int guest_mem_alloc(struct guest_mem *m, uint64_t bytes, enum backing b, char *err, size_t errlen);
+void guest_mem_free(struct guest_mem *m);
+
+/* ---- I/O bus (bus.c): port I/O and MMIO handlers, kvmtool style ---- */
+struct bus_dev;
+struct bus_dev_ops {
+	const char *name;
+	/* addr is the offset inside the device range; len 1, 2, 4 or 8 */
+	void (*read)(struct bus_dev *d, uint64_t off, uint8_t *data, uint32_t len);
+	void (*write)(struct bus_dev *d, uint64_t off, const uint8_t *data, uint32_t len);
+};
+struct bus_dev {
+	const struct bus_dev_ops *ops;
+	uint64_t base, len;
+	void *priv;
+};
+#define BUS_MAX_DEVS 16
+struct bus {
+	struct bus_dev *devs[BUS_MAX_DEVS];
+	uint32_t ndevs;
+	uint64_t unhandled_reads, unhandled_writes; /* atomics */
+};
+int bus_register(struct bus *b, struct bus_dev *d);
+/* Returns true if a device handled it; unhandled reads fill 0xff. */
+bool bus_access(struct bus *b, uint64_t addr, uint8_t *data, uint32_t len, bool is_write);
+
+/* ---- devices ---- */
+struct uart16550 {
+	struct bus_dev dev;
+	pthread_mutex_t lock;
+	int out_fd;
+	uint8_t ier, lcr, mcr, scr, dll, dlm, fcr;
+	uint8_t buf[4096];
+	size_t nbuf;
+	uint64_t bytes_out;
+	uint64_t first_byte_ns; /* CLOCK_MONOTONIC of the first THR write, 0: none */
+};
+void uart_init(struct uart16550 *u, uint64_t base, int out_fd);
+void uart_flush(struct uart16550 *u);
+void uart_destroy(struct uart16550 *u);
+
+struct vm;
+struct debug_exit {
+	struct bus_dev dev;
+	struct vm *vm;
+};
+void debug_exit_init(struct debug_exit *e, uint64_t base, struct vm *vm);
+
+/* ---- exit accounting (exit_stats.c), pure ---- */
+#define EXIT_HIST_BUCKETS 40 /* bucket i: [2^i, 2^(i+1)) ns; bucket 0 also holds 0 */
+#define EXIT_STATS_MAX_KEYS 64
+struct exit_bucket {
+	char key[32]; /* "io:0x3f8", "mmio", "hlt", ... */
+	uint64_t count;
+	uint64_t total_ns;
+	uint64_t hist[EXIT_HIST_BUCKETS];
+};
+struct exit_stats {
+	struct exit_bucket b[EXIT_STATS_MAX_KEYS];
+	uint32_t n;
+	uint64_t dropped; /* exits whose key did not fit */
+};
+const char *exit_reason_name(uint32_t reason);
+/* key for a kvm_run exit: "io:0x3f8", "mmio", reason name otherwise */
+void exit_key(char *key, size_t len, uint32_t reason, uint16_t port);
+int exit_stats_add(struct exit_stats *s, const char *key, uint64_t ns);
+void exit_stats_merge(struct exit_stats *dst, const struct exit_stats *src);
+uint32_t exit_hist_bucket(uint64_t ns);
+const struct exit_bucket *exit_stats_find(const struct exit_stats *s, const char *key);
+json_t *exit_stats_to_json(const struct exit_stats *s);
+
+/* ---- KVM binary stats (kvm_stats.c) ---- */
+struct kvm_stat {
+	char name[64];
+	uint32_t flags;
+	int16_t exponent;
+	uint16_t size;   /* number of u64 values (>1 for histograms) */
+	uint32_t offset; /* of the values, bytes from the data block */
+	uint64_t before, after; /* value, or sum of buckets for histograms */
+};
+struct kvm_stats_snap {
+	int fd;
+	struct kvm_stat *stats;
+	uint32_t n;
+};
+/* Pure: parse a whole stats "file" (header, descriptors, data) into values.
+ * Fills s->stats (malloc) with `before`, or `after` when `after` is true and
+ * the descriptor table matches. 0 or -EINVAL/-ENOMEM. */
+int kvm_stats_parse(const uint8_t *buf, size_t len, struct kvm_stats_snap *s, bool after);
+int kvm_stats_read_fd(int fd, uint8_t **buf, size_t *len);
+int kvm_stats_snapshot(struct kvm_stats_snap *s, bool after);
+const struct kvm_stat *kvm_stats_find(const struct kvm_stats_snap *s, const char *name);
+json_t *kvm_stats_to_json(const struct kvm_stats_snap *s);
+void kvm_stats_free(struct kvm_stats_snap *s);
+
+/* ---- per-thread scheduler statistics (thread_stats.c) ---- */
+struct thread_stats {
+	uint64_t run_ns, wait_ns, timeslices;
+	uint64_t vol_ctxsw, invol_ctxsw;
+};
+int thread_stats_parse(const char *schedstat, const char *status, struct thread_stats *t);
+int thread_stats_read(pid_t tid, struct thread_stats *t);
+
+/* ---- the VM (vm.c) and vCPUs (vcpu.c) ---- */
+struct kvm_run;
+struct kvm_cpuid2;
+enum stop_kind {
+	STOP_NONE,
+	STOP_GUEST_EXIT, /* port 0xf4 */
+	STOP_SHUTDOWN,   /* clean: HLT exit, system event shutdown */
+	STOP_TIMEOUT,
+	STOP_CRASH,
+	STOP_INVALID,
+	STOP_HOST_ERROR,
+};
+const char *stop_kind_name(enum stop_kind k);
+
+struct vcpu {
+	struct vm *vm;
+	uint32_t index;
+	int fd;
+	struct kvm_run *run;
+	size_t run_size;
+	pthread_t thread;
+	bool thread_started;
+	pid_t tid;
+	struct exit_stats exits;
+	struct kvm_stats_snap kstats;
+	struct thread_stats tstats;
+	bool tstats_ok;
+};
+
+struct vm {
+	const struct vmm_options *opt;
+	int kvm_fd, vm_fd;
+	struct guest_layout layout;
+	struct guest_mem mem;
+	struct pvh_image img;
+	struct bus pio, mmio;
+	struct uart16550 com1;
+	struct debug_exit dbg_exit;
+	struct vcpu vcpus[VMM_MAX_VCPUS];
+	uint32_t nvcpus;
+	bool pvm;
+	struct kvm_cpuid2 *cpuid; /* KVM_GET_SUPPORTED_CPUID */
+	struct kvm_stats_snap vm_kstats;
+
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	uint32_t nready;  /* vCPU threads that reported their tid */
+	uint32_t nparked; /* vCPU threads out of their run loop */
+	bool go;          /* vCPUs may enter KVM_RUN */
+	bool release;     /* parked vCPU threads may exit */
+	volatile bool stopping;
+
+	enum stop_kind stop;
+	uint32_t guest_code; /* value written to port 0xf4 */
+	int exit_status;
+	char reason[256];
+
+	uint64_t t_start_ns, t_stop_ns;
+	uint64_t insn_emulation_delta;
+	bool insn_emulation_known;
+	bool native;
+	char emu_reason[160];
+};
+
+uint64_t now_ns(void);
+int vm_create(struct vm *vm, const struct vmm_options *o, const uint8_t *elf, size_t elf_len,
+	      char *err, size_t errlen);
+int vm_run(struct vm *vm, char *err, size_t errlen); /* threads, control fd, watchdog */
+void vm_request_stop(struct vm *vm, enum stop_kind k, int exit_status, uint32_t guest_code,
+		     const char *reason);
+void vm_destroy(struct vm *vm);
+json_t *vm_stats_to_json(struct vm *vm);
+int write_json_atomic(const char *path, json_t *j);
+
+int vcpu_create(struct vm *vm, uint32_t index, char *err, size_t errlen);
+int vcpu_setup_boot(struct vcpu *v, uint32_t entry, uint32_t start_info, char *err, size_t errlen);
+void *vcpu_thread(void *arg);
+void vcpu_kick(struct vcpu *v);
+void vcpu_destroy(struct vcpu *v);
+
+/* PVM (kvm_pvm) support (pvm.c) */
+bool pvm_detect(const char *sysfs_root);
+int pvm_register_vif(struct vcpu *v, uint64_t gpa);
+/* emulation verdict: threshold on insn_emulation beyond I/O exits */
+#define EMUL_EXCESS_LIMIT 20000
+bool emulation_is_native(uint64_t insn_emulation_delta, uint64_t io_exits, char *why, size_t len);
+
+/* control fd handshake (control.c) */
+int control_send(int fd, const char *line);
+int control_wait(int fd);
+
+#endif
