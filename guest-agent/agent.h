@@ -1,0 +1,176 @@
+/*
+ * Internal interfaces of the guest agent (not used outside guest-agent/).
+ *
+ * Why: the agent is split into small freestanding units (CPU setup, UART,
+ * formatting, command line, memory, paging, TSC, runtime) that each do one
+ * thing; this header is the glue. The pure units (fmt.c, cmdline.c, arena.c)
+ * have no port or privileged-instruction access so that the integration
+ * tests can compile them hosted and check them against libc.
+ */
+#ifndef VIRTTAX_GUEST_AGENT_H
+#define VIRTTAX_GUEST_AGENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "virttax/workload.h"
+
+#define AG_EINVAL 22
+#define AG_ENOMEM 12
+#define AG_EIO 5
+#define AG_E2BIG 7
+
+/* ---- fmt.c: one protocol line, built in memory, then written at once ---- */
+#define AG_LINE_MAX 1024
+struct ag_line {
+	char buf[AG_LINE_MAX];
+	size_t len;
+	bool overflow;
+};
+void ag_line_init(struct ag_line *l);
+void ag_line_raw(struct ag_line *l, const char *s);
+void ag_line_char(struct ag_line *l, char c);
+void ag_line_json_str(struct ag_line *l, const char *s);
+void ag_line_u64(struct ag_line *l, uint64_t v);
+void ag_line_i64(struct ag_line *l, int64_t v);
+void ag_line_double(struct ag_line *l, double v);
+/* %.6g-like; "null" for NaN and infinities. Returns the length written
+ * (always NUL-terminated; needs cap >= 16). */
+size_t ag_fmt_double(char *out, size_t cap, double v);
+size_t ag_fmt_u64(char *out, size_t cap, uint64_t v);
+/* Record helpers: PREFIX {"t":"type" ... ,"key":value ... }\n */
+void ag_rec_begin(struct ag_line *l, const char *type);
+void ag_rec_str(struct ag_line *l, const char *key, const char *val);
+void ag_rec_u64(struct ag_line *l, const char *key, uint64_t val);
+void ag_rec_i64(struct ag_line *l, const char *key, int64_t val);
+void ag_rec_double(struct ag_line *l, const char *key, double val);
+/* Close the record; on overflow the line is replaced by a "log" record
+ * saying so. Returns the finished text (NUL-terminated in l->buf). */
+const char *ag_rec_end(struct ag_line *l);
+
+/* ---- cmdline.c ---- */
+#define AG_CMDLINE_MAX 4096
+#define AG_MAX_PARAMS 32
+#define AG_ERR_MAX 160
+enum ag_pagesize { AG_PAGE_2M = 0, AG_PAGE_4K = 1 };
+struct ag_kv {
+	const char *k;
+	const char *v;
+};
+struct ag_options {
+	const char *workload; /* NULL when absent */
+	const char *selftest; /* NULL when absent */
+	enum ag_pagesize pagesize;
+	uint64_t tsc_khz; /* 0 when absent */
+	bool vif;
+	size_t nparams;
+	struct ag_kv params[AG_MAX_PARAMS];
+	char err[AG_ERR_MAX]; /* first error, "" when none */
+};
+/* Tokenize `buf` in place. 0, or -EINVAL with o->err set (the parse goes on
+ * so that agent options after a bad token still take effect). */
+int ag_cmdline_parse(char *buf, struct ag_options *o);
+/* Resolve the workload and check every key against its params table. */
+int ag_cmdline_validate(struct ag_options *o, const struct workload_ops **ops);
+/* Effective value (command line, else default), NULL if `key` is unknown. */
+const char *ag_param_value(const struct ag_options *o, const struct workload_ops *ops,
+			   const char *key);
+bool ag_streq(const char *a, const char *b);
+size_t ag_strlen(const char *s);
+void ag_strlcat(char *dst, size_t cap, const char *src);
+
+/* ---- arena.c: bump allocation over RAM ranges ---- */
+#define AG_MAX_RANGES 64
+struct ag_range {
+	uint64_t start, end; /* [start, end) */
+};
+struct ag_arena {
+	size_t nranges;
+	struct ag_range ranges[AG_MAX_RANGES];
+	size_t cur;	 /* index of the range being carved */
+	uint64_t next;	 /* next free address in ranges[cur] */
+};
+/* Add [start, end) (clipped to >= floor). Ranges must be added in order. */
+int ag_arena_add(struct ag_arena *a, uint64_t start, uint64_t end, uint64_t floor);
+/* Aligned block of `bytes`, 0 when it does not fit. align: power of two. */
+uint64_t ag_arena_alloc(struct ag_arena *a, uint64_t bytes, uint64_t align);
+struct ag_arena_mark {
+	size_t cur;
+	uint64_t next;
+};
+struct ag_arena_mark ag_arena_mark(const struct ag_arena *a);
+void ag_arena_reset(struct ag_arena *a, struct ag_arena_mark m);
+uint64_t ag_arena_free_bytes(const struct ag_arena *a);
+
+#ifdef VTX_FREESTANDING
+/* ---- port I/O ---- */
+static inline void ag_outb(uint16_t port, uint8_t v)
+{
+	__asm__ volatile("outb %0, %1" ::"a"(v), "Nd"(port));
+}
+static inline uint8_t ag_inb(uint16_t port)
+{
+	uint8_t v;
+	__asm__ volatile("inb %1, %0" : "=a"(v) : "Nd"(port));
+	return v;
+}
+static inline uint64_t ag_rdtsc(void)
+{
+	return wl_rdtsc();
+}
+
+/* ---- uart.c ---- */
+void ag_uart_init(void);
+void ag_uart_write(const char *buf, size_t len);
+void ag_uart_puts(const char *s);
+
+/* ---- report.c: records that go straight to COM1 ---- */
+void ag_emit_line(struct ag_line *l); /* ag_rec_end + UART */
+void ag_log(const char *msg);
+void ag_error(const char *wl, const char *msg);
+__attribute__((noreturn)) void ag_finish(int status); /* done + exit port */
+__attribute__((noreturn)) void ag_halt_forever(void);
+
+/* ---- cpu.c ---- */
+struct ag_exc_frame {
+	uint64_t r15, r14, r13, r12, r11, r10, r9, r8, rbp, rdi, rsi, rdx, rcx, rbx, rax;
+	uint64_t vec, err, rip, cs, rflags, rsp, ss;
+};
+void ag_cpu_init(void);
+int ag_rdmsr_safe(uint32_t msr, uint64_t *out);
+int ag_wrmsr_safe(uint32_t msr, uint64_t val);
+bool ag_pvm_detect(void);
+int ag_pvm_register_vif(void);
+bool ag_pvm_vif_active(void);
+
+/* ---- memory.c ---- */
+struct hvm_start_info;
+int ag_memory_init(uint64_t start_info_gpa, char *cmdline, size_t cmdline_cap);
+uint64_t ag_memory_ram_bytes(void);
+uint64_t ag_memory_ram_end(void);
+size_t ag_memory_ram_count(void);
+struct ag_range ag_memory_ram(size_t i);
+struct ag_arena *ag_memory_arena(void);
+
+/* ---- paging.c ---- */
+int ag_paging_init(enum ag_pagesize ps);
+uint64_t ag_paging_unmapped_address(void);
+
+/* ---- tsc.c ---- */
+struct ag_tsc {
+	uint64_t khz;
+	const char *src;
+	uint64_t pvm_khz; /* PVM's MSR value, 0 when not PVM (for the cross-check) */
+};
+int ag_tsc_init(uint64_t cmdline_khz, bool pvm, struct ag_tsc *out);
+
+/* ---- runtime.c ---- */
+int ag_run_workload(const struct ag_options *o, const struct workload_ops *ops,
+		    uint64_t tsc_hz);
+
+/* ---- selftest.c ---- */
+__attribute__((noreturn)) void ag_selftest(const char *name);
+#endif
+
+#endif

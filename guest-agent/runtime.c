@@ -1,0 +1,84 @@
+/*
+ * The freestanding workload runtime: struct wl_env inside the guest.
+ *
+ * Why: workloads are written once against wl_env and also run as host
+ * processes; this is the guest side of that contract. Metrics and logs become
+ * protocol records on COM1, memory comes from the RAM arena (released when the
+ * workload returns), parameters come from the validated command line.
+ */
+#include "guest-agent/agent.h"
+
+#define PAGE_SIZE 4096
+
+struct runtime {
+	struct wl_env env;
+	const struct ag_options *opts;
+	const struct workload_ops *ops;
+};
+
+static struct runtime *rt_of(struct wl_env *env)
+{
+	return (struct runtime *)env->priv;
+}
+
+static void *rt_alloc(struct wl_env *env, size_t bytes, size_t align)
+{
+	(void)env;
+	return (void *)ag_arena_alloc(ag_memory_arena(), bytes, align ? align : PAGE_SIZE);
+}
+
+static void rt_emit(struct wl_env *env, const char *metric, const char *unit, bool lower_is_better,
+		    double value, const char *xk, const char *xu, double x)
+{
+	struct ag_line l;
+	ag_rec_begin(&l, "metric");
+	ag_rec_str(&l, "wl", rt_of(env)->ops->name);
+	ag_rec_str(&l, "m", metric);
+	ag_rec_str(&l, "u", unit);
+	ag_rec_str(&l, "better", lower_is_better ? "lower" : "higher");
+	ag_rec_double(&l, "v", value);
+	if (xk) {
+		ag_rec_str(&l, "xk", xk);
+		ag_rec_str(&l, "xu", xu ? xu : "");
+		ag_rec_double(&l, "x", x);
+	}
+	ag_emit_line(&l);
+}
+
+static void rt_log(struct wl_env *env, const char *msg)
+{
+	(void)env;
+	ag_log(msg);
+}
+
+static const char *rt_param(struct wl_env *env, const char *key)
+{
+	return ag_param_value(rt_of(env)->opts, rt_of(env)->ops, key);
+}
+
+static void emit_params(const struct ag_options *o, const struct workload_ops *ops)
+{
+	for (const struct wl_param *p = ops->params; p && p->key; p++) {
+		struct ag_line l;
+		ag_rec_begin(&l, "param");
+		ag_rec_str(&l, "k", p->key);
+		ag_rec_str(&l, "v", ag_param_value(o, ops, p->key));
+		ag_emit_line(&l);
+	}
+}
+
+int ag_run_workload(const struct ag_options *o, const struct workload_ops *ops, uint64_t tsc_hz)
+{
+	struct runtime rt = {
+		.env = {.tsc_hz = tsc_hz, .alloc = rt_alloc, .emit = rt_emit, .log = rt_log,
+			.param = rt_param},
+		.opts = o,
+		.ops = ops,
+	};
+	rt.env.priv = &rt;
+	emit_params(o, ops);
+	struct ag_arena_mark mark = ag_arena_mark(ag_memory_arena());
+	int rc = ops->run(&rt.env);
+	ag_arena_reset(ag_memory_arena(), mark);
+	return rc;
+}
