@@ -75,7 +75,7 @@ static int cpu_fp_run(struct wl_env *env)
 		if (wl_rdtsc() - t0 > bound)
 			break;
 	}
-	uint64_t t1 = wl_rdtscp();
+	uint64_t t1 = wl_rdtsc();
 	uint64_t sum = cpu_fp_checksum(x);
 	wl_keep_u64(sum);
 	if (done < iters)

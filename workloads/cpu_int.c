@@ -52,7 +52,7 @@ static void cpu_int_loop(struct wl_env *env, uint64_t iters, uint64_t max_ms,
 		if (wl_rdtsc() - t0 > bound)
 			break;
 	}
-	uint64_t t1 = wl_rdtscp();
+	uint64_t t1 = wl_rdtsc();
 	wl_keep_u64(x);
 	r->done = done;
 	r->ticks = t1 - t0;

@@ -103,7 +103,7 @@ static double chase_one(struct wl_env *env, char *buf, uint64_t wss, const struc
 	void *p = wl_chase_walk(buf, lines < c->accesses ? lines : c->accesses); /* warm up */
 	uint64_t t0 = wl_rdtsc();
 	p = wl_chase_walk(p, c->accesses);
-	uint64_t t1 = wl_rdtscp();
+	uint64_t t1 = wl_rdtsc();
 	wl_keep_u64((uint64_t)(uintptr_t)p);
 	return wl_ticks_to_ns(env, t1 - t0) / (double)c->accesses;
 }

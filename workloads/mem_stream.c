@@ -84,13 +84,13 @@ static void stream_rep(struct stream_arrays *s, uint64_t ticks[STREAM_NKERNELS])
 	uint64_t t[STREAM_NKERNELS + 1];
 	t[0] = wl_rdtsc();
 	wl_stream_copy(s->c, s->a, s->n);
-	t[1] = wl_rdtscp();
+	t[1] = wl_rdtsc();
 	wl_stream_scale(s->b, s->c, STREAM_SCALAR, s->n);
-	t[2] = wl_rdtscp();
+	t[2] = wl_rdtsc();
 	wl_stream_add(s->c, s->a, s->b, s->n);
-	t[3] = wl_rdtscp();
+	t[3] = wl_rdtsc();
 	wl_stream_triad(s->a, s->b, s->c, STREAM_SCALAR, s->n);
-	t[4] = wl_rdtscp();
+	t[4] = wl_rdtsc();
 	for (int k = 0; k < STREAM_NKERNELS; k++)
 		ticks[k] = t[k + 1] - t[k];
 }
