@@ -35,7 +35,7 @@ void ag_line_json_str(struct ag_line *l, const char *s);
 void ag_line_u64(struct ag_line *l, uint64_t v);
 void ag_line_i64(struct ag_line *l, int64_t v);
 void ag_line_double(struct ag_line *l, double v);
-/* %.6g-like; "null" for NaN and infinities. Returns the length written
+/* %.6g-like, but integral values in [1e6, 2^53) exact; "null" for NaN and infinities. Returns the length written
  * (always NUL-terminated; needs cap >= 16). */
 size_t ag_fmt_double(char *out, size_t cap, double v);
 size_t ag_fmt_u64(char *out, size_t cap, uint64_t v);
@@ -49,33 +49,25 @@ void ag_rec_double(struct ag_line *l, const char *key, double val);
  * saying so. Returns the finished text (NUL-terminated in l->buf). */
 const char *ag_rec_end(struct ag_line *l);
 
-/* ---- cmdline.c ---- */
-#define AG_CMDLINE_MAX 4096
-#define AG_MAX_PARAMS 32
+/* ---- cmdline.c: the agent's own options; workload keys are parsed by the
+ * shared workloads/wl_cmdline.c ---- */
+#define AG_CMDLINE_MAX 2048
 #define AG_ERR_MAX 160
 enum ag_pagesize { AG_PAGE_2M = 0, AG_PAGE_4K = 1 };
-struct ag_kv {
-	const char *k;
-	const char *v;
-};
 struct ag_options {
-	const char *workload; /* NULL when absent */
 	const char *selftest; /* NULL when absent */
 	enum ag_pagesize pagesize;
 	uint64_t tsc_khz; /* 0 when absent */
 	bool vif;
-	size_t nparams;
-	struct ag_kv params[AG_MAX_PARAMS];
 	char err[AG_ERR_MAX]; /* first error, "" when none */
+	char store[AG_CMDLINE_MAX];
 };
-/* Tokenize `buf` in place. 0, or -EINVAL with o->err set (the parse goes on
- * so that agent options after a bad token still take effect). */
-int ag_cmdline_parse(char *buf, struct ag_options *o);
-/* Resolve the workload and check every key against its params table. */
-int ag_cmdline_validate(struct ag_options *o, const struct workload_ops **ops);
-/* Effective value (command line, else default), NULL if `key` is unknown. */
-const char *ag_param_value(const struct ag_options *o, const struct workload_ops *ops,
-			   const char *key);
+/* Agent options (pagesize=, tsc_khz=, pvm.vif=, vtx.selftest=) from a copy
+ * of `line`. 0, or -EINVAL with o->err set (parsing goes on so that the
+ * options after a bad token still take effect). */
+int ag_cmdline_parse(const char *line, struct ag_options *o);
+/* Keys wl_cmdline_resolve() must leave to the agent (NULL-terminated). */
+extern const char *const ag_option_keys[];
 bool ag_streq(const char *a, const char *b);
 size_t ag_strlen(const char *s);
 void ag_strlcat(char *dst, size_t cap, const char *src);
@@ -166,8 +158,8 @@ struct ag_tsc {
 int ag_tsc_init(uint64_t cmdline_khz, bool pvm, struct ag_tsc *out);
 
 /* ---- runtime.c ---- */
-int ag_run_workload(const struct ag_options *o, const struct workload_ops *ops,
-		    uint64_t tsc_hz);
+struct wl_cmdline;
+int ag_run_workload(const struct wl_cmdline *cmd, uint64_t tsc_hz);
 
 /* ---- selftest.c ---- */
 __attribute__((noreturn)) void ag_selftest(const char *name);

@@ -9,10 +9,12 @@
  */
 #include "guest-agent/agent.h"
 
-/* Tokens loaders append that mean nothing to the agent (key part). */
-static const char *const ignored_keys[] = {
-	"virtio_mmio.device", "console", "earlycon", "earlyprintk", "reboot", "panic", "quiet",
-	NULL,
+/* Runtime options: handled here, and passed to wl_cmdline_resolve() so that
+ * the shared parser does not take them for workload keys. Loader tokens
+ * (virtio_mmio.device=, console=, ...) are accepted and ignored. */
+const char *const ag_option_keys[] = {
+	"pagesize", "tsc_khz", "pvm.*", "vtx.*", "virtio_mmio.*", "console", "earlycon",
+	"earlyprintk", "reboot", "panic", NULL,
 };
 static const char *const selftests[] = {"fault", "hang", "garbage", "badproto", NULL};
 
@@ -50,6 +52,14 @@ static bool in_list(const char *const *list, const char *s)
 	return false;
 }
 
+static bool has_prefix(const char *s, const char *prefix)
+{
+	while (*prefix)
+		if (*s++ != *prefix++)
+			return false;
+	return true;
+}
+
 static int fail(struct ag_options *o, const char *what, const char *token)
 {
 	if (!o->err[0]) {
@@ -73,20 +83,20 @@ static int parse_u64_dec(const char *s, uint64_t *out)
 	return 0;
 }
 
-/* Agent options: 1 when `k` was one, 0 when not, negative on a bad value. */
-static int agent_option(struct ag_options *o, const char *k, const char *v)
+static int option_pagesize(struct ag_options *o, const char *v)
 {
-	if (ag_streq(k, "pagesize")) {
-		if (ag_streq(v, "4k"))
-			o->pagesize = AG_PAGE_4K;
-		else if (ag_streq(v, "2m"))
-			o->pagesize = AG_PAGE_2M;
-		else
-			return fail(o, "pagesize must be 4k or 2m, got ", v);
-	} else if (ag_streq(k, "tsc_khz")) {
-		if (parse_u64_dec(v, &o->tsc_khz) || o->tsc_khz == 0)
-			return fail(o, "bad tsc_khz: ", v);
-	} else if (ag_streq(k, "pvm.vif")) {
+	if (ag_streq(v, "4k"))
+		o->pagesize = AG_PAGE_4K;
+	else if (ag_streq(v, "2m"))
+		o->pagesize = AG_PAGE_2M;
+	else
+		return fail(o, "pagesize must be 4k or 2m, got ", v);
+	return 0;
+}
+
+static int option_namespaced(struct ag_options *o, const char *k, const char *v)
+{
+	if (ag_streq(k, "pvm.vif")) {
 		if (!ag_streq(v, "1") && !ag_streq(v, "0"))
 			return fail(o, "pvm.vif must be 0 or 1, got ", v);
 		o->vif = ag_streq(v, "1");
@@ -94,40 +104,24 @@ static int agent_option(struct ag_options *o, const char *k, const char *v)
 		if (!in_list(selftests, v))
 			return fail(o, "unknown selftest: ", v);
 		o->selftest = v;
-	} else if (ag_streq(k, "workload")) {
-		o->workload = v;
-	} else {
-		return 0;
+	} else if (has_prefix(k, "pvm.") || has_prefix(k, "vtx.")) {
+		return fail(o, "unknown agent option: ", k);
 	}
-	return 1;
+	return 0;
 }
 
-static int parse_token(struct ag_options *o, char *tok)
+/* One KEY=VALUE token (already split); everything not an agent option is
+ * left to the shared workload parser. */
+static int parse_token(struct ag_options *o, const char *k, const char *v)
 {
-	char *eq = tok;
-	while (*eq && *eq != '=')
-		eq++;
-	const char *v = "";
-	if (*eq) {
-		*eq = 0;
-		v = eq + 1;
-	}
-	if (in_list(ignored_keys, tok))
+	if (ag_streq(k, "pagesize"))
+		return option_pagesize(o, v);
+	if (ag_streq(k, "tsc_khz")) {
+		if (parse_u64_dec(v, &o->tsc_khz) || o->tsc_khz == 0)
+			return fail(o, "bad tsc_khz: ", v);
 		return 0;
-	int rc = agent_option(o, tok, v);
-	if (rc)
-		return rc < 0 ? rc : 0;
-	if (!*eq)
-		return fail(o, "token without '=': ", tok);
-	for (size_t i = 0; i < o->nparams; i++)
-		if (ag_streq(o->params[i].k, tok))
-			return fail(o, "duplicate key: ", tok);
-	if (o->nparams == AG_MAX_PARAMS)
-		return fail(o, "too many parameters at: ", tok);
-	o->params[o->nparams].k = tok;
-	o->params[o->nparams].v = v;
-	o->nparams++;
-	return 0;
+	}
+	return option_namespaced(o, k, v);
 }
 
 static bool is_space(char c)
@@ -135,63 +129,37 @@ static bool is_space(char c)
 	return c == ' ' || c == '\t' || c == '\n' || c == '\r';
 }
 
-int ag_cmdline_parse(char *buf, struct ag_options *o)
+int ag_cmdline_parse(const char *line, struct ag_options *o)
 {
 	int rc = 0;
 	*o = (struct ag_options){0};
 	o->pagesize = AG_PAGE_2M;
-	char *p = buf;
+	size_t n = 0;
+	while (line[n] && n + 1 < sizeof(o->store)) {
+		o->store[n] = line[n];
+		n++;
+	}
+	o->store[n] = 0;
+	if (line[n])
+		rc = fail(o, "command line too long", "");
+	char *p = o->store;
 	while (*p) {
 		while (is_space(*p))
 			p++;
-		if (!*p)
-			break;
-		char *tok = p;
-		while (*p && !is_space(*p))
+		char *tok = p, *eq = NULL;
+		while (*p && !is_space(*p)) {
+			if (*p == '=' && !eq)
+				eq = p;
 			p++;
+		}
 		if (*p)
 			*p++ = 0;
-		int trc = parse_token(o, tok);
+		if (!eq || eq == tok)
+			continue; /* not KEY=VALUE: the workload parser reports it */
+		*eq = 0;
+		int trc = parse_token(o, tok, eq + 1);
 		if (trc && !rc)
 			rc = trc;
 	}
 	return rc;
-}
-
-static bool known_key(const struct workload_ops *ops, const char *key)
-{
-	for (const struct wl_param *p = ops->params; p && p->key; p++)
-		if (ag_streq(p->key, key))
-			return true;
-	return false;
-}
-
-int ag_cmdline_validate(struct ag_options *o, const struct workload_ops **ops)
-{
-	*ops = NULL;
-	if (o->err[0])
-		return -AG_EINVAL;
-	if (!o->workload)
-		return fail(o, "no workload= on the command line", "");
-	*ops = workload_find(o->workload);
-	if (!*ops)
-		return fail(o, "unknown workload: ", o->workload);
-	for (size_t i = 0; i < o->nparams; i++)
-		if (!known_key(*ops, o->params[i].k))
-			return fail(o, "unknown key: ", o->params[i].k);
-	return 0;
-}
-
-const char *ag_param_value(const struct ag_options *o, const struct workload_ops *ops,
-			   const char *key)
-{
-	for (const struct wl_param *p = ops->params; p && p->key; p++) {
-		if (!ag_streq(p->key, key))
-			continue;
-		for (size_t i = 0; i < o->nparams; i++)
-			if (ag_streq(o->params[i].k, key))
-				return o->params[i].v;
-		return p->def;
-	}
-	return NULL;
 }

@@ -3,7 +3,8 @@
  *
  * Why: the agent has no printf, yet every result leaves the guest as text:
  * JSON strings must be escaped, integers printed exactly and doubles with six
- * significant digits (as %.6g does) or as JSON null when not finite. Records
+ * significant digits (as %.6g does; integral values below 2^53 exactly, e.g.
+ * a working-set size) or as JSON null when not finite. Records
  * are built whole in memory so that each one costs a single burst of UART
  * writes. Pure code: also compiled hosted by tests/integration/test_agent_fmt.c.
  */
@@ -190,7 +191,11 @@ size_t ag_fmt_double(char *out, size_t cap, double v)
 			out_c(&o, '-');
 			v = -v;
 		}
-		if (v == 0) {
+		if (v >= 1e6 && v < 9007199254740992.0 && v == (double)(uint64_t)v) {
+			char tmp[24];
+			ag_fmt_u64(tmp, sizeof(tmp), (uint64_t)v);
+			out_s(&o, tmp);
+		} else if (v == 0) {
 			out_c(&o, '0');
 		} else {
 			int e = scale_to_six_digits(&v);

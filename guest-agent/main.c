@@ -10,11 +10,13 @@
  */
 #include "guest-agent/agent.h"
 #include "virttax/protocol.h"
+#include "workloads/wl_cmdline.h"
 
 void agent_main(uint32_t start_info_gpa, uint64_t tsc_entry);
 
 static char cmdline[AG_CMDLINE_MAX];
 static struct ag_options opts;
+static struct wl_cmdline wl_cmd;
 
 static void panic_rc(const char *what, int rc)
 {
@@ -24,7 +26,7 @@ static void panic_rc(const char *what, int rc)
 	ag_strlcat(msg, sizeof(msg), ": errno ");
 	ag_fmt_u64(num, sizeof(num), (uint64_t)-(int64_t)rc);
 	ag_strlcat(msg, sizeof(msg), num);
-	ag_error(opts.workload, msg);
+	ag_error("", msg);
 	ag_finish(VTX_GUEST_PANIC);
 }
 
@@ -58,23 +60,25 @@ static void cross_check_tsc(const struct ag_tsc *tsc)
 	ag_log(msg);
 }
 
+/* The workload part of the command line goes through the same parser as
+ * `virttax baseline`, so both sides accept and reject the same input and map
+ * run() results to the same status. */
 static void run_workload(uint64_t tsc_hz)
 {
-	const struct workload_ops *ops;
-	if (ag_cmdline_validate(&opts, &ops)) {
-		ag_error(opts.workload, opts.err);
+	wl_cmdline_init(&wl_cmd);
+	if (wl_cmdline_add_line(&wl_cmd, cmdline) || wl_cmdline_resolve(&wl_cmd, ag_option_keys)) {
+		ag_error(wl_cmd.wl ? wl_cmd.wl->name : "", wl_cmd.err);
 		ag_finish(VTX_GUEST_BAD_CMDLINE);
 	}
-	int rc = ag_run_workload(&opts, ops, tsc_hz);
+	int rc = ag_run_workload(&wl_cmd, tsc_hz);
 	if (rc) {
 		char msg[AG_ERR_MAX] = "workload failed: errno ";
 		char num[24];
 		ag_fmt_u64(num, sizeof(num), (uint64_t)-(int64_t)rc);
 		ag_strlcat(msg, sizeof(msg), num);
-		ag_error(ops->name, msg);
-		ag_finish(VTX_GUEST_WL_FAILED);
+		ag_error(wl_cmd.wl->name, msg);
 	}
-	ag_finish(VTX_GUEST_OK);
+	ag_finish(wl_status_from_rc(rc));
 }
 
 void agent_main(uint32_t start_info_gpa, uint64_t tsc_entry)
@@ -98,7 +102,7 @@ void agent_main(uint32_t start_info_gpa, uint64_t tsc_entry)
 		ag_log("pvm.vif=1 but the VIF MSR write faulted: not a PVM host");
 	cross_check_tsc(&tsc);
 	if (prc) {
-		ag_error(opts.workload, opts.err);
+		ag_error("", opts.err);
 		ag_finish(VTX_GUEST_BAD_CMDLINE);
 	}
 	if (opts.selftest)

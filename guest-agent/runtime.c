@@ -7,13 +7,13 @@
  * workload returns), parameters come from the validated command line.
  */
 #include "guest-agent/agent.h"
+#include "workloads/wl_cmdline.h"
 
 #define PAGE_SIZE 4096
 
 struct runtime {
 	struct wl_env env;
-	const struct ag_options *opts;
-	const struct workload_ops *ops;
+	const struct wl_cmdline *cmd;
 };
 
 static struct runtime *rt_of(struct wl_env *env)
@@ -32,7 +32,7 @@ static void rt_emit(struct wl_env *env, const char *metric, const char *unit, bo
 {
 	struct ag_line l;
 	ag_rec_begin(&l, "metric");
-	ag_rec_str(&l, "wl", rt_of(env)->ops->name);
+	ag_rec_str(&l, "wl", rt_of(env)->cmd->wl->name);
 	ag_rec_str(&l, "m", metric);
 	ag_rec_str(&l, "u", unit);
 	ag_rec_str(&l, "better", lower_is_better ? "lower" : "higher");
@@ -53,32 +53,31 @@ static void rt_log(struct wl_env *env, const char *msg)
 
 static const char *rt_param(struct wl_env *env, const char *key)
 {
-	return ag_param_value(rt_of(env)->opts, rt_of(env)->ops, key);
+	return wl_cmdline_param(rt_of(env)->cmd, key);
 }
 
-static void emit_params(const struct ag_options *o, const struct workload_ops *ops)
+static void emit_params(const struct wl_cmdline *cmd)
 {
-	for (const struct wl_param *p = ops->params; p && p->key; p++) {
+	for (size_t i = 0; i < cmd->nparams; i++) {
 		struct ag_line l;
 		ag_rec_begin(&l, "param");
-		ag_rec_str(&l, "k", p->key);
-		ag_rec_str(&l, "v", ag_param_value(o, ops, p->key));
+		ag_rec_str(&l, "k", cmd->params[i].key);
+		ag_rec_str(&l, "v", cmd->params[i].val);
 		ag_emit_line(&l);
 	}
 }
 
-int ag_run_workload(const struct ag_options *o, const struct workload_ops *ops, uint64_t tsc_hz)
+int ag_run_workload(const struct wl_cmdline *cmd, uint64_t tsc_hz)
 {
 	struct runtime rt = {
 		.env = {.tsc_hz = tsc_hz, .alloc = rt_alloc, .emit = rt_emit, .log = rt_log,
 			.param = rt_param},
-		.opts = o,
-		.ops = ops,
+		.cmd = cmd,
 	};
 	rt.env.priv = &rt;
-	emit_params(o, ops);
+	emit_params(cmd);
 	struct ag_arena_mark mark = ag_arena_mark(ag_memory_arena());
-	int rc = ops->run(&rt.env);
+	int rc = cmd->wl->run(&rt.env);
 	ag_arena_reset(ag_memory_arena(), mark);
 	return rc;
 }
