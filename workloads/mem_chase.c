@@ -121,14 +121,18 @@ static int mem_chase_run(struct wl_env *env)
 			   " B for the largest working set");
 		return -WL_ENOMEM;
 	}
-	uint64_t bound = wl_ms_to_ticks(env, c.max_ms), t0 = wl_rdtsc();
+	uint64_t bound = wl_ms_to_ticks(env, c.max_ms), t0 = wl_rdtsc(), last = 0;
 	for (uint64_t wss = c.min; wss <= largest; wss *= c.step) {
-		if (wss != c.min && wl_rdtsc() - t0 > bound) {
+		/* a size costs about `step` times the previous one (the build is
+		 * linear in size): skip it when it would end past the bound */
+		uint64_t t = wl_rdtsc();
+		if (wss != c.min && t - t0 + last * c.step > bound) {
 			wl_log_u64(env, "mem-chase: time bound reached; skipped sizes from ", wss,
 				   " B");
 			break;
 		}
 		double ns = chase_one(env, buf, wss, &c);
+		last = wl_rdtsc() - t;
 		env->emit(env, "latency", "ns", true, ns, "wss", "B", (double)wss);
 		if (wss > largest / c.step)
 			break;
