@@ -45,10 +45,14 @@ static void baseline_usage(FILE *f)
 {
 	fprintf(f, "usage: virttax baseline [--pin CPU] [--backing 4k|thp] [--control-fd FD]\n"
 		   "                        workload=NAME [KEY=VALUE ...]\n"
-		   "workloads:");
-	for (const struct workload_ops *const *w = workload_table; *w; w++)
-		fprintf(f, " %s", (*w)->name);
-	fprintf(f, "\n");
+		   "Runs one workload as a host process and prints protocol records on stdout.\n"
+		   "Numbers take K/M/G (binary) suffixes and 0x hex. Exit: 0 ok, 1 workload\n"
+		   "failed, 2 bad input, 3 host problem. Workloads (KEY=default):\n");
+	for (const struct workload_ops *const *w = workload_table; *w; w++) {
+		fprintf(f, "  %-11s %s\n", (*w)->name, (*w)->help);
+		for (const struct wl_param *p = (*w)->params; p && p->key; p++)
+			fprintf(f, "      %s=%s  %s\n", p->key, p->def, p->help);
+	}
 }
 
 static int parse_int(const char *s, int max, int *out)
