@@ -395,8 +395,10 @@ static int resolve_numbers(struct plan *p, const struct raw_opts *r, char *err, 
 	if (r->timeout)
 		p->timeout_s = (unsigned)v;
 	const char *m = r->mem ? r->mem : PLAN_DEFAULT_MEM;
-	if (wl_parse_u64(m, &mem) || mem < (16ull << 20) || mem > (1ull << 40))
-		return fail(err, len, "--mem '%s': expected a size 16M..1T, e.g. 512M or 2G", m);
+	if (wl_parse_u64(m, &mem) || mem < (16ull << 20) || mem > (1ull << 40) || mem % 4096)
+		return fail(
+		    err, len,
+		    "--mem '%s': expected a size 16M..1T, a multiple of 4K, e.g. 512M or 2G", m);
 	p->mem_bytes = mem;
 	if (r->pin)
 		return check_cpu(r->pin, &p->cpu, err, len);

@@ -350,7 +350,7 @@ int results_write_atomic(const char *path, json_t *root)
 	FILE *f = fopen(tmp, "w");
 	if (!f)
 		return -errno;
-	int rc = json_dumpf(root, f, JSON_INDENT(1) | JSON_REAL_PRECISION(10)) ? -EIO : 0;
+	int rc = json_dumpf(root, f, JSON_INDENT(1)) ? -EIO : 0;
 	if (!rc && (fputc('\n', f) == EOF || fflush(f) || fsync(fileno(f))))
 		rc = -errno;
 	if (fclose(f) && !rc)

@@ -132,6 +132,16 @@ static void vmm_status_verdict(int code, struct run_result *res)
 	snprintf(res->reason, sizeof(res->reason), "vmm-lite exit %d: %s", code, detail);
 }
 
+/* 65 and 67 are odd like guest statuses ((v << 1) | 1): vmm-lite's own codes
+ * win unless its stats JSON says the guest wrote the exit port. */
+static bool is_vmm_status(const struct run_result *res)
+{
+	const char *kind =
+	    json_string_value(json_object_get(json_object_get(res->vmm_stats, "status"), "kind"));
+	return res->exit_code >= VMMLITE_EXIT_USAGE && res->exit_code <= VMMLITE_EXIT_INVALID &&
+	       !(kind && !strcmp(kind, "guest-exit"));
+}
+
 static void vmmlite_verdict(const struct child *c, const struct run_spec *spec,
 			    struct run_result *res)
 {
@@ -146,6 +156,8 @@ static void vmmlite_verdict(const struct child *c, const struct run_spec *spec,
 		res->status = RUN_CRASH;
 		snprintf(res->reason, sizeof(res->reason), "vmm-lite killed by signal %d (%s)",
 			 res->term_signal, strsignal(res->term_signal));
+	} else if (is_vmm_status(res)) {
+		vmm_status_verdict(res->exit_code, res);
 	} else if (res->exit_code & 1) {
 		guest_exit_verdict(res->exit_code, res);
 	} else if (res->exit_code == 0) {
