@@ -1,0 +1,401 @@
+/*
+ * Integration tests of build/vmm-lite: boot the tiny PVH test guests
+ * (tests/integration/guests/NAME.S, built into $VTX_BUILD/tests/guests) and
+ * check exit status, guest serial output, stderr and the --stats-json file.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+struct result {
+	int status;   /* exit status, or 128+signal */
+	char out[8192];
+	size_t nout;
+	char err[4096];
+	json_t *stats;
+	double secs;
+};
+
+static const char *build_dir(void)
+{
+	const char *b = getenv("VTX_BUILD");
+
+	return b && *b ? b : "build";
+}
+
+static char *path_of(const char *rel)
+{
+	static char bufs[4][512];
+	static int i;
+	char *p = bufs[i++ % 4];
+
+	snprintf(p, 512, "%s/%s", build_dir(), rel);
+	return p;
+}
+
+static void read_all(int fd, char *buf, size_t cap, size_t *n)
+{
+	ssize_t r;
+
+	*n = 0;
+	while ((r = read(fd, buf + *n, cap - 1 - *n)) > 0)
+		*n += (size_t)r;
+	buf[*n] = '\0';
+}
+
+/* Run vmm-lite with args (NULL-terminated); control socket end becomes fd 3. */
+static void run_vmm(struct result *res, int control, const char *const *args)
+{
+	char stats_path[] = "/tmp/vtx-vmm-stats-XXXXXX", err_path[] = "/tmp/vtx-vmm-err-XXXXXX";
+	const char *argv[32] = { path_of("vmm-lite") };
+	int n = 1, out[2], efd = mkstemp(err_path), sfd = mkstemp(stats_path), ws;
+	struct timespec t0, t1;
+	pid_t pid;
+	size_t ne;
+
+	cr_assert_geq(efd, 0);
+	cr_assert_geq(sfd, 0);
+	close(sfd);
+	unlink(stats_path);
+	for (; args[n - 1]; n++)
+		argv[n] = args[n - 1];
+	argv[n] = "--stats-json";
+	argv[n + 1] = stats_path;
+	argv[n + 2] = NULL;
+	cr_assert_eq(pipe(out), 0);
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		dup2(out[1], 1);
+		dup2(efd, 2);
+		if (control >= 0)
+			dup2(control, 3);
+		execv(argv[0], (char *const *)argv);
+		_exit(127);
+	}
+	close(out[1]);
+	read_all(out[0], res->out, sizeof(res->out), &res->nout);
+	close(out[0]);
+	cr_assert_eq(waitpid(pid, &ws, 0), pid);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	res->secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	res->status = WIFEXITED(ws) ? WEXITSTATUS(ws) : 128 + WTERMSIG(ws);
+	lseek(efd, 0, SEEK_SET);
+	read_all(efd, res->err, sizeof(res->err), &ne);
+	close(efd);
+	unlink(err_path);
+	res->stats = json_load_file(stats_path, 0, NULL);
+	unlink(stats_path);
+}
+
+static json_t *jpath(json_t *j, const char *a, const char *b)
+{
+	json_t *x = json_object_get(j, a);
+
+	return b ? json_object_get(x, b) : x;
+}
+
+static long long exit_count(json_t *stats, const char *key)
+{
+	return json_integer_value(json_object_get(jpath(stats, "exits", key), "count"));
+}
+
+static bool host_is_pvm(void)
+{
+	struct stat st;
+
+	return stat("/sys/module/kvm_pvm", &st) == 0;
+}
+
+static void check_stats_shape(json_t *s, const char *kind)
+{
+	json_t *vcpus;
+
+	cr_assert_not_null(s, "no stats JSON");
+	cr_assert_str_eq(json_string_value(json_object_get(s, "vmm")), "vmm-lite");
+	cr_assert_str_eq(json_string_value(jpath(s, "status", "kind")), kind, "reason: %s",
+			 json_string_value(jpath(s, "status", "reason")));
+	cr_assert(json_is_boolean(jpath(s, "pvm", "detected")));
+	cr_assert_eq(json_is_true(jpath(s, "pvm", "detected")), host_is_pvm());
+	cr_assert(json_is_integer(jpath(s, "emulation", "insn_emulation_delta")));
+	cr_assert_gt(json_integer_value(json_object_get(s, "wall_ns")), 0);
+	vcpus = jpath(s, "kvm_stats", "vcpus");
+	cr_assert_geq(json_array_size(vcpus), 1);
+	cr_assert_gt(json_object_size(jpath(s, "kvm_stats", "vm")), 0);
+	cr_assert_gt(json_integer_value(json_object_get(json_array_get(vcpus, 0), "tid")), 0);
+	cr_assert_eq(json_array_size(json_object_get(s, "threads")), json_array_size(vcpus));
+}
+
+TestSuite(vmm_lite, .timeout = 60);
+
+Test(vmm_lite, hello_cmdline_exit_port)
+{
+	static struct result r;
+	const char *args[] = { "--kernel", path_of("tests/guests/hello.elf"), "--cmdline",
+			       "workload=noop a=1", NULL };
+	json_t *st;
+
+	run_vmm(&r, -1, args);
+	cr_assert_eq(r.status, (0x15 << 1) | 1, "status %d, stderr: %s", r.status, r.err);
+	cr_assert_str_eq(r.out, "hello workload=noop a=1\n");
+	check_stats_shape(r.stats, "guest-exit");
+	cr_assert_eq(json_integer_value(jpath(r.stats, "status", "guest_code")), 0x15);
+	cr_assert_eq(exit_count(r.stats, "io:0x3f8"), (long long)strlen(r.out));
+	cr_assert_eq(exit_count(r.stats, "io:0xf4"), 1);
+	cr_assert_gt(json_integer_value(json_object_get(jpath(r.stats, "exits", "io:0xf4"),
+							 "total_ns")), 0);
+	cr_assert(json_is_true(jpath(r.stats, "emulation", "native")));
+	cr_assert_gt(json_integer_value(json_object_get(r.stats, "boot_ns")), 0);
+	if (host_is_pvm()) {
+		st = json_object_get(json_object_get(json_array_get(jpath(r.stats, "kvm_stats",
+									  "vcpus"), 0), "stats"),
+				     "insn_emulation");
+		cr_assert_not_null(st);
+		cr_assert_gt(json_integer_value(json_object_get(st, "delta")), 0);
+		cr_assert_eq(json_integer_value(jpath(r.stats, "pvm", "vif_gpa")), 0x5000);
+	}
+	json_decref(r.stats);
+}
+
+Test(vmm_lite, garbage_bytes_forwarded_unchanged)
+{
+	static struct result r;
+	const char *args[] = { "--kernel", path_of("tests/guests/garbage.elf"), NULL };
+	char want[260];
+
+	run_vmm(&r, -1, args);
+	cr_assert_eq(r.status, 1, "status %d (guest code %d), stderr: %s", r.status, r.status >> 1,
+		     r.err);
+	for (int i = 0; i < 256; i++)
+		want[i] = (char)i;
+	memcpy(want + 256, "END\n", 4);
+	cr_assert_eq(r.nout, 260);
+	cr_assert_eq(memcmp(r.out, want, 260), 0);
+	check_stats_shape(r.stats, "guest-exit");
+	cr_assert_eq(json_integer_value(jpath(r.stats, "io_unhandled", "reads")), 1);
+	cr_assert_eq(json_integer_value(jpath(r.stats, "io_unhandled", "writes")), 1);
+	cr_assert_eq(exit_count(r.stats, "io:0x1234"), 1);
+	cr_assert_eq(exit_count(r.stats, "io:0x80"), 1);
+	json_decref(r.stats);
+}
+
+Test(vmm_lite, crash_exits_66)
+{
+	static struct result r;
+	const char *args[] = { "--kernel", path_of("tests/guests/crash.elf"), NULL };
+
+	run_vmm(&r, -1, args);
+	cr_assert_eq(r.status, 66, "status %d, stderr: %s", r.status, r.err);
+	cr_assert(strstr(r.err, "vmm-lite: crash:"), "stderr: %s", r.err);
+	check_stats_shape(r.stats, "crash");
+	cr_assert_gt(strlen(json_string_value(jpath(r.stats, "status", "reason"))), 10);
+	json_decref(r.stats);
+}
+
+Test(vmm_lite, watchdog_timeout_67)
+{
+	static struct result r;
+	const char *args[] = { "--kernel", path_of("tests/guests/hang.elf"), "--timeout", "1",
+			       "--vcpus", "2", NULL };
+
+	run_vmm(&r, -1, args);
+	cr_assert_eq(r.status, 67, "status %d, stderr: %s", r.status, r.err);
+	cr_assert_geq(r.secs, 0.9);
+	cr_assert_lt(r.secs, 10.0);
+	check_stats_shape(r.stats, "timeout");
+	cr_assert_geq(json_integer_value(json_object_get(r.stats, "wall_ns")), 900000000LL);
+	json_decref(r.stats);
+}
+
+Test(vmm_lite, emulated_guest_is_invalid)
+{
+	static struct result r;
+	const char *args[] = { "--kernel", path_of("tests/guests/emulated.elf"), NULL };
+
+	run_vmm(&r, -1, args);
+	if (!host_is_pvm()) {
+		cr_assert_eq(r.status, 1, "status %d, stderr: %s", r.status, r.err);
+		json_decref(r.stats);
+		return;
+	}
+	cr_assert_eq(r.status, 68, "status %d, stderr: %s", r.status, r.err);
+	check_stats_shape(r.stats, "invalid");
+	cr_assert(json_is_false(jpath(r.stats, "emulation", "native")));
+	cr_assert_gt(json_integer_value(jpath(r.stats, "emulation", "insn_emulation_delta")),
+		     100000);
+	cr_assert(strstr(json_string_value(jpath(r.stats, "status", "reason")), "emulated"));
+	json_decref(r.stats);
+}
+
+Test(vmm_lite, smp_pinned_thp_above_4g)
+{
+	static struct result r;
+	const char *args[] = { "--kernel", path_of("tests/guests/hello.elf"), "--vcpus", "2",
+			       "--pin", "0,1", "--backing", "thp", "--mem", "4G", NULL };
+
+	run_vmm(&r, -1, args);
+	cr_assert_eq(r.status, 43, "status %d, stderr: %s", r.status, r.err);
+	check_stats_shape(r.stats, "guest-exit");
+	cr_assert_eq(json_array_size(jpath(r.stats, "kvm_stats", "vcpus")), 2);
+	cr_assert_str_eq(json_string_value(jpath(r.stats, "config", "backing")), "thp");
+	json_decref(r.stats);
+}
+
+Test(vmm_lite, bad_input_exits_64)
+{
+	static struct result r;
+	const char *missing[] = { "--kernel", "/nonexistent/k.elf", NULL };
+	const char *not_pvh[] = { "--kernel", path_of("vmm-lite"), NULL };
+	const char *small[] = { "--kernel", path_of("tests/guests/hello.elf"), "--mem", "8M", NULL };
+	const char *junk[] = { "--kernel", path_of("tests/guests/hello.elf"), "--mem", "lots", NULL };
+	const char *pin[] = { "--kernel", path_of("tests/guests/hello.elf"), "--pin", "x", NULL };
+	const char *const *cases[] = { missing, not_pvh, small, junk, pin };
+
+	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		run_vmm(&r, -1, cases[i]);
+		cr_assert_eq(r.status, 64, "case %zu: status %d, stderr: %s", i, r.status, r.err);
+		cr_assert_eq(strncmp(r.err, "vmm-lite: ", 10), 0, "case %zu: %s", i, r.err);
+		cr_assert_eq(strchr(r.err, '\n'), r.err + strlen(r.err) - 1, "one line: %s", r.err);
+		json_decref(r.stats);
+	}
+}
+
+Test(vmm_lite, help_documents_flags_and_codes)
+{
+	static struct result r;
+	const char *args[] = { "--help", NULL };
+	const char *want[] = { "--kernel", "--cmdline", "--mem", "--vcpus", "--backing", "--pin",
+			       "--timeout", "--stats-json", "--control-fd", "64", "65", "66", "67",
+			       "68", "(v<<1)|1" };
+
+	run_vmm(&r, -1, args);
+	cr_assert_eq(r.status, 0);
+	for (size_t i = 0; i < sizeof(want) / sizeof(want[0]); i++)
+		cr_assert(strstr(r.out, want[i]), "--help lacks %s", want[i]);
+	json_decref(r.stats);
+}
+
+static long free_hugepages(const char *size_dir)
+{
+	char p[160];
+	long v = -1;
+	FILE *f;
+
+	snprintf(p, sizeof(p), "/sys/kernel/mm/hugepages/%s/free_hugepages", size_dir);
+	f = fopen(p, "r");
+	if (f) {
+		if (fscanf(f, "%ld", &v) != 1)
+			v = -1;
+		fclose(f);
+	}
+	return v;
+}
+
+Test(vmm_lite, hugetlb_unavailable_exits_65)
+{
+	static struct result r;
+	const char *two[] = { "--kernel", path_of("tests/guests/hello.elf"), "--backing",
+			      "hugetlb-2m", "--mem", "64M", NULL };
+	const char *one[] = { "--kernel", path_of("tests/guests/hello.elf"), "--backing",
+			      "hugetlb-1g", "--mem", "1G", NULL };
+
+	if (free_hugepages("hugepages-2048kB") < 32) {
+		run_vmm(&r, -1, two);
+		cr_assert_eq(r.status, 65, "status %d, stderr: %s", r.status, r.err);
+		cr_assert(strstr(r.err, "vm.nr_hugepages"), "stderr: %s", r.err);
+		json_decref(r.stats);
+	}
+	if (free_hugepages("hugepages-1048576kB") < 1) {
+		run_vmm(&r, -1, one);
+		cr_assert_eq(r.status, 65, "status %d, stderr: %s", r.status, r.err);
+		cr_assert(strstr(r.err, "hugepagesz=1G"), "stderr: %s", r.err);
+		json_decref(r.stats);
+	}
+}
+
+static json_t *read_event(int fd)
+{
+	char line[512];
+	size_t n = 0;
+
+	while (n < sizeof(line) - 1 && read(fd, line + n, 1) == 1 && line[n] != '\n')
+		n++;
+	line[n] = '\0';
+	return json_loads(line, 0, NULL);
+}
+
+/* The harness side of the handshake, on a thread (asserts stay on the test
+ * thread): ready (threads exist, guest not started), stopped (threads still
+ * alive), then teardown. */
+struct control_log {
+	int fd;
+	json_t *ready, *stopped;
+	bool tid_alive_at_stop;
+};
+
+static void *control_side(void *arg)
+{
+	struct control_log *c = arg;
+	char path[96];
+	struct stat st;
+
+	c->ready = read_event(c->fd);
+	if (!c->ready)
+		return NULL;
+	usleep(100000); /* the guest must not run before our byte */
+	if (write(c->fd, "g", 1) != 1)
+		return NULL;
+	c->stopped = read_event(c->fd);
+	snprintf(path, sizeof(path), "/proc/%lld/task/%lld",
+		 json_integer_value(json_object_get(c->ready, "pid")),
+		 json_integer_value(json_array_get(json_object_get(c->ready, "vcpu_tids"), 1)));
+	c->tid_alive_at_stop = stat(path, &st) == 0;
+	if (write(c->fd, "g", 1) != 1)
+		return NULL;
+	return NULL;
+}
+
+Test(vmm_lite, control_fd_handshake)
+{
+	static struct result r;
+	const char *args[] = { "--kernel", path_of("tests/guests/hello.elf"), "--vcpus", "2",
+			       "--control-fd", "3", NULL };
+	struct control_log c = { 0 };
+	int sp[2];
+	pthread_t t;
+
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM, 0, sp), 0);
+	c.fd = sp[0];
+	cr_assert_eq(pthread_create(&t, NULL, control_side, &c), 0);
+	run_vmm(&r, sp[1], args);
+	close(sp[1]);
+	pthread_join(t, NULL);
+	close(sp[0]);
+	cr_assert_not_null(c.ready);
+	cr_assert_str_eq(json_string_value(json_object_get(c.ready, "event")), "ready");
+	cr_assert_eq(json_array_size(json_object_get(c.ready, "vcpu_tids")), 2);
+	cr_assert_gt(json_integer_value(json_object_get(c.ready, "pid")), 0);
+	cr_assert_not_null(c.stopped);
+	cr_assert_str_eq(json_string_value(json_object_get(c.stopped, "event")), "stopped");
+	cr_assert_eq(json_integer_value(json_object_get(c.stopped, "status")), 43);
+	cr_assert(c.tid_alive_at_stop, "vCPU thread gone at 'stopped'");
+	json_decref(c.ready);
+	json_decref(c.stopped);
+	cr_assert_eq(r.status, 43, "status %d, stderr: %s", r.status, r.err);
+	check_stats_shape(r.stats, "guest-exit");
+	/* the guest started after our 100 ms delay, so wall time excludes it */
+	cr_assert_lt(json_integer_value(json_object_get(r.stats, "wall_ns")), 100000000LL);
+	json_decref(r.stats);
+}
