@@ -290,27 +290,21 @@ static json_t *summary_entry(json_t *key, json_t *ser, const struct samples *b,
 	return e;
 }
 
-static int summarize_series(json_t *runs, json_t *keys, json_t *ser, json_t *summary)
+/* One summary entry: metric `key` of vm series `ser` against its bare series. */
+static int summarize_one(json_t *runs, json_t *key, json_t *ser, json_t *summary)
 {
-	json_t *key;
-	size_t i;
 	const char *bs = json_string_value(json_object_get(ser, "baseline_series"));
 	const char *vs = json_string_value(json_object_get(ser, "series"));
-	json_array_foreach(keys, i, key)
-	{
-		struct samples b = {0}, v = {0};
-		int rc = collect(runs, bs ? bs : "bare", key, &b);
-		if (!rc)
-			rc = collect(runs, vs, key, &v);
-		json_t *e = rc ? NULL : summary_entry(key, ser, &b, &v);
-		free(b.v);
-		free(v.v);
-		if (rc)
-			return rc;
-		if (e)
-			json_array_append_new(summary, e);
-	}
-	return 0;
+	struct samples b = {0}, v = {0};
+	int rc = collect(runs, bs ? bs : "bare", key, &b);
+	if (!rc)
+		rc = collect(runs, vs, key, &v);
+	json_t *e = rc ? NULL : summary_entry(key, ser, &b, &v);
+	free(b.v);
+	free(v.v);
+	if (e)
+		json_array_append_new(summary, e);
+	return rc;
 }
 
 int results_summarize(json_t *workload)
@@ -322,7 +316,18 @@ int results_summarize(json_t *workload)
 	json_t *ser;
 	size_t i;
 	int rc = 0;
-	json_array_foreach(series, i, ser) if (!rc) rc = summarize_series(runs, keys, ser, summary);
+	json_t *key;
+	size_t k;
+	/* metric-major, so the series of one metric (e.g. 4k and 2m guest pages
+	 * at one working-set size) end up next to each other */
+	json_array_foreach(keys, k, key)
+	{
+		json_array_foreach(series, i, ser)
+		{
+			if (!rc)
+				rc = summarize_one(runs, key, ser, summary);
+		}
+	}
 	json_decref(keys);
 	json_decref(series);
 	if (rc) {
