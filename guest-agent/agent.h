@@ -4,7 +4,7 @@
  * Why: the agent is split into small freestanding units (CPU setup, UART,
  * formatting, command line, memory, paging, TSC, runtime) that each do one
  * thing; this header is the glue. The pure units (fmt.c, cmdline.c, arena.c)
- * have no port or privileged-instruction access so that the integration
+ * (and fmt_double.c) have no port or privileged-instruction access so that the integration
  * tests can compile them hosted and check them against libc.
  */
 #ifndef VIRTTAX_GUEST_AGENT_H

@@ -13,15 +13,15 @@ AGENT_OBJ := $(AGENT_C:%.c=$(BUILD)/agent/%.o) $(AGENT_S:%.S=$(BUILD)/agent/%.o)
 # Code that may run before the PVM VIF page is registered is emulated by KVM,
 # whose instruction emulator knows no SSE: keep it to general registers. Only
 # the units that handle doubles (formatting, metrics) may use SSE.
-AGENT_SSE_C := guest-agent/fmt.c guest-agent/runtime.c
+AGENT_SSE_C := guest-agent/fmt_double.c guest-agent/runtime.c
 AGENT_GPR_OBJ := $(patsubst %.c,$(BUILD)/agent/%.o,$(filter-out $(AGENT_SSE_C),$(wildcard guest-agent/*.c)))
 $(AGENT_GPR_OBJ): AGENT_CFLAGS += -mgeneral-regs-only
 
-$(BUILD)/agent/%.o: %.c | $(DEPS_STAMP)
+$(BUILD)/agent/%.o: %.c guest-agent/build.mk | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(AGENT_CFLAGS) -c $< -o $@
 
-$(BUILD)/agent/%.o: %.S | $(DEPS_STAMP)
+$(BUILD)/agent/%.o: %.S guest-agent/build.mk | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(AGENT_CFLAGS) -c $< -o $@
 

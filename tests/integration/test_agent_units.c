@@ -16,6 +16,7 @@
 #include "guest-agent/arena.c"
 #include "guest-agent/cmdline.c"
 #include "guest-agent/fmt.c"
+#include "guest-agent/fmt_double.c"
 
 static const char *fmt(double v)
 {
