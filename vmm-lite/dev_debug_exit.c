@@ -23,12 +23,12 @@ static void debug_exit_write(struct bus_dev *d, uint64_t off, const uint8_t *dat
 }
 
 static const struct bus_dev_ops debug_exit_ops = {
-	.name = "isa-debug-exit",
-	.write = debug_exit_write,
+    .name = "isa-debug-exit",
+    .write = debug_exit_write,
 };
 
 void debug_exit_init(struct debug_exit *e, uint64_t base, struct vm *vm)
 {
 	e->vm = vm;
-	e->dev = (struct bus_dev){ .ops = &debug_exit_ops, .base = base, .len = 4, .priv = e };
+	e->dev = (struct bus_dev){.ops = &debug_exit_ops, .base = base, .len = 4, .priv = e};
 }

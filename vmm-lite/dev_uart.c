@@ -14,8 +14,16 @@
 
 #include "vmm-lite/vmm.h"
 
-enum { UART_RBR_THR = 0, UART_IER = 1, UART_IIR_FCR = 2, UART_LCR = 3, UART_MCR = 4,
-       UART_LSR = 5, UART_MSR = 6, UART_SCR = 7 };
+enum {
+	UART_RBR_THR = 0,
+	UART_IER = 1,
+	UART_IIR_FCR = 2,
+	UART_LCR = 3,
+	UART_MCR = 4,
+	UART_LSR = 5,
+	UART_MSR = 6,
+	UART_SCR = 7
+};
 #define LCR_DLAB 0x80
 #define LSR_THRE 0x20
 #define LSR_TEMT 0x40
@@ -69,19 +77,26 @@ static uint8_t uart_reg_read(struct uart16550 *u, uint64_t reg)
 	bool dlab = u->lcr & LCR_DLAB;
 
 	switch (reg) {
-	case UART_RBR_THR: return dlab ? u->dll : 0; /* no input */
-	case UART_IER: return dlab ? u->dlm : u->ier;
-	case UART_IIR_FCR: return IIR_NO_INT | ((u->fcr & FCR_FIFO_ENABLE) ? IIR_FIFO_ON : 0);
-	case UART_LCR: return u->lcr;
-	case UART_MCR: return u->mcr;
-	case UART_LSR: return LSR_THRE | LSR_TEMT;
+	case UART_RBR_THR:
+		return dlab ? u->dll : 0; /* no input */
+	case UART_IER:
+		return dlab ? u->dlm : u->ier;
+	case UART_IIR_FCR:
+		return IIR_NO_INT | ((u->fcr & FCR_FIFO_ENABLE) ? IIR_FIFO_ON : 0);
+	case UART_LCR:
+		return u->lcr;
+	case UART_MCR:
+		return u->mcr;
+	case UART_LSR:
+		return LSR_THRE | LSR_TEMT;
 	case UART_MSR:
 		/* loopback: outputs (DTR, RTS, OUT1, OUT2) reflected on inputs */
 		if (u->mcr & MCR_LOOP)
 			return (uint8_t)(((u->mcr & 0x2) << 3) | ((u->mcr & 0x1) << 5) |
 					 ((u->mcr & 0x4) << 4) | ((u->mcr & 0x8) << 4));
 		return MSR_DCD | MSR_DSR | MSR_CTS;
-	default: return u->scr;
+	default:
+		return u->scr;
 	}
 }
 
@@ -102,11 +117,20 @@ static void uart_reg_write(struct uart16550 *u, uint64_t reg, uint8_t v)
 		else
 			u->ier = v & 0x0f;
 		break;
-	case UART_IIR_FCR: u->fcr = v; break;
-	case UART_LCR: u->lcr = v; break;
-	case UART_MCR: u->mcr = v & 0x1f; break;
-	case UART_SCR: u->scr = v; break;
-	default: break; /* LSR, MSR are read-only */
+	case UART_IIR_FCR:
+		u->fcr = v;
+		break;
+	case UART_LCR:
+		u->lcr = v;
+		break;
+	case UART_MCR:
+		u->mcr = v & 0x1f;
+		break;
+	case UART_SCR:
+		u->scr = v;
+		break;
+	default:
+		break; /* LSR, MSR are read-only */
 	}
 }
 
@@ -132,9 +156,9 @@ static void uart_write(struct bus_dev *d, uint64_t off, const uint8_t *data, uin
 }
 
 static const struct bus_dev_ops uart_ops = {
-	.name = "uart16550",
-	.read = uart_read,
-	.write = uart_write,
+    .name = "uart16550",
+    .read = uart_read,
+    .write = uart_write,
 };
 
 void uart_init(struct uart16550 *u, uint64_t base, int out_fd)
@@ -145,7 +169,7 @@ void uart_init(struct uart16550 *u, uint64_t base, int out_fd)
 	u->lcr = 0x03; /* 8N1 */
 	u->dll = 0x0c; /* 9600 baud */
 	u->mcr = 0x08; /* OUT2 */
-	u->dev = (struct bus_dev){ .ops = &uart_ops, .base = base, .len = 8, .priv = u };
+	u->dev = (struct bus_dev){.ops = &uart_ops, .base = base, .len = 8, .priv = u};
 }
 
 void uart_destroy(struct uart16550 *u)

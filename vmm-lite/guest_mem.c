@@ -56,7 +56,8 @@ static int alloc_hugetlb(struct guest_mem *m, uint64_t bytes, bool gig, char *er
 	snprintf(path, sizeof(path), "%s/free_hugepages", dir);
 	nfree = read_sysfs_long(path);
 	if (nfree < 0) {
-		snprintf(err, errlen, "backing %s unavailable: %s missing (kernel without %s pages): %s",
+		snprintf(err, errlen,
+			 "backing %s unavailable: %s missing (kernel without %s pages): %s",
 			 gig ? "hugetlb-1g" : "hugetlb-2m", dir, gig ? "1 GiB" : "2 MiB", how);
 		return -ENOENT;
 	}
@@ -104,7 +105,8 @@ static int alloc_anon(struct guest_mem *m, uint64_t bytes, bool thp, char *err, 
 
 		snprintf(err, errlen, "backing %s unavailable: madvise: %s%s", thp ? "thp" : "4k",
 			 strerror(e),
-			 thp ? " (enable THP: echo madvise > /sys/kernel/mm/transparent_hugepage/enabled)"
+			 thp ? " (enable THP: echo madvise > "
+			       "/sys/kernel/mm/transparent_hugepage/enabled)"
 			     : "");
 		return -e;
 	}
@@ -118,10 +120,18 @@ int guest_mem_alloc(struct guest_mem *m, uint64_t bytes, enum backing b, char *e
 	memset(m, 0, sizeof(*m));
 	m->backing = b;
 	switch (b) {
-	case BACKING_HUGETLB_2M: r = alloc_hugetlb(m, bytes, false, err, errlen); break;
-	case BACKING_HUGETLB_1G: r = alloc_hugetlb(m, bytes, true, err, errlen); break;
-	case BACKING_THP: r = alloc_anon(m, bytes, true, err, errlen); break;
-	default: r = alloc_anon(m, bytes, false, err, errlen); break;
+	case BACKING_HUGETLB_2M:
+		r = alloc_hugetlb(m, bytes, false, err, errlen);
+		break;
+	case BACKING_HUGETLB_1G:
+		r = alloc_hugetlb(m, bytes, true, err, errlen);
+		break;
+	case BACKING_THP:
+		r = alloc_anon(m, bytes, true, err, errlen);
+		break;
+	default:
+		r = alloc_anon(m, bytes, false, err, errlen);
+		break;
 	}
 	if (r)
 		guest_mem_free(m);

@@ -33,8 +33,8 @@ static uint64_t stat_value(const uint8_t *data, const struct kvm_stat *st)
 	return sum;
 }
 
-static int parse_desc(const uint8_t *buf, size_t len, const struct kvm_stats_header *h,
-		      uint32_t i, struct kvm_stat *st)
+static int parse_desc(const uint8_t *buf, size_t len, const struct kvm_stats_header *h, uint32_t i,
+		      struct kvm_stat *st)
 {
 	size_t dsz = sizeof(struct kvm_stats_desc) + h->name_size;
 	uint64_t off = h->desc_offset + (uint64_t)i * dsz;
@@ -153,24 +153,36 @@ const struct kvm_stat *kvm_stats_find(const struct kvm_stats_snap *s, const char
 static const char *stat_type(uint32_t flags)
 {
 	switch (flags & KVM_STATS_TYPE_MASK) {
-	case KVM_STATS_TYPE_CUMULATIVE: return "cumulative";
-	case KVM_STATS_TYPE_INSTANT: return "instant";
-	case KVM_STATS_TYPE_PEAK: return "peak";
-	case KVM_STATS_TYPE_LINEAR_HIST: return "linear-hist";
-	case KVM_STATS_TYPE_LOG_HIST: return "log-hist";
-	default: return "unknown";
+	case KVM_STATS_TYPE_CUMULATIVE:
+		return "cumulative";
+	case KVM_STATS_TYPE_INSTANT:
+		return "instant";
+	case KVM_STATS_TYPE_PEAK:
+		return "peak";
+	case KVM_STATS_TYPE_LINEAR_HIST:
+		return "linear-hist";
+	case KVM_STATS_TYPE_LOG_HIST:
+		return "log-hist";
+	default:
+		return "unknown";
 	}
 }
 
 static const char *stat_unit(uint32_t flags)
 {
 	switch (flags & KVM_STATS_UNIT_MASK) {
-	case KVM_STATS_UNIT_NONE: return "none";
-	case KVM_STATS_UNIT_BYTES: return "bytes";
-	case KVM_STATS_UNIT_SECONDS: return "seconds";
-	case KVM_STATS_UNIT_CYCLES: return "cycles";
-	case KVM_STATS_UNIT_BOOLEAN: return "boolean";
-	default: return "unknown";
+	case KVM_STATS_UNIT_NONE:
+		return "none";
+	case KVM_STATS_UNIT_BYTES:
+		return "bytes";
+	case KVM_STATS_UNIT_SECONDS:
+		return "seconds";
+	case KVM_STATS_UNIT_CYCLES:
+		return "cycles";
+	case KVM_STATS_UNIT_BOOLEAN:
+		return "boolean";
+	default:
+		return "unknown";
 	}
 }
 
@@ -182,13 +194,13 @@ json_t *kvm_stats_to_json(const struct kvm_stats_snap *s)
 		const struct kvm_stat *st = &s->stats[i];
 		int base = (st->flags & KVM_STATS_BASE_MASK) == KVM_STATS_BASE_POW2 ? 2 : 10;
 
-		json_object_set_new(
-			o, st->name,
-			json_pack("{s:I,s:I,s:I,s:s,s:s,s:i,s:i}", "before", (json_int_t)st->before,
-				  "after", (json_int_t)st->after, "delta",
-				  (json_int_t)(st->after - st->before), "unit", stat_unit(st->flags),
-				  "type", stat_type(st->flags), "base", base, "exponent",
-				  (int)st->exponent));
+		json_object_set_new(o, st->name,
+				    json_pack("{s:I,s:I,s:I,s:s,s:s,s:i,s:i}", "before",
+					      (json_int_t)st->before, "after",
+					      (json_int_t)st->after, "delta",
+					      (json_int_t)(st->after - st->before), "unit",
+					      stat_unit(st->flags), "type", stat_type(st->flags),
+					      "base", base, "exponent", (int)st->exponent));
 	}
 	return o;
 }

@@ -21,7 +21,7 @@ static void add_region(struct guest_layout *l, uint64_t addr, uint64_t size, uin
 {
 	if (size == 0 || l->nmap >= LAYOUT_MAX_ENTRIES)
 		return;
-	l->map[l->nmap++] = (struct mem_region){ .addr = addr, .size = size, .type = type };
+	l->map[l->nmap++] = (struct mem_region){.addr = addr, .size = size, .type = type};
 }
 
 int layout_build(struct guest_layout *l, uint64_t ram_bytes, uint32_t nvcpus)

@@ -74,8 +74,8 @@ static int boot(const struct vmm_options *o, const uint8_t *elf, size_t len)
 		r = write_json_atomic(o->stats_json, j);
 		json_decref(j);
 		if (r) {
-			fprintf(stderr, "vmm-lite: --stats-json %s: cannot write: %s\n", o->stats_json,
-				strerror(-r));
+			fprintf(stderr, "vmm-lite: --stats-json %s: cannot write: %s\n",
+				o->stats_json, strerror(-r));
 			if (status == VMM_EXIT_CLEAN || (status & 1))
 				status = VMM_EXIT_HOST;
 		}

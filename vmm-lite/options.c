@@ -27,11 +27,28 @@ int parse_mem_size(const char *s, uint64_t *out)
 	if (errno || end == s)
 		return -EINVAL;
 	switch (*end) {
-	case 'k': case 'K': shift = 10; end++; break;
-	case 'm': case 'M': shift = 20; end++; break;
-	case 'g': case 'G': shift = 30; end++; break;
-	case 't': case 'T': shift = 40; end++; break;
-	default: break;
+	case 'k':
+	case 'K':
+		shift = 10;
+		end++;
+		break;
+	case 'm':
+	case 'M':
+		shift = 20;
+		end++;
+		break;
+	case 'g':
+	case 'G':
+		shift = 30;
+		end++;
+		break;
+	case 't':
+	case 'T':
+		shift = 40;
+		end++;
+		break;
+	default:
+		break;
 	}
 	if (shift && (*end == 'i' || *end == 'I'))
 		end++;
@@ -70,10 +87,10 @@ int parse_cpu_list(const char *s, int *cpus, uint32_t max, uint32_t *n)
 }
 
 static const char *const backing_names[] = {
-	[BACKING_4K] = "4k",
-	[BACKING_THP] = "thp",
-	[BACKING_HUGETLB_2M] = "hugetlb-2m",
-	[BACKING_HUGETLB_1G] = "hugetlb-1g",
+    [BACKING_4K] = "4k",
+    [BACKING_THP] = "thp",
+    [BACKING_HUGETLB_2M] = "hugetlb-2m",
+    [BACKING_HUGETLB_1G] = "hugetlb-1g",
 };
 
 int parse_backing(const char *s, enum backing *out)
@@ -95,56 +112,68 @@ const char *backing_name(enum backing b)
 
 void vmm_print_help(FILE *f)
 {
-	fprintf(f,
-		"usage: vmm-lite --kernel ELF [options]\n"
-		"Boot a PVH ELF kernel (e.g. the virttax guest agent) in a minimal KVM VM.\n"
-		"\n"
-		"  --kernel ELF       ELF64 x86-64 image with a PVH note (XEN_ELFNOTE_PHYS32_ENTRY)\n"
-		"  --cmdline STR      guest command line (hvm_start_info.cmdline_paddr), max %llu bytes\n"
-		"  --mem SIZE         guest RAM: bytes or K/M/G suffix (binary), >= 16M, multiple\n"
-		"                     of 4K; above 3G RAM continues at 4 GiB (default 512M)\n"
-		"  --vcpus N          number of vCPUs, 1..%d (default 1); vCPU 0 boots, the others\n"
-		"                     wait for INIT/SIPI\n"
-		"  --backing KIND     guest RAM backing: 4k (MADV_NOHUGEPAGE), thp (MADV_HUGEPAGE),\n"
-		"                     hugetlb-2m, hugetlb-1g (need reserved huge pages) (default 4k)\n"
-		"  --pin CPU[,CPU..]  pin vCPU i to the i-th CPU of the list (cycling)\n"
-		"  --timeout SEC      watchdog: stop the guest after SEC seconds, 0 = never\n"
-		"                     (default %d)\n"
-		"  --stats-json FILE  write exits, KVM stats, thread stats and status as JSON\n"
-		"                     (atomically, temp file + rename)\n"
-		"  --control-fd FD    harness handshake (docs/INTERFACES.md section 4): write\n"
-		"                     'ready' and wait for a byte before the first KVM_RUN, write\n"
-		"                     'stopped' and wait for a byte before teardown\n"
-		"  --help             this text\n"
-		"\n"
-		"Guest COM1 (0x3f8) output goes to stdout byte for byte.\n"
-		"Exit status:\n"
-		"  (v<<1)|1  the guest wrote v to port 0xf4 (QEMU isa-debug-exit compatible)\n"
-		"  0         clean guest shutdown (HLT exit / system-event shutdown)\n"
-		"  64        bad input: usage, missing or malformed ELF, no PVH note, bad size\n"
-		"  65        host problem: no /dev/kvm, backing unavailable, ioctl failure\n"
-		"  66        guest crashed: triple fault, internal/emulation error, failed entry\n"
-		"  67        watchdog timeout (--timeout)\n"
-		"  68        run invalid: the guest was emulated instead of running natively\n"
-		"            (PVM: more than %d emulated instructions beyond its I/O exits)\n",
-		CMDLINE_MAX - 1, VMM_MAX_VCPUS, VMM_DEFAULT_TIMEOUT_S, EMUL_EXCESS_LIMIT);
+	fprintf(
+	    f,
+	    "usage: vmm-lite --kernel ELF [options]\n"
+	    "Boot a PVH ELF kernel (e.g. the virttax guest agent) in a minimal KVM VM.\n"
+	    "\n"
+	    "  --kernel ELF       ELF64 x86-64 image with a PVH note (XEN_ELFNOTE_PHYS32_ENTRY)\n"
+	    "  --cmdline STR      guest command line (hvm_start_info.cmdline_paddr), max %llu "
+	    "bytes\n"
+	    "  --mem SIZE         guest RAM: bytes or K/M/G suffix (binary), >= 16M, multiple\n"
+	    "                     of 4K; above 3G RAM continues at 4 GiB (default 512M)\n"
+	    "  --vcpus N          number of vCPUs, 1..%d (default 1); vCPU 0 boots, the others\n"
+	    "                     wait for INIT/SIPI\n"
+	    "  --backing KIND     guest RAM backing: 4k (MADV_NOHUGEPAGE), thp (MADV_HUGEPAGE),\n"
+	    "                     hugetlb-2m, hugetlb-1g (need reserved huge pages) (default 4k)\n"
+	    "  --pin CPU[,CPU..]  pin vCPU i to the i-th CPU of the list (cycling)\n"
+	    "  --timeout SEC      watchdog: stop the guest after SEC seconds, 0 = never\n"
+	    "                     (default %d)\n"
+	    "  --stats-json FILE  write exits, KVM stats, thread stats and status as JSON\n"
+	    "                     (atomically, temp file + rename)\n"
+	    "  --control-fd FD    harness handshake (docs/INTERFACES.md section 4): write\n"
+	    "                     'ready' and wait for a byte before the first KVM_RUN, write\n"
+	    "                     'stopped' and wait for a byte before teardown\n"
+	    "  --help             this text\n"
+	    "\n"
+	    "Guest COM1 (0x3f8) output goes to stdout byte for byte.\n"
+	    "Exit status:\n"
+	    "  (v<<1)|1  the guest wrote v to port 0xf4 (QEMU isa-debug-exit compatible)\n"
+	    "  0         clean guest shutdown (HLT exit / system-event shutdown)\n"
+	    "  64        bad input: usage, missing or malformed ELF, no PVH note, bad size\n"
+	    "  65        host problem: no /dev/kvm, backing unavailable, ioctl failure\n"
+	    "  66        guest crashed: triple fault, internal/emulation error, failed entry\n"
+	    "  67        watchdog timeout (--timeout)\n"
+	    "  68        run invalid: the guest was emulated instead of running natively\n"
+	    "            (PVM: more than %d emulated instructions beyond its I/O exits)\n",
+	    CMDLINE_MAX - 1, VMM_MAX_VCPUS, VMM_DEFAULT_TIMEOUT_S, EMUL_EXCESS_LIMIT);
 }
 
-enum { OPT_KERNEL = 256, OPT_CMDLINE, OPT_MEM, OPT_VCPUS, OPT_BACKING, OPT_PIN, OPT_TIMEOUT,
-       OPT_STATS, OPT_CONTROL, OPT_HELP };
+enum {
+	OPT_KERNEL = 256,
+	OPT_CMDLINE,
+	OPT_MEM,
+	OPT_VCPUS,
+	OPT_BACKING,
+	OPT_PIN,
+	OPT_TIMEOUT,
+	OPT_STATS,
+	OPT_CONTROL,
+	OPT_HELP
+};
 
 static const struct option long_opts[] = {
-	{ "kernel", required_argument, NULL, OPT_KERNEL },
-	{ "cmdline", required_argument, NULL, OPT_CMDLINE },
-	{ "mem", required_argument, NULL, OPT_MEM },
-	{ "vcpus", required_argument, NULL, OPT_VCPUS },
-	{ "backing", required_argument, NULL, OPT_BACKING },
-	{ "pin", required_argument, NULL, OPT_PIN },
-	{ "timeout", required_argument, NULL, OPT_TIMEOUT },
-	{ "stats-json", required_argument, NULL, OPT_STATS },
-	{ "control-fd", required_argument, NULL, OPT_CONTROL },
-	{ "help", no_argument, NULL, OPT_HELP },
-	{ NULL, 0, NULL, 0 },
+    {"kernel", required_argument, NULL, OPT_KERNEL},
+    {"cmdline", required_argument, NULL, OPT_CMDLINE},
+    {"mem", required_argument, NULL, OPT_MEM},
+    {"vcpus", required_argument, NULL, OPT_VCPUS},
+    {"backing", required_argument, NULL, OPT_BACKING},
+    {"pin", required_argument, NULL, OPT_PIN},
+    {"timeout", required_argument, NULL, OPT_TIMEOUT},
+    {"stats-json", required_argument, NULL, OPT_STATS},
+    {"control-fd", required_argument, NULL, OPT_CONTROL},
+    {"help", no_argument, NULL, OPT_HELP},
+    {NULL, 0, NULL, 0},
 };
 
 static int parse_uint(const char *s, unsigned long max, unsigned long *out)
@@ -160,10 +189,10 @@ static int parse_uint(const char *s, unsigned long max, unsigned long *out)
 	return 0;
 }
 
-#define USAGE(...)                                     \
-	do {                                           \
-		snprintf(err, errlen, __VA_ARGS__);    \
-		return -EINVAL;                        \
+#define USAGE(...)                                                                                 \
+	do {                                                                                       \
+		snprintf(err, errlen, __VA_ARGS__);                                                \
+		return -EINVAL;                                                                    \
 	} while (0)
 
 static int apply_option(struct vmm_options *o, int c, const char *arg, char *err, size_t errlen)
@@ -171,12 +200,17 @@ static int apply_option(struct vmm_options *o, int c, const char *arg, char *err
 	unsigned long v;
 
 	switch (c) {
-	case OPT_KERNEL: o->kernel = arg; break;
-	case OPT_CMDLINE: o->cmdline = arg; break;
+	case OPT_KERNEL:
+		o->kernel = arg;
+		break;
+	case OPT_CMDLINE:
+		o->cmdline = arg;
+		break;
 	case OPT_MEM:
 		if (parse_mem_size(arg, &o->mem_bytes) || o->mem_bytes < VMM_MIN_MEM ||
 		    (o->mem_bytes & 0xfff))
-			USAGE("--mem '%s': expected a size >= 16M and a multiple of 4K, e.g. 512M or 1G",
+			USAGE("--mem '%s': expected a size >= 16M and a multiple of 4K, e.g. 512M "
+			      "or 1G",
 			      arg);
 		break;
 	case OPT_VCPUS:
@@ -197,14 +231,18 @@ static int apply_option(struct vmm_options *o, int c, const char *arg, char *err
 			USAGE("--timeout '%s': expected whole seconds (0 = no watchdog)", arg);
 		o->timeout_s = (uint32_t)v;
 		break;
-	case OPT_STATS: o->stats_json = arg; break;
+	case OPT_STATS:
+		o->stats_json = arg;
+		break;
 	case OPT_CONTROL:
 		if (parse_uint(arg, INT_MAX, &v))
 			USAGE("--control-fd '%s': expected an open file descriptor number", arg);
 		o->control_fd = (int)v;
 		break;
-	case OPT_HELP: return 1;
-	default: USAGE("unknown option; see vmm-lite --help");
+	case OPT_HELP:
+		return 1;
+	default:
+		USAGE("unknown option; see vmm-lite --help");
 	}
 	return 0;
 }

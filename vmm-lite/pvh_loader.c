@@ -15,10 +15,10 @@
 
 #include "vmm-lite/vmm.h"
 
-#define FAIL(...)                                        \
-	do {                                             \
-		snprintf(err, errlen, __VA_ARGS__);      \
-		return -ENOEXEC;                         \
+#define FAIL(...)                                                                                  \
+	do {                                                                                       \
+		snprintf(err, errlen, __VA_ARGS__);                                                \
+		return -ENOEXEC;                                                                   \
 	} while (0)
 
 /* true if [off, off+size) lies inside a buffer of len bytes */
@@ -34,7 +34,8 @@ static int check_ehdr(const uint8_t *elf, size_t len, char *err, size_t errlen)
 	if (len < EI_NIDENT || memcmp(elf, ELFMAG, SELFMAG) != 0)
 		FAIL("not an ELF file (bad magic)");
 	if (elf[EI_CLASS] != ELFCLASS64)
-		FAIL("ELF class %u not supported: build the kernel as ELF64 (x86-64)", elf[EI_CLASS]);
+		FAIL("ELF class %u not supported: build the kernel as ELF64 (x86-64)",
+		     elf[EI_CLASS]);
 	if (len < sizeof(Elf64_Ehdr))
 		FAIL("truncated ELF header (%zu bytes)", len);
 	if (elf[EI_DATA] != ELFDATA2LSB)
@@ -47,7 +48,8 @@ static int check_ehdr(const uint8_t *elf, size_t len, char *err, size_t errlen)
 		FAIL("ELF has no usable program headers (phnum %u, phentsize %u)", eh->e_phnum,
 		     eh->e_phentsize);
 	if (!in_buf(eh->e_phoff, (uint64_t)eh->e_phnum * sizeof(Elf64_Phdr), len))
-		FAIL("ELF program headers [%#" PRIx64 ", +%u entries) lie past end of file (%zu bytes)",
+		FAIL("ELF program headers [%#" PRIx64
+		     ", +%u entries) lie past end of file (%zu bytes)",
 		     (uint64_t)eh->e_phoff, eh->e_phnum, len);
 	return 0;
 }
@@ -71,13 +73,15 @@ static int find_pvh_note(const uint8_t *elf, size_t len, const Elf64_Phdr *ph, u
 		descsz = ((uint64_t)nh.n_descsz + 3) & ~3ULL;
 		desc_off = name_off + namesz;
 		if (namesz > end - name_off || descsz > end - desc_off)
-			FAIL("malformed ELF note at offset %#" PRIx64 " (sizes past segment end)", off);
+			FAIL("malformed ELF note at offset %#" PRIx64 " (sizes past segment end)",
+			     off);
 		if (nh.n_type == XEN_ELFNOTE_PHYS32_ENTRY && nh.n_namesz == 4 &&
 		    memcmp(elf + name_off, "Xen", 4) == 0) {
 			uint64_t e = 0;
 
 			if (nh.n_descsz != 4 && nh.n_descsz != 8)
-				FAIL("PVH note descriptor is %u bytes, expected 4 or 8", nh.n_descsz);
+				FAIL("PVH note descriptor is %u bytes, expected 4 or 8",
+				     nh.n_descsz);
 			memcpy(&e, elf + desc_off, nh.n_descsz);
 			if (e > UINT32_MAX)
 				FAIL("PVH entry %#" PRIx64 " is above 4 GiB", e);
@@ -142,7 +146,8 @@ int pvh_load_elf(const uint8_t *elf, size_t len, const struct guest_layout *l, v
 		}
 	}
 	if (!have_note)
-		FAIL("no PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY, type 18, name \"Xen\") in a PT_NOTE "
+		FAIL("no PVH entry note (XEN_ELFNOTE_PHYS32_ENTRY, type 18, name \"Xen\") in a "
+		     "PT_NOTE "
 		     "segment: add one (see docs/VMM-LITE.md)");
 	if (img->nsegments == 0)
 		FAIL("ELF has no PT_LOAD segment");
@@ -193,9 +198,8 @@ int pvh_write_start_info(const struct guest_layout *l, void *ram, const char *cm
 	si->memmap_paddr = GPA_MEMMAP;
 	si->memmap_entries = l->nmap;
 	for (uint32_t i = 0; i < l->nmap; i++)
-		mm[i] = (struct hvm_memmap_table_entry){ .addr = l->map[i].addr,
-							 .size = l->map[i].size,
-							 .type = l->map[i].type };
+		mm[i] = (struct hvm_memmap_table_entry){
+		    .addr = l->map[i].addr, .size = l->map[i].size, .type = l->map[i].type};
 	memcpy(cl, cmdline ? cmdline : "", clen);
 	cl[clen] = '\0';
 	return 0;

@@ -33,7 +33,7 @@ int pvm_register_vif(struct vcpu *v, uint64_t gpa)
 	struct {
 		struct kvm_msrs hdr;
 		struct kvm_msr_entry e;
-	} msrs = { .hdr = { .nmsrs = 1 }, .e = { .index = PVM_MSR_VIF, .data = gpa | 1 } };
+	} msrs = {.hdr = {.nmsrs = 1}, .e = {.index = PVM_MSR_VIF, .data = gpa | 1}};
 	int r = ioctl(v->fd, KVM_SET_MSRS, &msrs);
 
 	if (r < 0)

@@ -24,7 +24,7 @@ static void kick_handler(int sig)
 
 static int install_kick_handler(void)
 {
-	struct sigaction sa = { .sa_handler = kick_handler }; /* no SA_RESTART */
+	struct sigaction sa = {.sa_handler = kick_handler}; /* no SA_RESTART */
 
 	sigemptyset(&sa.sa_mask);
 	return sigaction(SIGUSR1, &sa, NULL) ? -errno : 0;
@@ -61,8 +61,8 @@ static int pin_threads(struct vm *vm, char *err, size_t errlen)
 		CPU_SET(cpu, &set);
 		r = pthread_setaffinity_np(vm->vcpus[i].thread, sizeof(set), &set);
 		if (r) {
-			snprintf(err, errlen, "cannot pin vCPU %u to CPU %d: %s (check --pin)", i, cpu,
-				 strerror(r));
+			snprintf(err, errlen, "cannot pin vCPU %u to CPU %d: %s (check --pin)", i,
+				 cpu, strerror(r));
 			return -r;
 		}
 	}
@@ -97,8 +97,8 @@ static void snapshot_kvm_stats(struct vm *vm, bool after)
 /* Wait until every vCPU thread left its run loop; the watchdog fires once. */
 static void wait_parked(struct vm *vm)
 {
-	uint64_t deadline = vm->opt->timeout_s ? vm->t_start_ns + vm->opt->timeout_s * 1000000000ULL
-					       : 0;
+	uint64_t deadline =
+	    vm->opt->timeout_s ? vm->t_start_ns + vm->opt->timeout_s * 1000000000ULL : 0;
 	struct timespec ts;
 
 	clock_gettime(CLOCK_MONOTONIC, &ts); /* cond uses CLOCK_MONOTONIC, see vm_create */
@@ -216,7 +216,8 @@ static int run_guest(struct vm *vm, char *err, size_t errlen)
 	snapshot_kvm_stats(vm, true);
 	emulation_verdict(vm);
 	if (cfd >= 0) {
-		snprintf(line, sizeof(line), "{\"event\":\"stopped\",\"status\":%d}\n", vm->exit_status);
+		snprintf(line, sizeof(line), "{\"event\":\"stopped\",\"status\":%d}\n",
+			 vm->exit_status);
 		if (control_send(cfd, line) == 0)
 			control_wait(cfd);
 	}

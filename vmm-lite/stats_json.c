@@ -59,12 +59,12 @@ static json_t *threads_json(const struct vm *vm)
 			continue;
 		snprintf(role, sizeof(role), "vcpu%u", i);
 		json_array_append_new(
-			a, json_pack("{s:s,s:i,s:I,s:I,s:I,s:I,s:I}", "role", role, "tid", (int)v->tid,
-				     "run_ns", (json_int_t)v->tstats.run_ns, "wait_ns",
-				     (json_int_t)v->tstats.wait_ns, "timeslices",
-				     (json_int_t)v->tstats.timeslices, "voluntary_ctxt_switches",
-				     (json_int_t)v->tstats.vol_ctxsw, "nonvoluntary_ctxt_switches",
-				     (json_int_t)v->tstats.invol_ctxsw));
+		    a, json_pack("{s:s,s:i,s:I,s:I,s:I,s:I,s:I}", "role", role, "tid", (int)v->tid,
+				 "run_ns", (json_int_t)v->tstats.run_ns, "wait_ns",
+				 (json_int_t)v->tstats.wait_ns, "timeslices",
+				 (json_int_t)v->tstats.timeslices, "voluntary_ctxt_switches",
+				 (json_int_t)v->tstats.vol_ctxsw, "nonvoluntary_ctxt_switches",
+				 (json_int_t)v->tstats.invol_ctxsw));
 	}
 	return a;
 }
@@ -75,19 +75,21 @@ json_t *vm_stats_to_json(struct vm *vm)
 	json_t *j = json_pack("{s:s,s:i}", "vmm", "vmm-lite", "version", 1);
 
 	json_object_set_new(j, "status", status_json(vm));
-	json_object_set_new(j, "pvm", json_pack("{s:b,s:o}", "detected", vm->pvm, "vif_gpa",
-						vm->pvm ? json_integer((json_int_t)layout_vif_gpa(0))
-							: json_null()));
+	json_object_set_new(
+	    j, "pvm",
+	    json_pack("{s:b,s:o}", "detected", vm->pvm, "vif_gpa",
+		      vm->pvm ? json_integer((json_int_t)layout_vif_gpa(0)) : json_null()));
 	json_object_set_new(j, "emulation",
 			    json_pack("{s:I,s:b,s:s}", "insn_emulation_delta",
 				      (json_int_t)vm->insn_emulation_delta, "native", vm->native,
 				      "reason", vm->emu_reason));
 	json_object_set_new(j, "wall_ns",
 			    json_integer(vm->t_start_ns ? (json_int_t)(stop - vm->t_start_ns) : 0));
-	json_object_set_new(j, "boot_ns",
-			    vm->com1.first_byte_ns && vm->t_start_ns
-				    ? json_integer((json_int_t)(vm->com1.first_byte_ns - vm->t_start_ns))
-				    : json_null());
+	json_object_set_new(
+	    j, "boot_ns",
+	    vm->com1.first_byte_ns && vm->t_start_ns
+		? json_integer((json_int_t)(vm->com1.first_byte_ns - vm->t_start_ns))
+		: json_null());
 	json_object_set_new(j, "exits", exits_json(vm));
 	json_object_set_new(j, "io_unhandled",
 			    json_pack("{s:I,s:I}", "reads", (json_int_t)vm->pio.unhandled_reads,
@@ -95,9 +97,10 @@ json_t *vm_stats_to_json(struct vm *vm)
 	json_object_set_new(j, "kvm_stats", kvm_stats_json(vm));
 	json_object_set_new(j, "threads", threads_json(vm));
 	json_object_set_new(j, "config",
-			    json_pack("{s:I,s:i,s:s,s:s}", "mem_bytes", (json_int_t)vm->opt->mem_bytes,
-				      "vcpus", (int)vm->nvcpus, "backing",
-				      backing_name(vm->opt->backing), "unit_mem", "bytes"));
+			    json_pack("{s:I,s:i,s:s,s:s}", "mem_bytes",
+				      (json_int_t)vm->opt->mem_bytes, "vcpus", (int)vm->nvcpus,
+				      "backing", backing_name(vm->opt->backing), "unit_mem",
+				      "bytes"));
 	return j;
 }
 

@@ -92,25 +92,31 @@ int vcpu_create(struct vm *vm, uint32_t index, char *err, size_t errlen)
 
 static struct kvm_segment flat_segment(uint16_t sel, uint8_t type)
 {
-	return (struct kvm_segment){ .base = 0, .limit = 0xffffffff, .selector = sel,
-				     .type = type, .present = 1, .dpl = 0, .db = 1, .s = 1,
-				     .l = 0, .g = 1 };
+	return (struct kvm_segment){.base = 0,
+				    .limit = 0xffffffff,
+				    .selector = sel,
+				    .type = type,
+				    .present = 1,
+				    .dpl = 0,
+				    .db = 1,
+				    .s = 1,
+				    .l = 0,
+				    .g = 1};
 }
 
 /* PVH: 32-bit protected mode, paging off, flat 4 GiB segments, EBX = start_info */
 int vcpu_setup_boot(struct vcpu *v, uint32_t entry, uint32_t start_info, char *err, size_t errlen)
 {
 	struct kvm_sregs s;
-	struct kvm_regs regs = { .rip = entry, .rbx = start_info, .rflags = 0x2 };
+	struct kvm_regs regs = {.rip = entry, .rbx = start_info, .rflags = 0x2};
 
 	if (ioctl(v->fd, KVM_GET_SREGS, &s) < 0) {
 		snprintf(err, errlen, "KVM_GET_SREGS: %s", strerror(errno));
 		return -errno;
 	}
-	s.cs = flat_segment(SEL_CODE, 0xb); /* execute/read, accessed */
+	s.cs = flat_segment(SEL_CODE, 0xb);				/* execute/read, accessed */
 	s.ds = s.es = s.fs = s.gs = s.ss = flat_segment(SEL_DATA, 0x3); /* read/write, accessed */
-	s.tr = (struct kvm_segment){ .selector = SEL_TSS, .limit = 0x67, .type = 0xb,
-				     .present = 1 };
+	s.tr = (struct kvm_segment){.selector = SEL_TSS, .limit = 0x67, .type = 0xb, .present = 1};
 	s.cr0 = X86_CR0_PE | X86_CR0_ET;
 	s.cr3 = 0;
 	s.cr4 = 0;
@@ -197,17 +203,24 @@ static void handle_exit(struct vcpu *v)
 	char what[160];
 
 	switch (run->exit_reason) {
-	case KVM_EXIT_IO: handle_io(v); break;
-	case KVM_EXIT_MMIO: handle_mmio(v); break;
-	case KVM_EXIT_HLT:
-		vm_request_stop(v->vm, STOP_SHUTDOWN, VMM_EXIT_CLEAN, 0, "guest halted (KVM_EXIT_HLT)");
+	case KVM_EXIT_IO:
+		handle_io(v);
 		break;
-	case KVM_EXIT_SHUTDOWN: crash(v, "triple fault (KVM_EXIT_SHUTDOWN)"); break;
+	case KVM_EXIT_MMIO:
+		handle_mmio(v);
+		break;
+	case KVM_EXIT_HLT:
+		vm_request_stop(v->vm, STOP_SHUTDOWN, VMM_EXIT_CLEAN, 0,
+				"guest halted (KVM_EXIT_HLT)");
+		break;
+	case KVM_EXIT_SHUTDOWN:
+		crash(v, "triple fault (KVM_EXIT_SHUTDOWN)");
+		break;
 	case KVM_EXIT_INTERNAL_ERROR:
-		snprintf(what, sizeof(what), "KVM internal error, suberror %u%s",
-			 run->internal.suberror,
-			 run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION ? " (emulation failure)"
-										: "");
+		snprintf(
+		    what, sizeof(what), "KVM internal error, suberror %u%s", run->internal.suberror,
+		    run->internal.suberror == KVM_INTERNAL_ERROR_EMULATION ? " (emulation failure)"
+									   : "");
 		crash(v, what);
 		break;
 	case KVM_EXIT_FAIL_ENTRY:
@@ -215,8 +228,11 @@ static void handle_exit(struct vcpu *v)
 			 (unsigned long long)run->fail_entry.hardware_entry_failure_reason);
 		crash(v, what);
 		break;
-	case KVM_EXIT_SYSTEM_EVENT: handle_system_event(v); break;
-	case KVM_EXIT_INTR: break;
+	case KVM_EXIT_SYSTEM_EVENT:
+		handle_system_event(v);
+		break;
+	case KVM_EXIT_INTR:
+		break;
 	default:
 		snprintf(what, sizeof(what), "unhandled exit reason %u", run->exit_reason);
 		crash(v, what);

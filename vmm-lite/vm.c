@@ -32,9 +32,13 @@ uint64_t now_ns(void)
 }
 
 static const char *const stop_kind_names[] = {
-	[STOP_NONE] = "none",       [STOP_GUEST_EXIT] = "guest-exit", [STOP_SHUTDOWN] = "shutdown",
-	[STOP_TIMEOUT] = "timeout", [STOP_CRASH] = "crash",           [STOP_INVALID] = "invalid",
-	[STOP_HOST_ERROR] = "host-error",
+    [STOP_NONE] = "none",
+    [STOP_GUEST_EXIT] = "guest-exit",
+    [STOP_SHUTDOWN] = "shutdown",
+    [STOP_TIMEOUT] = "timeout",
+    [STOP_CRASH] = "crash",
+    [STOP_INVALID] = "invalid",
+    [STOP_HOST_ERROR] = "host-error",
 };
 
 const char *stop_kind_name(enum stop_kind k)
@@ -60,11 +64,11 @@ void vm_request_stop(struct vm *vm, enum stop_kind k, int exit_status, uint32_t 
 		vcpu_kick(&vm->vcpus[i]);
 }
 
-#define HOST_ERR(...)                                  \
-	do {                                           \
-		int e_ = errno;                        \
-		snprintf(err, errlen, __VA_ARGS__);    \
-		return e_ ? -e_ : -EIO;                \
+#define HOST_ERR(...)                                                                              \
+	do {                                                                                       \
+		int e_ = errno;                                                                    \
+		snprintf(err, errlen, __VA_ARGS__);                                                \
+		return e_ ? -e_ : -EIO;                                                            \
 	} while (0)
 
 static int kvm_open(struct vm *vm, char *err, size_t errlen)
@@ -77,7 +81,8 @@ static int kvm_open(struct vm *vm, char *err, size_t errlen)
 			 strerror(errno));
 	ver = ioctl(vm->kvm_fd, KVM_GET_API_VERSION, 0);
 	if (ver != KVM_API_VERSION_EXPECTED) {
-		snprintf(err, errlen, "KVM API version %d, expected %d", ver, KVM_API_VERSION_EXPECTED);
+		snprintf(err, errlen, "KVM API version %d, expected %d", ver,
+			 KVM_API_VERSION_EXPECTED);
 		return -ENOTSUP;
 	}
 	do
@@ -92,7 +97,7 @@ static int kvm_open(struct vm *vm, char *err, size_t errlen)
  * in-kernel LAPIC/IOAPIC/PIC and PIT. */
 static int vm_setup_chips(struct vm *vm, char *err, size_t errlen)
 {
-	struct kvm_pit_config pit = { .flags = 0 };
+	struct kvm_pit_config pit = {.flags = 0};
 	uint64_t idmap = GPA_IDENTITY_MAP;
 
 	if (ioctl(vm->vm_fd, KVM_SET_IDENTITY_MAP_ADDR, &idmap) < 0 && errno != ENOTTY &&
@@ -111,12 +116,16 @@ static int vm_setup_chips(struct vm *vm, char *err, size_t errlen)
 static int vm_setup_memory(struct vm *vm, char *err, size_t errlen)
 {
 	struct kvm_userspace_memory_region low = {
-		.slot = 0, .guest_phys_addr = 0, .memory_size = vm->layout.low_ram_bytes,
-		.userspace_addr = (uintptr_t)vm->mem.ram,
+	    .slot = 0,
+	    .guest_phys_addr = 0,
+	    .memory_size = vm->layout.low_ram_bytes,
+	    .userspace_addr = (uintptr_t)vm->mem.ram,
 	};
 	struct kvm_userspace_memory_region high = {
-		.slot = 1, .guest_phys_addr = GPA_4G, .memory_size = vm->layout.high_ram_bytes,
-		.userspace_addr = (uintptr_t)vm->mem.ram + vm->layout.low_ram_bytes,
+	    .slot = 1,
+	    .guest_phys_addr = GPA_4G,
+	    .memory_size = vm->layout.high_ram_bytes,
+	    .userspace_addr = (uintptr_t)vm->mem.ram + vm->layout.low_ram_bytes,
 	};
 	int r;
 

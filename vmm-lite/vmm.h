@@ -31,18 +31,18 @@
 #define VMM_DEFAULT_TIMEOUT_S 600
 
 /* ---- guest physical memory layout (layout.c) ---- */
-#define GPA_START_INFO 0x1000ULL   /* struct hvm_start_info */
-#define GPA_MEMMAP 0x1100ULL       /* hvm_memmap_table_entry[] */
-#define GPA_CMDLINE 0x2000ULL      /* NUL-terminated command line */
-#define BOOT_AREA_END 0x5000ULL    /* [GPA_START_INFO, BOOT_AREA_END) is reserved */
+#define GPA_START_INFO 0x1000ULL		  /* struct hvm_start_info */
+#define GPA_MEMMAP 0x1100ULL			  /* hvm_memmap_table_entry[] */
+#define GPA_CMDLINE 0x2000ULL			  /* NUL-terminated command line */
+#define BOOT_AREA_END 0x5000ULL			  /* [GPA_START_INFO, BOOT_AREA_END) is reserved */
 #define CMDLINE_MAX (BOOT_AREA_END - GPA_CMDLINE) /* including the NUL */
-#define GPA_VIF_BASE 0x5000ULL     /* one zeroed 4 KiB PVM VIF page per vCPU */
-#define GPA_LEGACY_HOLE 0xa0000ULL /* [0xa0000, 1 MiB) reserved, as on a PC */
+#define GPA_VIF_BASE 0x5000ULL			  /* one zeroed 4 KiB PVM VIF page per vCPU */
+#define GPA_LEGACY_HOLE 0xa0000ULL		  /* [0xa0000, 1 MiB) reserved, as on a PC */
 #define GPA_LOW_RAM_END 0x100000ULL
 #define GPA_PCI_HOLE 0xc0000000ULL /* RAM above 3 GiB is moved above 4 GiB */
 #define GPA_4G 0x100000000ULL
 #define GPA_IDENTITY_MAP 0xfeffc000ULL /* KVM_SET_IDENTITY_MAP_ADDR: 1 page */
-#define GPA_TSS 0xfeffd000ULL          /* KVM_SET_TSS_ADDR: 3 pages */
+#define GPA_TSS 0xfeffd000ULL	       /* KVM_SET_TSS_ADDR: 3 pages */
 
 #define E820_RAM 1
 #define E820_RESERVED 2
@@ -55,11 +55,11 @@ struct mem_region {
 
 /* Where the guest's RAM lives in GPA space and in our mmap. */
 struct guest_layout {
-	uint64_t ram_bytes;  /* --mem */
+	uint64_t ram_bytes; /* --mem */
 	uint32_t nvcpus;
 	struct mem_region map[LAYOUT_MAX_ENTRIES]; /* the memmap given to the guest */
 	uint32_t nmap;
-	uint64_t low_ram_bytes;  /* RAM at GPA 0 (slot 0) */
+	uint64_t low_ram_bytes;	 /* RAM at GPA 0 (slot 0) */
 	uint64_t high_ram_bytes; /* RAM at GPA 4 GiB (slot 1) */
 };
 
@@ -95,7 +95,7 @@ struct hvm_memmap_table_entry {
 };
 
 struct pvh_image {
-	uint32_t entry;     /* XEN_ELFNOTE_PHYS32_ENTRY */
+	uint32_t entry;	    /* XEN_ELFNOTE_PHYS32_ENTRY */
 	uint64_t load_lo;   /* lowest loaded GPA */
 	uint64_t load_hi;   /* one past the highest */
 	uint32_t nsegments; /* PT_LOAD segments loaded */
@@ -142,9 +142,9 @@ void vmm_print_help(FILE *f);
 
 /* ---- guest RAM (guest_mem.c) ---- */
 struct guest_mem {
-	void *ram;        /* guest RAM, ram_bytes long */
+	void *ram;	  /* guest RAM, ram_bytes long */
 	size_t map_bytes; /* length of the mapping */
-	void *map;        /* the mapping (may start before ram for alignment) */
+	void *map;	  /* the mapping (may start before ram for alignment) */
 	enum backing backing;
 };
 int guest_mem_alloc(struct guest_mem *m, uint64_t bytes, enum backing b, char *err, size_t errlen);
@@ -223,8 +223,8 @@ struct kvm_stat {
 	char name[64];
 	uint32_t flags;
 	int16_t exponent;
-	uint16_t size;   /* number of u64 values (>1 for histograms) */
-	uint32_t offset; /* of the values, bytes from the data block */
+	uint16_t size;		/* number of u64 values (>1 for histograms) */
+	uint32_t offset;	/* of the values, bytes from the data block */
 	uint64_t before, after; /* value, or sum of buckets for histograms */
 };
 struct kvm_stats_snap {
@@ -256,7 +256,7 @@ struct kvm_cpuid2;
 enum stop_kind {
 	STOP_NONE,
 	STOP_GUEST_EXIT, /* port 0xf4 */
-	STOP_SHUTDOWN,   /* clean: HLT exit, system event shutdown */
+	STOP_SHUTDOWN,	 /* clean: HLT exit, system event shutdown */
 	STOP_TIMEOUT,
 	STOP_CRASH,
 	STOP_INVALID,
@@ -298,8 +298,8 @@ struct vm {
 	pthread_cond_t cond;
 	uint32_t nready;  /* vCPU threads that reported their tid */
 	uint32_t nparked; /* vCPU threads out of their run loop */
-	bool go;          /* vCPUs may enter KVM_RUN */
-	bool release;     /* parked vCPU threads may exit */
+	bool go;	  /* vCPUs may enter KVM_RUN */
+	bool release;	  /* parked vCPU threads may exit */
 	volatile bool stopping;
 
 	enum stop_kind stop;

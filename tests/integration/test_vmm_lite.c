@@ -19,7 +19,7 @@
 #include <unistd.h>
 
 struct result {
-	int status;   /* exit status, or 128+signal */
+	int status; /* exit status, or 128+signal */
 	char out[8192];
 	size_t nout;
 	char err[4096];
@@ -58,7 +58,7 @@ static void read_all(int fd, char *buf, size_t cap, size_t *n)
 static void run_vmm(struct result *res, int control, const char *const *args)
 {
 	char stats_path[] = "/tmp/vtx-vmm-stats-XXXXXX", err_path[] = "/tmp/vtx-vmm-err-XXXXXX";
-	const char *argv[32] = { path_of("vmm-lite") };
+	const char *argv[32] = {path_of("vmm-lite")};
 	int n = 1, out[2], efd = mkstemp(err_path), sfd = mkstemp(stats_path), ws;
 	struct timespec t0, t1;
 	pid_t pid;
@@ -143,8 +143,8 @@ TestSuite(vmm_lite, .timeout = 60);
 Test(vmm_lite, hello_cmdline_exit_port)
 {
 	static struct result r;
-	const char *args[] = { "--kernel", path_of("tests/guests/hello.elf"), "--cmdline",
-			       "workload=noop a=1", NULL };
+	const char *args[] = {"--kernel", path_of("tests/guests/hello.elf"), "--cmdline",
+			      "workload=noop a=1", NULL};
 	json_t *st;
 
 	run_vmm(&r, -1, args);
@@ -154,14 +154,15 @@ Test(vmm_lite, hello_cmdline_exit_port)
 	cr_assert_eq(json_integer_value(jpath(r.stats, "status", "guest_code")), 0x15);
 	cr_assert_eq(exit_count(r.stats, "io:0x3f8"), (long long)strlen(r.out));
 	cr_assert_eq(exit_count(r.stats, "io:0xf4"), 1);
-	cr_assert_gt(json_integer_value(json_object_get(jpath(r.stats, "exits", "io:0xf4"),
-							 "total_ns")), 0);
+	cr_assert_gt(
+	    json_integer_value(json_object_get(jpath(r.stats, "exits", "io:0xf4"), "total_ns")), 0);
 	cr_assert(json_is_true(jpath(r.stats, "emulation", "native")));
 	cr_assert_gt(json_integer_value(json_object_get(r.stats, "boot_ns")), 0);
 	if (host_is_pvm()) {
-		st = json_object_get(json_object_get(json_array_get(jpath(r.stats, "kvm_stats",
-									  "vcpus"), 0), "stats"),
-				     "insn_emulation");
+		st = json_object_get(
+		    json_object_get(json_array_get(jpath(r.stats, "kvm_stats", "vcpus"), 0),
+				    "stats"),
+		    "insn_emulation");
 		cr_assert_not_null(st);
 		cr_assert_gt(json_integer_value(json_object_get(st, "delta")), 0);
 		cr_assert_eq(json_integer_value(jpath(r.stats, "pvm", "vif_gpa")), 0x5000);
@@ -172,7 +173,7 @@ Test(vmm_lite, hello_cmdline_exit_port)
 Test(vmm_lite, garbage_bytes_forwarded_unchanged)
 {
 	static struct result r;
-	const char *args[] = { "--kernel", path_of("tests/guests/garbage.elf"), NULL };
+	const char *args[] = {"--kernel", path_of("tests/guests/garbage.elf"), NULL};
 	char want[260];
 
 	run_vmm(&r, -1, args);
@@ -194,7 +195,7 @@ Test(vmm_lite, garbage_bytes_forwarded_unchanged)
 Test(vmm_lite, crash_exits_66)
 {
 	static struct result r;
-	const char *args[] = { "--kernel", path_of("tests/guests/crash.elf"), NULL };
+	const char *args[] = {"--kernel", path_of("tests/guests/crash.elf"), NULL};
 
 	run_vmm(&r, -1, args);
 	cr_assert_eq(r.status, 66, "status %d, stderr: %s", r.status, r.err);
@@ -207,8 +208,8 @@ Test(vmm_lite, crash_exits_66)
 Test(vmm_lite, watchdog_timeout_67)
 {
 	static struct result r;
-	const char *args[] = { "--kernel", path_of("tests/guests/hang.elf"), "--timeout", "1",
-			       "--vcpus", "2", NULL };
+	const char *args[] = {
+	    "--kernel", path_of("tests/guests/hang.elf"), "--timeout", "1", "--vcpus", "2", NULL};
 
 	run_vmm(&r, -1, args);
 	cr_assert_eq(r.status, 67, "status %d, stderr: %s", r.status, r.err);
@@ -222,7 +223,7 @@ Test(vmm_lite, watchdog_timeout_67)
 Test(vmm_lite, emulated_guest_is_invalid)
 {
 	static struct result r;
-	const char *args[] = { "--kernel", path_of("tests/guests/emulated.elf"), NULL };
+	const char *args[] = {"--kernel", path_of("tests/guests/emulated.elf"), NULL};
 
 	run_vmm(&r, -1, args);
 	if (!host_is_pvm()) {
@@ -242,8 +243,12 @@ Test(vmm_lite, emulated_guest_is_invalid)
 Test(vmm_lite, smp_pinned_thp_above_4g)
 {
 	static struct result r;
-	const char *args[] = { "--kernel", path_of("tests/guests/hello.elf"), "--vcpus", "2",
-			       "--pin", "0,1", "--backing", "thp", "--mem", "4G", NULL };
+	const char *args[] = {"--kernel",  path_of("tests/guests/hello.elf"),
+			      "--vcpus",   "2",
+			      "--pin",	   "0,1",
+			      "--backing", "thp",
+			      "--mem",	   "4G",
+			      NULL};
 
 	run_vmm(&r, -1, args);
 	cr_assert_eq(r.status, 43, "status %d, stderr: %s", r.status, r.err);
@@ -256,12 +261,12 @@ Test(vmm_lite, smp_pinned_thp_above_4g)
 Test(vmm_lite, bad_input_exits_64)
 {
 	static struct result r;
-	const char *missing[] = { "--kernel", "/nonexistent/k.elf", NULL };
-	const char *not_pvh[] = { "--kernel", path_of("vmm-lite"), NULL };
-	const char *small[] = { "--kernel", path_of("tests/guests/hello.elf"), "--mem", "8M", NULL };
-	const char *junk[] = { "--kernel", path_of("tests/guests/hello.elf"), "--mem", "lots", NULL };
-	const char *pin[] = { "--kernel", path_of("tests/guests/hello.elf"), "--pin", "x", NULL };
-	const char *const *cases[] = { missing, not_pvh, small, junk, pin };
+	const char *missing[] = {"--kernel", "/nonexistent/k.elf", NULL};
+	const char *not_pvh[] = {"--kernel", path_of("vmm-lite"), NULL};
+	const char *small[] = {"--kernel", path_of("tests/guests/hello.elf"), "--mem", "8M", NULL};
+	const char *junk[] = {"--kernel", path_of("tests/guests/hello.elf"), "--mem", "lots", NULL};
+	const char *pin[] = {"--kernel", path_of("tests/guests/hello.elf"), "--pin", "x", NULL};
+	const char *const *cases[] = {missing, not_pvh, small, junk, pin};
 
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		run_vmm(&r, -1, cases[i]);
@@ -275,10 +280,10 @@ Test(vmm_lite, bad_input_exits_64)
 Test(vmm_lite, help_documents_flags_and_codes)
 {
 	static struct result r;
-	const char *args[] = { "--help", NULL };
-	const char *want[] = { "--kernel", "--cmdline", "--mem", "--vcpus", "--backing", "--pin",
-			       "--timeout", "--stats-json", "--control-fd", "64", "65", "66", "67",
-			       "68", "(v<<1)|1" };
+	const char *args[] = {"--help", NULL};
+	const char *want[] = {"--kernel", "--cmdline", "--mem",	       "--vcpus",      "--backing",
+			      "--pin",	  "--timeout", "--stats-json", "--control-fd", "64",
+			      "65",	  "66",	       "67",	       "68",	       "(v<<1)|1"};
 
 	run_vmm(&r, -1, args);
 	cr_assert_eq(r.status, 0);
@@ -306,10 +311,13 @@ static long free_hugepages(const char *size_dir)
 Test(vmm_lite, hugetlb_unavailable_exits_65)
 {
 	static struct result r;
-	const char *two[] = { "--kernel", path_of("tests/guests/hello.elf"), "--backing",
-			      "hugetlb-2m", "--mem", "64M", NULL };
-	const char *one[] = { "--kernel", path_of("tests/guests/hello.elf"), "--backing",
-			      "hugetlb-1g", "--mem", "1G", NULL };
+	const char *two[] = {"--kernel",  path_of("tests/guests/hello.elf"),
+			     "--backing", "hugetlb-2m",
+			     "--mem",	  "64M",
+			     NULL};
+	const char *one[] = {
+	    "--kernel", path_of("tests/guests/hello.elf"), "--backing", "hugetlb-1g", "--mem", "1G",
+	    NULL};
 
 	if (free_hugepages("hugepages-2048kB") < 32) {
 		run_vmm(&r, -1, two);
@@ -370,9 +378,10 @@ static void *control_side(void *arg)
 Test(vmm_lite, control_fd_handshake)
 {
 	static struct result r;
-	const char *args[] = { "--kernel", path_of("tests/guests/hello.elf"), "--vcpus", "2",
-			       "--control-fd", "3", NULL };
-	struct control_log c = { 0 };
+	const char *args[] = {
+	    "--kernel", path_of("tests/guests/hello.elf"), "--vcpus", "2", "--control-fd", "3",
+	    NULL};
+	struct control_log c = {0};
 	int sp[2];
 	pthread_t t;
 

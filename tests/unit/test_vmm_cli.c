@@ -64,9 +64,10 @@ Test(vmm_options, full_command_line)
 {
 	struct vmm_options o;
 	char err[256];
-	char *argv[] = { "vmm-lite", "--kernel", "k.elf", "--cmdline", "workload=noop", "--mem",
-			 "1G", "--vcpus", "2", "--backing", "thp", "--pin", "1,0", "--timeout", "30",
-			 "--stats-json", "s.json", "--control-fd", "5", NULL };
+	char *argv[] = {"vmm-lite",	"--kernel", "k.elf",	    "--cmdline", "workload=noop",
+			"--mem",	"1G",	    "--vcpus",	    "2",	 "--backing",
+			"thp",		"--pin",    "1,0",	    "--timeout", "30",
+			"--stats-json", "s.json",   "--control-fd", "5",	 NULL};
 
 	cr_assert_eq(parse(&o, err, 19, argv), 0, "%s", err);
 	cr_assert_str_eq(o.kernel, "k.elf");
@@ -85,15 +86,15 @@ Test(vmm_options, defaults_and_errors)
 {
 	struct vmm_options o;
 	char err[256];
-	char *ok[] = { "vmm-lite", "--kernel", "k", NULL };
-	char *nokernel[] = { "vmm-lite", NULL };
-	char *small[] = { "vmm-lite", "--kernel", "k", "--mem", "8M", NULL };
-	char *zero[] = { "vmm-lite", "--kernel", "k", "--mem", "0", NULL };
-	char *odd[] = { "vmm-lite", "--kernel", "k", "--mem", "16777217", NULL };
-	char *vcpus[] = { "vmm-lite", "--kernel", "k", "--vcpus", "0", NULL };
-	char *bogus[] = { "vmm-lite", "--kernel", "k", "--frobnicate", NULL };
-	char *extra[] = { "vmm-lite", "--kernel", "k", "stray", NULL };
-	char *help[] = { "vmm-lite", "--help", NULL };
+	char *ok[] = {"vmm-lite", "--kernel", "k", NULL};
+	char *nokernel[] = {"vmm-lite", NULL};
+	char *small[] = {"vmm-lite", "--kernel", "k", "--mem", "8M", NULL};
+	char *zero[] = {"vmm-lite", "--kernel", "k", "--mem", "0", NULL};
+	char *odd[] = {"vmm-lite", "--kernel", "k", "--mem", "16777217", NULL};
+	char *vcpus[] = {"vmm-lite", "--kernel", "k", "--vcpus", "0", NULL};
+	char *bogus[] = {"vmm-lite", "--kernel", "k", "--frobnicate", NULL};
+	char *extra[] = {"vmm-lite", "--kernel", "k", "stray", NULL};
+	char *help[] = {"vmm-lite", "--help", NULL};
 
 	cr_assert_eq(parse(&o, err, 3, ok), 0);
 	cr_assert_eq(o.mem_bytes, VMM_DEFAULT_MEM);
@@ -119,14 +120,14 @@ static void null_read(struct bus_dev *d, uint64_t off, uint8_t *data, uint32_t l
 		data[i] = (uint8_t)(off + i);
 }
 
-static const struct bus_dev_ops null_ops = { .name = "null", .read = null_read };
+static const struct bus_dev_ops null_ops = {.name = "null", .read = null_read};
 
 Test(vmm_bus, register_and_dispatch)
 {
-	struct bus b = { 0 };
-	struct bus_dev d1 = { .ops = &null_ops, .base = 0x100, .len = 8 };
-	struct bus_dev d2 = { .ops = &null_ops, .base = 0x104, .len = 8 };
-	struct bus_dev d3 = { .ops = &null_ops, .base = 0x108, .len = 8 };
+	struct bus b = {0};
+	struct bus_dev d1 = {.ops = &null_ops, .base = 0x100, .len = 8};
+	struct bus_dev d2 = {.ops = &null_ops, .base = 0x104, .len = 8};
+	struct bus_dev d3 = {.ops = &null_ops, .base = 0x108, .len = 8};
 	uint8_t data[4];
 
 	cr_assert_eq(bus_register(&b, &d1), 0);

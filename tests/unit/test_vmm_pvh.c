@@ -35,11 +35,15 @@ static void make_elf(struct test_elf *e)
 	e->eh.e_phoff = offsetof(struct test_elf, ph);
 	e->eh.e_phentsize = sizeof(Elf64_Phdr);
 	e->eh.e_phnum = 2;
-	e->ph[0] = (Elf64_Phdr){ .p_type = PT_LOAD, .p_offset = offsetof(struct test_elf, code),
-				 .p_paddr = LOAD_GPA, .p_filesz = 64, .p_memsz = 0x2000 };
-	e->ph[1] = (Elf64_Phdr){ .p_type = PT_NOTE, .p_offset = offsetof(struct test_elf, nh),
-				 .p_filesz = sizeof(Elf64_Nhdr) + 4 + 8 };
-	e->nh = (Elf64_Nhdr){ .n_namesz = 4, .n_descsz = 8, .n_type = XEN_ELFNOTE_PHYS32_ENTRY };
+	e->ph[0] = (Elf64_Phdr){.p_type = PT_LOAD,
+				.p_offset = offsetof(struct test_elf, code),
+				.p_paddr = LOAD_GPA,
+				.p_filesz = 64,
+				.p_memsz = 0x2000};
+	e->ph[1] = (Elf64_Phdr){.p_type = PT_NOTE,
+				.p_offset = offsetof(struct test_elf, nh),
+				.p_filesz = sizeof(Elf64_Nhdr) + 4 + 8};
+	e->nh = (Elf64_Nhdr){.n_namesz = 4, .n_descsz = 8, .n_type = XEN_ELFNOTE_PHYS32_ENTRY};
 	memcpy(e->name, "Xen", 4);
 	e->desc = LOAD_GPA + 0x10;
 	for (int i = 0; i < 64; i++)
@@ -175,8 +179,8 @@ Test(vmm_pvh, segments_outside_ram_or_reserved)
 {
 	struct test_elf e;
 	struct pvh_image img;
-	const uint64_t bad[] = { GPA_START_INFO, GPA_CMDLINE + 0x10, GPA_VIF_BASE, 0xa0000,
-				 RAM - 0x1000, 1ULL << 40, UINT64_MAX - 0x10 };
+	const uint64_t bad[] = {GPA_START_INFO, GPA_CMDLINE + 0x10, GPA_VIF_BASE,     0xa0000,
+				RAM - 0x1000,	1ULL << 40,	    UINT64_MAX - 0x10};
 
 	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 		make_elf(&e);

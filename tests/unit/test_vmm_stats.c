@@ -56,7 +56,8 @@ Test(vmm_exits, add_merge_json)
 	cr_assert_eq(e->hist[11], 1); /* 3000 */
 	cr_assert_eq(exit_stats_find(&a, "hlt")->count, 1);
 	j = exit_stats_to_json(&a);
-	cr_assert_eq(json_integer_value(json_object_get(json_object_get(j, "io:0x3f8"), "count")), 3);
+	cr_assert_eq(json_integer_value(json_object_get(json_object_get(j, "io:0x3f8"), "count")),
+		     3);
 	hist = json_object_get(json_object_get(j, "io:0x3f8"), "hist_log2_ns");
 	cr_assert_eq(json_array_size(hist), 12, "histogram cut after the last non-zero bucket");
 	cr_assert_eq(json_integer_value(json_array_get(hist, 11)), 1);
@@ -89,8 +90,7 @@ struct fake_desc {
 static size_t build_stats(uint8_t *buf, size_t cap, const struct fake_desc *d, uint32_t n)
 {
 	const uint32_t name_size = 32;
-	struct kvm_stats_header h = { .name_size = name_size, .num_desc = n,
-				      .id_offset = sizeof(h) };
+	struct kvm_stats_header h = {.name_size = name_size, .num_desc = n, .id_offset = sizeof(h)};
 	size_t dsz = sizeof(struct kvm_stats_desc) + name_size, data_off, off = 0;
 
 	h.desc_offset = h.id_offset + name_size;
@@ -100,8 +100,10 @@ static size_t build_stats(uint8_t *buf, size_t cap, const struct fake_desc *d, u
 	memcpy(buf, &h, sizeof(h));
 	strcpy((char *)buf + h.id_offset, "kvm-1234");
 	for (uint32_t i = 0; i < n; i++) {
-		struct kvm_stats_desc kd = { .flags = d[i].flags, .exponent = d[i].exponent,
-					     .size = d[i].size, .offset = (uint32_t)off };
+		struct kvm_stats_desc kd = {.flags = d[i].flags,
+					    .exponent = d[i].exponent,
+					    .size = d[i].size,
+					    .offset = (uint32_t)off};
 
 		memcpy(buf + h.desc_offset + i * dsz, &kd, sizeof(kd));
 		strcpy((char *)buf + h.desc_offset + i * dsz + sizeof(kd), d[i].name);
@@ -116,12 +118,12 @@ Test(vmm_kvm_stats, parse_before_after_json)
 {
 	static uint8_t buf[4096];
 	struct fake_desc d[] = {
-		{ "insn_emulation", KVM_STATS_TYPE_CUMULATIVE, 0, 1, { 100 } },
-		{ "halt_poll_ns", KVM_STATS_TYPE_CUMULATIVE | KVM_STATS_UNIT_SECONDS, -9, 1, { 7 } },
-		{ "pages_4k", KVM_STATS_TYPE_INSTANT | KVM_STATS_BASE_POW2, 12, 1, { 5 } },
-		{ "halt_wait_hist", KVM_STATS_TYPE_LOG_HIST | KVM_STATS_UNIT_SECONDS, -9, 3, { 1, 2, 3 } },
+	    {"insn_emulation", KVM_STATS_TYPE_CUMULATIVE, 0, 1, {100}},
+	    {"halt_poll_ns", KVM_STATS_TYPE_CUMULATIVE | KVM_STATS_UNIT_SECONDS, -9, 1, {7}},
+	    {"pages_4k", KVM_STATS_TYPE_INSTANT | KVM_STATS_BASE_POW2, 12, 1, {5}},
+	    {"halt_wait_hist", KVM_STATS_TYPE_LOG_HIST | KVM_STATS_UNIT_SECONDS, -9, 3, {1, 2, 3}},
 	};
-	struct kvm_stats_snap s = { .fd = -1 };
+	struct kvm_stats_snap s = {.fd = -1};
 	size_t len = build_stats(buf, sizeof(buf), d, 4);
 	const struct kvm_stat *st;
 	json_t *j, *e;
@@ -147,8 +149,9 @@ Test(vmm_kvm_stats, parse_before_after_json)
 	e = json_object_get(j, "pages_4k");
 	cr_assert_eq(json_integer_value(json_object_get(e, "base")), 2);
 	cr_assert_str_eq(json_string_value(json_object_get(e, "type")), "instant");
-	cr_assert_str_eq(json_string_value(json_object_get(json_object_get(j, "halt_wait_hist"),
-							   "type")), "log-hist");
+	cr_assert_str_eq(
+	    json_string_value(json_object_get(json_object_get(j, "halt_wait_hist"), "type")),
+	    "log-hist");
 	json_decref(j);
 	kvm_stats_free(&s);
 }
@@ -156,8 +159,8 @@ Test(vmm_kvm_stats, parse_before_after_json)
 Test(vmm_kvm_stats, malformed_buffers)
 {
 	static uint8_t buf[4096];
-	struct fake_desc d[] = { { "a_stat", 0, 0, 1, { 1 } } };
-	struct kvm_stats_snap s = { .fd = -1 };
+	struct fake_desc d[] = {{"a_stat", 0, 0, 1, {1}}};
+	struct kvm_stats_snap s = {.fd = -1};
 	size_t len = build_stats(buf, sizeof(buf), d, 1);
 	struct kvm_stats_header h;
 
