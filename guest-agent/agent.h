@@ -35,8 +35,8 @@ void ag_line_json_str(struct ag_line *l, const char *s);
 void ag_line_u64(struct ag_line *l, uint64_t v);
 void ag_line_i64(struct ag_line *l, int64_t v);
 void ag_line_double(struct ag_line *l, double v);
-/* %.6g-like, but integral values in [1e6, 2^53) exact; "null" for NaN and infinities. Returns the length written
- * (always NUL-terminated; needs cap >= 16). */
+/* %.6g-like, but integral values in [1e6, 2^53) exact; "null" for NaN and infinities. Returns the
+ * length written (always NUL-terminated; needs cap >= 16). */
 size_t ag_fmt_double(char *out, size_t cap, double v);
 size_t ag_fmt_u64(char *out, size_t cap, uint64_t v);
 /* Record helpers: PREFIX {"t":"type" ... ,"key":value ... }\n */
@@ -80,8 +80,8 @@ struct ag_range {
 struct ag_arena {
 	size_t nranges;
 	struct ag_range ranges[AG_MAX_RANGES];
-	size_t cur;	 /* index of the range being carved */
-	uint64_t next;	 /* next free address in ranges[cur] */
+	size_t cur;    /* index of the range being carved */
+	uint64_t next; /* next free address in ranges[cur] */
 };
 /* Add [start, end) (clipped to >= floor). Ranges must be added in order. */
 int ag_arena_add(struct ag_arena *a, uint64_t start, uint64_t end, uint64_t floor);

@@ -13,8 +13,8 @@
  * the shared parser does not take them for workload keys. Loader tokens
  * (virtio_mmio.device=, console=, ...) are accepted and ignored. */
 const char *const ag_option_keys[] = {
-	"pagesize", "tsc_khz", "pvm.*", "vtx.*", "virtio_mmio.*", "console", "earlycon",
-	"earlyprintk", "reboot", "panic", NULL,
+    "pagesize",	   "tsc_khz", "pvm.*", "vtx.*", "virtio_mmio.*", "console", "earlycon",
+    "earlyprintk", "reboot",  "panic", NULL,
 };
 static const char *const selftests[] = {"fault", "hang", "garbage", "badproto", NULL};
 

@@ -137,7 +137,6 @@ void ag_line_double(struct ag_line *l, double v)
 	ag_line_raw(l, tmp);
 }
 
-
 void ag_rec_double(struct ag_line *l, const char *key, double val)
 {
 	ag_line_char(l, ',');

@@ -24,7 +24,7 @@ static void panic_rc(const char *what, int rc)
 	char num[24];
 	ag_strlcat(msg, sizeof(msg), what);
 	ag_strlcat(msg, sizeof(msg), ": errno ");
-	ag_fmt_u64(num, sizeof(num), (uint64_t)-(int64_t)rc);
+	ag_fmt_u64(num, sizeof(num), (uint64_t) - (int64_t)rc);
 	ag_strlcat(msg, sizeof(msg), num);
 	ag_error("", msg);
 	ag_finish(VTX_GUEST_PANIC);
@@ -74,7 +74,7 @@ static void run_workload(uint64_t tsc_hz)
 	if (rc) {
 		char msg[AG_ERR_MAX] = "workload failed: errno ";
 		char num[24];
-		ag_fmt_u64(num, sizeof(num), (uint64_t)-(int64_t)rc);
+		ag_fmt_u64(num, sizeof(num), (uint64_t) - (int64_t)rc);
 		ag_strlcat(msg, sizeof(msg), num);
 		ag_error(wl_cmd.wl->name, msg);
 	}

@@ -70,9 +70,12 @@ static void emit_params(const struct wl_cmdline *cmd)
 int ag_run_workload(const struct wl_cmdline *cmd, uint64_t tsc_hz)
 {
 	struct runtime rt = {
-		.env = {.tsc_hz = tsc_hz, .alloc = rt_alloc, .emit = rt_emit, .log = rt_log,
-			.param = rt_param},
-		.cmd = cmd,
+	    .env = {.tsc_hz = tsc_hz,
+		    .alloc = rt_alloc,
+		    .emit = rt_emit,
+		    .log = rt_log,
+		    .param = rt_param},
+	    .cmd = cmd,
 	};
 	rt.env.priv = &rt;
 	emit_params(cmd);

@@ -16,8 +16,8 @@
 #define PIT_PORT_CMD 0x43
 #define PORT_B 0x61
 #define PIT_TIMEOUT_TICKS 2000000000ull
-#define KHZ_MIN 100000ull     /* 100 MHz */
-#define KHZ_MAX 20000000ull   /* 20 GHz */
+#define KHZ_MIN 100000ull   /* 100 MHz */
+#define KHZ_MAX 20000000ull /* 20 GHz */
 
 static void cpuid(uint32_t leaf, uint32_t *a, uint32_t *b, uint32_t *c, uint32_t *d)
 {
@@ -55,9 +55,9 @@ static uint64_t khz_from_pit(void)
 {
 	uint8_t b = ag_inb(PORT_B);
 	if (b == 0xff)
-		return 0; /* no port 0x61: no PIT */
+		return 0;				/* no port 0x61: no PIT */
 	ag_outb(PORT_B, (uint8_t)((b & ~0x02) | 0x01)); /* gate on, speaker off */
-	ag_outb(PIT_PORT_CMD, 0xb0);			  /* ch2, lo/hi, mode 0 */
+	ag_outb(PIT_PORT_CMD, 0xb0);			/* ch2, lo/hi, mode 0 */
 	uint64_t count = PIT_HZ * PIT_CAL_MS / 1000;
 	ag_outb(PIT_PORT_CH2, (uint8_t)count);
 	ag_outb(PIT_PORT_CH2, (uint8_t)(count >> 8));

@@ -31,7 +31,7 @@ extern char **environ;
 struct qemu_run {
 	char out[OUT_MAX];
 	size_t len;
-	int status; /* process exit status, -1 when killed */
+	int status;	 /* process exit status, -1 when killed */
 	json_t *records; /* array of the parsed records, in order */
 };
 
@@ -111,10 +111,24 @@ static struct qemu_run *run_agent(const char *mem, const char *cmdline)
 	struct qemu_run *r = calloc(1, sizeof(*r));
 	char append[1024];
 	snprintf(append, sizeof(append), "%s%s", cmdline, vif_option());
-	char *argv[] = {QEMU, "-M", "microvm,x-option-roms=off,pit=off,pic=off,isa-serial=on,rtc=off",
-			"-nodefaults", "-no-user-config", "-nographic", "-serial", "stdio",
-			"-device", "isa-debug-exit,iobase=0xf4,iosize=0x04", "-enable-kvm",
-			"-m", (char *)mem, "-kernel", (char *)agent_elf(), "-append", append, NULL};
+	char *argv[] = {QEMU,
+			"-M",
+			"microvm,x-option-roms=off,pit=off,pic=off,isa-serial=on,rtc=off",
+			"-nodefaults",
+			"-no-user-config",
+			"-nographic",
+			"-serial",
+			"stdio",
+			"-device",
+			"isa-debug-exit,iobase=0xf4,iosize=0x04",
+			"-enable-kvm",
+			"-m",
+			(char *)mem,
+			"-kernel",
+			(char *)agent_elf(),
+			"-append",
+			append,
+			NULL};
 	int pfd[2];
 	cr_assert(pipe(pfd) == 0);
 	posix_spawn_file_actions_t fa;
@@ -168,7 +182,7 @@ static void assert_all_records_valid(const struct qemu_run *r)
 	size_t i;
 	json_t *j;
 	json_array_foreach(r->records, i, j)
-	cr_assert(json_is_object(j), "record %zu is not valid JSON; output:\n%s", i, r->out);
+	    cr_assert(json_is_object(j), "record %zu is not valid JSON; output:\n%s", i, r->out);
 }
 
 Test(agent_qemu, noop_runs_and_reports)

@@ -79,7 +79,8 @@ Test(agent_fmt, record_and_overflow)
 	ag_rec_str(&l, "m", "x");
 	ag_rec_double(&l, "v", 1.5);
 	ag_rec_i64(&l, "s", -3);
-	cr_assert_str_eq(ag_rec_end(&l), "@@VTX1@@ {\"t\":\"metric\",\"m\":\"x\",\"v\":1.5,\"s\":-3}\n");
+	cr_assert_str_eq(ag_rec_end(&l),
+			 "@@VTX1@@ {\"t\":\"metric\",\"m\":\"x\",\"v\":1.5,\"s\":-3}\n");
 	char big[AG_LINE_MAX * 2];
 	memset(big, 'x', sizeof(big) - 1);
 	big[sizeof(big) - 1] = 0;
