@@ -179,3 +179,31 @@ Test(run, agent_without_pvh_note_exits_2, .init = setup, .fini = teardown, .time
 	cr_assert_eq(virttax(env, args), 2);
 	cr_assert_not(exists(out, "results.json"));
 }
+
+Test(run, vm_timeout_is_recorded_not_dropped, .init = setup, .fini = teardown, .timeout = 120)
+{
+	need_kvm();
+	char args[PATH_MAX + 160], out[PATH_MAX + 8];
+	snprintf(out, sizeof(out), "%s/out", tmp_dir);
+	/* ~3 s of work: the VM's 1 s watchdog fires; bare metal has until 1 + 5 s */
+	snprintf(args, sizeof(args),
+		 "run --workloads cpu-int --set iters=1000000000 --reps 1 --warmup 0 --timeout 1 "
+		 "--out '%s'",
+		 out);
+	cr_assert_eq(virttax(NULL, args), 1, "a failed run exits 1: see %s/log", tmp_dir);
+	json_t *r = load_results(out);
+	json_t *wl = json_array_get(json_object_get(r, "workloads"), 0);
+	json_t *runs = json_object_get(wl, "runs");
+	cr_assert_eq(json_array_size(runs), 2);
+	cr_assert_str_eq(json_string_value(json_object_get(json_array_get(runs, 0), "status")),
+			 "ok");
+	json_t *vm = json_array_get(runs, 1);
+	cr_assert_str_eq(json_string_value(json_object_get(vm, "status")), "timeout", "%s",
+			 json_string_value(json_object_get(vm, "reason")));
+	cr_assert_not_null(json_string_value(json_object_get(vm, "reason")));
+	json_t *s = json_array_get(json_object_get(wl, "summary"), 0);
+	cr_assert_eq(json_integer_value(json_object_get(json_object_get(s, "vm"), "n")), 0);
+	cr_assert_eq(json_integer_value(json_object_get(json_object_get(s, "failed_runs"), "vm")),
+		     1);
+	json_decref(r);
+}
