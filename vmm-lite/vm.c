@@ -172,10 +172,13 @@ static int vm_setup_devices(struct vm *vm, char *err, size_t errlen)
 static int vm_load_guest(struct vm *vm, const uint8_t *elf, size_t elf_len, char *err,
 			 size_t errlen)
 {
-	int r = pvh_load_elf(elf, elf_len, &vm->layout, vm->mem.ram, &vm->img, err, errlen);
+	char why[384];
+	int r = pvh_load_elf(elf, elf_len, &vm->layout, vm->mem.ram, &vm->img, why, sizeof(why));
 
-	if (r)
+	if (r) {
+		snprintf(err, errlen, "--kernel %s: %s", vm->opt->kernel, why);
 		return -ENOEXEC;
+	}
 	if (pvh_write_start_info(&vm->layout, vm->mem.ram, vm->opt->cmdline, err, errlen))
 		return -E2BIG;
 	return 0;
