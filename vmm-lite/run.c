@@ -11,6 +11,7 @@
 #include <inttypes.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
@@ -94,24 +95,88 @@ static void snapshot_kvm_stats(struct vm *vm, bool after)
 	}
 }
 
-/* Wait until every vCPU thread left its run loop; the watchdog fires once. */
+static void timed_wait(struct vm *vm, uint64_t until_ns)
+{
+	struct timespec ts = {.tv_sec = (time_t)(until_ns / 1000000000ULL),
+			      .tv_nsec = (long)(until_ns % 1000000000ULL)};
+
+	pthread_cond_timedwait(&vm->cond, &vm->lock, &ts); /* CLOCK_MONOTONIC, see vm_create */
+}
+
+/* true if no vCPU had a single VM exit since the previous poll: a running
+ * vCPU exits at least on every host timer tick. */
+static bool vcpus_quiet(struct vm *vm)
+{
+	bool quiet = true;
+
+	for (uint32_t i = 0; i < vm->nvcpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+		struct kvm_stats_snap s = {.fd = v->kstats.fd};
+		const struct kvm_stat *st;
+
+		if (s.fd < 0 || kvm_stats_snapshot(&s, false) ||
+		    !(st = kvm_stats_find(&s, "exits"))) {
+			free(s.stats);
+			return false;
+		}
+		if (!v->have_last_exits || st->before != v->last_exits)
+			quiet = false;
+		v->last_exits = st->before;
+		v->have_last_exits = true;
+		free(s.stats);
+	}
+	return quiet;
+}
+
+/* Called with vm->lock held. Kick every vCPU out of KVM_RUN and ask it for its
+ * MP state; if all are halted with IF=0 (or wait for SIPI) the guest is done. */
+static void probe_idle(struct vm *vm)
+{
+	uint64_t until = now_ns() + IDLE_POLL_NS / 2;
+	uint32_t answered = 0, idle = 0;
+
+	for (uint32_t i = 0; i < vm->nvcpus; i++)
+		vm->vcpus[i].probe_state = 1;
+	pthread_mutex_unlock(&vm->lock);
+	for (uint32_t i = 0; i < vm->nvcpus; i++)
+		vcpu_kick(&vm->vcpus[i]);
+	pthread_mutex_lock(&vm->lock);
+	while (!vm->stopping && now_ns() < until) {
+		answered = idle = 0;
+		for (uint32_t i = 0; i < vm->nvcpus; i++) {
+			answered += vm->vcpus[i].probe_state == 2;
+			idle += vm->vcpus[i].probe_state == 2 && vm->vcpus[i].probe_idle;
+		}
+		if (answered == vm->nvcpus)
+			break;
+		timed_wait(vm, until);
+	}
+	for (uint32_t i = 0; i < vm->nvcpus; i++)
+		vm->vcpus[i].probe_state = 0;
+	if (answered == vm->nvcpus && idle == vm->nvcpus && !vm->stopping) {
+		pthread_mutex_unlock(&vm->lock);
+		vm_request_stop(vm, STOP_SHUTDOWN, VMM_EXIT_CLEAN, 0,
+				"guest halted with interrupts off (all vCPUs idle)");
+		pthread_mutex_lock(&vm->lock);
+	}
+}
+
+/* Wait until every vCPU thread left its run loop. Every IDLE_POLL_NS look for
+ * a guest that halted for good; at the deadline the watchdog fires once. */
 static void wait_parked(struct vm *vm)
 {
 	uint64_t deadline =
-	    vm->opt->timeout_s ? vm->t_start_ns + vm->opt->timeout_s * 1000000000ULL : 0;
-	struct timespec ts;
+	    vm->opt->timeout_s ? vm->t_start_ns + vm->opt->timeout_s * 1000000000ULL : UINT64_MAX;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts); /* cond uses CLOCK_MONOTONIC, see vm_create */
 	pthread_mutex_lock(&vm->lock);
 	while (vm->nparked < vm->nvcpus) {
-		if (!deadline || vm->stop != STOP_NONE) {
+		uint64_t now = now_ns(), next = now + IDLE_POLL_NS;
+
+		if (vm->stop != STOP_NONE) {
 			pthread_cond_wait(&vm->cond, &vm->lock);
 			continue;
 		}
-		ts.tv_sec = (time_t)(deadline / 1000000000ULL);
-		ts.tv_nsec = (long)(deadline % 1000000000ULL);
-		if (pthread_cond_timedwait(&vm->cond, &vm->lock, &ts) == ETIMEDOUT &&
-		    vm->stop == STOP_NONE) {
+		if (now >= deadline) {
 			char reason[96];
 
 			snprintf(reason, sizeof(reason), "watchdog: guest still running after %u s",
@@ -119,6 +184,17 @@ static void wait_parked(struct vm *vm)
 			pthread_mutex_unlock(&vm->lock);
 			vm_request_stop(vm, STOP_TIMEOUT, VMM_EXIT_TIMEOUT, 0, reason);
 			pthread_mutex_lock(&vm->lock);
+			continue;
+		}
+		timed_wait(vm, next < deadline ? next : deadline);
+		if (vm->stop == STOP_NONE && now_ns() >= next && now_ns() < deadline) {
+			bool quiet;
+
+			pthread_mutex_unlock(&vm->lock);
+			quiet = vcpus_quiet(vm);
+			pthread_mutex_lock(&vm->lock);
+			if (quiet && vm->stop == STOP_NONE)
+				probe_idle(vm);
 		}
 	}
 	pthread_mutex_unlock(&vm->lock);

@@ -23,6 +23,7 @@
 
 #define X86_CR0_PE 0x1
 #define X86_CR0_ET 0x10
+#define X86_EFLAGS_IF 0x200
 #define SEL_CODE 0x08
 #define SEL_DATA 0x10
 #define SEL_TSS 0x18
@@ -240,6 +241,30 @@ static void handle_exit(struct vcpu *v)
 	}
 }
 
+/*
+ * run.c asks whether this vCPU is idle for good: halted with interrupts off
+ * (a clean end of a guest, exit 0) or an AP still waiting for INIT/SIPI.
+ * immediate_exit is cleared before the caller re-checks vm->stopping, so a
+ * concurrent stop request is never lost.
+ */
+static void answer_idle_probe(struct vcpu *v)
+{
+	struct kvm_mp_state mp = {0};
+	struct kvm_regs regs = {0};
+	bool idle = false;
+
+	__atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
+	if (ioctl(v->fd, KVM_GET_MP_STATE, &mp) == 0 && ioctl(v->fd, KVM_GET_REGS, &regs) == 0)
+		idle = (mp.mp_state == KVM_MP_STATE_HALTED && !(regs.rflags & X86_EFLAGS_IF)) ||
+		       mp.mp_state == KVM_MP_STATE_UNINITIALIZED ||
+		       mp.mp_state == KVM_MP_STATE_INIT_RECEIVED;
+	pthread_mutex_lock(&v->vm->lock);
+	v->probe_idle = idle;
+	v->probe_state = 2;
+	pthread_cond_broadcast(&v->vm->cond);
+	pthread_mutex_unlock(&v->vm->lock);
+}
+
 static void run_loop(struct vcpu *v)
 {
 	struct vm *vm = v->vm;
@@ -252,8 +277,12 @@ static void run_loop(struct vcpu *v)
 		if (r < 0) {
 			char reason[96];
 
-			if (errno == EINTR || errno == EAGAIN)
-				continue; /* a kick (or a stray signal): re-check stopping */
+			if (errno == EINTR || errno == EAGAIN) {
+				/* a kick (or a stray signal): re-check stopping */
+				if (__atomic_load_n(&v->probe_state, __ATOMIC_SEQ_CST) == 1)
+					answer_idle_probe(v);
+				continue;
+			}
 			snprintf(reason, sizeof(reason), "KVM_RUN on vCPU %u: %s", v->index,
 				 strerror(errno));
 			vm_request_stop(vm, STOP_HOST_ERROR, VMM_EXIT_HOST, 0, reason);

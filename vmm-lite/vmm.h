@@ -277,6 +277,12 @@ struct vcpu {
 	struct kvm_stats_snap kstats;
 	struct thread_stats tstats;
 	bool tstats_ok;
+	/* idle probe (run.c): 1 requested, 2 answered; idle = halted with IF=0 or waiting
+	 * for INIT/SIPI */
+	int probe_state;
+	bool probe_idle;
+	uint64_t last_exits; /* KVM stat "exits" at the previous idle poll */
+	bool have_last_exits;
 };
 
 struct vm {
@@ -328,6 +334,7 @@ int vcpu_create(struct vm *vm, uint32_t index, char *err, size_t errlen);
 int vcpu_setup_boot(struct vcpu *v, uint32_t entry, uint32_t start_info, char *err, size_t errlen);
 void *vcpu_thread(void *arg);
 void vcpu_kick(struct vcpu *v);
+#define IDLE_POLL_NS 200000000ULL /* how often run.c looks for a halted guest */
 void vcpu_destroy(struct vcpu *v);
 
 /* PVM (kvm_pvm) support (pvm.c) */

@@ -408,3 +408,29 @@ Test(vmm_lite, control_fd_handshake)
 	cr_assert_lt(json_integer_value(json_object_get(r.stats, "wall_ns")), 100000000LL);
 	json_decref(r.stats);
 }
+
+Test(vmm_lite, halt_with_interrupts_off_is_clean)
+{
+	static struct result r;
+	const char *args[] = {
+	    "--kernel", path_of("tests/guests/halt.elf"), "--vcpus", "2", "--timeout", "20", NULL};
+
+	run_vmm(&r, -1, args);
+	cr_assert_eq(r.status, 0, "status %d, stderr: %s", r.status, r.err);
+	cr_assert_str_eq(r.out, "halting\n");
+	cr_assert_lt(r.secs, 5.0, "idle detection took %.1f s", r.secs);
+	check_stats_shape(r.stats, "shutdown");
+	json_decref(r.stats);
+}
+
+Test(vmm_lite, halt_with_interrupts_on_waits_for_watchdog)
+{
+	static struct result r;
+	const char *args[] = {"--kernel", path_of("tests/guests/halt_sti.elf"), "--timeout", "1",
+			      NULL};
+
+	run_vmm(&r, -1, args);
+	cr_assert_eq(r.status, 67, "status %d, stderr: %s", r.status, r.err);
+	check_stats_shape(r.stats, "timeout");
+	json_decref(r.stats);
+}
