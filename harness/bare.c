@@ -64,5 +64,6 @@ int bare_run(const struct run_spec *spec, struct run_result *res)
 	if (rc)
 		return rc;
 	bare_verdict(&c, spec->timeout_s, res);
+	child_check_hello(res, "bare", strcmp(spec->backing, "4k") ? "2m" : "4k");
 	return 0;
 }

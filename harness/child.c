@@ -383,3 +383,22 @@ bool child_protocol_verdict(struct run_result *res)
 	snprintf(res->reason, sizeof(res->reason), "%s", why);
 	return true;
 }
+
+void child_check_hello(struct run_result *res, const char *side, const char *pagesize)
+{
+	const char *got_side = json_string_value(json_object_get(res->proto.hello, "side"));
+	const char *got_ps = json_string_value(json_object_get(res->proto.hello, "pagesize"));
+	if (res->status != RUN_OK)
+		return;
+	if (!got_side || strcmp(got_side, side))
+		snprintf(res->reason, sizeof(res->reason),
+			 "hello says side \"%s\", expected \"%s\"", got_side ? got_side : "(none)",
+			 side);
+	else if (pagesize && (!got_ps || strcmp(got_ps, pagesize)))
+		snprintf(res->reason, sizeof(res->reason),
+			 "hello says pagesize \"%s\", expected \"%s\"", got_ps ? got_ps : "(none)",
+			 pagesize);
+	else
+		return;
+	res->status = RUN_FAILED;
+}

@@ -51,6 +51,10 @@ int child_run(struct child *c, char *const argv[], unsigned timeout_s, struct ru
  * when the protocol says the run failed. */
 bool child_protocol_verdict(struct run_result *res);
 
+/* An ok run whose hello contradicts what was asked (wrong side, other page
+ * size) measured something else: mark it failed. pagesize NULL = not checked. */
+void child_check_hello(struct run_result *res, const char *side, const char *pagesize);
+
 /* Directory of /proc/self/exe, for finding vmm-lite and the agent. */
 int child_self_dir(char *buf, size_t len);
 

@@ -229,6 +229,7 @@ static int vmmlite_run(const struct run_spec *spec, struct run_result *res)
 	load_stats(stats, res);
 	vmmlite_verdict(&c, spec, res);
 	check_native(res);
+	child_check_hello(res, "vm", spec->pagesize);
 	return 0;
 }
 

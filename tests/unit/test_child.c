@@ -15,7 +15,8 @@
 #include "virttax/protocol.h"
 
 #define GOOD_OUTPUT                                                                                \
-	"echo boot; echo '" VTX_PROTO_PREFIX "{\"t\":\"hello\",\"proto\":1,\"side\":\"vm\"}'; "    \
+	"echo boot; echo '" VTX_PROTO_PREFIX                                                       \
+	"{\"t\":\"hello\",\"proto\":1,\"side\":\"vm\",\"pagesize\":\"2m\"}'; "                     \
 	"echo '" VTX_PROTO_PREFIX                                                                  \
 	"{\"t\":\"metric\",\"m\":\"t\",\"u\":\"ns\",\"better\":\"lower\",\"v\":5}'; "              \
 	"echo '" VTX_PROTO_PREFIX "{\"t\":\"done\",\"status\":0}'; "
@@ -161,5 +162,23 @@ Test(vmmlite, stats_json_embedded_and_emulated_is_invalid, .fini = cleanup_mock)
 	cr_assert_not_null(res.vmm_stats);
 	cr_assert_str_eq(json_string_value(json_object_get(res.vmm_stats, "vmm")), "vmm-lite");
 	cr_assert_eq(res.status, RUN_INVALID, "%s", res.reason);
+	run_result_release(&res);
+}
+
+Test(vmmlite, hello_with_other_pagesize_fails_the_run, .fini = cleanup_mock)
+{
+	write_mock(GOOD_OUTPUT "exit 1");
+	struct run_spec spec = {.workload = "noop",
+				.backing = "thp",
+				.pagesize = "4k",
+				.mem_bytes = 64 << 20,
+				.timeout_s = 10,
+				.tsc_khz = 1000000,
+				.scratch_dir = mock_dir};
+	struct run_result res;
+	run_result_init(&res);
+	cr_assert_eq(vmm_vmmlite.run(&spec, &res), 0);
+	cr_assert_eq(res.status, RUN_FAILED);
+	cr_assert(strstr(res.reason, "pagesize"), "%s", res.reason);
 	run_result_release(&res);
 }
