@@ -52,16 +52,11 @@ extern const struct workload_ops *const workload_table[];
 const struct workload_ops *workload_find(const char *name);
 
 /* workloads/wl_util.c: freestanding helpers shared by both builds */
+/* lfence; rdtsc, not rdtscp: QEMU's default CPU model has no RDTSCP (#UD). */
 static inline uint64_t wl_rdtsc(void)
 {
 	uint32_t lo, hi;
 	__asm__ volatile("lfence; rdtsc" : "=a"(lo), "=d"(hi)::"memory");
-	return ((uint64_t)hi << 32) | lo;
-}
-static inline uint64_t wl_rdtscp(void)
-{
-	uint32_t lo, hi, aux;
-	__asm__ volatile("rdtscp; lfence" : "=a"(lo), "=d"(hi), "=c"(aux)::"memory");
 	return ((uint64_t)hi << 32) | lo;
 }
 int wl_parse_u64(const char *s, uint64_t *out);  /* decimal/hex, K/M/G suffixes (binary) */
