@@ -191,3 +191,186 @@ size_t stats_outliers(const double *x, size_t n, bool *flags)
 	}
 	return nflag;
 }
+
+/* ---- comparisons between two independent samples ---- */
+
+double stats_mad(const double *x, size_t n)
+{
+	if (n == 0)
+		return NAN;
+	double med = stats_median(x, n);
+	double *dev = malloc(n * sizeof(*dev));
+	if (!dev)
+		return NAN;
+	for (size_t i = 0; i < n; i++)
+		dev[i] = fabs(x[i] - med);
+	double mad = stats_median(dev, n);
+	free(dev);
+	return mad;
+}
+
+static double resampled_median(const double *x, size_t n, uint64_t *rng, double *buf)
+{
+	for (size_t i = 0; i < n; i++)
+		buf[i] = x[stats_rand(rng) % n];
+	qsort(buf, n, sizeof(*buf), cmp_double);
+	return median_of_sorted(buf, n);
+}
+
+int stats_bootstrap_median_ci(const double *x, size_t n, size_t iters, uint64_t seed, double *lo,
+			      double *hi)
+{
+	if (n == 0 || iters == 0)
+		return -EINVAL;
+	double *buf = malloc(n * sizeof(*buf)), *reps = malloc(iters * sizeof(*reps));
+	if (!buf || !reps) {
+		free(buf), free(reps);
+		return -ENOMEM;
+	}
+	uint64_t rng = seed ? seed : STATS_BOOTSTRAP_SEED;
+	for (size_t b = 0; b < iters; b++)
+		reps[b] = resampled_median(x, n, &rng, buf);
+	qsort(reps, iters, sizeof(*reps), cmp_double);
+	*lo = percentile_sorted(reps, iters, 0.025);
+	*hi = percentile_sorted(reps, iters, 0.975);
+	free(buf), free(reps);
+	return 0;
+}
+
+int stats_bootstrap_ratio(const double *a, size_t na, const double *b, size_t nb, size_t iters,
+			  uint64_t seed, struct stats_ratio *out)
+{
+	memset(out, 0, sizeof(*out));
+	if (na == 0 || nb == 0 || iters == 0)
+		return -EINVAL;
+	double ma = stats_median(a, na);
+	if (ma == 0 || isnan(ma))
+		return -EINVAL;
+	out->value = stats_median(b, nb) / ma;
+	double *buf = malloc((na > nb ? na : nb) * sizeof(*buf));
+	double *reps = malloc(iters * sizeof(*reps));
+	if (!buf || !reps) {
+		free(buf), free(reps);
+		return -ENOMEM;
+	}
+	uint64_t rng = seed ? seed : STATS_BOOTSTRAP_SEED;
+	size_t k = 0;
+	for (size_t i = 0; i < iters; i++) {
+		double ra = resampled_median(a, na, &rng, buf);
+		double rb = resampled_median(b, nb, &rng, buf);
+		if (ra != 0)
+			reps[k++] = rb / ra;
+	}
+	if (k == 0) {
+		free(buf), free(reps);
+		return -EINVAL;
+	}
+	qsort(reps, k, sizeof(*reps), cmp_double);
+	out->ci_lo = percentile_sorted(reps, k, 0.025);
+	out->ci_hi = percentile_sorted(reps, k, 0.975);
+	free(buf), free(reps);
+	return 0;
+}
+
+/* C(n, k) as a double, saturating at a large value */
+static double binom(size_t n, size_t k)
+{
+	double c = 1;
+	if (k > n - k)
+		k = n - k;
+	for (size_t i = 1; i <= k; i++) {
+		c = c * (double)(n - k + i) / (double)i;
+		if (c > 1e18)
+			return 1e18;
+	}
+	return c;
+}
+
+double stats_permutation_min_p(size_t na, size_t nb)
+{
+	double c = binom(na + nb, na);
+	return c > 2 ? 2.0 / c : 1.0;
+}
+
+/* Sum of the first na of the pooled values after a split; the statistic is
+ * derived from it: mean(b) - mean(a) = (total - sa)/nb - sa/na. */
+static double split_stat(double sa, double total, size_t na, size_t nb)
+{
+	return fabs((total - sa) / (double)nb - sa / (double)na);
+}
+
+/* Recursive enumeration of every na-subset of pool[from..]: counts splits
+ * whose statistic reaches `obs` (with a relative tolerance for rounding). */
+struct perm_enum {
+	const double *pool;
+	size_t n, na, nb;
+	double total, obs;
+	double hits, count;
+};
+
+static void enumerate(struct perm_enum *e, size_t from, size_t left, double sa)
+{
+	if (left == 0) {
+		e->count++;
+		e->hits += split_stat(sa, e->total, e->na, e->nb) >= e->obs * (1 - 1e-12);
+		return;
+	}
+	for (size_t i = from; i + left <= e->n; i++)
+		enumerate(e, i + 1, left - 1, sa + e->pool[i]);
+}
+
+static void shuffle_prefix(double *v, size_t n, size_t k, uint64_t *rng)
+{
+	for (size_t i = 0; i < k; i++) {
+		size_t j = i + (size_t)(stats_rand(rng) % (n - i));
+		double t = v[i];
+		v[i] = v[j];
+		v[j] = t;
+	}
+}
+
+int stats_permutation_test(const double *a, size_t na, const double *b, size_t nb, size_t iters,
+			   uint64_t seed, double *p, bool *exact)
+{
+	if (na == 0 || nb == 0)
+		return -EINVAL;
+	size_t n = na + nb;
+	double *pool = malloc(n * sizeof(*pool));
+	if (!pool)
+		return -ENOMEM;
+	double total = 0, sa = 0;
+	for (size_t i = 0; i < na; i++)
+		pool[i] = a[i], sa += a[i];
+	for (size_t i = 0; i < nb; i++)
+		pool[na + i] = b[i];
+	for (size_t i = 0; i < n; i++)
+		total += pool[i];
+	double obs = split_stat(sa, total, na, nb);
+	*exact = binom(n, na) <= STATS_PERM_EXACT_MAX;
+	if (*exact) {
+		struct perm_enum e = {pool, n, na, nb, total, obs, 0, 0};
+		enumerate(&e, 0, na, 0);
+		*p = e.hits / e.count;
+	} else {
+		uint64_t rng = seed ? seed : STATS_BOOTSTRAP_SEED;
+		size_t hits = 0;
+		for (size_t it = 0; it < iters; it++) {
+			shuffle_prefix(pool, n, na, &rng);
+			double s = 0;
+			for (size_t i = 0; i < na; i++)
+				s += pool[i];
+			hits += split_stat(s, total, na, nb) >= obs * (1 - 1e-12);
+		}
+		*p = (double)(hits + 1) / (double)(iters + 1);
+	}
+	free(pool);
+	return 0;
+}
+
+double stats_normal(uint64_t *state)
+{
+	/* uniform in (0, 1]: 53 random bits, never 0 */
+	double u1 = ((double)(stats_rand(state) >> 11) + 1.0) / 9007199254740992.0;
+	double u2 = (double)(stats_rand(state) >> 11) / 9007199254740992.0;
+	return sqrt(-2.0 * log(u1)) * cos(2.0 * M_PI * u2);
+}

@@ -50,4 +50,41 @@ size_t stats_outliers(const double *x, size_t n, bool *flags);
 /* Deterministic PRNG (xorshift64*) used by the bootstrap. */
 uint64_t stats_rand(uint64_t *state);
 
+/* ---- comparisons between two independent samples (compare, gate, decompose) ---- */
+
+#define STATS_PERM_ITERS 10000
+#define STATS_PERM_EXACT_MAX 20000 /* enumerate every split when there are at most this many */
+
+/* Median absolute deviation (unscaled): median |x - median(x)|. NAN when n == 0. */
+double stats_mad(const double *x, size_t n);
+
+/* Percentile bootstrap 95% CI of the median of x (iters resamples, fixed seed).
+ * 0, or -EINVAL when n == 0. */
+int stats_bootstrap_median_ci(const double *x, size_t n, size_t iters, uint64_t seed, double *lo,
+			      double *hi);
+
+/* Ratio of medians median(b) / median(a), with a percentile bootstrap 95% CI
+ * resampling a and b independently. 0, or -EINVAL when a sample is empty or
+ * median(a) is 0. */
+struct stats_ratio {
+	double value, ci_lo, ci_hi;
+};
+int stats_bootstrap_ratio(const double *a, size_t na, const double *b, size_t nb, size_t iters,
+			  uint64_t seed, struct stats_ratio *out);
+
+/* Two-sided permutation test of "a and b come from the same distribution",
+ * statistic |mean(b) - mean(a)|. Exact (every split enumerated) when
+ * C(na+nb, na) <= STATS_PERM_EXACT_MAX, else `iters` random splits with a
+ * fixed seed and p = (hits + 1) / (iters + 1). *exact says which.
+ * 0, or -EINVAL when a sample is empty. */
+int stats_permutation_test(const double *a, size_t na, const double *b, size_t nb, size_t iters,
+			   uint64_t seed, double *p, bool *exact);
+
+/* Smallest two-sided p an exact permutation test can reach with these sizes:
+ * 2 / C(na+nb, na) (capped at 1). Used to say "too few samples to ever be significant". */
+double stats_permutation_min_p(size_t na, size_t nb);
+
+/* A standard normal deviate (Box-Muller over stats_rand). */
+double stats_normal(uint64_t *state);
+
 #endif
