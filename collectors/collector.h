@@ -55,8 +55,9 @@ struct collector {
 	const struct collector_ops *ops;
 	const struct collector_target *target;
 	void *priv;
-	int available;   /* result of probe */
+	int available;   /* result of probe (1 usable, 0 unavailable: see why) */
 	char why[160];   /* reason when unavailable */
+	int opened;      /* open() succeeded: close() is owed */
 };
 
 /* collectors/registry.c */
@@ -80,5 +81,23 @@ void collector_set_close(struct collector_set *s);
 /* collectors/environment.c: the machine description embedded in results.json
  * and printed by `virttax doctor`. sysfs_root NULL means "/". */
 json_t *environment_collect(const char *sysfs_root);
+
+/* collectors/topology.c: where to put a noisy neighbour relative to the
+ * workload's CPU (OS index). */
+enum neighbor_place {
+	NEIGHBOR_SMT_SIBLING, /* another PU of the same core */
+	NEIGHBOR_OTHER_CORE,  /* another core of the same NUMA node */
+	NEIGHBOR_OTHER_NUMA,  /* a PU of another NUMA node */
+};
+struct topology;
+/* synthetic NULL: this machine; else an hwloc synthetic description such as
+ * "node:2 core:2 pu:2" (tests). 0 or -errno. */
+int topology_load(struct topology **out, const char *synthetic);
+void topology_free(struct topology *t);
+json_t *topology_to_json(struct topology *t);
+/* 0 and *cpu set, or -ENOENT (no such CPU here) / -EINVAL (workload_cpu
+ * unknown) with a one-line reason in why. */
+int topology_pick_neighbor(struct topology *t, int workload_cpu, enum neighbor_place where,
+			   int *cpu, char *why, size_t whylen);
 
 #endif
