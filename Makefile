@@ -34,12 +34,13 @@ include workloads/build.mk
 include guest-agent/build.mk
 include harness/build.mk
 include tests/build.mk
+include tests/fuzz/build.mk
 
 RUN_ARGS ?=
 run: deps all
 	$(BUILD)/virttax run $(RUN_ARGS)
 
-test: deps all unit-tests asan-tests integration-tests
+test: deps all unit-tests asan-tests integration-tests fuzz-smoke
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')
