@@ -53,12 +53,14 @@ const char *ag_rec_end(struct ag_line *l);
  * shared workloads/wl_cmdline.c ---- */
 #define AG_CMDLINE_MAX 2048
 #define AG_ERR_MAX 160
+#define AG_HOLD_MAX_MS 60000
 enum ag_pagesize { AG_PAGE_2M = 0, AG_PAGE_4K = 1 };
 struct ag_options {
 	const char *selftest; /* NULL when absent */
 	enum ag_pagesize pagesize;
 	uint64_t tsc_khz; /* 0 when absent */
 	bool vif;
+	uint64_t hold_ms; /* vtx.hold=, 0 when absent */
 	char err[AG_ERR_MAX]; /* first error, "" when none */
 	char store[AG_CMDLINE_MAX];
 };
@@ -122,6 +124,7 @@ void ag_emit_line(struct ag_line *l); /* ag_rec_end + UART */
 void ag_log(const char *msg);
 void ag_error(const char *wl, const char *msg);
 __attribute__((noreturn)) void ag_finish(int status); /* done + exit port */
+void ag_set_hold(uint64_t ms, uint64_t tsc_khz);      /* vtx.hold=: spin after done */
 __attribute__((noreturn)) void ag_halt_forever(void);
 
 /* ---- cpu.c ---- */

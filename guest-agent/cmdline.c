@@ -104,6 +104,9 @@ static int option_namespaced(struct ag_options *o, const char *k, const char *v)
 		if (!in_list(selftests, v))
 			return fail(o, "unknown selftest: ", v);
 		o->selftest = v;
+	} else if (ag_streq(k, "vtx.hold")) {
+		if (parse_u64_dec(v, &o->hold_ms) || o->hold_ms > AG_HOLD_MAX_MS)
+			return fail(o, "vtx.hold must be milliseconds 0..60000, got ", v);
 	} else if (has_prefix(k, "pvm.") || has_prefix(k, "vtx.")) {
 		return fail(o, "unknown agent option: ", k);
 	}

@@ -97,6 +97,7 @@ void agent_main(uint32_t start_info_gpa, uint64_t tsc_entry)
 	rc = ag_tsc_init(opts.tsc_khz, ag_pvm_detect(), &tsc);
 	if (rc)
 		panic_rc("no TSC frequency source (give tsc_khz=)", rc);
+	ag_set_hold(opts.hold_ms, tsc.khz);
 	emit_hello(&tsc, tsc_entry);
 	if (vrc)
 		ag_log("pvm.vif=1 but the VIF MSR write faulted: not a PVM host");

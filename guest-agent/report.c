@@ -38,12 +38,24 @@ void ag_halt_forever(void)
 		__asm__ volatile("cli; hlt");
 }
 
+/* vtx.hold=MS: after `done`, spin (natively, no exits) up to MS before the
+ * exit port, so that a VMM whose exit port ends the process at once (QEMU's
+ * isa-debug-exit) can still be observed with the guest stopped. */
+static uint64_t hold_ticks;
+
+void ag_set_hold(uint64_t ms, uint64_t tsc_khz)
+{
+	hold_ticks = ms * tsc_khz;
+}
+
 void ag_finish(int status)
 {
 	struct ag_line l;
 	ag_rec_begin(&l, "done");
 	ag_rec_i64(&l, "status", status);
 	ag_emit_line(&l);
+	for (uint64_t t0 = ag_rdtsc(); hold_ticks && ag_rdtsc() - t0 < hold_ticks;)
+		__asm__ volatile("pause");
 	ag_outb(VTX_EXIT_PORT, (uint8_t)status);
 	ag_halt_forever();
 }
