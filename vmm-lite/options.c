@@ -134,6 +134,13 @@ void vmm_print_help(FILE *f)
 	    "  --control-fd FD    harness handshake (docs/INTERFACES.md section 4): write\n"
 	    "                     'ready' and wait for a byte before the first KVM_RUN, write\n"
 	    "                     'stopped' and wait for a byte before teardown\n"
+	    "  --blk FILE[,direct] a disk backed by FILE (preadv/pwritev; direct: O_DIRECT):\n"
+	    "                     virtio-blk on virtio-mmio 0xfeb00000 IRQ 5, announced as\n"
+	    "                     virtio_mmio.device=512@0xfeb00000:5 on the guest command\n"
+	    "                     line, or an ATA-PIO disk at 0x1f0 with --io-technique emulated\n"
+	    "  --io-technique T   emulated | virtio-user (default) | virtio-eventfd | poll |\n"
+	    "                     vhost | passthrough (the last two are probed: exit 65 with\n"
+	    "                     'unavailable: <reason>' where they cannot run; docs/IO.md)\n"
 	    "  --help             this text\n"
 	    "\n"
 	    "Guest COM1 (0x3f8) output goes to stdout byte for byte.\n"
@@ -160,6 +167,8 @@ enum {
 	OPT_TIMEOUT,
 	OPT_STATS,
 	OPT_CONTROL,
+	OPT_BLK,
+	OPT_IO_TECH,
 	OPT_HELP
 };
 
@@ -173,6 +182,8 @@ static const struct option long_opts[] = {
     {"timeout", required_argument, NULL, OPT_TIMEOUT},
     {"stats-json", required_argument, NULL, OPT_STATS},
     {"control-fd", required_argument, NULL, OPT_CONTROL},
+    {"blk", required_argument, NULL, OPT_BLK},
+    {"io-technique", required_argument, NULL, OPT_IO_TECH},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -239,6 +250,18 @@ static int apply_option(struct vmm_options *o, int c, const char *arg, char *err
 		if (parse_uint(arg, INT_MAX, &v))
 			USAGE("--control-fd '%s': expected an open file descriptor number", arg);
 		o->control_fd = (int)v;
+		break;
+	case OPT_BLK:
+		o->blk = arg;
+		break;
+	case OPT_IO_TECH:
+		if (strcmp(arg, "emulated") && strcmp(arg, "virtio-user") &&
+		    strcmp(arg, "virtio-eventfd") && strcmp(arg, "poll") && strcmp(arg, "vhost") &&
+		    strcmp(arg, "passthrough"))
+			USAGE("--io-technique '%s': expected emulated, virtio-user, virtio-eventfd, "
+			      "poll, vhost or passthrough",
+			      arg);
+		o->io_technique = arg;
 		break;
 	case OPT_HELP:
 		return 1;

@@ -18,6 +18,8 @@
 
 #include <jansson.h>
 
+#include "vmm-lite/vmm.h"
+
 /* ---- split virtqueue (virtq.c), virtio 1.2 section 2.7 ---- */
 #define VIRTQ_DESC_F_NEXT 1
 #define VIRTQ_DESC_F_WRITE 2
@@ -98,5 +100,125 @@ bool virtq_has_avail(const struct virtq *q);
 /* Copy helpers over a chain's segments (bounded by the segments). */
 size_t vq_copy_from(const struct vq_req *r, size_t off, void *dst, size_t len);
 size_t vq_copy_to(const struct vq_req *r, size_t off, const void *src, size_t len);
+
+/* ---- I/O techniques and per-run I/O accounting (io.c) ---- */
+enum io_technique {
+	IO_TECH_NONE,
+	IO_TECH_EMULATED,	/* ATA-PIO disk: every data word is a port-I/O exit */
+	IO_TECH_VIRTIO_USER,	/* QueueNotify = MMIO exit in the vCPU thread; KVM_IRQ_LINE */
+	IO_TECH_VIRTIO_EVENTFD, /* KVM_IOEVENTFD -> backend thread; KVM_IRQFD */
+	IO_TECH_POLL,		/* backend thread polls the ring, notifications suppressed */
+	IO_TECH_VHOST,		/* /dev/vhost-net, probed */
+	IO_TECH_PASSTHROUGH,	/* VFIO, probed */
+};
+int io_technique_parse(const char *s, enum io_technique *t);
+const char *io_technique_name(enum io_technique t);
+/* 0 when the technique can run here, else -ENODEV and "unavailable: <reason>" */
+int io_technique_probe(enum io_technique t, const char *sysroot, char *why, size_t len);
+
+struct io_stats { /* updated with __atomic builtins from several threads */
+	uint64_t requests, bytes, errors;
+	uint64_t notifications; /* driver->device kicks that reached the device */
+	uint64_t exits;		/* guest exits caused by the device (MMIO, PIO, ioeventfd) */
+	uint64_t interrupts;	/* device->driver injections (IRQ line or irqfd) */
+	uint64_t handler_ns;	/* host time spent serving requests */
+};
+#define IO_ADD(field, n) __atomic_add_fetch(&(field), (n), __ATOMIC_RELAXED)
+
+/* ---- virtio-mmio transport (virtio_mmio.c), virtio 1.2 section 4.2, version 2 ---- */
+#define VIRTIO_MMIO_BASE 0xfeb00000ULL
+#define VIRTIO_MMIO_STRIDE 0x200ULL
+#define VIRTIO_MMIO_IRQ_BASE 5
+#define VIRTIO_MMIO_QUEUE_NOTIFY 0x050
+struct virtio_mmio;
+struct virtio_dev_ops {
+	const char *name;
+	uint32_t device_id;
+	uint64_t features; /* device-specific bits; the transport adds VERSION_1 etc. */
+	void (*config_read)(struct virtio_mmio *t, uint64_t off, uint8_t *data, uint32_t len);
+	/* serve what the driver made available on queue q (transport lock held) */
+	void (*process)(struct virtio_mmio *t, struct virtq *q);
+};
+struct virtio_mmio {
+	struct bus_dev bus; /* first: container_of from the bus callbacks */
+	pthread_mutex_t lock;
+	const struct virtio_dev_ops *ops;
+	void *priv;
+	struct vm *vm;
+	uint32_t index, irq;
+	enum io_technique tech;
+	uint32_t dev_feat_sel, drv_feat_sel, queue_sel, status, int_status;
+	uint64_t driver_features;
+	struct virtq vq;
+	int ioeventfd, irqfd;
+	pthread_t backend;
+	bool backend_started;
+	volatile bool stop;
+	struct io_stats *stats;
+	uint64_t backend_cpu_ns;
+};
+/* Creates transport `index` for `ops` on the VM's MMIO bus (and the ioeventfd,
+ * irqfd and backend thread the technique needs). */
+int virtio_mmio_init(struct virtio_mmio *t, struct vm *vm, uint32_t index,
+		     const struct virtio_dev_ops *ops, void *priv, enum io_technique tech,
+		     struct io_stats *stats, char *err, size_t errlen);
+void virtio_mmio_stop(struct virtio_mmio *t);
+void virtio_mmio_destroy(struct virtio_mmio *t);
+/* "virtio_mmio.device=512@0xfeb00000:5" */
+int virtio_mmio_cmdline(const struct virtio_mmio *t, char *buf, size_t len);
+/* complete a request and interrupt the driver when it asked for it */
+void virtio_mmio_complete(struct virtio_mmio *t, struct virtq *q, uint16_t head, uint32_t len);
+uint64_t thread_cpu_ns(pthread_t th);
+
+/* ---- disk backend shared by virtio-blk and the ATA-PIO disk (io.c) ---- */
+struct blk_backend {
+	int fd;
+	uint64_t size; /* bytes, a multiple of 512 (the tail is ignored) */
+	bool direct;   /* O_DIRECT */
+	const char *path;
+};
+/* "FILE[,direct]" */
+int blk_backend_open(struct blk_backend *b, const char *spec, char *err, size_t errlen);
+void blk_backend_close(struct blk_backend *b);
+
+/* ---- devices ---- */
+#define VIRTIO_ID_BLOCK 2
+#define VIRTIO_BLK_T_IN 0
+#define VIRTIO_BLK_T_OUT 1
+#define VIRTIO_BLK_T_FLUSH 4
+#define VIRTIO_BLK_T_GET_ID 8
+#define VIRTIO_BLK_S_OK 0
+#define VIRTIO_BLK_S_IOERR 1
+#define VIRTIO_BLK_S_UNSUPP 2
+extern const struct virtio_dev_ops virtio_blk_ops; /* priv: struct blk_backend */
+
+#define ATA_PIO_BASE 0x1f0
+struct ata_pio {
+	struct bus_dev dev;
+	struct blk_backend *disk;
+	struct io_stats *stats;
+	uint8_t feat, count, lba[3], drive, status, error, cmd;
+	uint8_t *buf;	   /* one command's sectors (count <= 256) */
+	uint32_t pos, len; /* bytes of buf transferred / to transfer */
+	uint64_t lba_start;
+};
+int ata_pio_init(struct ata_pio *a, struct blk_backend *disk, struct io_stats *stats);
+void ata_pio_destroy(struct ata_pio *a);
+
+/* ---- the VM's I/O (io.c): devices for --blk under --io-technique ---- */
+struct vm_io {
+	enum io_technique tech;
+	struct blk_backend disk;
+	struct virtio_mmio blk;
+	struct ata_pio ata;
+	bool have_blk, have_ata;
+	struct io_stats stats;
+	char cmdline_extra[128];
+};
+/* Reads vm->opt->blk / io_technique; NULL *out when the VM has no I/O device. */
+int vm_io_setup(struct vm *vm, struct vm_io **out, char *err, size_t errlen);
+void vm_io_stop(struct vm_io *io);
+void vm_io_destroy(struct vm_io *io);
+json_t *vm_io_to_json(struct vm_io *io);
 
 #endif

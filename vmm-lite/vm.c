@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "virttax/protocol.h"
+#include "vmm-lite/virtio.h"
 #include "vmm-lite/vmm.h"
 
 #define KVM_API_VERSION_EXPECTED 12
@@ -179,9 +180,26 @@ static int vm_load_guest(struct vm *vm, const uint8_t *elf, size_t elf_len, char
 		snprintf(err, errlen, "--kernel %s: %s", vm->opt->kernel, why);
 		return -ENOEXEC;
 	}
-	if (pvh_write_start_info(&vm->layout, vm->mem.ram, vm->opt->cmdline, err, errlen))
+	char line[CMDLINE_MAX + 1];
+	const char *extra = vm->io ? vm->io->cmdline_extra : "";
+
+	/* devices are announced the way QEMU's microvm does: appended */
+	if ((size_t)snprintf(line, sizeof(line), "%s%s%s", vm->opt->cmdline ? vm->opt->cmdline : "",
+			     *extra && vm->opt->cmdline ? " " : "", extra) >= sizeof(line)) {
+		snprintf(err, errlen, "--cmdline: too long with the device announcements");
+		return -E2BIG;
+	}
+	if (pvh_write_start_info(&vm->layout, vm->mem.ram, line, err, errlen))
 		return -E2BIG;
 	return 0;
+}
+
+/* --blk/--io-technique; a bad --blk is bad input (exit 64) */
+static int setup_io(struct vm *vm, char *err, size_t errlen)
+{
+	int r = vm_io_setup(vm, &vm->io, err, errlen);
+
+	return r == -EINVAL ? -ENOEXEC : r;
 }
 
 int vm_create(struct vm *vm, const struct vmm_options *o, const uint8_t *elf, size_t elf_len,
@@ -207,7 +225,7 @@ int vm_create(struct vm *vm, const struct vmm_options *o, const uint8_t *elf, si
 	}
 	vm->pvm = pvm_detect(NULL);
 	if ((r = kvm_open(vm, err, errlen)) || (r = vm_setup_chips(vm, err, errlen)) ||
-	    (r = vm_setup_memory(vm, err, errlen)) ||
+	    (r = vm_setup_memory(vm, err, errlen)) || (r = setup_io(vm, err, errlen)) ||
 	    (r = vm_load_guest(vm, elf, elf_len, err, errlen)) ||
 	    (r = vm_setup_devices(vm, err, errlen)) || (r = vm_get_cpuid(vm, err, errlen)))
 		return r;
@@ -227,6 +245,8 @@ void vm_destroy(struct vm *vm)
 	for (uint32_t i = 0; i < vm->nvcpus; i++)
 		vcpu_destroy(&vm->vcpus[i]);
 	kvm_stats_free(&vm->vm_kstats);
+	vm_io_destroy(vm->io);
+	vm->io = NULL;
 	if (vm->com1.dev.ops)
 		uart_destroy(&vm->com1);
 	guest_mem_free(&vm->mem);

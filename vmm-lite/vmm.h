@@ -130,6 +130,8 @@ struct vmm_options {
 	uint32_t timeout_s; /* 0: no watchdog */
 	const char *stats_json;
 	int control_fd; /* -1: none */
+	const char *blk;	  /* --blk FILE[,direct] (virtio.h) */
+	const char *io_technique; /* --io-technique NAME */
 };
 
 int parse_mem_size(const char *s, uint64_t *out);
@@ -189,6 +191,7 @@ void uart_flush(struct uart16550 *u);
 void uart_destroy(struct uart16550 *u);
 
 struct vm;
+struct vm_io;
 struct debug_exit {
 	struct bus_dev dev;
 	struct vm *vm;
@@ -294,6 +297,7 @@ struct vm {
 	struct bus pio, mmio;
 	struct uart16550 com1;
 	struct debug_exit dbg_exit;
+	struct vm_io *io; /* --blk devices (virtio.h), NULL: none */
 	struct vcpu vcpus[VMM_MAX_VCPUS];
 	uint32_t nvcpus;
 	bool pvm;

@@ -1,0 +1,425 @@
+/*
+ * virtio-mmio transport, version 2 (virtio 1.2 section 4.2), one queue.
+ *
+ * Why: virtio-mmio is the transport QEMU's microvm uses; placing transport i
+ * at 0xfeb00000 + 0x200*i with IRQ 5+i and announcing it on the command line
+ * (`virtio_mmio.device=512@0xADDR:IRQ`) means the agent's drivers work under
+ * vmm-lite and QEMU alike. The transport is also where the I/O techniques
+ * differ, so it owns the notification and completion paths:
+ *   virtio-user     QueueNotify is an MMIO exit; the vCPU thread serves the
+ *                   queue and injects with KVM_IRQ_LINE.
+ *   virtio-eventfd  QueueNotify hits a KVM_IOEVENTFD in the kernel; a backend
+ *                   thread serves the queue and injects through a KVM_IRQFD.
+ *   poll            a backend thread spins on the avail ring and tells the
+ *                   driver not to notify (event-idx avail_event / NO_NOTIFY).
+ * Every register access that reaches us is one guest exit and is counted.
+ */
+#include <errno.h>
+#include <linux/kvm.h>
+#include <poll.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/eventfd.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "vmm-lite/virtio.h"
+
+enum {
+	R_MAGIC = 0x000,
+	R_VERSION = 0x004,
+	R_DEVICE_ID = 0x008,
+	R_VENDOR_ID = 0x00c,
+	R_DEV_FEATURES = 0x010,
+	R_DEV_FEATURES_SEL = 0x014,
+	R_DRV_FEATURES = 0x020,
+	R_DRV_FEATURES_SEL = 0x024,
+	R_QUEUE_SEL = 0x030,
+	R_QUEUE_NUM_MAX = 0x034,
+	R_QUEUE_NUM = 0x038,
+	R_QUEUE_READY = 0x044,
+	R_QUEUE_NOTIFY = 0x050,
+	R_INT_STATUS = 0x060,
+	R_INT_ACK = 0x064,
+	R_STATUS = 0x070,
+	R_DESC_LO = 0x080,
+	R_DESC_HI = 0x084,
+	R_DRIVER_LO = 0x090,
+	R_DRIVER_HI = 0x094,
+	R_DEVICE_LO = 0x0a0,
+	R_DEVICE_HI = 0x0a4,
+	R_CONFIG_GEN = 0x0fc,
+	R_CONFIG = 0x100,
+};
+#define MAGIC 0x74726976u
+#define VENDOR 0x554d4551u /* "QEMU", as QEMU reports */
+#define S_FEATURES_OK 8
+#define S_NEEDS_RESET 64
+#define TRANSPORT_FEATURES                                                                         \
+	((1ULL << VIRTIO_F_VERSION_1) | (1ULL << VIRTIO_F_INDIRECT_DESC) |                         \
+	 (1ULL << VIRTIO_F_EVENT_IDX))
+
+uint64_t thread_cpu_ns(pthread_t th)
+{
+	clockid_t cid;
+	struct timespec ts;
+
+	if (pthread_getcpuclockid(th, &cid) || clock_gettime(cid, &ts))
+		return 0;
+	return (uint64_t)ts.tv_sec * 1000000000ULL + (uint64_t)ts.tv_nsec;
+}
+
+static void *vm_translate(void *ctx, uint64_t gpa, uint64_t len)
+{
+	struct vm *vm = ctx;
+
+	return layout_gpa_to_hva(&vm->layout, vm->mem.ram, gpa, len);
+}
+
+static void raise_irq(struct virtio_mmio *t)
+{
+	t->int_status |= 1;
+	IO_ADD(t->stats->interrupts, 1);
+	if (t->irqfd >= 0) {
+		uint64_t one = 1;
+
+		if (write(t->irqfd, &one, sizeof(one)) < 0)
+			return;
+	} else if (t->vm->vm_fd >= 0) {
+		struct kvm_irq_level l = {.irq = t->irq, .level = 1};
+
+		/* an edge: the agent completes by polling, so the line never stays up */
+		ioctl(t->vm->vm_fd, KVM_IRQ_LINE, &l);
+		l.level = 0;
+		ioctl(t->vm->vm_fd, KVM_IRQ_LINE, &l);
+	}
+}
+
+void virtio_mmio_complete(struct virtio_mmio *t, struct virtq *q, uint16_t head, uint32_t len)
+{
+	virtq_push(q, head, len);
+	if (virtq_should_notify(q))
+		raise_irq(t);
+}
+
+/* Serve the queue until it is empty, then (unless polling) ask for a kick and
+ * look again so that a request posted in between is not stranded. */
+static void serve(struct virtio_mmio *t)
+{
+	bool want_kicks = t->tech != IO_TECH_POLL;
+
+	if (!t->vq.ready)
+		return;
+	do {
+		t->ops->process(t, &t->vq);
+		virtq_set_notify(&t->vq, want_kicks);
+	} while (virtq_has_avail(&t->vq));
+}
+
+static void reset(struct virtio_mmio *t)
+{
+	t->status = t->int_status = 0;
+	t->dev_feat_sel = t->drv_feat_sel = t->queue_sel = 0;
+	t->driver_features = 0;
+	virtq_reset(&t->vq);
+}
+
+static uint64_t features(const struct virtio_mmio *t)
+{
+	return t->ops->features | TRANSPORT_FEATURES;
+}
+
+static uint32_t reg_read(struct virtio_mmio *t, uint64_t off)
+{
+	switch (off) {
+	case R_MAGIC:
+		return MAGIC;
+	case R_VERSION:
+		return 2;
+	case R_DEVICE_ID:
+		return t->ops->device_id;
+	case R_VENDOR_ID:
+		return VENDOR;
+	case R_DEV_FEATURES:
+		return t->dev_feat_sel < 2 ? (uint32_t)(features(t) >> (32 * t->dev_feat_sel)) : 0;
+	case R_QUEUE_NUM_MAX:
+		return t->queue_sel == 0 ? VIRTQ_MAX_SIZE : 0;
+	case R_QUEUE_READY:
+		return t->queue_sel == 0 && t->vq.ready;
+	case R_INT_STATUS:
+		return t->int_status;
+	case R_STATUS:
+		return t->status;
+	case R_CONFIG_GEN:
+		return 0;
+	default:
+		return 0;
+	}
+}
+
+static void set_addr(uint64_t *a, bool hi, uint32_t v)
+{
+	*a = hi ? (*a & 0xffffffffULL) | ((uint64_t)v << 32) : (*a & ~0xffffffffULL) | v;
+}
+
+static void queue_ready(struct virtio_mmio *t, uint32_t v)
+{
+	if (!v) {
+		virtq_reset(&t->vq);
+		return;
+	}
+	t->vq.event_idx = t->driver_features & (1ULL << VIRTIO_F_EVENT_IDX);
+	t->vq.indirect = t->driver_features & (1ULL << VIRTIO_F_INDIRECT_DESC);
+	if (virtq_enable(&t->vq)) {
+		fprintf(stderr, "vmm-lite: %s: queue rings outside guest RAM or misaligned\n",
+			t->ops->name);
+		t->status |= S_NEEDS_RESET;
+		return;
+	}
+	virtq_set_notify(&t->vq, t->tech != IO_TECH_POLL);
+}
+
+static void write_status(struct virtio_mmio *t, uint32_t v)
+{
+	if (v == 0) {
+		reset(t);
+		return;
+	}
+	/* FEATURES_OK only for a modern driver that asked for nothing we lack */
+	if ((v & S_FEATURES_OK) && (!(t->driver_features & (1ULL << VIRTIO_F_VERSION_1)) ||
+				    (t->driver_features & ~features(t))))
+		v &= ~(uint32_t)S_FEATURES_OK;
+	t->status = v | (t->status & S_NEEDS_RESET);
+}
+
+static void reg_write(struct virtio_mmio *t, uint64_t off, uint32_t v)
+{
+	bool q0 = t->queue_sel == 0;
+
+	switch (off) {
+	case R_DEV_FEATURES_SEL:
+		t->dev_feat_sel = v;
+		break;
+	case R_DRV_FEATURES:
+		if (t->drv_feat_sel < 2 && !(t->status & S_FEATURES_OK))
+			set_addr(&t->driver_features, t->drv_feat_sel == 1, v);
+		break;
+	case R_DRV_FEATURES_SEL:
+		t->drv_feat_sel = v;
+		break;
+	case R_QUEUE_SEL:
+		t->queue_sel = v;
+		break;
+	case R_QUEUE_NUM:
+		if (q0 && !t->vq.ready)
+			t->vq.size = v <= VIRTQ_MAX_SIZE ? (uint16_t)v : 0;
+		break;
+	case R_QUEUE_READY:
+		if (q0)
+			queue_ready(t, v);
+		break;
+	case R_QUEUE_NOTIFY:
+		IO_ADD(t->stats->notifications, 1);
+		if (v == 0 && t->tech == IO_TECH_VIRTIO_USER)
+			serve(t);
+		break;
+	case R_INT_ACK:
+		t->int_status &= ~v;
+		break;
+	case R_STATUS:
+		write_status(t, v);
+		break;
+	case R_DESC_LO:
+	case R_DESC_HI:
+		if (q0 && !t->vq.ready)
+			set_addr(&t->vq.desc_gpa, off == R_DESC_HI, v);
+		break;
+	case R_DRIVER_LO:
+	case R_DRIVER_HI:
+		if (q0 && !t->vq.ready)
+			set_addr(&t->vq.avail_gpa, off == R_DRIVER_HI, v);
+		break;
+	case R_DEVICE_LO:
+	case R_DEVICE_HI:
+		if (q0 && !t->vq.ready)
+			set_addr(&t->vq.used_gpa, off == R_DEVICE_HI, v);
+		break;
+	default:
+		break; /* read-only or unknown: ignored, as the spec asks */
+	}
+}
+
+static struct virtio_mmio *of(struct bus_dev *d)
+{
+	return d->priv;
+}
+
+static void mmio_read(struct bus_dev *d, uint64_t off, uint8_t *data, uint32_t len)
+{
+	struct virtio_mmio *t = of(d);
+	uint32_t v;
+
+	IO_ADD(t->stats->exits, 1);
+	memset(data, 0, len);
+	pthread_mutex_lock(&t->lock);
+	if (off >= R_CONFIG)
+		t->ops->config_read(t, off - R_CONFIG, data, len);
+	else if (len == 4 && !(off & 3)) {
+		v = reg_read(t, off);
+		memcpy(data, &v, 4);
+	}
+	pthread_mutex_unlock(&t->lock);
+}
+
+static void mmio_write(struct bus_dev *d, uint64_t off, const uint8_t *data, uint32_t len)
+{
+	struct virtio_mmio *t = of(d);
+	uint32_t v;
+
+	IO_ADD(t->stats->exits, 1);
+	if (off >= R_CONFIG || len != 4 || (off & 3))
+		return; /* config space is read-only here; registers are 32-bit */
+	memcpy(&v, data, 4);
+	pthread_mutex_lock(&t->lock);
+	reg_write(t, off, v);
+	pthread_mutex_unlock(&t->lock);
+}
+
+static const struct bus_dev_ops mmio_ops = {
+    .name = "virtio-mmio",
+    .read = mmio_read,
+    .write = mmio_write,
+};
+
+/* virtio-eventfd: wait for kicks on the ioeventfd, serve, repeat. */
+static void eventfd_loop(struct virtio_mmio *t)
+{
+	while (!t->stop) {
+		struct pollfd p = {.fd = t->ioeventfd, .events = POLLIN};
+		uint64_t n;
+
+		if (poll(&p, 1, 50) <= 0 || read(t->ioeventfd, &n, sizeof(n)) != sizeof(n))
+			continue;
+		IO_ADD(t->stats->notifications, n);
+		IO_ADD(t->stats->exits, n); /* each kick was an exit, handled in the kernel */
+		pthread_mutex_lock(&t->lock);
+		serve(t);
+		pthread_mutex_unlock(&t->lock);
+	}
+}
+
+/* poll: spin on the avail ring; no notifications either way */
+static void poll_loop(struct virtio_mmio *t)
+{
+	while (!t->stop) {
+		if (!virtq_has_avail(&t->vq)) {
+			__builtin_ia32_pause();
+			continue;
+		}
+		pthread_mutex_lock(&t->lock);
+		serve(t);
+		pthread_mutex_unlock(&t->lock);
+	}
+}
+
+static void *backend_thread(void *arg)
+{
+	struct virtio_mmio *t = arg;
+
+	if (t->tech == IO_TECH_POLL)
+		poll_loop(t);
+	else
+		eventfd_loop(t);
+	t->backend_cpu_ns = thread_cpu_ns(pthread_self());
+	return NULL;
+}
+
+static int setup_eventfds(struct virtio_mmio *t, char *err, size_t errlen)
+{
+	struct kvm_ioeventfd io = {.addr = t->bus.base + R_QUEUE_NOTIFY, .len = 4};
+	struct kvm_irqfd irq = {.gsi = t->irq};
+
+	t->ioeventfd = eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK);
+	t->irqfd = eventfd(0, EFD_CLOEXEC);
+	if (t->ioeventfd < 0 || t->irqfd < 0) {
+		snprintf(err, errlen, "eventfd: %s", strerror(errno));
+		return -errno;
+	}
+	io.fd = t->ioeventfd;
+	irq.fd = (uint32_t)t->irqfd;
+	if (ioctl(t->vm->vm_fd, KVM_IOEVENTFD, &io) < 0 ||
+	    ioctl(t->vm->vm_fd, KVM_IRQFD, &irq) < 0) {
+		int e = errno;
+
+		snprintf(err, errlen, "--io-technique virtio-eventfd: KVM_IOEVENTFD/KVM_IRQFD: %s",
+			 strerror(e));
+		return -e;
+	}
+	return 0;
+}
+
+int virtio_mmio_init(struct virtio_mmio *t, struct vm *vm, uint32_t index,
+		     const struct virtio_dev_ops *ops, void *priv, enum io_technique tech,
+		     struct io_stats *stats, char *err, size_t errlen)
+{
+	int r;
+
+	memset(t, 0, sizeof(*t));
+	pthread_mutex_init(&t->lock, NULL);
+	t->ops = ops;
+	t->priv = priv;
+	t->vm = vm;
+	t->index = index;
+	t->irq = VIRTIO_MMIO_IRQ_BASE + index;
+	t->tech = tech;
+	t->stats = stats;
+	t->ioeventfd = t->irqfd = -1;
+	t->vq.mem = (struct vq_mem){.translate = vm_translate, .ctx = vm};
+	t->bus = (struct bus_dev){.ops = &mmio_ops,
+				  .base = VIRTIO_MMIO_BASE + VIRTIO_MMIO_STRIDE * index,
+				  .len = VIRTIO_MMIO_STRIDE,
+				  .priv = t};
+	if ((r = bus_register(&vm->mmio, &t->bus))) {
+		snprintf(err, errlen, "cannot register virtio-mmio transport %u", index);
+		return r;
+	}
+	if (tech == IO_TECH_VIRTIO_EVENTFD && (r = setup_eventfds(t, err, errlen)))
+		return r;
+	if (tech == IO_TECH_VIRTIO_EVENTFD || tech == IO_TECH_POLL) {
+		if ((r = pthread_create(&t->backend, NULL, backend_thread, t))) {
+			snprintf(err, errlen, "cannot create the %s backend thread: %s", ops->name,
+				 strerror(r));
+			return -r;
+		}
+		t->backend_started = true;
+	}
+	return 0;
+}
+
+void virtio_mmio_stop(struct virtio_mmio *t)
+{
+	if (t->backend_started) {
+		t->stop = true;
+		pthread_join(t->backend, NULL);
+		t->backend_started = false;
+	}
+}
+
+void virtio_mmio_destroy(struct virtio_mmio *t)
+{
+	virtio_mmio_stop(t);
+	if (t->ioeventfd >= 0)
+		close(t->ioeventfd);
+	if (t->irqfd >= 0)
+		close(t->irqfd);
+	t->ioeventfd = t->irqfd = -1;
+}
+
+int virtio_mmio_cmdline(const struct virtio_mmio *t, char *buf, size_t len)
+{
+	int n = snprintf(buf, len, "virtio_mmio.device=512@%#llx:%u",
+			 (unsigned long long)t->bus.base, t->irq);
+
+	return n < 0 || (size_t)n >= len ? -E2BIG : 0;
+}
