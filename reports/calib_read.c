@@ -1,0 +1,214 @@
+/*
+ * Calibration lookups and exit-reason mapping (see calib_read.h).
+ */
+#include "reports/calib_read.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A calibration entry: the object describing one kind on one side. */
+struct centry {
+	json_t *obj;
+	const char *kind, *side;
+};
+
+static double num_field(json_t *o, const char *const *names, json_t **holder)
+{
+	for (; *names; names++) {
+		json_t *v = json_object_get(o, *names);
+		if (json_is_number(v))
+			return *holder = o, json_number_value(v);
+		if (json_is_object(v)) {
+			json_t *m = json_object_get(v, "median");
+			if (json_is_number(m))
+				return *holder = v, json_number_value(m);
+		}
+	}
+	return NAN;
+}
+
+static void ci_field(json_t *holder, json_t *obj, double *lo, double *hi)
+{
+	static const char *const names[] = {"ci95", "ns_ci95", "ci95_ns", NULL};
+	*lo = *hi = NAN;
+	for (int pass = 0; pass < 2; pass++) {
+		json_t *o = pass ? obj : holder;
+		for (const char *const *n = names; *n; n++) {
+			json_t *c = json_object_get(o, *n);
+			if (json_is_array(c) && json_array_size(c) == 2) {
+				*lo = json_number_value(json_array_get(c, 0));
+				*hi = json_number_value(json_array_get(c, 1));
+				return;
+			}
+		}
+	}
+}
+
+/* Collect every object that describes a kind: {"kind": K, ...} in arrays, or
+ * K: {...} inside a "kinds" object; the side comes from the object or from an
+ * enclosing "vm"/"bare" key. */
+static void walk(json_t *j, const char *side, const char *keyname, struct centry *out, size_t *n,
+		 size_t max)
+{
+	if (*n >= max || !j)
+		return;
+	if (json_is_object(j)) {
+		const char *k = json_string_value(json_object_get(j, "kind"));
+		if (!k)
+			k = json_string_value(json_object_get(j, "name"));
+		const char *s = json_string_value(json_object_get(j, "side"));
+		if (!k && keyname && (json_object_get(j, "ns") || json_object_get(j, "ns_per_op") ||
+				      json_object_get(j, "available")))
+			k = keyname;
+		if (k && (json_object_get(j, "ns") || json_object_get(j, "ns_per_op") ||
+			  json_object_get(j, "median_ns") || json_object_get(j, "available"))) {
+			out[(*n)++] = (struct centry){j, k, s ? s : side};
+			return;
+		}
+		const char *key;
+		json_t *v;
+		json_object_foreach(j, key, v)
+		{
+			const char *sd = side;
+			if (!strcmp(key, "vm") || !strcmp(key, "guest"))
+				sd = "vm";
+			else if (!strcmp(key, "bare") || !strcmp(key, "host"))
+				sd = "bare";
+			walk(v, sd, key, out, n, max);
+		}
+	} else if (json_is_array(j)) {
+		size_t i;
+		json_t *v;
+		json_array_foreach(j, i, v) walk(v, side, NULL, out, n, max);
+	}
+}
+
+#define MAX_ENTRIES 256
+
+static size_t entries(json_t *calib, struct centry *e)
+{
+	size_t n = 0;
+	walk(calib, NULL, NULL, e, &n, MAX_ENTRIES);
+	return n;
+}
+
+static bool entry_cost(const struct centry *e, struct calib_cost *out, char *why, size_t len)
+{
+	static const char *const names[] = {"ns", "ns_per_op", "median_ns", "ns_median", NULL};
+	json_t *avail = json_object_get(e->obj, "available");
+	if (json_is_false(avail)) {
+		const char *r = json_string_value(json_object_get(e->obj, "reason"));
+		snprintf(why, len, "calibration %s: %s", e->kind, r ? r : "unavailable");
+		return false;
+	}
+	json_t *holder = e->obj;
+	double ns = num_field(e->obj, names, &holder);
+	if (!isfinite(ns)) {
+		snprintf(why, len, "calibration %s: no ns per operation recorded", e->kind);
+		return false;
+	}
+	out->ns = ns;
+	ci_field(holder, e->obj, &out->ci_lo, &out->ci_hi);
+	if (!isfinite(out->ci_lo))
+		out->ci_lo = out->ci_hi = ns;
+	json_t *n = json_object_get(holder, "n");
+	if (!json_is_integer(n))
+		n = json_object_get(e->obj, "n");
+	if (!json_is_integer(n))
+		n = json_object_get(e->obj, "rounds");
+	out->n = json_is_integer(n) ? (long)json_integer_value(n) : 0;
+	out->side = e->side;
+	return true;
+}
+
+int calib_lookup(json_t *calib, const char *kind, struct calib_cost *out, char *why,
+		 size_t whylen)
+{
+	struct centry e[MAX_ENTRIES];
+	size_t n = calib ? entries(calib, e) : 0;
+	int rc = -ENOENT;
+	memset(out, 0, sizeof(*out));
+	snprintf(why, whylen, "calibration has no kind '%s'%s", kind,
+		 calib ? "" : " (no calibration: run `virttax calibrate` or pass --calibration)");
+	/* VM side first: mediation costs are guest-side crossings */
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < n; i++) {
+			bool vm = e[i].side && !strcmp(e[i].side, "vm");
+			if (strcmp(e[i].kind, kind) || vm != (pass == 0))
+				continue;
+			if (entry_cost(&e[i], out, why, whylen))
+				return 0;
+			rc = -ENOTSUP;
+		}
+	return rc;
+}
+
+static int cmp_ns(const void *a, const void *b)
+{
+	double x = json_number_value(json_object_get(*(json_t *const *)a, "ns"));
+	double y = json_number_value(json_object_get(*(json_t *const *)b, "ns"));
+	return (x > y) - (x < y);
+}
+
+json_t *calib_ladder(json_t *calib)
+{
+	struct centry e[MAX_ENTRIES];
+	size_t n = calib ? entries(calib, e) : 0, k = 0;
+	json_t *items[MAX_ENTRIES];
+	for (size_t i = 0; i < n; i++) {
+		struct calib_cost c;
+		char why[200];
+		if (!entry_cost(&e[i], &c, why, sizeof(why)))
+			continue;
+		items[k++] = json_pack("{s:s,s:s,s:f,s:[f,f],s:I}", "kind", e[i].kind, "side",
+				       e[i].side ? e[i].side : "?", "ns", c.ns, "ci95", c.ci_lo,
+				       c.ci_hi, "n", (json_int_t)c.n);
+	}
+	qsort(items, k, sizeof(items[0]), cmp_ns);
+	json_t *a = json_array();
+	for (size_t i = 0; i < k; i++)
+		json_array_append_new(a, items[i]);
+	return a;
+}
+
+const char *calib_kind_for_exit(const char *reason, char *why, size_t whylen)
+{
+	snprintf(why, whylen, "%s", "");
+	if (!strncmp(reason, "io:", 3)) {
+		unsigned long port = strtoul(reason + 3, NULL, 16);
+		if ((port >= 0x3f8 && port <= 0x3ff) || port == 0xf4) {
+			snprintf(why, whylen,
+				 "serial protocol output / exit port: outside the timed region");
+			return NULL;
+		}
+		return "pio";
+	}
+	if (!strcmp(reason, "mmio"))
+		return "mmio";
+	if (!strcmp(reason, "hlt"))
+		return "hlt-timer";
+	if (!strcmp(reason, "hypercall"))
+		return "hypercall";
+	if (!strcmp(reason, "x86_rdmsr") || !strcmp(reason, "msr_read") || !strcmp(reason, "rdmsr"))
+		return "msr-user-read";
+	if (!strcmp(reason, "x86_wrmsr") || !strcmp(reason, "msr_write") || !strcmp(reason, "wrmsr"))
+		return "msr-user-write";
+	if (!strcmp(reason, "shutdown") || !strcmp(reason, "system_event")) {
+		snprintf(why, whylen, "end of the guest: outside the timed region");
+		return NULL;
+	}
+	snprintf(why, whylen, "no calibration kind for exit reason '%s'", reason);
+	return NULL;
+}
+
+const char *calib_kind_for_storm(const char *kind)
+{
+	if (!kind)
+		return "pio";
+	if (!strcmp(kind, "msr"))
+		return "msr-kernel-read";
+	return kind; /* pio, mmio, cpuid, hypercall: same names */
+}

@@ -1,0 +1,40 @@
+/*
+ * Looking up a calibrated per-operation cost (calibration.json, or the
+ * "calibration" object embedded in results.json) and mapping the VMM's exit
+ * reasons ("io:0x4f0", "mmio", "hlt", ...) to calibration kinds.
+ *
+ * Why its own file: the decomposition, the ladder chart and the validation
+ * view all need "what does one crossing of kind K cost here, with what CI",
+ * and the answer must say why when it is unavailable rather than guess.
+ */
+#ifndef VIRTTAX_REPORTS_CALIB_READ_H
+#define VIRTTAX_REPORTS_CALIB_READ_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+struct calib_cost {
+	double ns;	      /* median ns per operation */
+	double ci_lo, ci_hi;  /* 95% CI of the median, ns */
+	long n;		      /* rounds (samples) behind it, 0 when unknown */
+	const char *side;     /* "vm" | "bare" | NULL */
+};
+
+/* 0; -ENOENT (kind absent) or -ENOTSUP (measured as unavailable) with the reason in why. */
+int calib_lookup(json_t *calib, const char *kind, struct calib_cost *out, char *why,
+		 size_t whylen);
+
+/* Every available kind of the calibration in ladder order (cheapest first):
+ * an array of {"kind","side","ns","ci95":[lo,hi],"n"} (new ref). */
+json_t *calib_ladder(json_t *calib);
+
+/* The calibration kind whose cost one VMM exit of `reason` costs, or NULL when
+ * the exit is not charged to the workload (serial protocol output, the exit
+ * port: outside the timed region). `why` says which. */
+const char *calib_kind_for_exit(const char *reason, char *why, size_t whylen);
+
+/* exit-storm's kind= parameter -> calibration kind */
+const char *calib_kind_for_storm(const char *kind);
+
+#endif

@@ -1,0 +1,600 @@
+/*
+ * Overhead decomposition (see decompose.h for why; docs/METHOD.md for the method).
+ */
+#include "reports/decompose.h"
+
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "harness/stats.h"
+#include "reports/calib_read.h"
+#include "reports/rdata.h"
+
+#define MAXP 1024  /* pairs */
+#define MAXK 16	   /* exit kinds */
+
+struct dec_kind {
+	const char *kind;
+	char reasons[160]; /* exit reasons that map here */
+	const char *source;
+	bool priced;
+	struct calib_cost cost;
+	char why[200];
+};
+
+/* Per-pair inputs of one (workload, series, metric). Fractions of bare time. */
+struct dec {
+	size_t n, nk;
+	long rep[MAXP];
+	double bare[MAXP], vm[MAXP], ovh[MAXP], tbare[MAXP], sched[MAXP], trans[MAXP];
+	double excluded[MAXP];	  /* exits not charged (serial protocol, exit port) */
+	double counts[MAXP][MAXK]; /* exits of kind k in pair i */
+	struct dec_kind kinds[MAXK];
+	bool have_time, have_sched, have_trans;
+	char time_why[200], sched_why[200], trans_why[200], trans_note[300], sched_note[300];
+};
+
+static const char *str(json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+	return s ? s : "";
+}
+
+static json_t *num(double v)
+{
+	return isfinite(v) ? json_real(v) : json_null();
+}
+
+/* ---- mediation: exit counts per calibration kind ---- */
+
+static int kind_slot(struct dec *d, const char *kind, const char *reason, const char *source)
+{
+	for (size_t k = 0; k < d->nk; k++)
+		if (!strcmp(d->kinds[k].kind, kind)) {
+			if (reason && !strstr(d->kinds[k].reasons, reason)) {
+				size_t l = strlen(d->kinds[k].reasons);
+				snprintf(d->kinds[k].reasons + l, sizeof(d->kinds[k].reasons) - l,
+					 "%s%s", l ? "," : "", reason);
+			}
+			return (int)k;
+		}
+	if (d->nk == MAXK)
+		return -1;
+	struct dec_kind *k = &d->kinds[d->nk];
+	memset(k, 0, sizeof(*k));
+	k->kind = kind;
+	k->source = source;
+	snprintf(k->reasons, sizeof(k->reasons), "%s", reason ? reason : "");
+	return (int)d->nk++;
+}
+
+static double kvm_vcpu_exits(json_t *vmm_stats)
+{
+	json_t *vcpus = json_object_get(json_object_get(vmm_stats, "kvm_stats"), "vcpus"), *v;
+	size_t i;
+	double sum = 0;
+	bool any = false;
+	json_array_foreach(vcpus, i, v)
+	{
+		json_t *e = json_object_get(json_object_get(json_object_get(v, "stats"), "exits"),
+					    "delta");
+		if (json_is_number(e))
+			sum += json_number_value(e), any = true;
+	}
+	return any ? sum : NAN;
+}
+
+static void count_exits_vmm(struct dec *d, size_t i, json_t *run)
+{
+	json_t *vs = json_object_get(run, "vmm_stats"), *e;
+	const char *reason;
+	double user = 0;
+	json_object_foreach(json_object_get(vs, "exits"), reason, e)
+	{
+		char why[160];
+		double c = json_number_value(json_object_get(e, "count"));
+		user += c;
+		const char *kind = calib_kind_for_exit(reason, why, sizeof(why));
+		if (!kind) {
+			d->excluded[i] += c;
+			continue;
+		}
+		int k = kind_slot(d, kind, reason, "vmm_stats.exits (whole run)");
+		if (k >= 0)
+			d->counts[i][k] += c;
+	}
+	double kvm = kvm_vcpu_exits(vs);
+	if (isfinite(kvm) && kvm > user) {
+		int k = kind_slot(d, "cpuid", "kernel-handled",
+				  "KVM 'exits' stat minus userspace exits (whole run), charged at "
+				  "the in-kernel cpuid round trip");
+		if (k >= 0)
+			d->counts[i][k] += kvm - user;
+	}
+}
+
+/* exit-storm style workloads report the exits of their timed region themselves */
+static bool count_exits_metric(struct dec *d, size_t i, json_t *run, json_t *wl)
+{
+	json_t *key = json_pack("{s:s}", "m", "exits");
+	json_t *m = rdata_find_metric(run, key);
+	json_decref(key);
+	const char *kind = json_string_value(json_object_get(json_object_get(wl, "params"), "kind"));
+	if (!m || !kind)
+		return false;
+	int k = kind_slot(d, calib_kind_for_storm(kind), kind,
+			  "workload metric 'exits' (timed region only)");
+	if (k >= 0)
+		d->counts[i][k] += json_number_value(json_object_get(m, "v"));
+	return true;
+}
+
+static void price_kinds(struct dec *d, json_t *calib)
+{
+	for (size_t k = 0; k < d->nk; k++)
+		d->kinds[k].priced = !calib_lookup(calib, d->kinds[k].kind, &d->kinds[k].cost,
+						   d->kinds[k].why, sizeof(d->kinds[k].why));
+}
+
+/* ---- scheduling: run-queue delay beyond the bare thread's, and steal ---- */
+
+static double sched_wait(json_t *run, bool *steal_avail, double *steal_ns, char *why,
+			 size_t len)
+{
+	json_t *s = json_object_get(json_object_get(run, "collectors"), "sched");
+	json_t *threads = json_object_get(s, "threads"), *t;
+	size_t i;
+	double sum = 0;
+	bool any = false;
+	json_array_foreach(threads, i, t)
+	{
+		json_t *w = json_object_get(t, "wait_ns");
+		if (json_is_number(w))
+			sum += json_number_value(w), any = true;
+	}
+	if (!any) { /* VM: vmm-lite's own thread stats cover the whole guest run */
+		json_array_foreach(json_object_get(json_object_get(run, "vmm_stats"), "threads"), i,
+				   t)
+		{
+			json_t *w = json_object_get(t, "wait_ns");
+			if (json_is_number(w))
+				sum += json_number_value(w), any = true;
+		}
+	}
+	json_t *st = json_object_get(s, "steal");
+	*steal_avail = json_is_true(json_object_get(st, "available"));
+	*steal_ns = *steal_avail ? json_number_value(json_object_get(st, "steal_ns")) : 0;
+	if (!*steal_avail && why && len)
+		snprintf(why, len, "%s",
+			 json_is_string(json_object_get(st, "reason"))
+			     ? str(st, "reason")
+			     : "unavailable: no steal time recorded");
+	if (!any && s && json_is_string(json_object_get(s, "reason")) && why)
+		snprintf(why, len, "sched collector: %s", str(s, "reason"));
+	return any ? sum : NAN;
+}
+
+/* ---- translation: the same rep's VM run with 2 MiB guest pages ---- */
+
+static json_t *sibling_2m(json_t *series, json_t *ser)
+{
+	json_t *cfg = json_object_get(ser, "config"), *s;
+	size_t i;
+	json_array_foreach(series, i, s)
+	{
+		json_t *c = json_object_get(s, "config");
+		if (!strcmp(str(c, "pagesize"), "2m") && !strcmp(str(c, "backing"), str(cfg, "backing")) &&
+		    !strcmp(str(s, "baseline_series"), str(ser, "baseline_series")))
+			return s;
+	}
+	return NULL;
+}
+
+static const char *perf_reason(json_t *run)
+{
+	json_t *p = json_object_get(json_object_get(run, "collectors"), "perf");
+	if (!p)
+		return "no perf collector in the results";
+	if (json_is_false(json_object_get(p, "available")))
+		return json_is_string(json_object_get(p, "reason")) ? str(p, "reason")
+								    : "perf unavailable";
+	return NULL;
+}
+
+static void translation(struct dec *d, json_t *runs, json_t *series, json_t *ser, json_t *key)
+{
+	const char *ps = str(json_object_get(ser, "config"), "pagesize");
+	json_t *ref = sibling_2m(series, ser);
+	json_t *first = d->n ? rdata_run(runs, str(ser, "series"), d->rep[0]) : NULL;
+	const char *pr = first ? perf_reason(first) : NULL;
+	snprintf(d->trans_note, sizeof(d->trans_note),
+		 "PMU page-walk cycles: %s; the A/B covers the guest page size only",
+		 pr ? pr : "recorded by perf but not used yet");
+	if (!ref) {
+		snprintf(d->trans_why, sizeof(d->trans_why),
+			 "needs runs with --pagesize 4k,2m (2 MiB guest pages are the reference)");
+		return;
+	}
+	if (!strcmp(ps, "2m")) {
+		snprintf(d->trans_why, sizeof(d->trans_why),
+			 "this series is the reference (2 MiB guest pages): 0 by construction; "
+			 "walk costs that remain are in the residual");
+		return;
+	}
+	bool lower = rdata_lower_is_better(key);
+	size_t have = 0;
+	for (size_t i = 0; i < d->n; i++) {
+		json_t *r2 = rdata_run(runs, str(ref, "series"), d->rep[i]);
+		json_t *m = r2 ? rdata_find_metric(r2, key) : NULL;
+		d->trans[i] = NAN;
+		if (!m)
+			continue;
+		double v2 = json_number_value(json_object_get(m, "v"));
+		d->trans[i] = (stats_overhead_pct(d->bare[i], d->vm[i], lower) -
+			       stats_overhead_pct(d->bare[i], v2, lower)) / 100.0;
+		have++;
+	}
+	if (have < d->n) {
+		snprintf(d->trans_why, sizeof(d->trans_why),
+			 "the 2 MiB reference series lacks a run for %zu of %zu reps", d->n - have,
+			 d->n);
+		return;
+	}
+	d->have_trans = true;
+	if (strcmp(str(json_object_get(ser, "config"), "backing"), "4k") == 0)
+		snprintf(d->trans_note + strlen(d->trans_note),
+			 sizeof(d->trans_note) - strlen(d->trans_note),
+			 "; host backing is 4k, so the reference is not on huge host pages");
+}
+
+/* ---- gather the per-pair inputs ---- */
+
+static void gather(struct dec *d, json_t *wl, json_t *series, json_t *ser, json_t *key,
+		   json_t *calib)
+{
+	json_t *runs = json_object_get(wl, "runs");
+	const char *bs = str(ser, "baseline_series"), *vs = str(ser, "series");
+	bool lower = rdata_lower_is_better(key);
+	memset(d, 0, sizeof(*d));
+	d->n = rdata_pairs(runs, bs, vs, key, d->bare, d->vm, d->rep, MAXP);
+	bool is_time = !strcmp(str(key, "m"), "time") && isfinite(rdata_to_ns(1, str(key, "u")));
+	d->have_time = is_time;
+	if (!is_time)
+		snprintf(d->time_why, sizeof(d->time_why),
+			 "needs a whole-run time metric ('time' in ns/us/ms/s) to turn exits and "
+			 "waits into a fraction of the run; this metric is '%s' (%s)",
+			 str(key, "m"), str(key, "u"));
+	d->have_sched = is_time;
+	bool steal_all = true;
+	for (size_t i = 0; i < d->n; i++) {
+		json_t *rb = rdata_run(runs, bs, d->rep[i]), *rv = rdata_run(runs, vs, d->rep[i]);
+		d->ovh[i] = stats_overhead_pct(d->bare[i], d->vm[i], lower) / 100.0;
+		d->tbare[i] = is_time ? rdata_to_ns(d->bare[i], str(key, "u")) : NAN;
+		if (!count_exits_metric(d, i, rv, wl))
+			count_exits_vmm(d, i, rv);
+		bool sa_b, sa_v;
+		double st_b, st_v;
+		char why[200] = "";
+		double wb = sched_wait(rb, &sa_b, &st_b, NULL, 0);
+		double wv = sched_wait(rv, &sa_v, &st_v, why, sizeof(why));
+		steal_all = steal_all && sa_v;
+		if (!isfinite(wb) || !isfinite(wv)) {
+			if (d->have_sched)
+				snprintf(d->sched_why, sizeof(d->sched_why),
+					 "no run-queue wait for rep %ld (%s)", d->rep[i],
+					 !isfinite(wb) ? "bare run" : "VM run");
+			d->have_sched = false;
+		}
+		d->sched[i] = (wv - wb + (sa_v ? st_v : 0)) / d->tbare[i];
+		if (i == 0)
+			snprintf(d->sched_note, sizeof(d->sched_note),
+				 "run-queue wait of the vCPU thread(s) minus the bare thread's, over "
+				 "the collectors' window (whole run); steal: %s",
+				 sa_v ? "included" : why);
+	}
+	(void)steal_all;
+	if (!is_time)
+		snprintf(d->sched_why, sizeof(d->sched_why), "%s", d->time_why);
+	price_kinds(d, calib);
+	translation(d, runs, series, ser, key);
+}
+
+/* ---- estimates: medians and a joint bootstrap ---- */
+
+struct est {
+	double measured, med, sched, trans, residual;
+};
+
+static double median_of(double *v, size_t n)
+{
+	return stats_median(v, n);
+}
+
+/* mediation fraction of pair i at the given per-kind costs (ns) */
+static double mediation_at(const struct dec *d, size_t i, const double *cost)
+{
+	double ns = 0;
+	for (size_t k = 0; k < d->nk; k++)
+		if (d->kinds[k].priced)
+			ns += d->counts[i][k] * cost[k];
+	return ns / d->tbare[i];
+}
+
+static void estimate(const struct dec *d, const size_t *idx, const double *cost, double *buf,
+		     struct est *e)
+{
+	size_t n = d->n;
+	for (size_t j = 0; j < n; j++)
+		buf[j] = d->ovh[idx[j]];
+	e->measured = median_of(buf, n);
+	e->med = e->sched = e->trans = 0;
+	if (d->have_time) {
+		for (size_t j = 0; j < n; j++)
+			buf[j] = mediation_at(d, idx[j], cost);
+		e->med = median_of(buf, n);
+	}
+	if (d->have_sched) {
+		for (size_t j = 0; j < n; j++)
+			buf[j] = d->sched[idx[j]];
+		e->sched = median_of(buf, n);
+	}
+	if (d->have_trans) {
+		for (size_t j = 0; j < n; j++)
+			buf[j] = d->trans[idx[j]];
+		e->trans = median_of(buf, n);
+	}
+	e->residual = e->measured - e->med - e->sched - e->trans;
+}
+
+struct ci {
+	double lo[5], hi[5];
+};
+
+static int cmpd(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return (x > y) - (x < y);
+}
+
+static void bootstrap(const struct dec *d, struct ci *ci)
+{
+	size_t n = d->n, idx[MAXP];
+	double cost[MAXK], buf[MAXP];
+	double *reps = malloc(5 * DECOMPOSE_ITERS * sizeof(double));
+	if (!reps)
+		return;
+	uint64_t rng = DECOMPOSE_SEED;
+	for (size_t b = 0; b < DECOMPOSE_ITERS; b++) {
+		for (size_t j = 0; j < n; j++)
+			idx[j] = (size_t)(stats_rand(&rng) % n);
+		for (size_t k = 0; k < d->nk; k++) {
+			double se = (d->kinds[k].cost.ci_hi - d->kinds[k].cost.ci_lo) / (2 * 1.96);
+			cost[k] = d->kinds[k].cost.ns + stats_normal(&rng) * se;
+		}
+		struct est e;
+		estimate(d, idx, cost, buf, &e);
+		double v[5] = {e.measured, e.med, e.sched, e.trans, e.residual};
+		for (int c = 0; c < 5; c++)
+			reps[c * DECOMPOSE_ITERS + b] = v[c];
+	}
+	for (int c = 0; c < 5; c++) {
+		double *r = reps + c * DECOMPOSE_ITERS;
+		qsort(r, DECOMPOSE_ITERS, sizeof(double), cmpd);
+		ci->lo[c] = r[(size_t)(0.025 * (DECOMPOSE_ITERS - 1))];
+		ci->hi[c] = r[(size_t)ceil(0.975 * (DECOMPOSE_ITERS - 1))];
+	}
+	free(reps);
+}
+
+/* ---- JSON ---- */
+
+static json_t *comp(const char *name, bool avail, double v, double lo, double hi,
+		    const char *reason, const char *note)
+{
+	return json_pack("{s:s,s:b,s:o,s:[o,o],s:o,s:o,s:o}", "name", name, "available", avail,
+			 "value_pct", avail ? num(v * 100) : json_null(), "ci95_pct",
+			 avail ? num(lo * 100) : json_null(), avail ? num(hi * 100) : json_null(),
+			 "reason", reason && *reason ? json_string(reason) : json_null(), "note",
+			 note && *note ? json_string(note) : json_null(), "detail", json_object());
+}
+
+static json_t *mediation_detail(const struct dec *d)
+{
+	json_t *kinds = json_array();
+	double buf[MAXP], ex[MAXP];
+	for (size_t k = 0; k < d->nk; k++) {
+		const struct dec_kind *dk = &d->kinds[k];
+		for (size_t i = 0; i < d->n; i++)
+			buf[i] = d->counts[i][k];
+		json_t *o = json_pack("{s:s,s:s,s:s,s:o,s:s,s:b}", "kind", dk->kind, "exit_reasons",
+				      dk->reasons, "source", dk->source, "count_median",
+				      num(stats_median(buf, d->n)), "count_unit", "exits per run",
+				      "priced", dk->priced);
+		if (dk->priced)
+			json_object_set_new(o, "cost_ns",
+					    json_pack("{s:f,s:[f,f],s:I}", "median", dk->cost.ns,
+						      "ci95", dk->cost.ci_lo, dk->cost.ci_hi, "n",
+						      (json_int_t)dk->cost.n));
+		else
+			json_object_set_new(o, "reason", json_string(dk->why));
+		json_array_append_new(kinds, o);
+	}
+	for (size_t i = 0; i < d->n; i++)
+		ex[i] = d->excluded[i];
+	return json_pack("{s:o,s:o,s:s}", "kinds", kinds, "excluded_exits_median",
+			 num(d->n ? stats_median(ex, d->n) : NAN), "excluded_why",
+			 "serial protocol output and the exit port: outside the timed region");
+}
+
+static void mediation_status(const struct dec *d, char *why, size_t len, char *note, size_t nlen,
+			     bool *avail)
+{
+	size_t unpriced = 0;
+	*avail = d->have_time;
+	why[0] = note[0] = 0;
+	if (!d->have_time) {
+		snprintf(why, len, "%s", d->time_why);
+		return;
+	}
+	for (size_t k = 0; k < d->nk; k++)
+		if (!d->kinds[k].priced) {
+			size_t l = strlen(note);
+			snprintf(note + l, nlen - l, "%snot priced: %s (%s)", l ? "; " : "",
+				 d->kinds[k].kind, d->kinds[k].why);
+			unpriced++;
+		}
+	if (d->nk && unpriced == d->nk) {
+		*avail = false;
+		snprintf(why, len, "no exit kind has a calibrated cost: %s", note);
+	}
+}
+
+static json_t *entry_json(const struct dec *d, json_t *wl, json_t *ser, json_t *key)
+{
+	size_t idx[MAXP];
+	double cost[MAXK], buf[MAXP];
+	for (size_t i = 0; i < d->n; i++)
+		idx[i] = i;
+	for (size_t k = 0; k < d->nk; k++)
+		cost[k] = d->kinds[k].cost.ns;
+	struct est e;
+	struct ci ci;
+	estimate(d, idx, cost, buf, &e);
+	bootstrap(d, &ci);
+	char why[600], note[600];
+	bool mavail;
+	mediation_status(d, why, sizeof(why), note, sizeof(note), &mavail);
+	json_t *xk = json_object_get(key, "xk");
+	bool curve = json_is_string(xk);
+	json_t *comps = json_array();
+	json_t *m = comp("mediation", mavail, e.med, ci.lo[1], ci.hi[1], why, note);
+	json_object_set_new(m, "detail", mediation_detail(d));
+	json_array_append_new(comps, m);
+	json_array_append_new(comps, comp("translation", d->have_trans, e.trans, ci.lo[3], ci.hi[3],
+					  d->trans_why, d->trans_note));
+	json_array_append_new(comps, comp("scheduling", d->have_sched, e.sched, ci.lo[2], ci.hi[2],
+					  d->sched_why, d->sched_note));
+	json_array_append_new(
+	    comps, comp("residual", true, e.residual, ci.lo[4], ci.hi[4], NULL,
+			"measured minus the sum of the available components"));
+	return json_pack("{s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:I,s:o,s:o}", "workload",
+			 json_object_get(wl, "name"), "series", json_object_get(ser, "series"),
+			 "vm_config", json_object_get(ser, "config"), "metric",
+			 json_object_get(key, "m"), "unit", json_object_get(key, "u"), "better",
+			 json_object_get(key, "better"), "xk", curve ? xk : json_null(), "xu",
+			 curve ? json_object_get(key, "xu") : json_null(), "x",
+			 curve ? json_object_get(key, "x") : json_null(), "pairs",
+			 (json_int_t)d->n, "measured",
+			 comp("measured", d->n > 0, e.measured, ci.lo[0], ci.hi[0], NULL,
+			      "time-equivalent overhead, median over pairs"),
+			 "components", comps);
+}
+
+/* Which metrics to decompose: the whole-run time when there is one, else all. */
+static json_t *selected_keys(json_t *runs)
+{
+	json_t *keys = rdata_metric_keys(runs), *k, *out = json_array();
+	size_t i;
+	json_array_foreach(keys, i, k)
+	{
+		if (!strcmp(str(k, "m"), "time") && !json_is_string(json_object_get(k, "xk"))) {
+			json_array_append(out, k);
+			json_decref(keys);
+			return out;
+		}
+	}
+	json_array_foreach(keys, i, k)
+	{
+		/* counters the workload reports about itself are not performance metrics */
+		if (!strcmp(str(k, "u"), "count"))
+			continue;
+		json_array_append(out, k);
+	}
+	json_decref(keys);
+	return out;
+}
+
+static json_t *validation_row(json_t *wl, json_t *entry, const struct dec *d)
+{
+	json_t *params = json_object_get(wl, "params");
+	json_t *comps = json_object_get(entry, "components");
+	json_t *med = json_array_get(comps, 0), *res = json_array_get(comps, 3);
+	json_t *meas = json_object_get(entry, "measured");
+	if (!json_is_true(json_object_get(med, "available")))
+		return NULL;
+	double mv = json_number_value(json_object_get(meas, "value_pct"));
+	double pv = json_number_value(json_object_get(med, "value_pct"));
+	/* the guest's own stopwatch around the exits, as a fraction of bare time */
+	double g[MAXP];
+	size_t ng = 0;
+	json_t *key = json_pack("{s:s}", "m", "exit_time");
+	for (size_t i = 0; i < d->n; i++) {
+		json_t *rv = rdata_run(json_object_get(wl, "runs"), str(entry, "series"), d->rep[i]);
+		json_t *m = rv ? rdata_find_metric(rv, key) : NULL;
+		if (m)
+			g[ng++] = rdata_to_ns(json_number_value(json_object_get(m, "v")),
+					      str(m, "u")) / d->tbare[i] * 100;
+	}
+	json_decref(key);
+	double err = (pv - mv) / mv * 100;
+	return json_pack("{s:O,s:O,s:O,s:O,s:O,s:I,s:f,s:O,s:f,s:O,s:O,s:O,s:o,s:b,s:o}",
+			 "workload", json_object_get(wl, "name"), "series",
+			 json_object_get(entry, "series"), "k", json_object_get(params, "k"),
+			 "kind", json_object_get(params, "kind"), "exits",
+			 json_object_get(params, "exits"), "pairs", (json_int_t)d->n,
+			 "measured_pct", mv, "measured_ci95", json_object_get(meas, "ci95_pct"),
+			 "predicted_pct", pv, "predicted_ci95", json_object_get(med, "ci95_pct"),
+			 "residual_pct", json_object_get(res, "value_pct"), "residual_ci95",
+			 json_object_get(res, "ci95_pct"), "error_pct", num(err), "within_tol",
+			 isfinite(err) && fabs(err) <= DECOMPOSE_VALIDATION_TOL_PCT,
+			 "guest_exit_time_pct", ng ? num(stats_median(g, ng)) : json_null());
+}
+
+static void decompose_workload(json_t *wl, json_t *calib, struct dec *d, json_t *entries,
+			       json_t *validation)
+{
+	json_t *runs = json_object_get(wl, "runs");
+	json_t *series = rdata_vm_series(runs), *keys = selected_keys(runs), *ser, *key;
+	size_t i, j;
+	bool storm = !strcmp(str(wl, "name"), "exit-storm");
+	json_array_foreach(series, i, ser) json_array_foreach(keys, j, key)
+	{
+		gather(d, wl, series, ser, key, calib);
+		if (d->n == 0)
+			continue;
+		json_t *e = entry_json(d, wl, ser, key);
+		json_array_append_new(entries, e);
+		json_t *v = storm ? validation_row(wl, e, d) : NULL;
+		if (v)
+			json_array_append_new(validation, v);
+	}
+	json_decref(series);
+	json_decref(keys);
+}
+
+json_t *decompose_results(json_t *results, json_t *calib)
+{
+	if (!calib)
+		calib = json_object_get(results, "calibration");
+	struct dec *d = malloc(sizeof(*d));
+	if (!d)
+		return NULL;
+	json_t *entries = json_array(), *validation = json_array(), *wl;
+	size_t i;
+	json_array_foreach(json_object_get(results, "workloads"), i, wl)
+	    decompose_workload(wl, calib, d, entries, validation);
+	free(d);
+	return json_pack(
+	    "{s:s,s:s,s:o,s:o}", "method",
+	    "per pair: overhead = time-equivalent (VM-bare)/bare; mediation = sum over exit kinds "
+	    "of exits x calibrated ns / bare time; translation = overhead(4k guest pages) - "
+	    "overhead(2m) of the same rep; scheduling = (vCPU run-queue wait - bare wait + steal) "
+	    "/ bare time; value = median over pairs, residual = measured - sum; 95% CI: "
+	    "bootstrap over pairs (2000 resamples, fixed seed) with calibrated costs drawn from "
+	    "their CIs. See docs/METHOD.md.",
+	    "calibration_source",
+	    calib ? "calibration object" : "none (mediation cannot be priced)", "entries",
+	    entries, "validation", validation);
+}

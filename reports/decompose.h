@@ -1,0 +1,41 @@
+/*
+ * Overhead decomposition (method: docs/METHOD.md).
+ *
+ * Why: a single overhead number says that a VM is slower, not why. Per
+ * workload, VM series and metric this splits the measured overhead (in percent
+ * of the bare-metal time) into mediation (exits x calibrated cost per exit
+ * kind), translation (the 4 KiB vs 2 MiB guest page A/B), scheduling
+ * (run-queue delay of the vCPU beyond the bare thread's, and steal) and the
+ * residual, each with a bootstrap 95% CI over the pairs. A component that
+ * cannot be computed from the data says why instead of being guessed.
+ *
+ * Pure: results JSON (+ calibration JSON) in, decomposition JSON out, so it
+ * is unit tested on synthetic files (tests/data/).
+ */
+#ifndef VIRTTAX_REPORTS_DECOMPOSE_H
+#define VIRTTAX_REPORTS_DECOMPOSE_H
+
+#include <jansson.h>
+
+#define DECOMPOSE_ITERS 2000
+#define DECOMPOSE_SEED 0xdec0de5eedull
+#define DECOMPOSE_VALIDATION_TOL_PCT 10.0
+
+/*
+ * Returns (new ref)
+ *   {"method": "...", "calibration_source": "...",
+ *    "entries": [ENTRY...], "validation": [VROW...]}
+ * ENTRY = {"workload","series","vm_config","metric","unit","better","xk","xu","x",
+ *          "pairs": N, "measured": COMP, "components": [COMP...]}   (mediation,
+ *          translation, scheduling, residual, in that order)
+ * COMP  = {"name","available": bool,"value_pct","ci95_pct":[lo,hi],"reason"|null,
+ *          "note"|null, "detail": {...}}
+ * VROW  = {"workload","series","k","kind","exits","pairs","measured_pct","measured_ci95",
+ *          "predicted_pct","predicted_ci95","residual_pct","residual_ci95",
+ *          "error_pct" ((predicted - measured) / measured * 100),"within_tol": bool,
+ *          "guest_exit_time_pct"}  for exit-storm entries with a priced kind.
+ * `calib` may be NULL: then results["calibration"] is used if present.
+ */
+json_t *decompose_results(json_t *results, json_t *calib);
+
+#endif

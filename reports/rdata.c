@@ -1,0 +1,230 @@
+/*
+ * results.json readers shared by reports, compare, gate and decompose (see rdata.h).
+ */
+#include "reports/rdata.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "harness/results.h"
+
+int rdata_load(const char *path, json_t **root, char *err, size_t errlen)
+{
+	char file[4096];
+	struct stat st;
+	*root = NULL;
+	if (stat(path, &st)) {
+		snprintf(err, errlen, "%s: %s (give a run directory or its results.json)", path,
+			 strerror(errno));
+		return -ENOENT;
+	}
+	snprintf(file, sizeof(file), S_ISDIR(st.st_mode) ? "%s/results.json" : "%s", path);
+	json_error_t je;
+	json_t *r = json_load_file(file, 0, &je);
+	if (!r) {
+		snprintf(err, errlen, "%s: not readable JSON (line %d: %s); expected virttax's "
+			 "results.json", file, je.line, je.text);
+		return -EINVAL;
+	}
+	const char *schema = json_string_value(json_object_get(r, "schema"));
+	if (!schema || strcmp(schema, RESULTS_SCHEMA) ||
+	    !json_is_array(json_object_get(r, "workloads"))) {
+		snprintf(err, errlen, "%s: not a virttax results file (schema \"%s\" expected)",
+			 file, RESULTS_SCHEMA);
+		json_decref(r);
+		return -EINVAL;
+	}
+	*root = r;
+	return 0;
+}
+
+json_t *rdata_workload(json_t *root, const char *name)
+{
+	size_t i;
+	json_t *w;
+	json_array_foreach(json_object_get(root, "workloads"), i, w)
+	{
+		const char *n = json_string_value(json_object_get(w, "name"));
+		if (n && !strcmp(n, name))
+			return w;
+	}
+	return NULL;
+}
+
+static const char *str(json_t *o, const char *k)
+{
+	const char *s = json_string_value(json_object_get(o, k));
+	return s ? s : "";
+}
+
+bool rdata_run_counts(json_t *run)
+{
+	return !json_is_true(json_object_get(run, "warmup")) && !strcmp(str(run, "status"), "ok");
+}
+
+bool rdata_same_metric(json_t *a, json_t *b)
+{
+	if (strcmp(str(a, "m"), str(b, "m")))
+		return false;
+	json_t *xa = json_object_get(a, "xk"), *xb = json_object_get(b, "xk");
+	if (json_is_null(xa))
+		xa = NULL;
+	if (json_is_null(xb))
+		xb = NULL;
+	if (!xa || !xb)
+		return !xa && !xb;
+	return json_equal(xa, xb) && json_number_value(json_object_get(a, "x")) ==
+					 json_number_value(json_object_get(b, "x"));
+}
+
+json_t *rdata_find_metric(json_t *run, json_t *key)
+{
+	size_t i;
+	json_t *m;
+	json_array_foreach(json_object_get(run, "metrics"), i, m) if (rdata_same_metric(m, key))
+	    return m;
+	return NULL;
+}
+
+json_t *rdata_metric_keys(json_t *runs)
+{
+	json_t *keys = json_array(), *run, *m, *key;
+	size_t i, j, k;
+	json_array_foreach(runs, i, run)
+	{
+		if (!rdata_run_counts(run))
+			continue;
+		json_array_foreach(json_object_get(run, "metrics"), j, m)
+		{
+			bool seen = false;
+			json_array_foreach(keys, k, key) seen = seen || rdata_same_metric(key, m);
+			if (!seen)
+				json_array_append(keys, m);
+		}
+	}
+	return keys;
+}
+
+json_t *rdata_vm_series(json_t *runs)
+{
+	json_t *out = json_array(), *run, *s;
+	size_t i, k;
+	json_array_foreach(runs, i, run)
+	{
+		const char *name = json_string_value(json_object_get(run, "series"));
+		if (strcmp(str(run, "side"), "vm") || !name)
+			continue;
+		bool seen = false;
+		json_array_foreach(out, k, s) seen = seen || !strcmp(str(s, "series"), name);
+		if (seen)
+			continue;
+		json_t *bs = json_object_get(run, "baseline_series");
+		json_array_append_new(out, json_pack("{s:s,s:s,s:O}", "series", name,
+						     "baseline_series",
+						     json_is_string(bs) ? json_string_value(bs)
+									: "bare",
+						     "config", json_object_get(run, "config")));
+	}
+	return out;
+}
+
+json_t *rdata_run(json_t *runs, const char *series, long rep)
+{
+	size_t i;
+	json_t *run;
+	json_array_foreach(runs, i, run)
+	{
+		if (!rdata_run_counts(run) || strcmp(str(run, "series"), series))
+			continue;
+		if (json_integer_value(json_object_get(run, "rep")) == rep)
+			return run;
+	}
+	return NULL;
+}
+
+size_t rdata_nreps(json_t *runs)
+{
+	size_t i, n = 0;
+	json_t *run;
+	json_array_foreach(runs, i, run)
+	{
+		if (json_is_true(json_object_get(run, "warmup")))
+			continue;
+		json_int_t r = json_integer_value(json_object_get(run, "rep"));
+		if (r >= 0 && (size_t)r + 1 > n)
+			n = (size_t)r + 1;
+	}
+	return n;
+}
+
+static bool metric_value(json_t *run, json_t *key, double *v)
+{
+	json_t *m = run ? rdata_find_metric(run, key) : NULL;
+	json_t *jv = m ? json_object_get(m, "v") : NULL;
+	if (!json_is_number(jv))
+		return false;
+	*v = json_number_value(jv);
+	return isfinite(*v);
+}
+
+size_t rdata_values(json_t *runs, const char *series, json_t *key, double *out, long *reps,
+		    size_t max)
+{
+	size_t n = 0, nr = rdata_nreps(runs);
+	for (size_t r = 0; r < nr && n < max; r++) {
+		double v;
+		if (!metric_value(rdata_run(runs, series, (long)r), key, &v))
+			continue;
+		if (reps)
+			reps[n] = (long)r;
+		out[n++] = v;
+	}
+	return n;
+}
+
+size_t rdata_pairs(json_t *runs, const char *bare_series, const char *vm_series, json_t *key,
+		   double *bare, double *vm, long *reps, size_t max)
+{
+	size_t n = 0, nr = rdata_nreps(runs);
+	for (size_t r = 0; r < nr && n < max; r++) {
+		double b, v;
+		if (!metric_value(rdata_run(runs, bare_series, (long)r), key, &b) ||
+		    !metric_value(rdata_run(runs, vm_series, (long)r), key, &v))
+			continue;
+		if (reps)
+			reps[n] = (long)r;
+		bare[n] = b;
+		vm[n++] = v;
+	}
+	return n;
+}
+
+double rdata_to_ns(double v, const char *unit)
+{
+	static const struct {
+		const char *u;
+		double f;
+	} t[] = {{"ns", 1}, {"us", 1e3}, {"ms", 1e6}, {"s", 1e9}};
+	for (size_t i = 0; unit && i < sizeof(t) / sizeof(t[0]); i++)
+		if (!strcmp(unit, t[i].u))
+			return v * t[i].f;
+	return NAN;
+}
+
+bool rdata_lower_is_better(json_t *key)
+{
+	return strcmp(str(key, "better"), "higher") != 0;
+}
+
+void rdata_metric_label(json_t *key, char *buf, size_t len)
+{
+	json_t *xk = json_object_get(key, "xk");
+	if (json_is_string(xk))
+		snprintf(buf, len, "%s@%s=%.17g", str(key, "m"), json_string_value(xk),
+			 json_number_value(json_object_get(key, "x")));
+	else
+		snprintf(buf, len, "%s", str(key, "m"));
+}

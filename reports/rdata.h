@@ -1,0 +1,56 @@
+/*
+ * Reading results.json for reports, compare, gate and the decomposition.
+ *
+ * Why its own file: every consumer needs the same few questions answered
+ * from the run records (not from the summary, which holds no per-run
+ * samples): which metrics and VM series exist, and the counted, ok samples
+ * of one metric of one series, paired by rep with their bare runs. Keeping
+ * it in one place means every report pairs and filters runs the same way
+ * the summary does (docs/RESULTS-SCHEMA.md: warm-ups and runs that are not
+ * ok never count).
+ */
+#ifndef VIRTTAX_REPORTS_RDATA_H
+#define VIRTTAX_REPORTS_RDATA_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+/* Load PATH (a run directory holding results.json, or the file itself) and
+ * check the schema. 0; -errno with a one-line message naming PATH and the fix. */
+int rdata_load(const char *path, json_t **root, char *err, size_t errlen);
+
+/* The workload object called `name`, or NULL (borrowed). */
+json_t *rdata_workload(json_t *root, const char *name);
+
+/* true when a run is counted: not a warm-up and status "ok". */
+bool rdata_run_counts(json_t *run);
+/* Same metric name and curve point. */
+bool rdata_same_metric(json_t *a, json_t *b);
+/* The metric `key` in a run's metrics, or NULL (borrowed). */
+json_t *rdata_find_metric(json_t *run, json_t *key);
+/* Distinct metrics over counted runs (array of borrowed-then-increfed metric objects). */
+json_t *rdata_metric_keys(json_t *runs);
+/* Distinct VM series, first seen order: [{"series","baseline_series","config"}] */
+json_t *rdata_vm_series(json_t *runs);
+/* The counted ok run of `series` with rep number `rep`, or NULL. */
+json_t *rdata_run(json_t *runs, const char *series, long rep);
+/* Largest counted rep number + 1 over all runs. */
+size_t rdata_nreps(json_t *runs);
+
+/* Values of metric `key` in the counted ok runs of `series`, in rep order.
+ * reps[] (may be NULL) receives the rep numbers. Returns how many (<= max). */
+size_t rdata_values(json_t *runs, const char *series, json_t *key, double *out, long *reps,
+		    size_t max);
+/* Pairs (same rep, both counted and ok, both with the metric). Returns how many. */
+size_t rdata_pairs(json_t *runs, const char *bare_series, const char *vm_series, json_t *key,
+		   double *bare, double *vm, long *reps, size_t max);
+
+/* Unit conversions: a time metric value in ns ("ns","us","ms","s"); NAN for others. */
+double rdata_to_ns(double v, const char *unit);
+/* "lower" -> true */
+bool rdata_lower_is_better(json_t *key);
+/* A printable label for a metric key: "latency@wss=16384" or "time". */
+void rdata_metric_label(json_t *key, char *buf, size_t len);
+
+#endif

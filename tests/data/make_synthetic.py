@@ -1,0 +1,127 @@
+#!/usr/bin/env python3
+"""Writes the synthetic results files used by the report/decompose/gate tests.
+
+Why generated: the numbers are chosen so every component of the decomposition
+has a value computable by hand (see tests/unit/test_decompose.c); the script
+documents them. Run: python3 tests/data/make_synthetic.py (writes next to itself).
+"""
+import json, os, copy
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+REPS = 6
+
+CALIB = {"schema": "virttax-calibration", "kinds": [
+    {"kind": "function-call", "side": "bare", "ns": 1.5, "ci95": [1.4, 1.6], "n": 10},
+    {"kind": "syscall", "side": "bare", "ns": 90.0, "ci95": [88.0, 92.0], "n": 10},
+    {"kind": "process-roundtrip", "side": "bare", "ns": 4000.0, "ci95": [3900.0, 4100.0], "n": 10},
+    {"kind": "cpuid", "side": "vm", "ns": 1000.0, "ci95": [1000.0, 1000.0], "n": 10},
+    {"kind": "pio", "side": "vm", "ns": 5000.0, "ci95": [5000.0, 5000.0], "n": 10},
+    {"kind": "mmio", "side": "vm", "available": False, "reason": "unavailable: no MMIO test device"},
+]}
+
+
+def metric(m, u, better, v, xk=None, x=None):
+    d = {"m": m, "u": u, "better": better, "v": v}
+    if xk:
+        d.update({"xk": xk, "xu": "B", "x": x})
+    return d
+
+
+def run(side, series, rep, metrics, pagesize=None, wait_ns=0, exits=None, kvm_exits=None,
+        status="ok", warmup=False):
+    r = {"side": side, "vmm": "vmm-lite" if side == "vm" else None, "series": series,
+         "config": {"backing": "thp", "pagesize": pagesize}, "rep": rep, "warmup": warmup,
+         "status": status, "reason": None, "wall_ns": 1, "exit_code": 0, "signal": None,
+         "metrics": metrics, "params": {}, "hello": None, "vmm_stats": None,
+         "collectors": {"sched": {"threads": [{"role": "vcpu0" if side == "vm" else "workload",
+                                               "wait_ns": wait_ns}],
+                                  "steal": {"available": False,
+                                            "reason": "unavailable: synthetic"}},
+                        "perf": {"available": False, "reason": "unavailable: no PMU (synthetic)"}}}
+    if side == "vm":
+        r["baseline_series"] = "bare"
+        r["vmm_stats"] = {"exits": {k: {"count": v, "total_ns": v * 5000} for k, v in (exits or {}).items()},
+                          "kvm_stats": {"vcpus": [{"index": 0, "stats": {"exits": {"delta": kvm_exits or 0}}}]}}
+    return r
+
+
+def workload(name, params, runs):
+    return {"name": name, "params": params, "runs": runs, "summary": []}
+
+
+def base(workloads):
+    return {"schema": "virttax-results", "schema_version": 1, "created": "2026-01-01T00:00:00Z",
+            "virttax_version": "0.1.0", "environment": None,
+            "parameters": {"reps": REPS, "warmup": 1, "pagesize": ["4k", "2m"]},
+            "calibration": CALIB, "workloads": workloads}
+
+
+def storm(vm2m_ms=110.0, vm4k_ms=113.0):
+    # bare 100 ms; 2000 pio exits x 5000 ns = 10 ms = 10 %; vCPU waits 1 ms more
+    # than the bare thread = 1 %; 4k guest pages cost 3 ms more than 2m = 3 %.
+    runs = []
+    for rep in range(REPS):
+        runs.append(run("bare", "bare", rep, [metric("time", "ms", "lower", 100.0),
+                                               metric("exits", "count", "lower", 0)], wait_ns=1e6))
+        for ps, t in (("4k", vm4k_ms), ("2m", vm2m_ms)):
+            runs.append(run("vm", "vm[pagesize=%s]" % ps, rep,
+                            [metric("time", "ms", "lower", t), metric("exits", "count", "lower", 2000),
+                             metric("exit_time", "ms", "lower", 9.5)],
+                            pagesize=ps, wait_ns=2e6, exits={"io:0x4f0": 2000, "io:0x3f8": 300},
+                            kvm_exits=2400))
+    return workload("exit-storm", {"kind": "pio", "k": "10000", "exits": "2000", "max_ms": "30000"}, runs)
+
+
+def cpu_int(vm_ms=201.0, jitter=True):
+    # bare 200 ms; 100 pio exits x 5000 ns + (500 - 400) kernel exits x 1000 ns = 0.6 ms = 0.3 %
+    runs = []
+    for rep in range(REPS):
+        j = (rep - 2.5) * 0.01 if jitter else 0
+        runs.append(run("bare", "bare", rep, [metric("time", "ms", "lower", 200.0 + j),
+                                               metric("ns_per_iter", "ns", "lower", 2.0 + j / 100)]))
+        for ps in ("4k", "2m"):
+            runs.append(run("vm", "vm[pagesize=%s]" % ps, rep,
+                            [metric("time", "ms", "lower", vm_ms + j),
+                             metric("ns_per_iter", "ns", "lower", vm_ms / 100 + j / 100)],
+                            pagesize=ps, exits={"io:0x4f0": 100, "io:0x3f8": 300}, kvm_exits=500))
+    # a warm-up and a failed run that must not count
+    runs.append(run("vm", "vm[pagesize=2m]", 0, [metric("time", "ms", "lower", 999.0)],
+                    pagesize="2m", warmup=True))
+    return workload("cpu-int", {"iters": "100000000"}, runs)
+
+
+def mem_chase(scale=1.0):
+    runs = []
+    pts = [(16384, 1.2, 1.25, 1.21), (67108864, 90.0, 140.0, 100.0)]
+    for rep in range(REPS):
+        runs.append(run("bare", "bare", rep, [metric("latency", "ns", "lower", b, "wss", x)
+                                               for x, b, v4, v2 in pts]))
+        for ps, idx in (("4k", 2), ("2m", 3)):
+            runs.append(run("vm", "vm[pagesize=%s]" % ps, rep,
+                            [metric("latency", "ns", "lower", p[idx] * scale, "wss", p[0]) for p in pts],
+                            pagesize=ps))
+    return workload("mem-chase", {"min": "16K"}, runs)
+
+
+def mem_stream(scale=1.0):
+    runs = []
+    for rep in range(REPS):
+        runs.append(run("bare", "bare", rep, [metric("triad", "MB/s", "higher", 10000.0 + rep)]))
+        for ps in ("4k", "2m"):
+            runs.append(run("vm", "vm[pagesize=%s]" % ps, rep,
+                            [metric("triad", "MB/s", "higher", (9000.0 + rep) * scale)], pagesize=ps))
+    return workload("mem-stream", {"size": "32M"}, runs)
+
+
+def write(name, obj):
+    with open(os.path.join(HERE, name), "w") as f:
+        json.dump(obj, f, indent=1)
+        f.write("\n")
+
+
+write("synthetic-a.json", base([storm(), cpu_int(), mem_chase(), mem_stream()]))
+# candidate B: exit-storm 20 % slower in the VM (a regression), mem-stream 1 % slower
+# (below the 5 % noise), the rest identical
+write("synthetic-b.json", base([storm(132.0, 135.0), cpu_int(), mem_chase(), mem_stream(0.99)]))
+# candidate C: mem-chase 30 % faster at every point (an improvement)
+write("synthetic-c.json", base([storm(), cpu_int(), mem_chase(0.7), mem_stream()]))

@@ -1,0 +1,154 @@
+/*
+ * Decomposition arithmetic on the synthetic results in tests/data/
+ * (numbers explained in tests/data/make_synthetic.py).
+ */
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "reports/calib_read.h"
+#include "reports/decompose.h"
+
+static json_t *load(const char *name)
+{
+	char path[512];
+	snprintf(path, sizeof(path), "tests/data/%s", name);
+	json_error_t e;
+	json_t *j = json_load_file(path, 0, &e);
+	cr_assert(j, "%s: %s", path, e.text);
+	return j;
+}
+
+static json_t *entry(json_t *dec, const char *wl, const char *series, const char *metric,
+		     double x)
+{
+	size_t i;
+	json_t *e;
+	json_array_foreach(json_object_get(dec, "entries"), i, e)
+	{
+		if (strcmp(json_string_value(json_object_get(e, "workload")), wl) ||
+		    strcmp(json_string_value(json_object_get(e, "series")), series) ||
+		    strcmp(json_string_value(json_object_get(e, "metric")), metric))
+			continue;
+		if (x >= 0 && json_number_value(json_object_get(e, "x")) != x)
+			continue;
+		return e;
+	}
+	return NULL;
+}
+
+static json_t *component(json_t *e, const char *name)
+{
+	size_t i;
+	json_t *c;
+	json_array_foreach(json_object_get(e, "components"), i, c) if (
+	    !strcmp(json_string_value(json_object_get(c, "name")), name)) return c;
+	return NULL;
+}
+
+static double val(json_t *c)
+{
+	return json_number_value(json_object_get(c, "value_pct"));
+}
+
+Test(decompose, exit_storm_components_by_hand)
+{
+	json_t *r = load("synthetic-a.json");
+	json_t *d = decompose_results(r, NULL);
+	json_t *e4 = entry(d, "exit-storm", "vm[pagesize=4k]", "time", -1);
+	json_t *e2 = entry(d, "exit-storm", "vm[pagesize=2m]", "time", -1);
+	cr_assert(e4 && e2);
+	cr_assert_eq(json_integer_value(json_object_get(e4, "pairs")), 6);
+	cr_assert_float_eq(val(json_object_get(e4, "measured")), 13.0, 1e-9);
+	cr_assert_float_eq(val(component(e4, "mediation")), 10.0, 1e-9);
+	cr_assert_float_eq(val(component(e4, "translation")), 3.0, 1e-9);
+	cr_assert_float_eq(val(component(e4, "scheduling")), 1.0, 1e-9);
+	cr_assert_float_eq(val(component(e4, "residual")), -1.0, 1e-9);
+	/* constant samples and exact costs: the CI collapses onto the value */
+	json_t *ci = json_object_get(component(e4, "mediation"), "ci95_pct");
+	cr_assert_float_eq(json_number_value(json_array_get(ci, 0)), 10.0, 1e-9);
+	cr_assert_float_eq(json_number_value(json_array_get(ci, 1)), 10.0, 1e-9);
+	/* the 2 MiB series is the translation reference */
+	cr_assert(json_is_false(json_object_get(component(e2, "translation"), "available")));
+	cr_assert(strstr(json_string_value(json_object_get(component(e2, "translation"), "reason")),
+			 "reference"));
+	cr_assert_float_eq(val(component(e2, "residual")), -1.0, 1e-9);
+	/* PMU walk cycles: the reason is carried through */
+	cr_assert(strstr(json_string_value(json_object_get(component(e4, "translation"), "note")),
+			 "no PMU"));
+	/* validation rows: predicted 10 vs measured 13 (error -23 %), guest exit time 9.5 % */
+	json_t *v = json_object_get(d, "validation");
+	cr_assert_eq(json_array_size(v), 2);
+	json_t *v0 = json_array_get(v, 0);
+	cr_assert_float_eq(json_number_value(json_object_get(v0, "predicted_pct")), 10.0, 1e-9);
+	cr_assert_float_eq(json_number_value(json_object_get(v0, "error_pct")),
+			   (10.0 - 13.0) / 13.0 * 100, 1e-9);
+	cr_assert(json_is_false(json_object_get(v0, "within_tol")));
+	cr_assert_float_eq(json_number_value(json_object_get(v0, "guest_exit_time_pct")), 9.5, 1e-9);
+	json_decref(d);
+	json_decref(r);
+}
+
+Test(decompose, vmm_exits_mapped_and_kernel_exits_priced)
+{
+	json_t *r = load("synthetic-a.json");
+	json_t *d = decompose_results(r, NULL);
+	json_t *e = entry(d, "cpu-int", "vm[pagesize=2m]", "time", -1);
+	cr_assert(e);
+	/* warm-up (999 ms) ignored; 100 pio x 5 us + 100 kernel exits x 1 us over 200 ms */
+	cr_assert_float_eq(val(component(e, "mediation")), 0.3, 1e-9);
+	json_t *kinds = json_object_get(json_object_get(component(e, "mediation"), "detail"), "kinds");
+	cr_assert_eq(json_array_size(kinds), 2);
+	json_t *det = json_object_get(component(e, "mediation"), "detail");
+	cr_assert_float_eq(json_number_value(json_object_get(det, "excluded_exits_median")), 300,
+			   1e-9);
+	/* measured 0.5 % (jitter is the same on both sides) */
+	cr_assert_float_eq(val(json_object_get(e, "measured")), 0.5, 1e-6);
+	json_decref(d);
+	json_decref(r);
+}
+
+Test(decompose, curve_and_throughput_metrics_say_why)
+{
+	json_t *r = load("synthetic-a.json");
+	json_t *d = decompose_results(r, NULL);
+	json_t *e = entry(d, "mem-chase", "vm[pagesize=4k]", "latency", 67108864);
+	cr_assert(e);
+	cr_assert_float_eq(val(json_object_get(e, "measured")), (140.0 - 90) / 90 * 100, 1e-9);
+	cr_assert_float_eq(val(component(e, "translation")), (140.0 - 100) / 90 * 100, 1e-9);
+	json_t *m = component(e, "mediation");
+	cr_assert(json_is_false(json_object_get(m, "available")));
+	cr_assert(strstr(json_string_value(json_object_get(m, "reason")), "time metric"));
+	/* higher is better: time-equivalent bare/vm - 1 */
+	json_t *s = entry(d, "mem-stream", "vm[pagesize=2m]", "triad", -1);
+	cr_assert(s);
+	cr_assert(fabs(val(json_object_get(s, "measured")) - 11.1) < 0.05);
+	json_decref(d);
+	json_decref(r);
+}
+
+Test(decompose, no_calibration_says_so)
+{
+	json_t *r = load("synthetic-a.json");
+	json_object_del(r, "calibration");
+	json_t *d = decompose_results(r, NULL);
+	json_t *m = component(entry(d, "exit-storm", "vm[pagesize=2m]", "time", -1), "mediation");
+	cr_assert(json_is_false(json_object_get(m, "available")));
+	cr_assert(strstr(json_string_value(json_object_get(m, "reason")), "calibrat"));
+	json_decref(d);
+	json_decref(r);
+}
+
+Test(decompose, exit_reason_mapping)
+{
+	char why[200];
+	cr_assert_str_eq(calib_kind_for_exit("io:0x4f0", why, sizeof(why)), "pio");
+	cr_assert_null(calib_kind_for_exit("io:0x3f8", why, sizeof(why)));
+	cr_assert(strstr(why, "timed region"));
+	cr_assert_null(calib_kind_for_exit("io:0xf4", why, sizeof(why)));
+	cr_assert_str_eq(calib_kind_for_exit("mmio", why, sizeof(why)), "mmio");
+	cr_assert_str_eq(calib_kind_for_exit("hlt", why, sizeof(why)), "hlt-timer");
+	cr_assert_str_eq(calib_kind_for_storm("msr"), "msr-kernel-read");
+}
