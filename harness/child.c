@@ -7,6 +7,7 @@
  * Nothing here blocks without a deadline.
  */
 #include "harness/child.h"
+#include "harness/footprint.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -42,9 +43,17 @@ void run_result_init(struct run_result *r)
 	proto_init(&r->proto);
 }
 
+uint64_t child_rdtsc(void)
+{
+	uint32_t lo, hi;
+	__asm__ volatile("lfence; rdtsc" : "=a"(lo), "=d"(hi));
+	return ((uint64_t)hi << 32) | lo;
+}
+
 void run_result_release(struct run_result *r)
 {
 	proto_release(&r->proto);
+	json_decref(r->footprint);
 	json_decref(r->vmm_stats);
 	json_decref(r->collectors);
 	memset(r, 0, sizeof(*r));
@@ -114,10 +123,8 @@ static void parse_tids(struct child *c, json_t *ev)
 		c->tids[c->ntids++] = (pid_t)json_integer_value(tid);
 }
 
-static void on_ready(struct child *c, json_t *ev)
+static void open_collectors(struct child *c)
 {
-	c->got_ready = true;
-	parse_tids(c, ev);
 	c->target = (struct collector_target){
 	    .kind = c->kind,
 	    .pid = c->pid,
@@ -133,17 +140,41 @@ static void on_ready(struct child *c, json_t *ev)
 		c->cset_open = true;
 	if (c->cset_open && (rc = collector_set_start(&c->cset)))
 		note_harness_error(c, "collector_set_start", rc);
+}
+
+static void on_ready(struct child *c, json_t *ev)
+{
+	c->got_ready = true;
+	parse_tids(c, ev);
+	open_collectors(c);
 	release_child(c);
+}
+
+void child_ready(struct child *c, const pid_t *tids, size_t ntids)
+{
+	c->got_ready = true;
+	c->ntids = 0;
+	for (size_t i = 0; i < ntids && c->ntids < CHILD_MAX_TIDS; i++)
+		c->tids[c->ntids++] = tids[i];
+	open_collectors(c);
+}
+
+void child_stopped(struct child *c, int status)
+{
+	c->got_stopped = true;
+	c->stopped_status = status;
+	int rc;
+	if (c->cset_open && (rc = collector_set_stop(&c->cset)))
+		note_harness_error(c, "collector_set_stop", rc);
+	if (c->footprint_bytes && c->res && !c->res->footprint &&
+	    (rc = footprint_measure(c->pid, c->footprint_bytes, &c->res->footprint)))
+		note_harness_error(c, "footprint", rc);
 }
 
 static void on_stopped(struct child *c, json_t *ev)
 {
-	c->got_stopped = true;
 	json_t *st = json_object_get(ev, "status");
-	c->stopped_status = json_is_integer(st) ? (int)json_integer_value(st) : -1;
-	int rc;
-	if (c->cset_open && (rc = collector_set_stop(&c->cset)))
-		note_harness_error(c, "collector_set_stop", rc);
+	child_stopped(c, json_is_integer(st) ? (int)json_integer_value(st) : -1);
 	release_child(c);
 }
 
@@ -297,8 +328,15 @@ static void poll_once(struct child *c, struct loop *lp, struct run_result *res)
 			on_deadline(c, lp);
 		return;
 	}
-	if (pf[0].revents)
+	if (pf[0].revents) {
 		lp->out_eof = read_pipe(lp->out_r, res, true);
+		if (!res->hello_ns && res->proto.hello)
+			res->hello_ns = now_ns() - c->t0;
+		if (c->on_done && !c->done_fired && res->proto.have_done) {
+			c->done_fired = true;
+			c->on_done(c, res);
+		}
+	}
 	if (pf[1].revents)
 		lp->err_eof = read_pipe(lp->err_r, res, false);
 	if (pf[2].revents)
@@ -336,6 +374,9 @@ int child_run(struct child *c, char *const argv[], unsigned timeout_s, struct ru
 {
 	struct loop lp = {.out_r = -1, .err_r = -1, .pidfd = -1};
 	uint64_t t0 = now_ns();
+	c->t0 = t0;
+	c->res = res;
+	res->spawn_tsc = child_rdtsc();
 	int rc = spawn(c, argv, &lp);
 	if (rc) {
 		if (c->pid > 0) { /* no pidfd: cannot watch it, do not leave it running */
@@ -345,6 +386,11 @@ int child_run(struct child *c, char *const argv[], unsigned timeout_s, struct ru
 		goto out;
 	}
 	lp.deadline = t0 + (uint64_t)(timeout_s + CHILD_KILL_GRACE_S) * 1000000000ull;
+	if (c->on_spawn && (rc = c->on_spawn(c, res))) {
+		note_harness_error(c, "VMM start-up", rc);
+		kill(c->pid, SIGKILL);
+		rc = 0; /* started: reaped below, the driver's verdict says why */
+	}
 	while (!loop_done(&lp) && !(c->timed_out && now_ns() >= lp.deadline))
 		poll_once(c, &lp, res);
 	reap(c, &lp, res);
@@ -356,6 +402,7 @@ out:
 	close_fd(&lp.pidfd);
 	close_fd(&c->ctl_parent);
 	close_fd(&c->ctl_child);
+	c->res = NULL;
 	return rc;
 }
 

@@ -23,6 +23,13 @@ struct child {
 	enum collector_target_kind kind;
 	const char *vmm_stats_json;
 	const char *vmm_name;
+	/* optional driver hooks (QEMU has no --control-fd: it drives the same
+	 * life cycle over QMP). on_spawn runs right after fork, on_done once when
+	 * the protocol's done record arrived; both may kill c->pid on failure. */
+	int (*on_spawn)(struct child *c, struct run_result *res);
+	void (*on_done)(struct child *c, struct run_result *res);
+	void *drv;		/* the driver's private state for the hooks */
+	uint64_t footprint_bytes; /* nonzero: measure the footprint at "stopped" (guest RAM size) */
 	/* what happened */
 	bool timed_out;
 	bool got_ready, got_stopped;
@@ -37,6 +44,9 @@ struct child {
 	bool cset_open;
 	char ctl_buf[1024];
 	size_t ctl_len;
+	bool done_fired;
+	struct run_result *res;
+	uint64_t t0;
 };
 
 /* Creates the control socketpair; ctl_child is the number to pass as --control-fd. */
@@ -46,6 +56,13 @@ int child_init(struct child *c, enum collector_target_kind kind);
  * child could not be started. Always closes the control socketpair. */
 int child_run(struct child *c, char *const argv[], unsigned timeout_s, struct run_result *res);
 
+/* For on_spawn hooks: the workload threads are known; opens and starts the
+ * collectors exactly like a "ready" control event (without the release byte). */
+void child_ready(struct child *c, const pid_t *tids, size_t ntids);
+/* For on_done hooks: the guest stopped, threads alive; stops the collectors
+ * and, when footprint_bytes is set, measures the footprint into res. */
+void child_stopped(struct child *c, int status);
+
 /* Shared verdict from the protocol alone (done status, error records,
  * protocol errors, missing results). Returns true and fills status/reason
  * when the protocol says the run failed. */
@@ -54,6 +71,9 @@ bool child_protocol_verdict(struct run_result *res);
 /* An ok run whose hello contradicts what was asked (wrong side, other page
  * size) measured something else: mark it failed. pagesize NULL = not checked. */
 void child_check_hello(struct run_result *res, const char *side, const char *pagesize);
+
+/* lfence; rdtsc on the host (the clock of the agent's tsc_entry) */
+uint64_t child_rdtsc(void);
 
 /* Directory of /proc/self/exe, for finding vmm-lite and the agent. */
 int child_self_dir(char *buf, size_t len);

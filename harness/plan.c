@@ -411,7 +411,7 @@ static int resolve(struct plan *p, const struct raw_opts *r, char *err, size_t l
 {
 	int rc = resolve_numbers(p, r, err, len);
 	if (!rc && !vmm_find(p->vmm))
-		rc = fail(err, len, "--vmm '%s': unknown VMM (available: vmm-lite)", p->vmm);
+		rc = fail(err, len, "--vmm '%s': unknown VMM (available: vmm-lite, qemu)", p->vmm);
 	if (!rc)
 		rc = split_list(p, "--backing", r->backing ? r->backing : PLAN_DEFAULT_BACKING,
 				valid_backings, p->backings, PLAN_MAX_BACKINGS, &p->nbackings, err,

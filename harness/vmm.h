@@ -11,6 +11,7 @@
 #define VIRTTAX_HARNESS_VMM_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -43,6 +44,8 @@ struct run_spec {
 	unsigned timeout_s;   /* watchdog: the harness kills the child 5 s later */
 	unsigned long tsc_khz;
 	const char *scratch_dir; /* for temporary files (stats JSON) */
+	unsigned vcpus;		 /* VM only; 0 means 1 */
+	bool footprint;		 /* measure the VMM's memory while it is alive (vmm-footprint) */
 };
 
 struct run_result {
@@ -55,6 +58,9 @@ struct run_result {
 	struct proto_parser proto;
 	json_t *vmm_stats;  /* VM: the VMM's stats JSON, or NULL */
 	json_t *collectors; /* collector_set_to_json(), or NULL when never opened */
+	uint64_t hello_ns;  /* spawn to the first hello record on stdout; 0 when none */
+	uint64_t spawn_tsc; /* host TSC read just before fork (hello's tsc_entry is on the same clock) */
+	json_t *footprint;  /* spec->footprint: footprint_measure() while the VMM was alive, or NULL */
 	char stderr_tail[1024];
 };
 
@@ -71,6 +77,7 @@ struct vmm_ops {
 };
 
 extern const struct vmm_ops vmm_vmmlite;
+extern const struct vmm_ops vmm_qemu;
 extern const struct vmm_ops *const vmm_table[];
 const struct vmm_ops *vmm_find(const char *name);
 

@@ -239,7 +239,7 @@ const struct vmm_ops vmm_vmmlite = {
     .run = vmmlite_run,
 };
 
-const struct vmm_ops *const vmm_table[] = {&vmm_vmmlite, NULL};
+const struct vmm_ops *const vmm_table[] = {&vmm_vmmlite, &vmm_qemu, NULL};
 
 const struct vmm_ops *vmm_find(const char *name)
 {

@@ -1,0 +1,334 @@
+/*
+ * VMM driver for QEMU (`--vmm qemu`): the same agent, booted by
+ * qemu-system-x86_64 -M microvm through its PVH entry (docs/QEMU.md).
+ *
+ * Why this shape: QEMU has no --control-fd, so the driver plays vmm-lite's
+ * handshake over QMP. QEMU starts paused (-S); on_spawn finds the vCPU
+ * threads (query-cpus-fast), pins them, takes the "before" KVM stats
+ * (query-stats) and opens the collectors, then `cont`. isa-debug-exit ends
+ * QEMU at once, so the agent is told to hold (vtx.hold=) after `done`: on_done
+ * takes the "after" stats and the footprint while the guest spins, writes the
+ * vmm_stats document vmm-lite would write (docs/INTERFACES.md section 4), and
+ * `quit`s. Collectors and reports therefore work unchanged.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "harness/child.h"
+#include "harness/qmp.h"
+#include "harness/results.h"
+#include "vmm-lite/vmm.h"
+
+#define QEMU_BIN "qemu-system-x86_64"
+#define QEMU_MACHINE "microvm,x-option-roms=off,pit=off,pic=off,isa-serial=on,rtc=off"
+#define QMP_TIMEOUT_MS 5000
+#define HOLD_MS 10000 /* the agent spins this long at most after `done` */
+
+struct qemu_drv {
+	struct qmp qmp;
+	bool connected;
+	struct qmp_vcpu vcpus[QMP_MAX_VCPUS];
+	size_t nvcpus;
+	json_t *schemas, *vm_before, *vcpu_before;
+	json_t *doc; /* the vmm_stats document */
+	int cpu;
+	uint64_t cont_ns;
+	char err[200];
+};
+
+/* VIRTTAX_QEMU, else the first qemu-system-x86_64 on PATH */
+static int find_qemu(char *out, size_t len)
+{
+	const char *over = getenv("VIRTTAX_QEMU");
+	if (over && *over) {
+		snprintf(out, len, "%s", over);
+		return access(out, X_OK) ? -ENOENT : 0;
+	}
+	const char *path = getenv("PATH");
+	char buf[4096];
+	snprintf(buf, sizeof(buf), "%s", path && *path ? path : "/usr/bin:/bin");
+	for (char *save, *d = strtok_r(buf, ":", &save); d; d = strtok_r(NULL, ":", &save)) {
+		if ((size_t)snprintf(out, len, "%s/%s", d, QEMU_BIN) < len && !access(out, X_OK))
+			return 0;
+	}
+	return -ENOENT;
+}
+
+static int find_agent(char *out, size_t len)
+{
+	const char *over = getenv("VIRTTAX_AGENT");
+	if (over && *over) {
+		snprintf(out, len, "%s", over);
+		return 0;
+	}
+	char dir[PATH_MAX];
+	int rc = child_self_dir(dir, sizeof(dir));
+	if (rc)
+		return rc;
+	return (size_t)snprintf(out, len, "%s/guest-agent.elf", dir) >= len ? -ENAMETOOLONG : 0;
+}
+
+static int qemu_probe(char *why, size_t len)
+{
+	char bin[PATH_MAX], agent[PATH_MAX];
+	if (find_qemu(bin, sizeof(bin)))
+		return snprintf(why, len,
+				"unavailable: " QEMU_BIN
+				" not found (apt-get install qemu-system-x86, or set VIRTTAX_QEMU)"),
+		       -ENOENT;
+	int rc = find_agent(agent, sizeof(agent));
+	if (rc || access(agent, R_OK))
+		return snprintf(why, len,
+				"guest agent not found at %s: build it (make) or set VIRTTAX_AGENT",
+				agent),
+		       -ENOENT;
+	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		rc = -errno;
+		return snprintf(why, len, "/dev/kvm: %s: load kvm and grant access to /dev/kvm",
+				strerror(-rc)),
+		       rc;
+	}
+	close(fd);
+	return 0;
+}
+
+static void build_cmdline(const struct run_spec *spec, char *buf, size_t len)
+{
+	size_t off = (size_t)snprintf(buf, len, "workload=%s", spec->workload);
+	for (size_t i = 0; i < spec->nwl_args && off < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, " %s", spec->wl_args[i]);
+	if (off < len)
+		off += (size_t)snprintf(buf + off, len - off, " pagesize=%s tsc_khz=%lu vtx.hold=%d",
+					spec->pagesize ? spec->pagesize : "2m", spec->tsc_khz,
+					HOLD_MS);
+	/* on PVM the agent registers its VIF page itself (QEMU cannot) */
+	if (off < len && pvm_detect(NULL))
+		snprintf(buf + off, len - off, " pvm.vif=1");
+}
+
+static int pin_tid(pid_t tid, int cpu)
+{
+	cpu_set_t set;
+	CPU_ZERO(&set);
+	CPU_SET(cpu, &set);
+	return sched_setaffinity(tid, sizeof(set), &set) ? -errno : 0;
+}
+
+static int stats_pair(struct qemu_drv *d, json_t **vm, json_t **vcpu)
+{
+	json_t *a = json_pack("{s:s}", "target", "vm"), *b = json_pack("{s:s}", "target", "vcpu");
+	int rc = qmp_exec(&d->qmp, "query-stats", a, vm, QMP_TIMEOUT_MS, d->err, sizeof(d->err));
+	if (!rc)
+		rc = qmp_exec(&d->qmp, "query-stats", b, vcpu, QMP_TIMEOUT_MS, d->err,
+			      sizeof(d->err));
+	json_decref(a);
+	json_decref(b);
+	return rc;
+}
+
+static int on_spawn(struct child *c, struct run_result *res)
+{
+	(void)res;
+	struct qemu_drv *d = c->drv;
+	const char *sock = c->vmm_stats_json; /* the socket path sits next to it: see qemu_run */
+	char path[PATH_MAX];
+	snprintf(path, sizeof(path), "%s.qmp", sock);
+	json_t *cpus = NULL;
+	int rc = qmp_connect(&d->qmp, path, QMP_TIMEOUT_MS, d->err, sizeof(d->err));
+	d->connected = rc == 0;
+	if (!rc)
+		rc = qmp_exec(&d->qmp, "query-cpus-fast", NULL, &cpus, QMP_TIMEOUT_MS, d->err,
+			      sizeof(d->err));
+	if (!rc && (rc = qmp_vcpus(cpus, d->vcpus, QMP_MAX_VCPUS, &d->nvcpus)))
+		snprintf(d->err, sizeof(d->err), "QMP query-cpus-fast: unexpected reply");
+	json_decref(cpus);
+	pid_t tids[QMP_MAX_VCPUS];
+	for (size_t i = 0; !rc && i < d->nvcpus; i++)
+		if ((rc = pin_tid(tids[i] = d->vcpus[i].tid, d->cpu)))
+			snprintf(d->err, sizeof(d->err), "pinning vCPU thread %d to CPU %d: %s",
+				 (int)tids[i], d->cpu, strerror(-rc));
+	if (!rc)
+		rc = qmp_exec(&d->qmp, "query-stats-schemas", NULL, &d->schemas, QMP_TIMEOUT_MS,
+			      d->err, sizeof(d->err));
+	if (!rc)
+		rc = stats_pair(d, &d->vm_before, &d->vcpu_before);
+	if (rc)
+		return rc;
+	child_ready(c, tids, d->nvcpus);
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	d->cont_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+	return qmp_exec(&d->qmp, "cont", NULL, NULL, QMP_TIMEOUT_MS, d->err, sizeof(d->err));
+}
+
+static json_int_t vcpu_total(json_t *kvm, const char *name)
+{
+	json_int_t sum = 0;
+	size_t i;
+	json_t *v;
+	json_array_foreach(json_object_get(kvm, "vcpus"), i, v) sum += json_integer_value(
+	    json_object_get(json_object_get(json_object_get(v, "stats"), name), "delta"));
+	return sum;
+}
+
+static json_t *emulation_json(json_t *kvm)
+{
+	char why[200];
+	json_int_t emu = vcpu_total(kvm, "insn_emulation");
+	json_int_t io = vcpu_total(kvm, "io_exits") + vcpu_total(kvm, "mmio_exits");
+	bool native = emulation_is_native((uint64_t)emu, (uint64_t)io, why, sizeof(why));
+	return json_pack("{s:I,s:b,s:s}", "insn_emulation_delta", emu, "native", native, "reason",
+			 why);
+}
+
+/* the document vmm-lite writes with --stats-json, from QMP */
+static json_t *stats_doc(struct qemu_drv *d, json_t *kvm, int done_status)
+{
+	json_t *threads = json_array();
+	for (size_t i = 0; i < d->nvcpus; i++) {
+		char role[16];
+		snprintf(role, sizeof(role), "vcpu%d", d->vcpus[i].index);
+		json_array_append_new(threads, json_pack("{s:s,s:i}", "role", role, "tid",
+							 (int)d->vcpus[i].tid));
+	}
+	return json_pack("{s:s,s:i,s:{s:s,s:i,s:s},s:{s:b},s:o,s:n,s:s,s:o,s:o}", "vmm", "qemu",
+			 "version", 1, "status", "kind", "guest-exit", "guest_code", done_status,
+			 "reason", "done record; QEMU quit over QMP while the agent held", "pvm",
+			 "detected", pvm_detect(NULL), "emulation", emulation_json(kvm), "exits",
+			 "exits_unavailable", "unavailable: QEMU does not account exits per reason",
+			 "kvm_stats", kvm, "threads", threads);
+}
+
+static void on_done(struct child *c, struct run_result *res)
+{
+	struct qemu_drv *d = c->drv;
+	json_t *vm_after = NULL, *vcpu_after = NULL;
+	if (!d->connected)
+		return;
+	int rc = stats_pair(d, &vm_after, &vcpu_after);
+	child_stopped(c, res->proto.done_status);
+	if (!rc) {
+		json_t *kvm = qmp_stats_to_kvm(d->schemas, d->vm_before, vm_after, d->vcpu_before,
+					       vcpu_after, d->vcpus, d->nvcpus);
+		if (!kvm)
+			snprintf(d->err, sizeof(d->err), "QMP query-stats: unexpected reply shape");
+		else
+			d->doc = stats_doc(d, kvm, res->proto.done_status);
+		if (d->doc && (rc = results_write_atomic(c->vmm_stats_json, d->doc)))
+			snprintf(d->err, sizeof(d->err), "writing %s: %s", c->vmm_stats_json,
+				 strerror(-rc));
+	}
+	json_decref(vm_after);
+	json_decref(vcpu_after);
+	char ignore[80];
+	qmp_exec(&d->qmp, "quit", NULL, NULL, QMP_TIMEOUT_MS, ignore, sizeof(ignore));
+}
+
+static void qemu_verdict(const struct child *c, const struct qemu_drv *d,
+			 const struct run_spec *spec, struct run_result *res)
+{
+	res->status = RUN_OK;
+	if (c->timed_out) {
+		res->status = RUN_TIMEOUT;
+		snprintf(res->reason, sizeof(res->reason), "QEMU did not finish within %u s; killed",
+			 spec->timeout_s + CHILD_KILL_GRACE_S);
+	} else if (child_protocol_verdict(res)) {
+		if (res->proto.have_done && res->proto.done_status == 3)
+			res->status = RUN_CRASH;
+	} else if (d->err[0] || !d->doc) {
+		res->status = RUN_FAILED;
+		snprintf(res->reason, sizeof(res->reason), "QEMU driver: %s",
+			 d->err[0] ? d->err : "no KVM stats were taken");
+	} else if (res->term_signal || (res->exit_code != 0 && !(res->exit_code & 1))) {
+		res->status = RUN_CRASH;
+		snprintf(res->reason, sizeof(res->reason), "QEMU exit %d signal %d: %.200s",
+			 res->exit_code, res->term_signal, res->stderr_tail);
+	} else if (json_is_false(json_object_get(json_object_get(d->doc, "emulation"), "native"))) {
+		res->status = RUN_INVALID;
+		snprintf(res->reason, sizeof(res->reason), "guest was emulated, not run natively");
+	} else if (c->harness_error[0]) {
+		snprintf(res->reason, sizeof(res->reason), "%s", c->harness_error);
+	}
+}
+
+static void drv_release(struct qemu_drv *d)
+{
+	if (d->connected)
+		qmp_close(&d->qmp);
+	json_decref(d->schemas);
+	json_decref(d->vm_before);
+	json_decref(d->vcpu_before);
+}
+
+static int run_child(const struct run_spec *spec, struct qemu_drv *d, const char *stats,
+		     struct run_result *res)
+{
+	char bin[PATH_MAX], agent[PATH_MAX], qmp[PATH_MAX + 64], cmdline[2048], mem[32], smp[16];
+	int rc = find_qemu(bin, sizeof(bin));
+	if (!rc)
+		rc = find_agent(agent, sizeof(agent));
+	if (rc)
+		return rc;
+	struct child c;
+	if ((rc = child_init(&c, CT_VM)))
+		return rc;
+	snprintf(qmp, sizeof(qmp), "unix:%s.qmp,server=on,wait=off", stats);
+	build_cmdline(spec, cmdline, sizeof(cmdline));
+	snprintf(mem, sizeof(mem), "%lluM", (unsigned long long)(spec->mem_bytes >> 20));
+	snprintf(smp, sizeof(smp), "%u", spec->vcpus ? spec->vcpus : 1);
+	c.vmm_stats_json = stats;
+	c.vmm_name = "qemu";
+	c.on_spawn = on_spawn;
+	c.on_done = on_done;
+	c.drv = d;
+	c.footprint_bytes = spec->footprint ? spec->mem_bytes : 0;
+	const char *argv[] = {bin,	"-M",	 QEMU_MACHINE, "-nodefaults", "-no-user-config",
+			      "-nographic", "-serial", "stdio", "-device",
+			      "isa-debug-exit,iobase=0xf4,iosize=0x04", "-enable-kvm", "-no-reboot", "-m", mem,
+			      "-smp", smp, "-kernel", agent, "-append", cmdline, "-S", "-qmp",
+			      qmp, NULL};
+	rc = child_run(&c, (char *const *)argv, spec->timeout_s, res);
+	if (!rc) {
+		qemu_verdict(&c, d, spec, res);
+		child_check_hello(res, "vm", spec->pagesize);
+	}
+	return rc;
+}
+
+static int qemu_run(const struct run_spec *spec, struct run_result *res)
+{
+	static unsigned seq;
+	char stats[PATH_MAX];
+	if (strcmp(spec->backing, "thp")) {
+		res->status = RUN_FAILED;
+		snprintf(res->reason, sizeof(res->reason),
+			 "unavailable: QEMU madvises guest RAM MADV_HUGEPAGE itself: only --backing "
+			 "thp (asked %s)",
+			 spec->backing);
+		return 0;
+	}
+	struct qemu_drv d = {.cpu = spec->cpu};
+	snprintf(stats, sizeof(stats), "%s/qemu-%d-%u.json", spec->scratch_dir, (int)getpid(),
+		 seq++);
+	int rc = run_child(spec, &d, stats, res);
+	res->vmm_stats = d.doc; /* owned by res now */
+	unlink(stats);
+	char sock[PATH_MAX + 8];
+	snprintf(sock, sizeof(sock), "%s.qmp", stats);
+	unlink(sock);
+	drv_release(&d);
+	return rc;
+}
+
+const struct vmm_ops vmm_qemu = {
+    .name = "qemu",
+    .probe = qemu_probe,
+    .run = qemu_run,
+};
