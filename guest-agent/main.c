@@ -9,6 +9,7 @@
  * record comes first, then params, metrics and done.
  */
 #include "guest-agent/agent.h"
+#include "guest-agent/virtio.h"
 #include "virttax/protocol.h"
 #include "workloads/wl_cmdline.h"
 
@@ -17,6 +18,12 @@ void agent_main(uint32_t start_info_gpa, uint64_t tsc_entry);
 static char cmdline[AG_CMDLINE_MAX];
 static struct ag_options opts;
 static struct wl_cmdline wl_cmd;
+
+/* the unparsed command line, for drivers (virtio_mmio.device=) */
+const char *ag_cmdline_raw(void)
+{
+	return cmdline;
+}
 
 static void panic_rc(const char *what, int rc)
 {

@@ -9,6 +9,7 @@
  * PML4 is 8 KiB aligned because PVM reads CR3 bit 12 as "user root".
  */
 #include "guest-agent/agent.h"
+#include "guest-agent/virtio.h"
 
 #define PTE_P 0x1ull
 #define PTE_RW 0x2ull
@@ -16,6 +17,8 @@
  * without U the first native fetch refaults forever (see GUEST-AGENT.md). */
 #define PTE_U 0x4ull
 #define PTE_PS 0x80ull
+#define PTE_PWT 0x8ull
+#define PTE_PCD 0x10ull
 #define PTE_ADDR 0x000ffffffffff000ull
 #define PAGE_4K 0x1000ull
 #define PAGE_2M 0x200000ull
@@ -93,6 +96,23 @@ int ag_paging_init(enum ag_pagesize ps)
 	if (rc)
 		return rc;
 	__asm__ volatile("mov %0, %%cr3" ::"r"((uint64_t)pml4) : "memory");
+	return 0;
+}
+
+/* Device registers (virtio-mmio): 4 KiB pages, uncached (PCD|PWT). */
+int ag_paging_map_mmio(uint64_t pa, uint64_t len)
+{
+	for (uint64_t va = pa & ~(PAGE_4K - 1); va < pa + len; va += PAGE_4K) {
+		uint64_t *pdpt = next_table(pml4, (va >> 39) & 511);
+		uint64_t *pd = pdpt ? next_table(pdpt, (va >> 30) & 511) : NULL;
+		if (!pd || (pd[(va >> 21) & 511] & PTE_PS))
+			return -AG_ENOMEM; /* a 2 MiB RAM page there: not a device */
+		uint64_t *pt = next_table(pd, (va >> 21) & 511);
+		if (!pt)
+			return -AG_ENOMEM;
+		pt[(va >> 12) & 511] = va | PTE_P | PTE_RW | PTE_U | PTE_PCD | PTE_PWT;
+		__asm__ volatile("invlpg (%0)" ::"r"(va) : "memory");
+	}
 	return 0;
 }
 

@@ -7,6 +7,7 @@
  * exactly that on request; this is it.
  */
 #include "guest-agent/agent.h"
+#include "guest-agent/virtio.h"
 #include "virttax/protocol.h"
 
 #define GARBAGE_BYTES 512
@@ -64,6 +65,8 @@ void ag_selftest(const char *name)
 		selftest_garbage();
 	else if (ag_streq(name, "badproto"))
 		selftest_badproto();
+	else if (ag_streq(name, "virtq-bad"))
+		ag_selftest_virtq_bad(); /* virtio_blk.c */
 	ag_error("", "selftest did not stop the agent");
 	ag_finish(VTX_GUEST_PANIC);
 }

@@ -99,7 +99,7 @@ static uint8_t do_request(struct blk_backend *b, const struct vq_req *r, const s
 		if (len % SECTOR || h->sector > b->size / SECTOR ||
 		    len > b->size - h->sector * SECTOR)
 			return VIRTIO_BLK_S_IOERR;
-		n = data_iov(r, wr, wr ? HDR : 0, len, iov);
+		n = data_iov(r, !wr, wr ? HDR : 0, len, iov); /* a read fills writable segments */
 		if (len && rw(b, wr, iov, n, h->sector * SECTOR, len))
 			return VIRTIO_BLK_S_IOERR;
 		*written = wr ? 0 : (uint32_t)len;

@@ -10,9 +10,11 @@ extern const struct workload_ops wl_cpu_int;
 extern const struct workload_ops wl_cpu_fp;
 extern const struct workload_ops wl_mem_chase;
 extern const struct workload_ops wl_mem_stream;
+extern const struct workload_ops wl_blk_seq;
+extern const struct workload_ops wl_blk_rand;
 
 const struct workload_ops *const workload_table[] = {
-    &wl_noop, &wl_cpu_int, &wl_cpu_fp, &wl_mem_chase, &wl_mem_stream, NULL,
+    &wl_noop, &wl_cpu_int, &wl_cpu_fp, &wl_mem_chase, &wl_mem_stream, &wl_blk_seq, &wl_blk_rand, NULL,
 };
 
 const struct workload_ops *workload_find(const char *name)
