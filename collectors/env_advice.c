@@ -50,8 +50,8 @@ static void kvm_advice(const json_t *env, json_t *out)
 		if (json_is_true(path(env, "kvm", "pvm_native")))
 			add(out, "info", "KVM flavour pvm (native-capable): guests run natively "
 					 "only once the PVM VIF page is registered",
-			    "nothing to do: vmm-lite registers it; runs found emulated are "
-			    "reported invalid");
+			    "nothing to do: vmm-lite registers the VIF page itself (QEMU: the "
+			    "agent's pvm.vif=1); runs found emulated are reported invalid");
 		else
 			add(out, "warning", "KVM flavour pvm with pvm_native=N: guests are emulated "
 					    "instruction by instruction",

@@ -192,9 +192,9 @@ static int kvm_stats_open(struct collector *c, const struct collector_target *t)
 	if (t->kind != CT_VM)
 		return coll_fail(c->why, sizeof(c->why), ENOTSUP,
 				 "unavailable: bare-metal target has no KVM statistics");
-	if (!t->vmm_name || strcmp(t->vmm_name, "vmm-lite"))
+	if (!t->vmm_name || (strcmp(t->vmm_name, "vmm-lite") && strcmp(t->vmm_name, "qemu")))
 		return coll_fail(c->why, sizeof(c->why), ENOTSUP,
-				 "unavailable: %s: KVM stats through QMP query-stats not implemented",
+				 "unavailable: %s: no KVM stats source for this VMM",
 				 t->vmm_name ? t->vmm_name : "unknown VMM");
 	c->priv = calloc(1, sizeof(struct kvm_stats_priv));
 	return c->priv ? 0 : -ENOMEM;

@@ -34,7 +34,11 @@ static int write_json_file(const char *path, json_t *j)
 	char tmp[4096];
 	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof(tmp))
 		return -ENAMETOOLONG;
-	if (json_dump_file(j, tmp, JSON_INDENT(2) | JSON_SORT_KEYS)) {
+	FILE *f = fopen(tmp, "w");
+	if (!f)
+		return -errno;
+	int bad = json_dumpf(j, f, JSON_INDENT(2) | JSON_SORT_KEYS) || fputc('\n', f) == EOF;
+	if (fclose(f) || bad) {
 		unlink(tmp);
 		return -EIO;
 	}
