@@ -138,6 +138,8 @@ int ag_wrmsr_safe(uint32_t msr, uint64_t val);
 bool ag_pvm_detect(void);
 int ag_pvm_register_vif(void);
 bool ag_pvm_vif_active(void);
+void ag_idt_set(unsigned vec, uint64_t handler, unsigned dpl);
+int ag_fixup_register(uint64_t insn, uint64_t fixup);
 
 /* ---- memory.c ---- */
 struct hvm_start_info;
@@ -163,6 +165,9 @@ int ag_tsc_init(uint64_t cmdline_khz, bool pvm, struct ag_tsc *out);
 /* ---- runtime.c ---- */
 struct wl_cmdline;
 int ag_run_workload(const struct wl_cmdline *cmd, uint64_t tsc_hz);
+
+/* ---- calib_ops.c, calib_report.c: wl_env.op_probe/op/emit_calib ---- */
+void ag_calib_env(struct wl_env *env);
 
 /* ---- selftest.c ---- */
 __attribute__((noreturn)) void ag_selftest(const char *name);

@@ -45,7 +45,12 @@ extern char ag_rdmsr_insn[], ag_rdmsr_fixup[], ag_wrmsr_insn[], ag_wrmsr_fixup[]
 void ag_load_segments(uint16_t code, uint16_t data);
 
 static struct tss64 tss __attribute__((aligned(16)));
-static struct idt_gate idt[32] __attribute__((aligned(16)));
+static struct idt_gate idt[256] __attribute__((aligned(16))); /* 32..255: ag_idt_set */
+#define MAX_FIXUPS 16
+static struct {
+	uint64_t insn, fixup;
+} fixups[MAX_FIXUPS];
+static unsigned nfixups;
 static uint8_t vif_page[4096] __attribute__((aligned(4096)));
 static bool vif_registered;
 
@@ -62,6 +67,25 @@ static void idt_set(unsigned vec, uint64_t handler, unsigned ist)
 	idt[vec].lo = (handler & 0xffff) | ((uint64_t)SEL_CODE64 << 16) | ((uint64_t)ist << 32) |
 		      ((uint64_t)GATE_INTERRUPT << 40) | (((handler >> 16) & 0xffff) << 48);
 	idt[vec].hi = handler >> 32;
+}
+
+/* An interrupt gate for vector 32..255 (dpl 3: reachable by `int` from ring 3). */
+void ag_idt_set(unsigned vec, uint64_t handler, unsigned dpl)
+{
+	if (vec < 32 || vec > 255)
+		return;
+	idt_set(vec, handler, 0);
+	idt[vec].lo |= (uint64_t)(dpl & 3) << 45;
+}
+
+/* Any fault on `insn` resumes at `fixup` (probing instructions that may #UD/#GP). */
+int ag_fixup_register(uint64_t insn, uint64_t fixup)
+{
+	if (nfixups >= MAX_FIXUPS)
+		return -AG_ENOMEM;
+	fixups[nfixups].insn = insn;
+	fixups[nfixups++].fixup = fixup;
+	return 0;
 }
 
 void ag_cpu_init(void)
@@ -84,6 +108,11 @@ void ag_cpu_init(void)
 
 static bool apply_fixup(struct ag_exc_frame *f)
 {
+	for (unsigned i = 0; i < nfixups; i++)
+		if (f->rip == fixups[i].insn && f->vec < 32 && f->vec != 2 && f->vec != 8) {
+			f->rip = fixups[i].fixup;
+			return true;
+		}
 	if (f->vec != 13)
 		return false;
 	if (f->rip == (uint64_t)ag_rdmsr_insn) {

@@ -78,6 +78,7 @@ int ag_run_workload(const struct wl_cmdline *cmd, uint64_t tsc_hz)
 	    .cmd = cmd,
 	};
 	rt.env.priv = &rt;
+	ag_calib_env(&rt.env); /* platform primitives + calib records (calib_*.c) */
 	emit_params(cmd);
 	struct ag_arena_mark mark = ag_arena_mark(ag_memory_arena());
 	int rc = cmd->wl->run(&rt.env);

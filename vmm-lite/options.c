@@ -141,6 +141,9 @@ void vmm_print_help(FILE *f)
 	    "  --io-technique T   emulated | virtio-user (default) | virtio-eventfd | poll |\n"
 	    "                     vhost | passthrough (the last two are probed: exit 65 with\n"
 	    "                     'unavailable: <reason>' where they cannot run; docs/IO.md)\n"
+	    "  --inject-exit-delay-us N  test knob: busy-wait N us in the handling of every\n"
+	    "                     exit that reaches user space (I/O, MMIO, MSR), a real and\n"
+	    "                     controlled regression for `virttax gate` tests (default 0)\n"
 	    "  --help             this text\n"
 	    "\n"
 	    "Guest COM1 (0x3f8) output goes to stdout byte for byte.\n"
@@ -169,6 +172,7 @@ enum {
 	OPT_CONTROL,
 	OPT_BLK,
 	OPT_IO_TECH,
+	OPT_EXIT_DELAY,
 	OPT_HELP
 };
 
@@ -184,6 +188,7 @@ static const struct option long_opts[] = {
     {"control-fd", required_argument, NULL, OPT_CONTROL},
     {"blk", required_argument, NULL, OPT_BLK},
     {"io-technique", required_argument, NULL, OPT_IO_TECH},
+    {"inject-exit-delay-us", required_argument, NULL, OPT_EXIT_DELAY},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -262,6 +267,12 @@ static int apply_option(struct vmm_options *o, int c, const char *arg, char *err
 			      "poll, vhost or passthrough",
 			      arg);
 		o->io_technique = arg;
+		break;
+	case OPT_EXIT_DELAY:
+		if (parse_uint(arg, 1000000, &v))
+			USAGE("--inject-exit-delay-us '%s': expected whole microseconds 0..1000000",
+			      arg);
+		o->exit_delay_us = (uint32_t)v;
 		break;
 	case OPT_HELP:
 		return 1;

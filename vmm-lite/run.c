@@ -233,7 +233,10 @@ static void emulation_verdict(struct vm *vm)
 			 "unknown: no insn_emulation vCPU stat on this host");
 		return;
 	}
-	vm->native = emulation_is_native(vm->insn_emulation_delta, io_exit_count(vm),
+	/* user MSR exits and what the guest declared trapping on purpose
+	 * (calibration, docs/CALIBRATION.md) are expected emulations too */
+	vm->native = emulation_is_native(vm->insn_emulation_delta,
+					 io_exit_count(vm) + vm->calib.declared + vm->calib.msr_exits,
 					 vm->emu_reason, sizeof(vm->emu_reason));
 	if (!vm->native && (vm->stop == STOP_GUEST_EXIT || vm->stop == STOP_SHUTDOWN)) {
 		vm->stop = STOP_INVALID;

@@ -84,6 +84,7 @@ json_t *vm_stats_to_json(struct vm *vm)
 			    json_pack("{s:I,s:b,s:s}", "insn_emulation_delta",
 				      (json_int_t)vm->insn_emulation_delta, "native", vm->native,
 				      "reason", vm->emu_reason));
+	json_object_set_new(j, "calib", calib_to_json(vm));
 	json_object_set_new(j, "wall_ns",
 			    json_integer(vm->t_start_ns ? (json_int_t)(stop - vm->t_start_ns) : 0));
 	json_object_set_new(

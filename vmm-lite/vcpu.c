@@ -232,6 +232,10 @@ static void handle_exit(struct vcpu *v)
 	case KVM_EXIT_SYSTEM_EVENT:
 		handle_system_event(v);
 		break;
+	case KVM_EXIT_X86_RDMSR:
+	case KVM_EXIT_X86_WRMSR:
+		calib_msr_exit(v);
+		break;
 	case KVM_EXIT_INTR:
 		break;
 	default:
@@ -265,6 +269,19 @@ static void answer_idle_probe(struct vcpu *v)
 	pthread_mutex_unlock(&v->vm->lock);
 }
 
+/* --inject-exit-delay-us: a real, controlled regression of every exit that
+ * reaches user space (I/O, MMIO, MSR), for testing `virttax gate`. */
+static void inject_exit_delay(struct vcpu *v)
+{
+	uint32_t r = v->run->exit_reason, us = v->vm->opt->exit_delay_us;
+	if (!us || (r != KVM_EXIT_IO && r != KVM_EXIT_MMIO && r != KVM_EXIT_X86_RDMSR &&
+		    r != KVM_EXIT_X86_WRMSR))
+		return;
+	uint64_t end = now_ns() + (uint64_t)us * 1000;
+	while (now_ns() < end)
+		;
+}
+
 static void run_loop(struct vcpu *v)
 {
 	struct vm *vm = v->vm;
@@ -289,6 +306,7 @@ static void run_loop(struct vcpu *v)
 			break;
 		}
 		handle_exit(v);
+		inject_exit_delay(v);
 		exit_key(key, sizeof(key), v->run->exit_reason,
 			 v->run->exit_reason == KVM_EXIT_IO ? v->run->io.port : 0);
 		exit_stats_add(&v->exits, key, now_ns() - t0);

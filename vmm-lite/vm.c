@@ -166,6 +166,10 @@ static int vm_setup_devices(struct vm *vm, char *err, size_t errlen)
 		snprintf(err, errlen, "cannot register the port I/O devices");
 		return -EBUSY;
 	}
+	vm->calib.pio_efd = vm->calib.mmio_efd = -1;
+	calib_pio_init(vm); /* test devices of the calibration (docs/CALIBRATION.md) */
+	calib_mmio_init(vm);
+	calib_msr_init(vm);
 	return 0;
 }
 
@@ -245,6 +249,7 @@ void vm_destroy(struct vm *vm)
 	for (uint32_t i = 0; i < vm->nvcpus; i++)
 		vcpu_destroy(&vm->vcpus[i]);
 	kvm_stats_free(&vm->vm_kstats);
+	calib_release(vm);
 	vm_io_destroy(vm->io);
 	vm->io = NULL;
 	if (vm->com1.dev.ops)

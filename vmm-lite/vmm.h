@@ -132,6 +132,7 @@ struct vmm_options {
 	int control_fd; /* -1: none */
 	const char *blk;	  /* --blk FILE[,direct] (virtio.h) */
 	const char *io_technique; /* --io-technique NAME */
+	uint32_t exit_delay_us;	  /* --inject-exit-delay-us: busy-wait in every userspace exit */
 };
 
 int parse_mem_size(const char *s, uint64_t *out);
@@ -197,6 +198,26 @@ struct debug_exit {
 	struct vm *vm;
 };
 void debug_exit_init(struct debug_exit *e, uint64_t base, struct vm *vm);
+
+/* ---- calibration test devices (dev_calib_pio.c, dev_calib_mmio.c, calib_msr.c);
+ * addresses in include/virttax/wl_ops.h, docs/CALIBRATION.md ---- */
+struct vcpu;
+struct calib_devs {
+	struct bus_dev pio, status, mmio;
+	int pio_efd, mmio_efd; /* ioeventfds, -1 when not registered */
+	uint32_t flags;	       /* VTX_CALIB_F_* that are set up */
+	uint8_t err[3];	       /* errno per flag bit when not */
+	uint64_t declared;     /* trapped instructions the guest declared (atomic) */
+	uint64_t msr_value;    /* the user-space test MSR */
+	uint64_t msr_exits;    /* atomic */
+};
+void calib_pio_init(struct vm *vm);  /* user port + status port, ioeventfd port */
+void calib_mmio_init(struct vm *vm); /* user page + ioeventfd page */
+void calib_msr_init(struct vm *vm);  /* KVM_CAP_X86_USER_SPACE_MSR + MSR filter */
+/* KVM_EXIT_X86_RDMSR / WRMSR */
+void calib_msr_exit(struct vcpu *v);
+void calib_release(struct vm *vm);
+json_t *calib_to_json(const struct vm *vm);
 
 /* ---- exit accounting (exit_stats.c), pure ---- */
 #define EXIT_HIST_BUCKETS 40 /* bucket i: [2^i, 2^(i+1)) ns; bucket 0 also holds 0 */
@@ -297,6 +318,7 @@ struct vm {
 	struct bus pio, mmio;
 	struct uart16550 com1;
 	struct debug_exit dbg_exit;
+	struct calib_devs calib;
 	struct vm_io *io; /* --blk devices (virtio.h), NULL: none */
 	struct vcpu vcpus[VMM_MAX_VCPUS];
 	uint32_t nvcpus;

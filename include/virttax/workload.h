@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 struct wl_env;
+struct wl_calib; /* include/virttax/wl_ops.h */
 
 /* Services a runtime (host runner or guest agent) provides to a workload. */
 struct wl_env {
@@ -29,6 +30,14 @@ struct wl_env {
 	/* Effective value of parameter `key` (default applied), NULL if unknown. */
 	const char *(*param)(struct wl_env *env, const char *key);
 	void *priv; /* runtime private */
+	/* Optional platform primitives (include/virttax/wl_ops.h); NULL = none.
+	 * op_probe: 0 when `op` can run here, else -errno and a one-line reason.
+	 * op: run `op` n times back to back, *ticks = TSC ticks of the loop
+	 * (WL_OP_TIMER_LATENCY: the sum of the n latencies); 0 or -errno. */
+	int (*op_probe)(struct wl_env *env, unsigned op, char *why, size_t len);
+	int (*op)(struct wl_env *env, unsigned op, uint64_t n, uint64_t *ticks);
+	/* Optional: report one calibrated kind ({"t":"calib"}); NULL = not supported. */
+	void (*emit_calib)(struct wl_env *env, const struct wl_calib *c);
 };
 
 struct wl_param {

@@ -1,0 +1,203 @@
+/*
+ * calib: per-operation cost of every isolation boundary this side can cross,
+ * in the style of kvm-unit-tests x86/vmexit.c.
+ *
+ * Why: overhead decomposition multiplies exit counts by calibrated costs, so
+ * the costs must be measured on this machine, the same way on both sides. For
+ * each kind the iteration count doubles until one round takes at least
+ * goal_ms (so timer resolution and loop overhead vanish), then `rounds`
+ * rounds of that many operations are timed. The raw TSC ticks of each round
+ * go out in a {"t":"calib"} record; the harness (harness/calib.c) turns them
+ * into a median, a 95% CI and ns/cycles per operation. Kinds the runtime
+ * cannot do here are reported with the runtime's reason, never estimated.
+ *
+ * The two kinds that need no runtime help (function call, indirect call) are
+ * measured here, identically on both sides: the bottom rungs of the ladder.
+ */
+#include "virttax/wl_ops.h"
+#include "virttax/workload.h"
+#include "workloads/wl_errno.h"
+#include "workloads/wl_util.h"
+
+#define CALIB_MAX_ITERS (1ull << 32)
+#define WHY_LEN 160
+
+static const struct wl_param calib_params[] = {
+    {"kinds", "all", "comma-separated kinds (see docs/CALIBRATION.md) or all"},
+    {"goal_ms", "20", "minimum duration of one timed round, ms (1..1000)"},
+    {"rounds", "10", "timed rounds per kind (3..24)"},
+    {"max_ms", "60000", "time bound for the whole calibration, ms"},
+    {0, 0, 0},
+};
+
+enum { KIND_CALL = WL_OP_COUNT, KIND_INDIRECT, KIND_COUNT };
+
+static const char *kind_name(unsigned k)
+{
+	if (k == KIND_CALL)
+		return "function-call";
+	if (k == KIND_INDIRECT)
+		return "indirect-call";
+	return wl_op_name(k);
+}
+
+__attribute__((noinline)) static void calib_callee(void)
+{
+	__asm__ volatile("" ::: "memory");
+}
+static void (*volatile calib_indirect)(void) = calib_callee;
+
+static uint64_t time_calls(uint64_t n, bool indirect)
+{
+	void (*f)(void) = calib_indirect;
+	uint64_t t0 = wl_rdtsc();
+	if (indirect)
+		for (uint64_t i = 0; i < n; i++) {
+			f();
+			__asm__ volatile("" : "+r"(f));
+		}
+	else
+		for (uint64_t i = 0; i < n; i++)
+			calib_callee();
+	return wl_rdtsc() - t0;
+}
+
+struct calib_ctx {
+	struct wl_env *env;
+	uint64_t goal, deadline;
+	uint32_t rounds;
+};
+
+static int measure(struct wl_env *env, unsigned k, uint64_t n, uint64_t *ticks)
+{
+	if (k == KIND_CALL || k == KIND_INDIRECT) {
+		*ticks = time_calls(n, k == KIND_INDIRECT);
+		return 0;
+	}
+	return env->op(env, k, n, ticks);
+}
+
+static bool selected(const char *kinds, const char *name)
+{
+	if (wl_streq(kinds, "all"))
+		return true;
+	size_t len = wl_strlen(name);
+	for (const char *p = kinds; *p;) {
+		const char *e = p;
+		while (*e && *e != ',')
+			e++;
+		if ((size_t)(e - p) == len) {
+			size_t i = 0;
+			while (i < len && p[i] == name[i])
+				i++;
+			if (i == len)
+				return true;
+		}
+		p = *e ? e + 1 : e;
+	}
+	return false;
+}
+
+static void report_unavailable(struct calib_ctx *c, unsigned k, const char *why)
+{
+	struct wl_calib rec = {.kind = kind_name(k), .reason = why};
+	c->env->emit_calib(c->env, &rec);
+}
+
+/* Double n until one round reaches the goal (vmexit.c), then time the rounds. */
+static void calibrate_kind(struct calib_ctx *c, unsigned k, const char *how)
+{
+	struct wl_calib rec = {.kind = kind_name(k), .how = how};
+	char why[WHY_LEN] = "";
+	uint64_t n = 1, t = 0;
+	int rc;
+	for (;;) {
+		if ((rc = measure(c->env, k, n, &t)))
+			break;
+		if (t >= c->goal || n >= CALIB_MAX_ITERS)
+			break;
+		if (wl_rdtsc() > c->deadline) {
+			report_unavailable(c, k, "skipped: max_ms reached before this kind");
+			return;
+		}
+		uint64_t next = t ? n * (c->goal / t + 1) : n * 16;
+		n = next > n * 16 ? n * 16 : (next < n * 2 ? n * 2 : next);
+	}
+	for (uint32_t r = 0; !rc && r < c->rounds; r++) {
+		if ((rc = measure(c->env, k, n, &rec.ticks[r])))
+			break;
+		rec.nrounds++;
+		if (rec.nrounds >= 3 && wl_rdtsc() > c->deadline)
+			break; /* fewer rounds, the harness reports n */
+	}
+	if (rc) {
+		wl_strcat(why, sizeof(why), "the operation failed after a good probe: errno ");
+		wl_strcat_u64(why, sizeof(why), (uint64_t)-rc);
+		report_unavailable(c, k, why);
+		return;
+	}
+	rec.iters = n;
+	c->env->emit_calib(c->env, &rec);
+}
+
+static int calib_params_get(struct wl_env *env, uint64_t *goal_ms, uint64_t *rounds,
+			    uint64_t *max_ms)
+{
+	int rc;
+	if ((rc = wl_param_u64(env, "goal_ms", goal_ms)) ||
+	    (rc = wl_param_u64(env, "rounds", rounds)) ||
+	    (rc = wl_param_u64(env, "max_ms", max_ms)))
+		return rc;
+	if (*goal_ms < 1 || *goal_ms > 1000 || *rounds < 3 || *rounds > WL_CALIB_MAX_ROUNDS) {
+		env->log(env, "calib: goal_ms must be 1..1000 and rounds 3..24");
+		return -WL_EINVAL;
+	}
+	return 0;
+}
+
+static int calib_run(struct wl_env *env)
+{
+	uint64_t goal_ms, rounds, max_ms;
+	int rc = calib_params_get(env, &goal_ms, &rounds, &max_ms);
+	if (rc)
+		return rc;
+	if (!env->emit_calib) {
+		env->log(env, "calib: this runtime cannot report calib records");
+		return -WL_EINVAL;
+	}
+	const char *kinds = env->param(env, "kinds");
+	unsigned nsel = 0;
+	struct calib_ctx c = {.env = env,
+			      .goal = wl_ms_to_ticks(env, goal_ms),
+			      .deadline = wl_rdtsc() + wl_ms_to_ticks(env, max_ms),
+			      .rounds = (uint32_t)rounds};
+	for (unsigned k = 0; k < KIND_COUNT; k++) {
+		char why[WHY_LEN] = "";
+		if (!selected(kinds, kind_name(k)))
+			continue;
+		nsel++;
+		if (k == KIND_CALL || k == KIND_INDIRECT)
+			calibrate_kind(&c, k,
+				       k == KIND_CALL ? "call of an empty noinline function"
+						      : "call through a volatile pointer");
+		else if (!env->op || !env->op_probe)
+			report_unavailable(&c, k, "this runtime has no platform operations");
+		else if (env->op_probe(env, k, why, sizeof(why)))
+			report_unavailable(&c, k, why[0] ? why : "unavailable");
+		else
+			calibrate_kind(&c, k, why);
+	}
+	if (!nsel) {
+		env->log(env, "calib: kinds= names no known kind (see docs/CALIBRATION.md)");
+		return -WL_EINVAL;
+	}
+	return 0;
+}
+
+const struct workload_ops wl_calib = {
+    .name = "calib",
+    .help = "cost per operation of each VM exit kind and isolation boundary (calibration)",
+    .params = calib_params,
+    .quick_params = "goal_ms=5 rounds=7",
+    .run = calib_run,
+};
