@@ -19,6 +19,7 @@
 #include "collectors/collector.h"
 #include "harness/cmds.h"
 #include "harness/hosted.h"
+#include "harness/io_run.h"
 #include "harness/plan.h"
 #include "harness/results.h"
 #include "harness/table.h"
@@ -226,6 +227,8 @@ int cmd_run(int argc, char **argv)
 {
 	struct plan plan;
 	char err[400];
+	if (io_run_wanted(argc, argv))
+		return cmd_io_run(argc, argv); /* the I/O technique table: harness/io_run.c */
 	int rc = plan_parse(&plan, argc, argv, err, sizeof(err));
 	if (rc) {
 		if (rc < 0)
