@@ -10,6 +10,9 @@ int cmd_run(int argc, char **argv);      /* harness/cmd_run.c */
 int cmd_list(int argc, char **argv);     /* harness/cmd_list.c */
 int cmd_baseline(int argc, char **argv); /* harness/cmd_baseline.c: hosted workload runner */
 int cmd_doctor(int argc, char **argv);   /* harness/cmd_doctor.c */
+int cmd_report(int argc, char **argv);  /* harness/cmd_report.c */
+int cmd_compare(int argc, char **argv); /* harness/cmd_compare.c */
+int cmd_gate(int argc, char **argv);    /* harness/cmd_compare.c: CI gate */
 
 /* virttax exit codes */
 #define VTX_EXIT_OK 0

@@ -23,6 +23,9 @@ static const struct subcommand subcommands[] = {
     {"list", cmd_list, "list workloads and their parameters"},
     {"baseline", cmd_baseline, "run one workload as a host process (used by run)"},
     {"doctor", cmd_doctor, "check this host: KVM flavour, collectors, topology"},
+    {"report", cmd_report, "render runs as Markdown, HTML (SVG charts), CSV or JSON"},
+    {"compare", cmd_compare, "A/B comparison of two runs with CIs, p-values and verdicts"},
+    {"gate", cmd_gate, "CI gate: exit 1 when the candidate regressed (JUnit, Markdown)"},
     {"help", cmd_help, "this text; `virttax help CMD` for a subcommand's flags"},
     {NULL, NULL, NULL},
 };

@@ -1,0 +1,177 @@
+/*
+ * The report model and the format table (see report.h).
+ */
+#include "reports/report.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "harness/results.h"
+#include "reports/calib_read.h"
+#include "reports/decompose.h"
+#include "reports/rdata.h"
+
+const struct report_ops *const report_formats[] = {&report_md, &report_html, &report_csv,
+						    &report_json, NULL};
+
+const struct report_ops *report_find(const char *name)
+{
+	for (const struct report_ops *const *f = report_formats; *f; f++)
+		if (!strcmp((*f)->name, name))
+			return *f;
+	return NULL;
+}
+
+static int load_calib(const char *path, json_t **out, char *err, size_t len)
+{
+	json_error_t je;
+	*out = json_load_file(path, 0, &je);
+	if (!*out) {
+		snprintf(err, len, "--calibration %s: %s (line %d); expected calibration.json "
+			 "from `virttax calibrate`", path, je.text, je.line);
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* Summaries are computed from the runs when a file carries none (e.g. hand-made). */
+static void ensure_summaries(json_t *results)
+{
+	size_t i;
+	json_t *wl;
+	json_array_foreach(json_object_get(results, "workloads"), i, wl)
+	{
+		json_t *s = json_object_get(wl, "summary");
+		if (!json_is_array(s) || json_array_size(s) == 0)
+			results_summarize(wl);
+	}
+}
+
+int report_ctx_load(struct report_ctx *ctx, const char *const *paths, size_t n,
+		    const char *calib_path, char *err, size_t errlen)
+{
+	memset(ctx, 0, sizeof(*ctx));
+	if (n == 0 || n > REPORT_MAX_SOURCES) {
+		snprintf(err, errlen, "expected 1..%d run directories or results.json files",
+			 REPORT_MAX_SOURCES);
+		return -EINVAL;
+	}
+	if (calib_path && load_calib(calib_path, &ctx->calib, err, errlen))
+		return -EINVAL;
+	for (size_t i = 0; i < n; i++) {
+		int rc = rdata_load(paths[i], &ctx->results[i], err, errlen);
+		if (rc)
+			return report_ctx_release(ctx), rc;
+		ctx->paths[i] = paths[i];
+		ctx->n++;
+		ensure_summaries(ctx->results[i]);
+		json_t *emb = json_object_get(ctx->results[i], "calibration");
+		if (!ctx->calib && json_is_object(emb))
+			ctx->calib = json_incref(emb);
+	}
+	ctx->validation = json_array();
+	for (size_t i = 0; i < n; i++) {
+		ctx->decomp[i] = decompose_results(ctx->results[i], ctx->calib);
+		json_array_extend(ctx->validation, json_object_get(ctx->decomp[i], "validation"));
+	}
+	ctx->ladder = calib_ladder(ctx->calib);
+	return 0;
+}
+
+void report_ctx_release(struct report_ctx *ctx)
+{
+	for (size_t i = 0; i < ctx->n; i++) {
+		json_decref(ctx->results[i]);
+		json_decref(ctx->decomp[i]);
+	}
+	json_decref(ctx->calib);
+	json_decref(ctx->ladder);
+	json_decref(ctx->validation);
+	memset(ctx, 0, sizeof(*ctx));
+}
+
+const char *report_num(double v, char *buf, size_t len)
+{
+	if (!isfinite(v))
+		snprintf(buf, len, "n/a");
+	else if (fabs(v) >= 1e9 || (fabs(v) < 1e-3 && v != 0))
+		snprintf(buf, len, "%.3e", v);
+	else if (fabs(v) >= 1000)
+		snprintf(buf, len, "%.0f", v);
+	else
+		snprintf(buf, len, "%.4g", v);
+	return buf;
+}
+
+double report_d(json_t *o, const char *key)
+{
+	json_t *v = json_object_get(o, key);
+	return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+const char *report_s(json_t *o, const char *key)
+{
+	const char *s = json_string_value(json_object_get(o, key));
+	return s ? s : "";
+}
+
+const char *report_val_ci(double v, json_t *ci, char *buf, size_t len)
+{
+	char a[32], b[32], c[32];
+	if (!isfinite(v))
+		return snprintf(buf, len, "n/a"), buf;
+	if (json_is_array(ci) && json_is_number(json_array_get(ci, 0)))
+		snprintf(buf, len, "%s [%s, %s]", report_num(v, a, sizeof(a)),
+			 report_num(json_number_value(json_array_get(ci, 0)), b, sizeof(b)),
+			 report_num(json_number_value(json_array_get(ci, 1)), c, sizeof(c)));
+	else
+		snprintf(buf, len, "%s", report_num(v, a, sizeof(a)));
+	return buf;
+}
+
+const char *report_comp(json_t *comp, char *buf, size_t len)
+{
+	if (!json_is_true(json_object_get(comp, "available")))
+		return snprintf(buf, len, "n/a"), buf;
+	char t[96];
+	report_val_ci(report_d(comp, "value_pct"), json_object_get(comp, "ci95_pct"), t, sizeof(t));
+	snprintf(buf, len, "%s%%", t);
+	return buf;
+}
+
+json_t *report_component(json_t *entry, const char *name)
+{
+	size_t i;
+	json_t *c;
+	json_array_foreach(json_object_get(entry, "components"), i, c) if (
+	    !strcmp(report_s(c, "name"), name)) return c;
+	return NULL;
+}
+
+void report_for_each_curve(const struct report_ctx *ctx, report_curve_fn fn, void *arg)
+{
+	for (size_t s = 0; s < ctx->n; s++) {
+		size_t i, j;
+		json_t *wl, *e;
+		json_array_foreach(json_object_get(ctx->results[s], "workloads"), i, wl)
+		{
+			const char *seen[32];
+			size_t nseen = 0;
+			json_array_foreach(json_object_get(wl, "summary"), j, e)
+			{
+				if (!json_is_string(json_object_get(e, "xk")))
+					continue;
+				const char *m = report_s(e, "metric");
+				bool dup = false;
+				for (size_t k = 0; k < nseen; k++)
+					dup = dup || !strcmp(seen[k], m);
+				if (dup || nseen == 32)
+					continue;
+				seen[nseen++] = m;
+				fn(ctx, s, wl, m, arg);
+			}
+		}
+	}
+}

@@ -1,0 +1,238 @@
+/*
+ * Markdown report: for pull requests and papers. Every number carries its
+ * unit, n and spread (95% CI); components that could not be computed say why
+ * in a footnote list instead of showing a number.
+ */
+#include <math.h>
+#include <stdbool.h>
+#include <string.h>
+
+#include "reports/report.h"
+
+static void stats_cell(FILE *out, json_t *st)
+{
+	char b[96];
+	if (!json_integer_value(json_object_get(st, "n"))) {
+		fprintf(out, " n/a (n=0) |");
+		return;
+	}
+	fprintf(out, " %s (n=%lld) |",
+		report_val_ci(report_d(st, "median"), json_object_get(st, "ci95"), b, sizeof(b)),
+		(long long)json_integer_value(json_object_get(st, "n")));
+}
+
+static void x_label(json_t *e, char *buf, size_t len)
+{
+	if (json_is_string(json_object_get(e, "xk")))
+		snprintf(buf, len, "%s=%.10g %s", report_s(e, "xk"), report_d(e, "x"), report_s(e, "xu"));
+	else
+		snprintf(buf, len, "-");
+}
+
+static void summary_table(FILE *out, json_t *wl)
+{
+	size_t i;
+	json_t *e;
+	fprintf(out, "| metric | unit | better | x | series | bare median [95%% CI] | VM median [95%% CI] "
+		     "| overhead %% [95%% CI] (pairs) | outliers (MAD) |\n");
+	fprintf(out, "|---|---|---|---|---|---:|---:|---:|---|\n");
+	json_array_foreach(json_object_get(wl, "summary"), i, e)
+	{
+		char x[64], o[96];
+		json_t *ov = json_object_get(e, "overhead_pct"), *ol = json_object_get(e, "outliers");
+		x_label(e, x, sizeof(x));
+		fprintf(out, "| %s | %s | %s | %s | %s |", report_s(e, "metric"), report_s(e, "unit"),
+			report_s(e, "better"), x, report_s(e, "series"));
+		stats_cell(out, json_object_get(e, "bare"));
+		stats_cell(out, json_object_get(e, "vm"));
+		fprintf(out, " %s (%lld) | bare %zu, vm %zu |\n",
+			report_val_ci(report_d(ov, "value"), json_object_get(ov, "ci95"), o, sizeof(o)),
+			(long long)json_integer_value(json_object_get(ov, "pairs")),
+			json_array_size(json_object_get(ol, "bare")),
+			json_array_size(json_object_get(ol, "vm")));
+	}
+}
+
+static const char *const comps[] = {"mediation", "translation", "scheduling", "residual"};
+
+/* Footnotes of one table: identical reasons share a number. */
+struct notes {
+	char text[8][700];
+	int num[8], n;
+};
+
+static int note_ref(struct notes *ns, int *counter, const char *name, const char *reason)
+{
+	char t[700];
+	snprintf(t, sizeof(t), "%s: %s", name, reason);
+	for (int k = 0; k < ns->n; k++)
+		if (!strcmp(ns->text[k], t))
+			return ns->num[k];
+	if (ns->n == 8)
+		return 0;
+	snprintf(ns->text[ns->n], sizeof(ns->text[0]), "%s", t);
+	ns->num[ns->n++] = ++*counter;
+	return *counter;
+}
+
+static void decomposition_table(FILE *out, json_t *dec, const char *wl, int *note)
+{
+	size_t i;
+	json_t *e;
+	bool header = false;
+	struct notes ns = {.n = 0};
+	json_array_foreach(json_object_get(dec, "entries"), i, e)
+	{
+		if (strcmp(report_s(e, "workload"), wl))
+			continue;
+		if (!header) {
+			fprintf(out, "\nDecomposition (%% of bare-metal time, lower is better; "
+				     "median over pairs [95%% bootstrap CI]):\n\n");
+			fprintf(out, "| series | metric | x | pairs | measured | mediation | translation "
+				     "| scheduling | residual |\n|---|---|---|---:|---:|---:|---:|---:|---:|\n");
+			header = true;
+		}
+		char x[64], b[96];
+		x_label(e, x, sizeof(x));
+		fprintf(out, "| %s | %s (%s) | %s | %lld | %s |", report_s(e, "series"),
+			report_s(e, "metric"), report_s(e, "unit"), x,
+			(long long)json_integer_value(json_object_get(e, "pairs")),
+			report_comp(json_object_get(e, "measured"), b, sizeof(b)));
+		for (int c = 0; c < 4; c++) {
+			json_t *cp = report_component(e, comps[c]);
+			fprintf(out, " %s", report_comp(cp, b, sizeof(b)));
+			if (!json_is_true(json_object_get(cp, "available"))) {
+				int r = note_ref(&ns, note, comps[c], report_s(cp, "reason"));
+				if (r)
+					fprintf(out, " [^%d]", r);
+			}
+			fprintf(out, " |");
+		}
+		fprintf(out, "\n");
+	}
+	for (int k = 0; k < ns.n; k++)
+		fprintf(out, "%s[^%d]: %s\n", k ? "" : "\n", ns.num[k], ns.text[k]);
+}
+
+static void mediation_detail(FILE *out, json_t *dec, const char *wl)
+{
+	size_t i, j;
+	json_t *e, *k;
+	json_array_foreach(json_object_get(dec, "entries"), i, e)
+	{
+		if (strcmp(report_s(e, "workload"), wl) || json_is_string(json_object_get(e, "xk")))
+			continue;
+		json_t *det = json_object_get(report_component(e, "mediation"), "detail");
+		if (!json_array_size(json_object_get(det, "kinds")))
+			continue;
+		fprintf(out, "\nExits charged in `%s` (median per run; cost = calibrated ns per exit "
+			     "[95%% CI], n rounds):\n\n| calibration kind | exit reasons | exits/run | "
+			     "cost ns | source |\n|---|---|---:|---:|---|\n",
+			report_s(e, "series"));
+		json_array_foreach(json_object_get(det, "kinds"), j, k)
+		{
+			char b[96], c[32];
+			json_t *cost = json_object_get(k, "cost_ns");
+			fprintf(out, "| %s | %s | %s | ", report_s(k, "kind"), report_s(k, "exit_reasons"),
+				report_num(report_d(k, "count_median"), c, sizeof(c)));
+			if (cost)
+				fprintf(out, "%s (n=%lld)",
+					report_val_ci(report_d(cost, "median"), json_object_get(cost, "ci95"),
+						      b, sizeof(b)),
+					(long long)json_integer_value(json_object_get(cost, "n")));
+			else
+				fprintf(out, "not priced: %s", report_s(k, "reason"));
+			fprintf(out, " | %s |\n", report_s(k, "source"));
+		}
+		fprintf(out, "\nNot charged: %s exits/run (%s).\n",
+			report_num(report_d(det, "excluded_exits_median"), (char[32]){0}, 32),
+			report_s(det, "excluded_why"));
+		return; /* one series is enough: the kinds are the same */
+	}
+}
+
+static void validation(FILE *out, const struct report_ctx *ctx)
+{
+	size_t i;
+	json_t *v;
+	if (!json_array_size(ctx->validation))
+		return;
+	fprintf(out, "\n## Validation: exit-storm, predicted vs measured\n\n"
+		     "Predicted = exits × calibrated cost / bare time. Error = (predicted − measured) / "
+		     "measured; tolerance ±10%%.\n\n"
+		     "| series | kind | k (units/exit) | exits | pairs | measured %% [CI] | predicted %% "
+		     "[CI] | residual %% [CI] | error %% | guest-timed exit %% | within ±10%% |\n"
+		     "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
+	json_array_foreach(ctx->validation, i, v)
+	{
+		char a[96], b[96], c[96], d[32], g[32];
+		fprintf(out, "| %s | %s | %s | %s | %lld | %s | %s | %s | %s | %s | %s |\n",
+			report_s(v, "series"), report_s(v, "kind"), report_s(v, "k"), report_s(v, "exits"),
+			(long long)json_integer_value(json_object_get(v, "pairs")),
+			report_val_ci(report_d(v, "measured_pct"), json_object_get(v, "measured_ci95"), a,
+				      sizeof(a)),
+			report_val_ci(report_d(v, "predicted_pct"), json_object_get(v, "predicted_ci95"),
+				      b, sizeof(b)),
+			report_val_ci(report_d(v, "residual_pct"), json_object_get(v, "residual_ci95"), c,
+				      sizeof(c)),
+			report_num(report_d(v, "error_pct"), d, sizeof(d)),
+			report_num(report_d(v, "guest_exit_time_pct"), g, sizeof(g)),
+			json_is_true(json_object_get(v, "within_tol")) ? "yes" : "**no**");
+	}
+}
+
+static void ladder(FILE *out, const struct report_ctx *ctx)
+{
+	size_t i;
+	json_t *r;
+	fprintf(out, "\n## Isolation-boundary ladder (calibration)\n\n");
+	if (!json_array_size(ctx->ladder)) {
+		fprintf(out, "No calibration available: run `virttax calibrate` and pass "
+			     "`--calibration FILE`, or `virttax run` with calibration.\n");
+		return;
+	}
+	fprintf(out, "Cost of one crossing, ns per operation (median [95%% CI], n rounds), cheapest "
+		     "first:\n\n| kind | side | ns/op [95%% CI] | n |\n|---|---|---:|---:|\n");
+	json_array_foreach(ctx->ladder, i, r)
+	{
+		char b[96];
+		fprintf(out, "| %s | %s | %s | %lld |\n", report_s(r, "kind"), report_s(r, "side"),
+			report_val_ci(report_d(r, "ns"), json_object_get(r, "ci95"), b, sizeof(b)),
+			(long long)json_integer_value(json_object_get(r, "n")));
+	}
+}
+
+static int md_render(FILE *out, const struct report_ctx *ctx)
+{
+	int note = 0;
+	fprintf(out, "# virttax report\n\n");
+	for (size_t s = 0; s < ctx->n; s++) {
+		json_t *r = ctx->results[s], *p = json_object_get(r, "parameters"), *wl;
+		size_t i;
+		fprintf(out, "## %s\n\ncreated %s, virttax %s, reps %lld, warm-up %lld (discarded)%s\n",
+			ctx->paths[s], report_s(r, "created"), report_s(r, "virttax_version"),
+			(long long)json_integer_value(json_object_get(p, "reps")),
+			(long long)json_integer_value(json_object_get(p, "warmup")),
+			json_is_true(json_object_get(p, "quick")) ? ", --quick" : "");
+		json_array_foreach(json_object_get(r, "workloads"), i, wl)
+		{
+			const char *name = report_s(wl, "name");
+			fprintf(out, "\n### %s\n\n", name);
+			summary_table(out, wl);
+			decomposition_table(out, ctx->decomp[s], name, &note);
+			mediation_detail(out, ctx->decomp[s], name);
+		}
+	}
+	validation(out, ctx);
+	ladder(out, ctx);
+	fprintf(out, "\n---\nCIs: medians from order statistics (level in results.json), overheads and "
+		     "components by bootstrap over pairs (fixed seed). Outliers are flagged by "
+		     "modified z-score > 3.5 on the MAD and never dropped. Method: docs/METHOD.md.\n");
+	return ferror(out) ? -5 : 0;
+}
+
+const struct report_ops report_md = {
+    .name = "md",
+    .help = "Markdown (pull requests, papers)",
+    .render = md_render,
+};
