@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "collectors/collector.h"
+#include "harness/autoreps.h"
 #include "harness/cmds.h"
 #include "harness/hosted.h"
 #include "harness/io_run.h"
@@ -98,6 +99,8 @@ static int one_pair(struct run_ctx *ctx, const struct plan_workload *w, const ch
 	    .timeout_s = p->timeout_s,
 	    .tsc_khz = ctx->tsc_khz,
 	    .scratch_dir = ctx->scratch,
+	    .vmm_args = p->vmm_args,
+	    .nvmm_args = p->nvmm_args,
 	};
 	series_name(p, "bare", backing, NULL, bare_series, sizeof(bare_series));
 	struct run_meta meta = {.side = "bare",
@@ -131,12 +134,16 @@ static int run_workload(struct run_ctx *ctx, const struct plan_workload *w, json
 			       plan_workload_params_json(w), "runs", runs);
 	json_array_append_new(json_object_get(results, "workloads"), wl);
 	int rc = 0;
-	for (unsigned i = 0; !rc && i < p->warmup + p->reps; i++) {
+	unsigned i;
+	/* autoreps_more(): --reps N, or --reps auto's stopping rule (harness/autoreps.c) */
+	for (i = 0; !rc && (i < p->warmup || autoreps_more(p, wl, i - p->warmup)); i++) {
 		bool warmup = i < p->warmup;
 		unsigned rep = warmup ? i : i - p->warmup;
 		for (size_t b = 0; !rc && b < p->nbackings; b++)
 			rc = one_pair(ctx, w, p->backings[b], rep, warmup, runs);
 	}
+	if (!rc)
+		autoreps_record(p, wl, i - p->warmup);
 	return rc ? rc : results_summarize(wl);
 }
 

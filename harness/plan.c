@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "harness/autoreps.h"
 #include "harness/vmm.h"
 
 static const char *const valid_backings[] = {"4k", "thp", "hugetlb-2m", "hugetlb-1g", NULL};
@@ -27,6 +28,9 @@ void plan_usage(FILE *out)
 	    "  --workloads LIST     comma-separated workloads (default: %s; see `virttax list`)\n"
 	    "  --reps N             counted bare/VM pairs per workload, 1..10000 (default %d; "
 	    "--quick: %d)\n"
+	    "  --reps auto          add pairs until every overhead's 95%% CI half-width is under\n"
+	    "                       --target-ci PCT (default 1) or --max-reps N (default 30) is\n"
+	    "                       reached; at least 5 pairs (harness/autoreps.c)\n"
 	    "  --warmup N           warm-up pairs, recorded as warmup and not counted (default %d; "
 	    "--quick: %d)\n"
 	    "  --vmm NAME           VMM driver (default vmm-lite)\n"
@@ -41,6 +45,8 @@ void plan_usage(FILE *out)
 	    "use)\n"
 	    "  --mem SIZE           guest memory, e.g. 512M, 2G (default %s)\n"
 	    "  --timeout SEC        per-run watchdog passed to the VMM (default %d)\n"
+	    "  --vmm-arg ARG        pass ARG to the VMM command line verbatim (repeatable), e.g.\n"
+	    "                       --vmm-arg=--inject-exit-delay-us=50 (a test regression)\n"
 	    "  --set [WL.]KEY=VALUE workload parameter; without WL. it applies to every selected\n"
 	    "                       workload that has KEY (repeatable)\n"
 	    "  -h, --help           this text\n\n"
@@ -292,6 +298,7 @@ static void default_out_dir(struct plan *p)
 
 struct raw_opts {
 	const char *workloads, *reps, *warmup, *backing, *pagesize, *pin, *mem, *timeout;
+	const char *target_ci, *max_reps;
 };
 
 enum {
@@ -306,7 +313,10 @@ enum {
 	OPT_PIN,
 	OPT_MEM,
 	OPT_SET,
-	OPT_TIMEOUT
+	OPT_TIMEOUT,
+	OPT_TARGET_CI,
+	OPT_MAX_REPS,
+	OPT_VMM_ARG,
 };
 
 static const struct option long_opts[] = {
@@ -322,6 +332,9 @@ static const struct option long_opts[] = {
     {"mem", required_argument, 0, OPT_MEM},
     {"set", required_argument, 0, OPT_SET},
     {"timeout", required_argument, 0, OPT_TIMEOUT},
+    {"target-ci", required_argument, 0, OPT_TARGET_CI},
+    {"max-reps", required_argument, 0, OPT_MAX_REPS},
+    {"vmm-arg", required_argument, 0, OPT_VMM_ARG},
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0},
 };
@@ -369,23 +382,72 @@ static int store_opt(struct plan *p, struct raw_opts *r, int c, char *err, size_
 			return fail(err, len, "--set: at most %d", PLAN_MAX_SETS);
 		p->sets[p->nsets++] = optarg;
 		break;
+	case OPT_TARGET_CI:
+		r->target_ci = optarg;
+		break;
+	case OPT_MAX_REPS:
+		r->max_reps = optarg;
+		break;
+	case OPT_VMM_ARG:
+		if (p->nvmm_args == PLAN_MAX_VMM_ARGS)
+			return fail(err, len, "--vmm-arg: at most %d", PLAN_MAX_VMM_ARGS);
+		p->vmm_args[p->nvmm_args++] = optarg;
+		break;
 	default:
 		return fail(err, len, "bad option (see virttax run --help)");
 	}
 	return 0;
 }
 
+static int resolve_auto(struct plan *p, const struct raw_opts *r, char *err, size_t len);
+static int resolve_rest(struct plan *p, const struct raw_opts *r, char *err, size_t len);
+
 static int resolve_numbers(struct plan *p, const struct raw_opts *r, char *err, size_t len)
 {
 	unsigned long v;
-	uint64_t mem;
 	p->reps = p->quick ? PLAN_QUICK_REPS : PLAN_DEFAULT_REPS;
 	p->warmup = p->quick ? PLAN_QUICK_WARMUP : PLAN_DEFAULT_WARMUP;
 	p->timeout_s = PLAN_DEFAULT_TIMEOUT_S;
+	if (r->reps && !strcmp(r->reps, "auto"))
+		return resolve_auto(p, r, err, len) ? -EINVAL : resolve_rest(p, r, err, len);
+	if (r->target_ci || r->max_reps)
+		return fail(err, len, "--target-ci and --max-reps need --reps auto");
 	if (r->reps && parse_uint(r->reps, 1, 10000, &v))
 		return fail(err, len, "--reps '%s': expected an integer 1..10000", r->reps);
 	if (r->reps)
 		p->reps = (unsigned)v;
+	return resolve_rest(p, r, err, len);
+}
+
+/* --reps auto: at least AUTOREPS_MIN pairs, then until --target-ci or --max-reps */
+static int resolve_auto(struct plan *p, const struct raw_opts *r, char *err, size_t len)
+{
+	unsigned long v;
+	char *end;
+	p->reps_auto = true;
+	p->reps = AUTOREPS_MIN;
+	p->max_reps = AUTOREPS_DEFAULT_MAX;
+	p->target_ci_pct = AUTOREPS_DEFAULT_TARGET_PCT;
+	if (r->max_reps && parse_uint(r->max_reps, AUTOREPS_MIN, 10000, &v))
+		return fail(err, len, "--max-reps '%s': expected an integer %d..10000", r->max_reps,
+			    AUTOREPS_MIN);
+	if (r->max_reps)
+		p->max_reps = (unsigned)v;
+	if (r->target_ci) {
+		double t = strtod(r->target_ci, &end);
+		if (!*r->target_ci || *end || !(t > 0 && t <= 100))
+			return fail(err, len,
+				    "--target-ci '%s': expected a percentage > 0 and <= 100, e.g. 1",
+				    r->target_ci);
+		p->target_ci_pct = t;
+	}
+	return 0;
+}
+
+static int resolve_rest(struct plan *p, const struct raw_opts *r, char *err, size_t len)
+{
+	unsigned long v;
+	uint64_t mem;
 	if (r->warmup && parse_uint(r->warmup, 0, 1000, &v))
 		return fail(err, len, "--warmup '%s': expected an integer 0..1000", r->warmup);
 	if (r->warmup)
@@ -473,7 +535,7 @@ static json_t *str_array(const char *const *v, size_t n)
 	return a;
 }
 
-json_t *plan_to_json(const struct plan *p)
+static json_t *plan_to_json_base(const struct plan *p)
 {
 	json_t *wls = json_array(), *per = json_object();
 	for (size_t i = 0; i < p->nwl; i++) {
@@ -487,4 +549,16 @@ json_t *plan_to_json(const struct plan *p)
 			 p->quick, "pin", p->cpu, "mem_bytes", (json_int_t)p->mem_bytes,
 			 "timeout_s", (int)p->timeout_s, "set", str_array(p->sets, p->nsets),
 			 "workload_params", per);
+}
+
+json_t *plan_to_json(const struct plan *p)
+{
+	json_t *o = plan_to_json_base(p);
+	json_object_set_new(o, "vmm_args", str_array(p->vmm_args, p->nvmm_args));
+	if (p->reps_auto)
+		json_object_set_new(o, "reps_auto",
+				    json_pack("{s:I,s:I,s:f}", "min_reps", (json_int_t)p->reps,
+					      "max_reps", (json_int_t)p->max_reps, "target_ci_pct",
+					      p->target_ci_pct));
+	return o;
 }

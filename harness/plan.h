@@ -31,6 +31,7 @@
 #define PLAN_DEFAULT_TIMEOUT_S 300
 #define PLAN_DEFAULT_BACKING "thp"
 #define PLAN_DEFAULT_PAGESIZE "2m"
+#define PLAN_MAX_VMM_ARGS 16
 #define PLAN_DEFAULT_WORKLOADS "cpu-int,cpu-fp,mem-chase,mem-stream"
 
 struct plan_workload {
@@ -47,6 +48,11 @@ struct plan {
 	struct plan_workload wl[PLAN_MAX_WORKLOADS];
 	size_t nwl;
 	unsigned reps, warmup;
+	bool reps_auto;	      /* --reps auto (harness/autoreps.c): reps is the minimum */
+	double target_ci_pct; /* --target-ci: overhead CI half-width goal, percentage points */
+	unsigned max_reps;    /* --max-reps: cap of --reps auto */
+	const char *vmm_args[PLAN_MAX_VMM_ARGS]; /* --vmm-arg: passed to the VMM verbatim */
+	size_t nvmm_args;
 	const char *vmm;
 	const char *backings[PLAN_MAX_BACKINGS];
 	size_t nbackings;

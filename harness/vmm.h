@@ -46,6 +46,8 @@ struct run_spec {
 	const char *scratch_dir; /* for temporary files (stats JSON) */
 	unsigned vcpus;		 /* VM only; 0 means 1 */
 	bool footprint;		 /* measure the VMM's memory while it is alive (vmm-footprint) */
+	const char *const *vmm_args; /* VM only: --vmm-arg values, appended verbatim */
+	size_t nvmm_args;
 };
 
 struct run_result {

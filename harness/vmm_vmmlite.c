@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "harness/child.h"
+#include "harness/plan.h"
 
 #define VMMLITE_EXIT_USAGE 64
 #define VMMLITE_EXIT_HOST 65
@@ -223,7 +224,15 @@ static int vmmlite_run(const struct run_spec *spec, struct run_result *res)
 			      "--control-fd",
 			      fd,
 			      NULL};
-	rc = child_run(&c, (char *const *)argv, spec->timeout_s, res);
+	/* --vmm-arg values go after ours (vmm-lite: the last of a repeated flag wins) */
+	const char *full[sizeof(argv) / sizeof(argv[0]) + PLAN_MAX_VMM_ARGS];
+	size_t nfull = 0;
+	for (; argv[nfull]; nfull++)
+		full[nfull] = argv[nfull];
+	for (size_t i = 0; i < spec->nvmm_args && i < PLAN_MAX_VMM_ARGS; i++)
+		full[nfull++] = spec->vmm_args[i];
+	full[nfull] = NULL;
+	rc = child_run(&c, (char *const *)full, spec->timeout_s, res);
 	if (rc)
 		return rc;
 	load_stats(stats, res);

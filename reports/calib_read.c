@@ -73,6 +73,8 @@ static void walk(json_t *j, const char *side, const char *keyname, struct centry
 		json_object_foreach(j, key, v)
 		{
 			const char *sd = side;
+			if (!strcmp(key, "ladder")) /* a derived copy of the sides */
+				continue;
 			if (!strcmp(key, "vm") || !strcmp(key, "guest"))
 				sd = "vm";
 			else if (!strcmp(key, "bare") || !strcmp(key, "host"))
@@ -124,7 +126,7 @@ static bool entry_cost(const struct centry *e, struct calib_cost *out, char *why
 	return true;
 }
 
-int calib_lookup(json_t *calib, const char *kind, struct calib_cost *out, char *why,
+int calib_read_lookup(json_t *calib, const char *kind, struct calib_cost *out, char *why,
 		 size_t whylen)
 {
 	struct centry e[MAX_ENTRIES];
@@ -153,7 +155,7 @@ static int cmp_ns(const void *a, const void *b)
 	return (x > y) - (x < y);
 }
 
-json_t *calib_ladder(json_t *calib)
+json_t *calib_read_ladder(json_t *calib)
 {
 	struct centry e[MAX_ENTRIES];
 	size_t n = calib ? entries(calib, e) : 0, k = 0;
@@ -174,7 +176,7 @@ json_t *calib_ladder(json_t *calib)
 	return a;
 }
 
-const char *calib_kind_for_exit(const char *reason, char *why, size_t whylen)
+const char *calib_read_exit_kind(const char *reason, char *why, size_t whylen)
 {
 	snprintf(why, whylen, "%s", "");
 	if (!strncmp(reason, "io:", 3)) {
@@ -204,7 +206,7 @@ const char *calib_kind_for_exit(const char *reason, char *why, size_t whylen)
 	return NULL;
 }
 
-const char *calib_kind_for_storm(const char *kind)
+const char *calib_read_storm_kind(const char *kind)
 {
 	if (!kind)
 		return "pio";

@@ -22,19 +22,19 @@ struct calib_cost {
 };
 
 /* 0; -ENOENT (kind absent) or -ENOTSUP (measured as unavailable) with the reason in why. */
-int calib_lookup(json_t *calib, const char *kind, struct calib_cost *out, char *why,
+int calib_read_lookup(json_t *calib, const char *kind, struct calib_cost *out, char *why,
 		 size_t whylen);
 
 /* Every available kind of the calibration in ladder order (cheapest first):
  * an array of {"kind","side","ns","ci95":[lo,hi],"n"} (new ref). */
-json_t *calib_ladder(json_t *calib);
+json_t *calib_read_ladder(json_t *calib);
 
 /* The calibration kind whose cost one VMM exit of `reason` costs, or NULL when
  * the exit is not charged to the workload (serial protocol output, the exit
  * port: outside the timed region). `why` says which. */
-const char *calib_kind_for_exit(const char *reason, char *why, size_t whylen);
+const char *calib_read_exit_kind(const char *reason, char *why, size_t whylen);
 
 /* exit-storm's kind= parameter -> calibration kind */
-const char *calib_kind_for_storm(const char *kind);
+const char *calib_read_storm_kind(const char *kind);
 
 #endif

@@ -96,7 +96,7 @@ static void count_exits_vmm(struct dec *d, size_t i, json_t *run)
 		char why[160];
 		double c = json_number_value(json_object_get(e, "count"));
 		user += c;
-		const char *kind = calib_kind_for_exit(reason, why, sizeof(why));
+		const char *kind = calib_read_exit_kind(reason, why, sizeof(why));
 		if (!kind) {
 			d->excluded[i] += c;
 			continue;
@@ -124,7 +124,7 @@ static bool count_exits_metric(struct dec *d, size_t i, json_t *run, json_t *wl)
 	const char *kind = json_string_value(json_object_get(json_object_get(wl, "params"), "kind"));
 	if (!m || !kind)
 		return false;
-	int k = kind_slot(d, calib_kind_for_storm(kind), kind,
+	int k = kind_slot(d, calib_read_storm_kind(kind), kind,
 			  "workload metric 'exits' (timed region only)");
 	if (k >= 0)
 		d->counts[i][k] += json_number_value(json_object_get(m, "v"));
@@ -134,7 +134,7 @@ static bool count_exits_metric(struct dec *d, size_t i, json_t *run, json_t *wl)
 static void price_kinds(struct dec *d, json_t *calib)
 {
 	for (size_t k = 0; k < d->nk; k++)
-		d->kinds[k].priced = !calib_lookup(calib, d->kinds[k].kind, &d->kinds[k].cost,
+		d->kinds[k].priced = !calib_read_lookup(calib, d->kinds[k].kind, &d->kinds[k].cost,
 						   d->kinds[k].why, sizeof(d->kinds[k].why));
 }
 

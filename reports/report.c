@@ -76,7 +76,7 @@ int report_ctx_load(struct report_ctx *ctx, const char *const *paths, size_t n,
 		ctx->decomp[i] = decompose_results(ctx->results[i], ctx->calib);
 		json_array_extend(ctx->validation, json_object_get(ctx->decomp[i], "validation"));
 	}
-	ctx->ladder = calib_ladder(ctx->calib);
+	ctx->ladder = calib_read_ladder(ctx->calib);
 	return 0;
 }
 

@@ -20,7 +20,7 @@ struct report_ctx {
 	json_t *results[REPORT_MAX_SOURCES]; /* summaries recomputed when missing */
 	json_t *decomp[REPORT_MAX_SOURCES];  /* decompose_results() of each */
 	json_t *calib;			     /* --calibration, else the first embedded one */
-	json_t *ladder;			     /* calib_ladder(calib) */
+	json_t *ladder;			     /* calib_read_ladder(calib) */
 	json_t *validation;		     /* validation rows of all sources */
 };
 

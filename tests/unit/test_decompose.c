@@ -144,11 +144,11 @@ Test(decompose, no_calibration_says_so)
 Test(decompose, exit_reason_mapping)
 {
 	char why[200];
-	cr_assert_str_eq(calib_kind_for_exit("io:0x4f0", why, sizeof(why)), "pio");
-	cr_assert_null(calib_kind_for_exit("io:0x3f8", why, sizeof(why)));
+	cr_assert_str_eq(calib_read_exit_kind("io:0x4f0", why, sizeof(why)), "pio");
+	cr_assert_null(calib_read_exit_kind("io:0x3f8", why, sizeof(why)));
 	cr_assert(strstr(why, "timed region"));
-	cr_assert_null(calib_kind_for_exit("io:0xf4", why, sizeof(why)));
-	cr_assert_str_eq(calib_kind_for_exit("mmio", why, sizeof(why)), "mmio");
-	cr_assert_str_eq(calib_kind_for_exit("hlt", why, sizeof(why)), "hlt-timer");
-	cr_assert_str_eq(calib_kind_for_storm("msr"), "msr-kernel-read");
+	cr_assert_null(calib_read_exit_kind("io:0xf4", why, sizeof(why)));
+	cr_assert_str_eq(calib_read_exit_kind("mmio", why, sizeof(why)), "mmio");
+	cr_assert_str_eq(calib_read_exit_kind("hlt", why, sizeof(why)), "hlt-timer");
+	cr_assert_str_eq(calib_read_storm_kind("msr"), "msr-kernel-read");
 }
