@@ -211,12 +211,14 @@ json_t *vm_io_to_json(struct vm_io *io)
 		return json_null();
 	vm_io_stop(io); /* the guest is gone: the backend thread's CPU time is final */
 	s = &io->stats;
-	return json_pack("{s:s,s:s,s:s,s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:s}", "technique",
-			 io_technique_name(io->tech), "device",
-			 io->have_ata ? "ata-pio" : "virtio-blk", "backing", io->disk.path,
-			 "direct", io->disk.direct, "requests", (json_int_t)s->requests, "bytes",
-			 (json_int_t)s->bytes, "errors", (json_int_t)s->errors, "notifications",
-			 (json_int_t)s->notifications, "exits", (json_int_t)s->exits, "interrupts",
-			 (json_int_t)s->interrupts, "handler_ns", (json_int_t)s->handler_ns,
-			 "backend_cpu_ns", (json_int_t)io->blk.backend_cpu_ns, "unit_time", "ns");
+	json_t *j = json_pack(
+	    "{s:s,s:s,s:s,s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:s}", "technique",
+	    io_technique_name(io->tech), "device", io->have_ata ? "ata-pio" : "virtio-blk",
+	    "backing", io->disk.path, "direct", io->disk.direct, "requests",
+	    (json_int_t)s->requests, "bytes", (json_int_t)s->bytes, "errors", (json_int_t)s->errors,
+	    "notifications", (json_int_t)s->notifications, "exits", (json_int_t)s->exits,
+	    "interrupts", (json_int_t)s->interrupts, "handler_ns", (json_int_t)s->handler_ns,
+	    "backend_cpu_ns", (json_int_t)io->blk.backend_cpu_ns, "unit_time", "ns");
+	json_object_set_new(j, "setup_exits", json_integer((json_int_t)s->setup_exits));
+	return j;
 }

@@ -122,6 +122,7 @@ struct io_stats { /* updated with __atomic builtins from several threads */
 	uint64_t exits;		/* guest exits caused by the device (MMIO, PIO, ioeventfd) */
 	uint64_t interrupts;	/* device->driver injections (IRQ line or irqfd) */
 	uint64_t handler_ns;	/* host time spent serving requests */
+	uint64_t setup_exits;	/* exits before DRIVER_OK (probe, negotiation), not in exits */
 };
 #define IO_ADD(field, n) __atomic_add_fetch(&(field), (n), __ATOMIC_RELAXED)
 

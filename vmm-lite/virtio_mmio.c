@@ -255,12 +255,21 @@ static struct virtio_mmio *of(struct bus_dev *d)
 	return d->priv;
 }
 
+/* data-path exits are counted once the driver is up (DRIVER_OK) */
+static void count_exit(struct virtio_mmio *t)
+{
+	if (__atomic_load_n(&t->status, __ATOMIC_RELAXED) & 4)
+		IO_ADD(t->stats->exits, 1);
+	else
+		IO_ADD(t->stats->setup_exits, 1);
+}
+
 static void mmio_read(struct bus_dev *d, uint64_t off, uint8_t *data, uint32_t len)
 {
 	struct virtio_mmio *t = of(d);
 	uint32_t v;
 
-	IO_ADD(t->stats->exits, 1);
+	count_exit(t);
 	memset(data, 0, len);
 	pthread_mutex_lock(&t->lock);
 	if (off >= R_CONFIG)
@@ -277,7 +286,7 @@ static void mmio_write(struct bus_dev *d, uint64_t off, const uint8_t *data, uin
 	struct virtio_mmio *t = of(d);
 	uint32_t v;
 
-	IO_ADD(t->stats->exits, 1);
+	count_exit(t);
 	if (off >= R_CONFIG || len != 4 || (off & 3))
 		return; /* config space is read-only here; registers are 32-bit */
 	memcpy(&v, data, 4);
