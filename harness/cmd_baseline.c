@@ -160,6 +160,11 @@ static void baseline_log(struct wl_env *env, const char *msg)
 	hosted_proto_log(benv(env)->out, msg);
 }
 
+static void baseline_calib(struct wl_env *env, const struct wl_calib *c)
+{
+	hosted_proto_calib(benv(env)->out, c);
+}
+
 static const char *baseline_param(struct wl_env *env, const char *key)
 {
 	return wl_cmdline_param(benv(env)->cmd, key);
@@ -255,6 +260,7 @@ static int control_stopped(int fd, int status)
 static int baseline_run_workload(struct baseline_env *b)
 {
 	int rc = b->cmd->wl->run(&b->env);
+	hosted_ops_release();
 	hosted_mem_release(&b->mem);
 	int status = wl_status_from_rc(rc);
 	if (rc) {
@@ -303,6 +309,8 @@ static int baseline_main(const struct baseline_opts *o, struct wl_cmdline *cmd, 
 	b.env.emit = baseline_emit;
 	b.env.log = baseline_log;
 	b.env.param = baseline_param;
+	b.env.emit_calib = baseline_calib;
+	hosted_ops_install(&b.env); /* platform primitives (harness/hosted_ops.c) */
 	b.env.priv = &b;
 	if ((rc = control_ready(o->control_fd))) {
 		fprintf(stderr, "virttax baseline: control fd: %s\n", strerror(-rc));

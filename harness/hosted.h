@@ -58,6 +58,13 @@ int hosted_proto_write(FILE *out, json_t *rec);
 int hosted_proto_log(FILE *out, const char *msg);
 int hosted_proto_error(FILE *out, const char *wl, const char *msg);
 int hosted_proto_done(FILE *out, int status);
+
+/* ---- hosted_ops.c: wl_env.op_probe/op on the host (include/virttax/wl_ops.h) ---- */
+struct wl_env;
+struct wl_calib;
+void hosted_ops_install(struct wl_env *env);
+void hosted_ops_release(void); /* stop the helper thread/process, if any */
+int hosted_proto_calib(FILE *out, const struct wl_calib *c);
 int hosted_proto_metric(FILE *out, const char *wl, const char *m, const char *u,
 			int lower_is_better, double v, const char *xk, const char *xu, double x);
 

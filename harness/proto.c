@@ -3,6 +3,7 @@
  * and the guest agent (see proto.h for why, protocol.h for the format).
  */
 #include "harness/proto.h"
+#include "harness/calib.h"
 
 #include <stdio.h>
 #include <string.h>
@@ -17,6 +18,7 @@ void proto_init(struct proto_parser *p)
 	p->line_no = 1;
 	p->params = json_object();
 	p->metrics = json_array();
+	p->calib = json_array();
 	p->records_log = json_array();
 	p->log = json_array();
 	p->done_status = -1;
@@ -27,6 +29,7 @@ void proto_release(struct proto_parser *p)
 	json_decref(p->hello);
 	json_decref(p->params);
 	json_decref(p->metrics);
+	json_decref(p->calib);
 	json_decref(p->records_log);
 	json_decref(p->log);
 	memset(p, 0, sizeof(*p));
@@ -154,6 +157,12 @@ static void dispatch(struct proto_parser *p, json_t *rec)
 	} else if (!strcmp(t, "exception")) {
 		p->have_exception = true;
 		json_array_append(p->records_log, rec);
+	} else if (!strcmp(t, "calib")) {
+		const char *why = NULL;
+		if (calib_record_check(rec, &why))
+			proto_error(p, why);
+		else if (json_array_size(p->calib) < CALIB_MAX_KINDS)
+			json_array_append(p->calib, rec);
 	} else if (!strcmp(t, "log")) {
 		if (json_array_size(p->records_log) < PROTO_MAX_LOG_LINES)
 			json_array_append(p->records_log, rec);
@@ -230,6 +239,8 @@ json_t *proto_to_json(const struct proto_parser *p)
 	json_object_set_new(o, "done_status",
 			    p->have_done ? json_integer(p->done_status) : json_null());
 	json_object_set(o, "messages", p->records_log);
+	if (json_array_size(p->calib))
+		json_object_set(o, "calib", p->calib);
 	json_object_set(o, "console", p->log);
 	json_object_set_new(o, "console_dropped_lines", json_integer((json_int_t)p->log_dropped));
 	return o;

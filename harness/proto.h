@@ -29,6 +29,7 @@ struct proto_parser {
 	json_t *hello;	     /* the hello record, or NULL */
 	json_t *params;	     /* {"k":"v"} from param records */
 	json_t *metrics;     /* [{"m","u","better","v"[,"xk","xu","x"]}] */
+	json_t *calib;	     /* [{"t":"calib",...}] checked by harness/calib.c */
 	json_t *records_log; /* [{"t":"log"|"error"|"exception",...}] */
 	json_t *log;	     /* free-form lines, bounded */
 	size_t log_bytes;

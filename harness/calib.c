@@ -1,0 +1,372 @@
+/*
+ * Calibration statistics, calibration.json and the calibration procedure
+ * (see harness/calib.h for the contracts, docs/CALIBRATION.md for the schema).
+ *
+ * Why this way: the guest and the host report raw TSC ticks per round; all
+ * arithmetic happens here, once, for both sides. The CI of the median is
+ * distribution-free (order statistics) because exit costs are skewed by
+ * preemption on a shared host: a mean +- t*s would be pulled by outliers.
+ * The VM side boots in groups so that a kind that crashes the guest costs
+ * only its group, which is then reported unavailable with the reason.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "collectors/collector.h"
+#include "harness/calib.h"
+#include "harness/results.h"
+#include "harness/vmm.h"
+
+int calib_record_check(json_t *rec, const char **why)
+{
+	json_t *ok = json_object_get(rec, "ok"), *ticks = json_object_get(rec, "ticks");
+	if (!json_is_string(json_object_get(rec, "kind")) || !json_is_boolean(ok))
+		return *why = "calib record without string \"kind\" and boolean \"ok\"", -EINVAL;
+	if (!json_is_true(ok))
+		return json_is_string(json_object_get(rec, "reason"))
+			   ? 0
+			   : (*why = "unavailable calib record without \"reason\"", -EINVAL);
+	json_t *iters = json_object_get(rec, "iters");
+	if (!json_is_integer(iters) || json_integer_value(iters) <= 0)
+		return *why = "calib record without positive integer \"iters\"", -EINVAL;
+	if (!json_is_array(ticks) || json_array_size(ticks) < 1 ||
+	    json_array_size(ticks) > CALIB_MAX_SAMPLES)
+		return *why = "calib record: \"ticks\" must be an array of 1..24 rounds", -EINVAL;
+	size_t i;
+	json_t *t;
+	json_array_foreach(ticks, i,
+			   t) if (!json_is_integer(t) || json_integer_value(t) < 0) return *why =
+	    "calib record: \"ticks\" must hold non-negative integers",
+											   -EINVAL;
+	return 0;
+}
+
+static int cmp_double(const void *a, const void *b)
+{
+	double x = *(const double *)a, y = *(const double *)b;
+	return x < y ? -1 : x > y;
+}
+
+/* P(Binomial(n, 1/2) <= k) */
+static double binom_cdf_half(size_t n, size_t k)
+{
+	double sum = 0, c = pow(0.5, (double)n); /* C(n,0) / 2^n */
+	for (size_t i = 0; i <= k && i <= n; i++) {
+		sum += c;
+		c = c * (double)(n - i) / (double)(i + 1);
+	}
+	return sum;
+}
+
+int calib_stat_compute(const double *x, size_t n, struct calib_stat *out)
+{
+	if (!n || n > CALIB_MAX_SAMPLES * 8)
+		return -EINVAL;
+	double s[CALIB_MAX_SAMPLES * 8];
+	memcpy(s, x, n * sizeof(*s));
+	qsort(s, n, sizeof(*s), cmp_double);
+	out->n = n;
+	out->median = n & 1 ? s[n / 2] : 0.5 * (s[n / 2 - 1] + s[n / 2]);
+	size_t k = 1; /* 1-based rank of the lower bound */
+	for (size_t j = n / 2; j >= 1; j--)
+		if (1.0 - 2.0 * binom_cdf_half(n, j - 1) >= 0.95) {
+			k = j;
+			break;
+		}
+	out->lo = s[k - 1];
+	out->hi = s[n - k];
+	out->coverage = 1.0 - 2.0 * binom_cdf_half(n, k - 1);
+	return 0;
+}
+
+json_t *calib_kind_json(json_t *rec, double tsc_hz)
+{
+	if (!json_is_true(json_object_get(rec, "ok")))
+		return json_pack("{s:b,s:O}", "available", 0, "reason",
+				 json_object_get(rec, "reason"));
+	json_t *ticks = json_object_get(rec, "ticks");
+	double iters = (double)json_integer_value(json_object_get(rec, "iters"));
+	double ns[CALIB_MAX_SAMPLES], cyc[CALIB_MAX_SAMPLES];
+	size_t n = json_array_size(ticks);
+	json_t *samples = json_array();
+	for (size_t i = 0; i < n && i < CALIB_MAX_SAMPLES; i++) {
+		cyc[i] = (double)json_integer_value(json_array_get(ticks, i)) / iters;
+		ns[i] = cyc[i] * 1e9 / tsc_hz;
+		json_array_append_new(samples, json_real(ns[i]));
+	}
+	struct calib_stat s, c;
+	calib_stat_compute(ns, n, &s);
+	calib_stat_compute(cyc, n, &c);
+	json_t *how = json_object_get(rec, "how");
+	return json_pack("{s:b,s:s,s:f,s:[f,f],s:f,s:I,s:I,s:I,s:f,s:s,s:o}", "available", 1, "how",
+			 json_is_string(how) ? json_string_value(how) : "", "ns", s.median, "ci95",
+			 s.lo, s.hi, "ci_coverage", s.coverage, "n", (json_int_t)n, "iters",
+			 (json_int_t)iters, "ops", (json_int_t)(iters * (double)n), "cycles",
+			 c.median, "unit", "ns/op (cycles: TSC ticks/op)", "samples_ns", samples);
+}
+
+void calib_add_records(json_t *side, json_t *recs, double tsc_hz)
+{
+	size_t i;
+	json_t *r;
+	json_array_foreach(recs, i, r)
+	{
+		const char *kind = json_string_value(json_object_get(r, "kind"));
+		if (kind && !json_object_get(side, kind))
+			json_object_set_new(side, kind, calib_kind_json(r, tsc_hz));
+	}
+}
+
+void calib_mark_missing(json_t *side, const char *kinds, const char *reason)
+{
+	char buf[512];
+	snprintf(buf, sizeof(buf), "%s", kinds);
+	for (char *save, *k = strtok_r(buf, ",", &save); k; k = strtok_r(NULL, ",", &save))
+		if (!json_object_get(side, k))
+			json_object_set_new(
+			    side, k, json_pack("{s:b,s:s}", "available", 0, "reason", reason));
+}
+
+/* Boundaries of the ladder: side, kind, what it is. */
+static const struct {
+	const char *side, *kind, *boundary;
+} ladder_rungs[] = {
+    {"bare", "function-call", "function call (language-level isolation)"},
+    {"bare", "indirect-call", "indirect call"},
+    {"bare", "syscall", "system call: getpid (process isolation, user->kernel)"},
+    {"bare", "thread-wake", "thread wake-up: futex ping-pong"},
+    {"bare", "process-roundtrip", "process round trip: pipe ping-pong"},
+    {"vm", "syscall", "guest user->kernel system call (syscall/sysret)"},
+    {"vm", "cpuid", "VM exit: cpuid"},
+    {"vm", "hypercall", "VM exit: hypercall"},
+    {"vm", "pio-ioeventfd", "VM exit: port I/O completed in the kernel (ioeventfd)"},
+    {"vm", "pio", "VM exit: port I/O to the VMM (user space)"},
+    {"vm", "mmio-ioeventfd", "VM exit: MMIO completed in the kernel (ioeventfd)"},
+    {"vm", "mmio", "VM exit: MMIO to the VMM (user space)"},
+    {"vm", "msr-kernel-read", "VM exit: MSR read handled in the kernel"},
+    {"vm", "msr-kernel-write", "VM exit: MSR write handled in the kernel"},
+    {"vm", "msr-user-read", "VM exit: MSR read handled by the VMM"},
+    {"vm", "msr-user-write", "VM exit: MSR write handled by the VMM"},
+    {"vm", "hlt-timer", "VM exit: HLT with a timer wake-up"},
+    {"vm", "self-ipi", "VM exit: self-IPI"},
+    {"vm", "ipi", "VM exit: IPI to another vCPU (ping-pong)"},
+    {"vm", "timer-latency", "timer interrupt latency (TSC deadline)"},
+};
+
+static int cmp_rung(const void *a, const void *b)
+{
+	double x = json_real_value(json_object_get(*(json_t *const *)a, "ns"));
+	double y = json_real_value(json_object_get(*(json_t *const *)b, "ns"));
+	return x < y ? -1 : x > y;
+}
+
+json_t *calib_build_ladder(json_t *calib)
+{
+	json_t *rungs[sizeof(ladder_rungs) / sizeof(ladder_rungs[0])];
+	size_t n = 0;
+	for (size_t i = 0; i < sizeof(ladder_rungs) / sizeof(ladder_rungs[0]); i++) {
+		json_t *k = json_object_get(json_object_get(calib, ladder_rungs[i].side),
+					    ladder_rungs[i].kind);
+		if (!json_is_true(json_object_get(k, "available")))
+			continue;
+		rungs[n++] =
+		    json_pack("{s:s,s:s,s:s,s:O,s:O,s:O,s:O}", "boundary", ladder_rungs[i].boundary,
+			      "side", ladder_rungs[i].side, "kind", ladder_rungs[i].kind, "ns",
+			      json_object_get(k, "ns"), "ci95", json_object_get(k, "ci95"), "n",
+			      json_object_get(k, "n"), "cycles", json_object_get(k, "cycles"));
+	}
+	qsort(rungs, n, sizeof(rungs[0]), cmp_rung);
+	json_t *a = json_array();
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, rungs[i]);
+	return a;
+}
+
+static int validate_side(json_t *side, const char *name, char *err, size_t len)
+{
+	const char *kind;
+	json_t *k;
+	if (!json_is_object(side))
+		return snprintf(err, len, "\"%s\" is not an object", name), -EINVAL;
+	json_object_foreach(side, kind, k)
+	{
+		json_t *av = json_object_get(k, "available");
+		if (!json_is_boolean(av))
+			return snprintf(err, len, "%s.%s: no boolean \"available\"", name, kind),
+			       -EINVAL;
+		if (json_is_true(av) ? !json_is_number(json_object_get(k, "ns")) ||
+					   !json_is_array(json_object_get(k, "ci95")) ||
+					   !json_is_integer(json_object_get(k, "n"))
+				     : !json_is_string(json_object_get(k, "reason")))
+			return snprintf(err, len, "%s.%s: needs ns, ci95 and n, or a reason", name,
+					kind),
+			       -EINVAL;
+	}
+	return 0;
+}
+
+int calib_validate(json_t *calib, char *err, size_t len)
+{
+	json_t *v = json_object_get(calib, "version");
+	if (!json_is_object(calib) || !json_is_integer(v))
+		return snprintf(err, len, "not a calibration object (no \"version\")"), -EINVAL;
+	if (json_integer_value(v) != CALIB_SCHEMA_VERSION)
+		return snprintf(err, len, "version %lld, this virttax reads version %d",
+				(long long)json_integer_value(v), CALIB_SCHEMA_VERSION),
+		       -EINVAL;
+	int rc = validate_side(json_object_get(calib, "vm"), "vm", err, len);
+	return rc ? rc : validate_side(json_object_get(calib, "bare"), "bare", err, len);
+}
+
+int calib_load(const char *path, json_t **out, char *err, size_t len)
+{
+	json_error_t je;
+	char why[200];
+	*out = json_load_file(path, 0, &je);
+	if (!*out)
+		return snprintf(err, len, "%s: %s (line %d)", path, je.text, je.line), -EINVAL;
+	if (calib_validate(*out, why, sizeof(why))) {
+		snprintf(err, len, "%s: %s (make one with `virttax calibrate --out FILE`)", path,
+			 why);
+		json_decref(*out);
+		*out = NULL;
+		return -EINVAL;
+	}
+	return 0;
+}
+
+int calib_write(const char *path, json_t *calib)
+{
+	return results_write_atomic(path, calib);
+}
+
+double calib_cost_ns(json_t *calib, const char *side, const char *kind)
+{
+	json_t *k = json_object_get(json_object_get(calib, side), kind);
+	return json_is_true(json_object_get(k, "available"))
+		   ? json_number_value(json_object_get(k, "ns"))
+		   : -1.0;
+}
+
+/* ---- the procedure ---- */
+
+#define CALIB_HOST_KINDS                                                                           \
+	"function-call,indirect-call,syscall,thread-wake,process-roundtrip,ctx-switch,pt-churn"
+static const char *const vm_groups[] = {
+    "function-call,indirect-call,cpuid,hypercall,pio,pio-ioeventfd,mmio,mmio-ioeventfd,"
+    "msr-kernel-read,msr-kernel-write,msr-user-read,msr-user-write",
+    "syscall,ctx-switch,pt-churn",
+    "hlt-timer,self-ipi,ipi,timer-latency",
+};
+
+static double hello_tsc_hz(const struct run_result *r, unsigned long fallback_khz)
+{
+	json_t *k = json_object_get(r->proto.hello, "tsc_khz");
+	return (json_is_integer(k) && json_integer_value(k) > 0 ? (double)json_integer_value(k)
+								: (double)fallback_khz) *
+	       1e3;
+}
+
+/* One run of the calib workload; records go to `side`, failures to `reason`. */
+static int calib_one(const struct calib_opts *o, const struct vmm_ops *vmm, const char *kinds,
+		     json_t *side, char *err, size_t len)
+{
+	char karg[512], garg[32], rarg[32];
+	snprintf(karg, sizeof(karg), "kinds=%s", kinds);
+	snprintf(garg, sizeof(garg), "goal_ms=%d", o->quick ? 5 : 20);
+	snprintf(rarg, sizeof(rarg), "rounds=%d", o->quick ? 7 : 11);
+	const char *args[] = {karg, garg, rarg};
+	struct run_spec spec = {.workload = "calib",
+				.wl_args = args,
+				.nwl_args = 3,
+				.cpu = o->cpu,
+				.backing = "thp",
+				.pagesize = "2m",
+				.mem_bytes = 256ull << 20,
+				.timeout_s = 120,
+				.tsc_khz = o->tsc_khz,
+				.scratch_dir = o->scratch_dir};
+	struct run_result res;
+	run_result_init(&res);
+	int rc = vmm ? vmm->run(&spec, &res) : bare_run(&spec, &res);
+	if (rc || res.fatal) {
+		snprintf(err, len, "%s calibration run: %s", vmm ? vmm->name : "host",
+			 rc ? strerror(-rc) : res.reason);
+		run_result_release(&res);
+		return rc ? rc : -EIO;
+	}
+	calib_add_records(side, res.proto.calib, hello_tsc_hz(&res, o->tsc_khz));
+	if (res.status != RUN_OK) {
+		char why[400];
+		snprintf(why, sizeof(why), "the calibration run failed (%s): %s",
+			 run_status_name(res.status), res.reason);
+		calib_mark_missing(side, kinds, why);
+	}
+	run_result_release(&res);
+	return 0;
+}
+
+int calibrate(const struct calib_opts *o, json_t **out, char *err, size_t len)
+{
+	const struct vmm_ops *vmm = vmm_find(o->vmm);
+	if (!vmm)
+		return snprintf(err, len, "unknown VMM '%s'", o->vmm), -EINVAL;
+	json_t *host = json_object(), *vm = json_object();
+	time_t now = time(NULL);
+	char stamp[32];
+	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
+	*out =
+	    json_pack("{s:i,s:s,s:s,s:s,s:i,s:b,s:I,s:o,s:o,s:o}", "version", CALIB_SCHEMA_VERSION,
+		      "tool", "virttax " VIRTTAX_VERSION, "created", stamp, "vmm", vmm->name, "pin",
+		      o->cpu, "quick", o->quick, "tsc_khz", (json_int_t)o->tsc_khz, "environment",
+		      environment_collect(NULL), "bare", host, "vm", vm);
+	int rc = calib_one(o, NULL, CALIB_HOST_KINDS, host, err, len);
+	for (size_t i = 0; !rc && i < sizeof(vm_groups) / sizeof(vm_groups[0]); i++)
+		rc = calib_one(o, vmm, vm_groups[i], vm, err, len);
+	if (rc) {
+		json_decref(*out);
+		*out = NULL;
+		return rc;
+	}
+	json_object_set_new(*out, "ladder", calib_build_ladder(*out));
+	return 0;
+}
+
+static void print_side(FILE *f, json_t *calib, const char *side)
+{
+	const char *kind;
+	json_t *k;
+	fprintf(f, "%s:\n", side);
+	json_object_foreach(json_object_get(calib, side), kind, k)
+	{
+		if (json_is_true(json_object_get(k, "available"))) {
+			json_t *ci = json_object_get(k, "ci95");
+			fprintf(f, "  %-18s %11.1f ns  95%% CI [%.1f, %.1f]  n=%lld  %.0f cycles\n",
+				kind, json_number_value(json_object_get(k, "ns")),
+				json_number_value(json_array_get(ci, 0)),
+				json_number_value(json_array_get(ci, 1)),
+				(long long)json_integer_value(json_object_get(k, "n")),
+				json_number_value(json_object_get(k, "cycles")));
+		} else {
+			fprintf(f, "  %-18s unavailable: %s\n", kind,
+				json_string_value(json_object_get(k, "reason")));
+		}
+	}
+}
+
+void calib_print(FILE *f, json_t *calib)
+{
+	print_side(f, calib, "bare");
+	print_side(f, calib, "vm");
+	fprintf(f, "ladder (cheapest first):\n");
+	size_t i;
+	json_t *r;
+	json_array_foreach(json_object_get(calib, "ladder"), i, r)
+	    fprintf(f, "  %11.1f ns  %s %s\n", json_number_value(json_object_get(r, "ns")),
+		    json_string_value(json_object_get(r, "side")),
+		    json_string_value(json_object_get(r, "boundary")));
+}

@@ -1,0 +1,69 @@
+/*
+ * Calibration: {"t":"calib"} records -> per-kind costs with a 95% CI ->
+ * calibration.json (schema: docs/CALIBRATION.md).
+ *
+ * Why separate from cmd_calibrate.c: `virttax run` calibrates too, the
+ * protocol parser validates calib records, and the statistics and the file
+ * round trip are unit tested without booting anything.
+ */
+#ifndef VIRTTAX_HARNESS_CALIB_H
+#define VIRTTAX_HARNESS_CALIB_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#define CALIB_SCHEMA_VERSION 1
+#define CALIB_MAX_KINDS 64
+#define CALIB_MAX_SAMPLES 24
+
+/* 0 when `rec` is a well-formed calib record; else -EINVAL and *why. */
+int calib_record_check(json_t *rec, const char **why);
+
+/* Median and a distribution-free 95% CI of the median (order statistics,
+ * binomial): [x(k), x(n-k+1)] with the largest k whose coverage is >= 95%;
+ * for n < 6 no such k exists and the CI is [min, max] with its exact
+ * coverage (1 - 2^(1-n)). */
+struct calib_stat {
+	double median, lo, hi, coverage;
+	size_t n;
+};
+int calib_stat_compute(const double *x, size_t n, struct calib_stat *out);
+
+/* One record -> {"available":true,"how","ns","ci95":[lo,hi],"n","iters","ops","cycles",
+ * "samples_ns":[...]} or {"available":false,"reason"}. tsc_hz > 0. */
+json_t *calib_kind_json(json_t *rec, double tsc_hz);
+
+/* Add the kinds of `recs` (array of calib records) to `side` ({"kind":{...}}). */
+void calib_add_records(json_t *side, json_t *recs, double tsc_hz);
+/* Mark `kinds` (comma-separated) unavailable in `side` with `reason`, unless present. */
+void calib_mark_missing(json_t *side, const char *kinds, const char *reason);
+/* The boundary ladder from the "bare" and "vm" sides, cheapest first. */
+json_t *calib_build_ladder(json_t *calib);
+
+/* Validate a calibration object (version, sides, kinds); -EINVAL + err. */
+int calib_validate(json_t *calib, char *err, size_t len);
+int calib_load(const char *path, json_t **out, char *err, size_t len);
+int calib_write(const char *path, json_t *calib); /* atomic: temp + rename */
+/* Calibrated ns per op of `kind` on `side` ("vm"/"bare"), or -1 when unavailable. */
+double calib_cost_ns(json_t *calib, const char *side, const char *kind);
+
+/* The whole procedure (harness/cmd_calibrate.c): boots the agent, runs the host side. */
+struct calib_opts {
+	const char *vmm;
+	int cpu;
+	bool quick;
+	unsigned long tsc_khz;
+	const char *scratch_dir;
+};
+/* 0 and *out (new ref), or -errno with a one-line reason in err. */
+int calibrate(const struct calib_opts *o, json_t **out, char *err, size_t len);
+
+/* harness/cmd_calibrate.c: shared with `virttax run`; prints its own error. */
+int calibrate_now(const char *vmm_name, int cpu, bool quick, const char *scratch,
+		  unsigned long tsc_khz, json_t **out);
+/* A human-readable table of every kind and the ladder. */
+#include <stdio.h>
+void calib_print(FILE *f, json_t *calib);
+
+#endif
