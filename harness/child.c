@@ -330,8 +330,11 @@ static void poll_once(struct child *c, struct loop *lp, struct run_result *res)
 	}
 	if (pf[0].revents) {
 		lp->out_eof = read_pipe(lp->out_r, res, true);
-		if (!res->hello_ns && res->proto.hello)
+		if (!res->hello_ns && res->proto.hello) {
 			res->hello_ns = now_ns() - c->t0;
+			if (c->on_hello)
+				c->on_hello(c, res);
+		}
 		if (c->on_done && !c->done_fired && res->proto.have_done) {
 			c->done_fired = true;
 			c->on_done(c, res);

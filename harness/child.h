@@ -28,6 +28,7 @@ struct child {
 	 * the protocol's done record arrived; both may kill c->pid on failure. */
 	int (*on_spawn)(struct child *c, struct run_result *res);
 	void (*on_done)(struct child *c, struct run_result *res);
+	void (*on_hello)(struct child *c, struct run_result *res); /* once, at the hello record */
 	void *drv;		/* the driver's private state for the hooks */
 	uint64_t footprint_bytes; /* nonzero: measure the footprint at "stopped" (guest RAM size) */
 	/* what happened */

@@ -97,14 +97,27 @@ static void consume(struct qmp *q, size_t linelen)
 	q->len -= linelen + 1;
 }
 
-/* the next non-event reply */
-static int read_reply(struct qmp *q, json_t **ret, uint64_t deadline, char *err, size_t errlen)
+/* the id of a reply, -1 when it has none (a late reply of an abandoned command has another) */
+static json_int_t reply_id(const char *line, size_t len)
+{
+	json_t *msg = json_loadb(line, len, 0, NULL);
+	json_t *id = json_object_get(msg, "id");
+	json_int_t v = json_is_integer(id) ? json_integer_value(id) : -1;
+	json_decref(msg);
+	return v;
+}
+
+/* the next non-event reply to command `id` */
+static int read_reply(struct qmp *q, json_int_t id, json_t **ret, uint64_t deadline, char *err,
+		      size_t errlen)
 {
 	for (;;) {
 		ssize_t n = read_line(q, deadline);
 		if (n < 0)
 			return fail(err, errlen, (int)n, "QMP read: %s", strerror((int)-n));
-		int rc = qmp_parse_reply(q->buf, (size_t)n, ret, err, errlen);
+		int rc = 1;
+		if (reply_id(q->buf, (size_t)n) == id)
+			rc = qmp_parse_reply(q->buf, (size_t)n, ret, err, errlen);
 		consume(q, (size_t)n);
 		if (rc != 1)
 			return rc;
@@ -128,7 +141,8 @@ static int write_all(int fd, const char *s, size_t len)
 int qmp_exec(struct qmp *q, const char *cmd, json_t *args, json_t **ret, int timeout_ms,
 	     char *err, size_t errlen)
 {
-	json_t *msg = json_pack("{s:s}", "execute", cmd);
+	json_int_t id = ++q->seq;
+	json_t *msg = json_pack("{s:s,s:I}", "execute", cmd, "id", id);
 	if (args)
 		json_object_set(msg, "arguments", args);
 	char *s = json_dumps(msg, JSON_COMPACT);
@@ -143,7 +157,7 @@ int qmp_exec(struct qmp *q, const char *cmd, json_t *args, json_t **ret, int tim
 		return fail(err, errlen, rc, "QMP write: %s", strerror(-rc));
 	if (ret)
 		*ret = NULL;
-	return read_reply(q, ret, mono_ms() + (uint64_t)timeout_ms, err, errlen);
+	return read_reply(q, id, ret, mono_ms() + (uint64_t)timeout_ms, err, errlen);
 }
 
 static int try_connect(const char *path)

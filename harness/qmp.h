@@ -21,6 +21,7 @@ struct qmp {
 	int fd;
 	char *buf;
 	size_t len, cap;
+	long long seq; /* the "id" of the last command: replies are matched on it */
 };
 
 struct qmp_vcpu {
