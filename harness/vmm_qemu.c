@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "harness/child.h"
+#include "harness/plan.h"
 #include "harness/qmp.h"
 #include "harness/results.h"
 #include "vmm-lite/vmm.h"
@@ -331,7 +332,15 @@ static int run_child(const struct run_spec *spec, struct qemu_drv *d, const char
 			      "isa-debug-exit,iobase=0xf4,iosize=0x04", "-enable-kvm", "-no-reboot", "-m", mem,
 			      "-smp", smp, "-kernel", agent, "-append", cmdline, "-S", "-qmp",
 			      qmp, NULL};
-	rc = child_run(&c, (char *const *)argv, spec->timeout_s, res);
+	/* --vmm-arg values go after ours (e.g. -cpu MODEL: QEMU takes the last) */
+	const char *full[sizeof(argv) / sizeof(argv[0]) + PLAN_MAX_VMM_ARGS];
+	size_t nfull = 0;
+	for (; argv[nfull]; nfull++)
+		full[nfull] = argv[nfull];
+	for (size_t i = 0; i < spec->nvmm_args && i < PLAN_MAX_VMM_ARGS; i++)
+		full[nfull++] = spec->vmm_args[i];
+	full[nfull] = NULL;
+	rc = child_run(&c, (char *const *)full, spec->timeout_s, res);
 	if (!rc) {
 		qemu_verdict(&c, d, spec, res);
 		child_check_hello(res, "vm", spec->pagesize);

@@ -191,7 +191,7 @@ static int vmmlite_run(const struct run_spec *spec, struct run_result *res)
 {
 	static unsigned seq;
 	char vmm[PATH_MAX], agent[PATH_MAX], stats[PATH_MAX], cmdline[2048];
-	char mem[32], cpu[16], fd[16], tmo[16];
+	char mem[32], cpu[16], fd[16], tmo[16], vcpus[16];
 	int rc = vmmlite_paths(vmm, agent, sizeof(vmm));
 	if (rc)
 		return rc;
@@ -206,6 +206,8 @@ static int vmmlite_run(const struct run_spec *spec, struct run_result *res)
 	snprintf(tmo, sizeof(tmo), "%u", spec->timeout_s);
 	c.vmm_stats_json = stats;
 	c.vmm_name = "vmm-lite";
+	c.footprint_bytes = spec->footprint ? spec->mem_bytes : 0;
+	snprintf(vcpus, sizeof(vcpus), "%u", spec->vcpus ? spec->vcpus : 1);
 	const char *argv[] = {vmm,
 			      "--kernel",
 			      agent,
@@ -223,6 +225,8 @@ static int vmmlite_run(const struct run_spec *spec, struct run_result *res)
 			      stats,
 			      "--control-fd",
 			      fd,
+			      "--vcpus",
+			      vcpus,
 			      NULL};
 	/* --vmm-arg values go after ours (vmm-lite: the last of a repeated flag wins) */
 	const char *full[sizeof(argv) / sizeof(argv[0]) + PLAN_MAX_VMM_ARGS];
