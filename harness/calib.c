@@ -370,3 +370,30 @@ void calib_print(FILE *f, json_t *calib)
 		    json_string_value(json_object_get(r, "side")),
 		    json_string_value(json_object_get(r, "boundary")));
 }
+
+int calib_take_flag(int *argc, char **argv, const char **path)
+{
+	for (int i = 1; i < *argc; i++) {
+		const char *v = NULL;
+		int drop = 0;
+		if (!strcmp(argv[i], "--calibration")) {
+			if (i + 1 >= *argc)
+				return -EINVAL;
+			v = argv[i + 1];
+			drop = 2;
+		} else if (!strncmp(argv[i], "--calibration=", 14)) {
+			v = argv[i] + 14;
+			drop = 1;
+		} else if (!strcmp(argv[i], "--")) {
+			break;
+		}
+		if (!drop)
+			continue;
+		*path = v;
+		for (int j = i; j + drop <= *argc; j++)
+			argv[j] = argv[j + drop];
+		*argc -= drop;
+		i--;
+	}
+	return 0;
+}

@@ -62,6 +62,9 @@ int calibrate(const struct calib_opts *o, json_t **out, char *err, size_t len);
 /* harness/cmd_calibrate.c: shared with `virttax run`; prints its own error. */
 int calibrate_now(const char *vmm_name, int cpu, bool quick, const char *scratch,
 		  unsigned long tsc_khz, json_t **out);
+/* `virttax run --calibration FILE` (or =FILE): consumed here, removed from argv
+ * before the plan parser sees it. -EINVAL when FILE is missing. */
+int calib_take_flag(int *argc, char **argv, const char **path);
 /* A human-readable table of every kind and the ladder. */
 #include <stdio.h>
 void calib_print(FILE *f, json_t *calib);

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "collectors/collector.h"
+#include "harness/calib.h"
 #include "harness/autoreps.h"
 #include "harness/cmds.h"
 #include "harness/hosted.h"
@@ -236,22 +237,44 @@ int cmd_run(int argc, char **argv)
 	char err[400];
 	if (io_run_wanted(argc, argv))
 		return cmd_io_run(argc, argv); /* the I/O technique table: harness/io_run.c */
+	const char *cal_path = NULL;
+	json_t *cal = NULL;
+	if (calib_take_flag(&argc, argv, &cal_path)) {
+		fprintf(stderr, "virttax run: --calibration needs a FILE (from virttax calibrate)\n");
+		return VTX_EXIT_USAGE;
+	}
 	int rc = plan_parse(&plan, argc, argv, err, sizeof(err));
 	if (rc) {
 		if (rc < 0)
 			fprintf(stderr, "virttax run: %s\n", err);
+		else
+			printf("  --calibration FILE   exit costs from `virttax calibrate` (default: "
+			       "calibrate first,\n                       quick with --quick); stored "
+			       "as \"calibration\"\n");
 		plan_release(&plan);
 		return rc < 0 ? VTX_EXIT_USAGE : VTX_EXIT_OK;
+	}
+	if (cal_path && calib_load(cal_path, &cal, err, sizeof(err))) {
+		fprintf(stderr, "virttax run: --calibration %s\n", err);
+		plan_release(&plan);
+		return VTX_EXIT_USAGE;
 	}
 	struct run_ctx ctx = {.plan = &plan, .vmm = vmm_find(plan.vmm)};
 	rc = prepare(&ctx);
 	if (rc == VTX_EXIT_OK) {
 		json_t *results =
 		    results_new(&plan, environment_collect(NULL), ctx.tsc_khz, VIRTTAX_VERSION);
+		if (!cal && calibrate_now(plan.vmm, plan.cpu, plan.quick, ctx.scratch, ctx.tsc_khz,
+					  &cal))
+			cal = json_pack("{s:b,s:s}", "available", 0, "reason",
+					"calibration failed (see the run's stderr)");
+		json_object_set_new(results, "calibration", cal);
+		cal = NULL;
 		rc = run_plan(&ctx, results);
 		json_decref(results);
 		rmdir(ctx.scratch);
 	}
+	json_decref(cal);
 	plan_release(&plan);
 	return rc;
 }
