@@ -100,7 +100,8 @@ int sched_delta_json(const struct sched_sample *b, const struct sched_sample *a,
 struct sched_thread {
 	pid_t tid;
 	struct sched_sample start, stop;
-	int err; /* 0, or -errno of the first failed read */
+	int sampled; /* 0 none, 1 start, 2 start and stop */
+	int err;     /* 0, or -errno of the first failed read */
 };
 
 struct sched_priv {
@@ -140,7 +141,10 @@ static void sample_all(struct collector *c, int at_stop)
 		struct sched_thread *th = &p->th[i];
 		if (th->err)
 			continue;
+		if (at_stop != (th->sampled == 1))
+			continue; /* stop without start, or start twice */
 		th->err = sched_read(c->target->pid, th->tid, at_stop ? &th->stop : &th->start);
+		th->sampled += !th->err;
 	}
 }
 
@@ -164,8 +168,10 @@ static json_t *thread_json(const struct collector *c, size_t i, const struct sch
 		snprintf(role, sizeof(role), "vcpu%zu", i);
 	else
 		snprintf(role, sizeof(role), "workload");
-	int rc = th->err ? th->err : sched_delta_json(&th->start, &th->stop, &o);
-	if (rc)
+	int rc = th->err;
+	if (!rc && th->sampled != 2)
+		o = json_pack("{s:s}", "error", "not sampled at start and stop");
+	else if (rc || (rc = sched_delta_json(&th->start, &th->stop, &o)))
 		o = json_pack("{s:s}", "error", strerror(-rc));
 	json_object_set_new(o, "role", json_string(role));
 	json_object_set_new(o, "tid", json_integer(th->tid));

@@ -119,3 +119,37 @@ Test(collect_set, other_vmms_say_why)
 	cr_assert(strstr(json_string_value(DIG(j, "kvm-stats", "reason")), "no KVM stats source"));
 	json_decref(j);
 }
+
+Test(collect_set, stop_without_start_is_reported)
+{
+	pid_t tid = (pid_t)syscall(SYS_gettid);
+	struct collector_target t = {.kind = CT_BARE, .pid = getpid(), .tids = &tid, .ntids = 1};
+	struct collector_set s;
+	cr_assert_eq(collector_set_open(&s, &t), 0);
+	cr_assert_eq(collector_set_stop(&s), 0);
+	json_t *j = collector_set_to_json(&s);
+	cr_assert_str_eq(json_string_value(DIG(j, "sched", "threads", "0", "error")),
+			 "not sampled at start and stop");
+	json_decref(j);
+	collector_set_close(&s);
+}
+
+Test(collect_set, environment_of_this_machine)
+{
+	json_t *e = environment_collect(NULL);
+	cr_assert_not_null(e);
+	cr_assert(json_is_true(json_object_get(e, "live_probes")));
+	const json_t *kvm = json_object_get(e, "kvm");
+	const char *fl = json_string_value(json_object_get(kvm, "flavour"));
+	cr_assert_not_null(fl);
+	/* the flavour follows /sys/module, whatever this machine is */
+	if (access("/sys/module/kvm_pvm", F_OK) == 0)
+		cr_assert_str_eq(fl, "pvm");
+	else if (access("/sys/module/kvm_intel", F_OK) == 0)
+		cr_assert_str_eq(fl, "vmx");
+	const json_t *dev = json_object_get(kvm, "dev_kvm");
+	cr_assert_eq(json_is_true(json_object_get(dev, "present")), access("/dev/kvm", F_OK) == 0);
+	cr_assert(json_is_boolean(json_object_get(json_object_get(e, "pmu"), "available")));
+	cr_assert(json_is_array(json_object_get(e, "problems")));
+	json_decref(e);
+}
