@@ -1,0 +1,185 @@
+/*
+ * Unit tests of the calibration statistics, calib record validation, the
+ * boundary ladder and the calibration.json round trip (harness/calib.c).
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <string.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "harness/calib.h"
+
+Test(calib, median_and_ci_order_statistics)
+{
+	/* n = 11: the 95% CI of the median is [x(2), x(10)] (coverage 0.988) */
+	double x[11] = {10, 1, 9, 2, 8, 3, 7, 4, 6, 5, 100};
+	struct calib_stat s;
+	cr_assert_eq(calib_stat_compute(x, 11, &s), 0);
+	cr_assert_float_eq(s.median, 6.0, 1e-12);
+	cr_assert_float_eq(s.lo, 2.0, 1e-12);
+	cr_assert_float_eq(s.hi, 10.0, 1e-12);
+	cr_assert_float_eq(s.coverage, 1.0 - 2.0 * 12.0 / 2048.0, 1e-9);
+	cr_assert_eq(s.n, 11);
+}
+
+Test(calib, small_n_uses_min_max_with_exact_coverage)
+{
+	double x[4] = {4, 3, 2, 1};
+	struct calib_stat s;
+	cr_assert_eq(calib_stat_compute(x, 4, &s), 0);
+	cr_assert_float_eq(s.median, 2.5, 1e-12);
+	cr_assert_float_eq(s.lo, 1.0, 1e-12);
+	cr_assert_float_eq(s.hi, 4.0, 1e-12);
+	cr_assert_float_eq(s.coverage, 1.0 - 2.0 / 16.0, 1e-12);
+	cr_assert_eq(calib_stat_compute(x, 0, &s), -EINVAL);
+}
+
+Test(calib, seven_rounds_ci)
+{
+	double x[7] = {7, 6, 5, 4, 3, 2, 1};
+	struct calib_stat s;
+	calib_stat_compute(x, 7, &s);
+	/* k = 1 is the only rank with coverage >= 95% for n = 7 (0.984) */
+	cr_assert_float_eq(s.lo, 1.0, 1e-12);
+	cr_assert_float_eq(s.hi, 7.0, 1e-12);
+	cr_assert(s.coverage >= 0.95);
+}
+
+static json_t *rec(const char *s)
+{
+	json_error_t e;
+	json_t *j = json_loads(s, 0, &e);
+	cr_assert_not_null(j, "%s", e.text);
+	return j;
+}
+
+Test(calib, record_check)
+{
+	const char *why = NULL;
+	json_t *good = rec(
+	    "{\"t\":\"calib\",\"kind\":\"pio\",\"ok\":true,\"iters\":10,\"ticks\":[100,200,300]}");
+	json_t *unav = rec("{\"t\":\"calib\",\"kind\":\"ipi\",\"ok\":false,\"reason\":\"no AP\"}");
+	json_t *noreason = rec("{\"t\":\"calib\",\"kind\":\"ipi\",\"ok\":false}");
+	json_t *badticks =
+	    rec("{\"t\":\"calib\",\"kind\":\"pio\",\"ok\":true,\"iters\":10,\"ticks\":[-1]}");
+	json_t *noiters =
+	    rec("{\"t\":\"calib\",\"kind\":\"pio\",\"ok\":true,\"iters\":0,\"ticks\":[1]}");
+	cr_assert_eq(calib_record_check(good, &why), 0);
+	cr_assert_eq(calib_record_check(unav, &why), 0);
+	cr_assert_eq(calib_record_check(noreason, &why), -EINVAL);
+	cr_assert_eq(calib_record_check(badticks, &why), -EINVAL);
+	cr_assert_eq(calib_record_check(noiters, &why), -EINVAL);
+	cr_assert_not_null(why);
+	json_decref(good), json_decref(unav), json_decref(noreason), json_decref(badticks),
+	    json_decref(noiters);
+}
+
+Test(calib, kind_json_converts_ticks_to_ns)
+{
+	/* 1 GHz TSC, 10 ops per round: 100/200/300 ticks -> 10/20/30 ns */
+	json_t *r =
+	    rec("{\"t\":\"calib\",\"kind\":\"pio\",\"ok\":true,\"how\":\"outl\",\"iters\":10,"
+		"\"ticks\":[300,100,200]}");
+	json_t *k = calib_kind_json(r, 1e9);
+	cr_assert(json_is_true(json_object_get(k, "available")));
+	cr_assert_float_eq(json_number_value(json_object_get(k, "ns")), 20.0, 1e-9);
+	cr_assert_float_eq(json_number_value(json_object_get(k, "cycles")), 20.0, 1e-9);
+	cr_assert_eq(json_integer_value(json_object_get(k, "n")), 3);
+	cr_assert_eq(json_integer_value(json_object_get(k, "ops")), 30);
+	json_t *ci = json_object_get(k, "ci95");
+	cr_assert_float_eq(json_number_value(json_array_get(ci, 0)), 10.0, 1e-9);
+	cr_assert_float_eq(json_number_value(json_array_get(ci, 1)), 30.0, 1e-9);
+	json_decref(k);
+	json_decref(r);
+}
+
+static json_t *sample_calibration(void)
+{
+	json_t *bare = json_object(), *vm = json_object();
+	json_t *recs = rec(
+	    "[{\"t\":\"calib\",\"kind\":\"pio\",\"ok\":true,\"iters\":4,\"ticks\":[100000,"
+	    "100400,99600]},{\"t\":\"calib\",\"kind\":\"ipi\",\"ok\":false,\"reason\":\"no AP\"}]");
+	json_t *hrecs =
+	    rec("[{\"t\":\"calib\",\"kind\":\"syscall\",\"ok\":true,\"iters\":1000,"
+		"\"ticks\":[100000,100000,100000]},{\"t\":\"calib\",\"kind\":\"function-call\","
+		"\"ok\":true,\"iters\":1000,\"ticks\":[2000,2000,2000]}]");
+	calib_add_records(vm, recs, 1e9);
+	calib_add_records(bare, hrecs, 1e9);
+	calib_mark_missing(vm, "pio,cpuid", "the run failed");
+	json_t *c =
+	    json_pack("{s:i,s:o,s:o}", "version", CALIB_SCHEMA_VERSION, "bare", bare, "vm", vm);
+	json_object_set_new(c, "ladder", calib_build_ladder(c));
+	json_decref(recs);
+	json_decref(hrecs);
+	return c;
+}
+
+Test(calib, ladder_and_missing_kinds)
+{
+	json_t *c = sample_calibration();
+	json_t *vm = json_object_get(c, "vm");
+	/* pio came from the record; cpuid was missing and gets the reason */
+	cr_assert(json_is_true(json_object_get(json_object_get(vm, "pio"), "available")));
+	cr_assert_str_eq(json_string_value(json_object_get(json_object_get(vm, "cpuid"), "reason")),
+			 "the run failed");
+	json_t *ladder = json_object_get(c, "ladder");
+	cr_assert_eq(json_array_size(ladder), 3); /* function call, syscall, pio; not ipi */
+	cr_assert_str_eq(json_string_value(json_object_get(json_array_get(ladder, 0), "kind")),
+			 "function-call");
+	cr_assert_str_eq(json_string_value(json_object_get(json_array_get(ladder, 2), "kind")),
+			 "pio");
+	cr_assert_float_eq(calib_cost_ns(c, "vm", "pio"), 25000.0, 1e-6);
+	cr_assert_float_eq(calib_cost_ns(c, "vm", "ipi"), -1.0, 1e-12);
+	json_decref(c);
+}
+
+Test(calib, file_round_trip_and_bad_files)
+{
+	char path[] = "/tmp/vtx-calib-XXXXXX";
+	int fd = mkstemp(path);
+	cr_assert_geq(fd, 0);
+	close(fd);
+	json_t *c = sample_calibration(), *back = NULL;
+	char err[256];
+	cr_assert_eq(calib_write(path, c), 0);
+	cr_assert_eq(calib_load(path, &back, err, sizeof(err)), 0, "%s", err);
+	cr_assert(json_equal(c, back));
+	json_decref(back);
+	/* wrong version */
+	json_object_set_new(c, "version", json_integer(99));
+	calib_write(path, c);
+	cr_assert_eq(calib_load(path, &back, err, sizeof(err)), -EINVAL);
+	cr_assert_not_null(strstr(err, "version 99"));
+	/* an available kind without a CI */
+	json_object_set_new(c, "version", json_integer(CALIB_SCHEMA_VERSION));
+	json_object_del(json_object_get(json_object_get(c, "vm"), "pio"), "ci95");
+	calib_write(path, c);
+	cr_assert_eq(calib_load(path, &back, err, sizeof(err)), -EINVAL);
+	/* not JSON */
+	FILE *f = fopen(path, "w");
+	fputs("{nope", f);
+	fclose(f);
+	cr_assert_eq(calib_load(path, &back, err, sizeof(err)), -EINVAL);
+	cr_assert_null(back);
+	unlink(path);
+	json_decref(c);
+}
+
+Test(calib, take_flag_removes_it_from_argv)
+{
+	char *argv[] = {"run", "--quick", "--calibration", "c.json", "--reps", "3", NULL};
+	int argc = 6;
+	const char *path = NULL;
+	cr_assert_eq(calib_take_flag(&argc, argv, &path), 0);
+	cr_assert_str_eq(path, "c.json");
+	cr_assert_eq(argc, 4);
+	cr_assert_str_eq(argv[2], "--reps");
+	cr_assert_null(argv[4]);
+	char *bad[] = {"run", "--calibration", NULL};
+	argc = 2;
+	cr_assert_eq(calib_take_flag(&argc, bad, &path), -EINVAL);
+}
