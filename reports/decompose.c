@@ -140,40 +140,42 @@ static void price_kinds(struct dec *d, json_t *calib)
 
 /* ---- scheduling: run-queue delay beyond the bare thread's, and steal ---- */
 
-static double sched_wait(json_t *run, bool *steal_avail, double *steal_ns, char *why,
+/* Run-queue wait per ns of CPU time of the threads that ran the workload
+ * (sched collector; for a VM without it, vmm-lite's own thread stats). Both
+ * windows cover the whole run, so the rate, not the total, is compared: the
+ * timed region is assumed to wait at the run's average rate. */
+static double sched_rate(json_t *run, bool *steal_avail, double *steal_rate, char *why,
 			 size_t len)
 {
 	json_t *s = json_object_get(json_object_get(run, "collectors"), "sched");
-	json_t *threads = json_object_get(s, "threads"), *t;
+	json_t *t;
 	size_t i;
-	double sum = 0;
-	bool any = false;
-	json_array_foreach(threads, i, t)
+	double wait = 0, cpu = 0;
+	json_array_foreach(json_object_get(s, "threads"), i, t)
 	{
-		json_t *w = json_object_get(t, "wait_ns");
-		if (json_is_number(w))
-			sum += json_number_value(w), any = true;
+		json_t *w = json_object_get(t, "wait_ns"), *r = json_object_get(t, "run_ns");
+		if (json_is_number(w) && json_is_number(r))
+			wait += json_number_value(w), cpu += json_number_value(r);
 	}
-	if (!any) { /* VM: vmm-lite's own thread stats cover the whole guest run */
-		json_array_foreach(json_object_get(json_object_get(run, "vmm_stats"), "threads"), i,
-				   t)
+	if (!(cpu > 0)) {
+		wait = 0;
+		json_array_foreach(json_object_get(json_object_get(run, "vmm_stats"), "threads"), i, t)
 		{
-			json_t *w = json_object_get(t, "wait_ns");
-			if (json_is_number(w))
-				sum += json_number_value(w), any = true;
+			json_t *w = json_object_get(t, "wait_ns"), *r = json_object_get(t, "run_ns");
+			if (json_is_number(w) && json_is_number(r))
+				wait += json_number_value(w), cpu += json_number_value(r);
 		}
 	}
 	json_t *st = json_object_get(s, "steal");
 	*steal_avail = json_is_true(json_object_get(st, "available"));
-	*steal_ns = *steal_avail ? json_number_value(json_object_get(st, "steal_ns")) : 0;
+	*steal_rate = *steal_avail && cpu > 0 ? json_number_value(json_object_get(st, "steal_ns")) / cpu
+					      : 0;
 	if (!*steal_avail && why && len)
 		snprintf(why, len, "%s",
 			 json_is_string(json_object_get(st, "reason"))
 			     ? str(st, "reason")
 			     : "unavailable: no steal time recorded");
-	if (!any && s && json_is_string(json_object_get(s, "reason")) && why)
-		snprintf(why, len, "sched collector: %s", str(s, "reason"));
-	return any ? sum : NAN;
+	return cpu > 0 ? wait / cpu : NAN;
 }
 
 /* ---- translation: the same rep's VM run with 2 MiB guest pages ---- */
@@ -186,10 +188,25 @@ static json_t *sibling_2m(json_t *series, json_t *ser)
 	{
 		json_t *c = json_object_get(s, "config");
 		if (!strcmp(str(c, "pagesize"), "2m") && !strcmp(str(c, "backing"), str(cfg, "backing")) &&
+		    s != ser &&
 		    !strcmp(str(s, "baseline_series"), str(ser, "baseline_series")))
 			return s;
 	}
 	return NULL;
+}
+
+static bool has_4k_sibling(json_t *series, json_t *ser)
+{
+	json_t *cfg = json_object_get(ser, "config"), *s;
+	size_t i;
+	json_array_foreach(series, i, s)
+	{
+		json_t *c = json_object_get(s, "config");
+		if (s != ser && !strcmp(str(c, "pagesize"), "4k") &&
+		    !strcmp(str(c, "backing"), str(cfg, "backing")))
+			return true;
+	}
+	return false;
 }
 
 static const char *perf_reason(json_t *run)
@@ -212,15 +229,15 @@ static void translation(struct dec *d, json_t *runs, json_t *series, json_t *ser
 	snprintf(d->trans_note, sizeof(d->trans_note),
 		 "PMU page-walk cycles: %s; the A/B covers the guest page size only",
 		 pr ? pr : "recorded by perf but not used yet");
-	if (!ref) {
-		snprintf(d->trans_why, sizeof(d->trans_why),
-			 "needs runs with --pagesize 4k,2m (2 MiB guest pages are the reference)");
-		return;
-	}
-	if (!strcmp(ps, "2m")) {
+	if (!strcmp(ps, "2m") && has_4k_sibling(series, ser)) {
 		snprintf(d->trans_why, sizeof(d->trans_why),
 			 "this series is the reference (2 MiB guest pages): 0 by construction; "
 			 "walk costs that remain are in the residual");
+		return;
+	}
+	if (!ref) {
+		snprintf(d->trans_why, sizeof(d->trans_why),
+			 "needs runs with --pagesize 4k,2m (2 MiB guest pages are the reference)");
 		return;
 	}
 	bool lower = rdata_lower_is_better(key);
@@ -266,8 +283,7 @@ static void gather(struct dec *d, json_t *wl, json_t *series, json_t *ser, json_
 			 "needs a whole-run time metric ('time' in ns/us/ms/s) to turn exits and "
 			 "waits into a fraction of the run; this metric is '%s' (%s)",
 			 str(key, "m"), str(key, "u"));
-	d->have_sched = is_time;
-	bool steal_all = true;
+	d->have_sched = true;
 	for (size_t i = 0; i < d->n; i++) {
 		json_t *rb = rdata_run(runs, bs, d->rep[i]), *rv = rdata_run(runs, vs, d->rep[i]);
 		d->ovh[i] = stats_overhead_pct(d->bare[i], d->vm[i], lower) / 100.0;
@@ -277,26 +293,23 @@ static void gather(struct dec *d, json_t *wl, json_t *series, json_t *ser, json_
 		bool sa_b, sa_v;
 		double st_b, st_v;
 		char why[200] = "";
-		double wb = sched_wait(rb, &sa_b, &st_b, NULL, 0);
-		double wv = sched_wait(rv, &sa_v, &st_v, why, sizeof(why));
-		steal_all = steal_all && sa_v;
+		double wb = sched_rate(rb, &sa_b, &st_b, NULL, 0);
+		double wv = sched_rate(rv, &sa_v, &st_v, why, sizeof(why));
 		if (!isfinite(wb) || !isfinite(wv)) {
 			if (d->have_sched)
 				snprintf(d->sched_why, sizeof(d->sched_why),
-					 "no run-queue wait for rep %ld (%s)", d->rep[i],
-					 !isfinite(wb) ? "bare run" : "VM run");
+					 "no run-queue wait and CPU time (sched collector) for rep %ld "
+					 "(%s)", d->rep[i], !isfinite(wb) ? "bare run" : "VM run");
 			d->have_sched = false;
 		}
-		d->sched[i] = (wv - wb + (sa_v ? st_v : 0)) / d->tbare[i];
+		d->sched[i] = wv - wb + (sa_v ? st_v : 0);
 		if (i == 0)
 			snprintf(d->sched_note, sizeof(d->sched_note),
-				 "run-queue wait of the vCPU thread(s) minus the bare thread's, over "
-				 "the collectors' window (whole run); steal: %s",
+				 "run-queue wait per ns of CPU time of the vCPU thread(s) minus the "
+				 "bare thread's (whole-run windows, applied to the timed region); "
+				 "steal: %s",
 				 sa_v ? "included" : why);
 	}
-	(void)steal_all;
-	if (!is_time)
-		snprintf(d->sched_why, sizeof(d->sched_why), "%s", d->time_why);
 	price_kinds(d, calib);
 	translation(d, runs, series, ser, key);
 }

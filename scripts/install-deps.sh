@@ -18,6 +18,8 @@ PKGS=(
   iperf3               # network throughput baseline
   qemu-system-x86      # peer VMM (-M microvm)
   iproute2             # veth/netns for network baselines
+  chromium             # renders the HTML report in its test (headless)
+  libxml2-utils        # xmllint: the gate test checks the JUnit XML
 )
 missing=()
 for p in "${PKGS[@]}"; do

@@ -1,0 +1,217 @@
+/*
+ * compare/gate verdicts and the report formats on the synthetic results in
+ * tests/data/ (see tests/data/make_synthetic.py for what differs between them).
+ */
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "reports/compare.h"
+#include "reports/compare_fmt.h"
+#include "reports/report.h"
+
+Test(compare, verdict_needs_significance_and_size)
+{
+	cr_assert_eq(compare_verdict(0.001, 6.0, 5.0), CMP_REGRESSION);
+	cr_assert_eq(compare_verdict(0.001, 4.9, 5.0), CMP_NO_CHANGE, "below the noise");
+	cr_assert_eq(compare_verdict(0.02, 50.0, 5.0), CMP_NO_CHANGE, "not significant");
+	cr_assert_eq(compare_verdict(0.001, -10.0, 5.0), CMP_IMPROVEMENT);
+	cr_assert_eq(compare_verdict(NAN, 50.0, 5.0), CMP_NO_CHANGE);
+	cr_assert_eq(compare_verdict(0.001, 1.0, 0.0), CMP_REGRESSION, "noise 0: any change");
+	/* direction: a throughput drop from 100 to 80 takes 25% longer */
+	cr_assert_float_eq(compare_slowdown_pct(0.8, false), 25.0, 1e-9);
+	cr_assert_float_eq(compare_slowdown_pct(1.2, true), 20.0, 1e-9);
+}
+
+static json_t *load(const char *name)
+{
+	char path[256];
+	snprintf(path, sizeof(path), "tests/data/%s", name);
+	json_error_t e;
+	json_t *j = json_load_file(path, 0, &e);
+	cr_assert(j, "%s: %s", path, e.text);
+	return j;
+}
+
+static json_t *find_row(json_t *cmp, const char *wl, const char *metric, const char *series,
+			const char *kind)
+{
+	size_t i;
+	json_t *r;
+	json_array_foreach(json_object_get(cmp, "rows"), i, r)
+	{
+		if (!strcmp(json_string_value(json_object_get(r, "workload")), wl) &&
+		    !strcmp(json_string_value(json_object_get(r, "metric")), metric) &&
+		    !strcmp(json_string_value(json_object_get(r, "series")), series) &&
+		    !strcmp(json_string_value(json_object_get(r, "kind")), kind))
+			return r;
+	}
+	return NULL;
+}
+
+static const char *verdict(json_t *row)
+{
+	cr_assert(row);
+	return json_string_value(json_object_get(row, "verdict"));
+}
+
+Test(compare, synthetic_regression_noise_and_improvement)
+{
+	json_t *a = load("synthetic-a.json"), *b = load("synthetic-b.json"), *c = load("synthetic-c.json");
+	char err[300];
+	json_t *self = compare_results(a, a, 5.0, err, sizeof(err));
+	cr_assert(self);
+	cr_assert_eq(json_integer_value(json_object_get(self, "regressions")), 0);
+	json_t *ab = compare_results(a, b, 5.0, err, sizeof(err));
+	json_t *r = find_row(ab, "exit-storm", "time", "vm[pagesize=2m]", "vm");
+	cr_assert_str_eq(verdict(r), "regression");
+	cr_assert_float_eq(json_number_value(json_object_get(r, "ratio")), 1.2, 1e-9);
+	cr_assert(json_number_value(json_object_get(r, "p")) < 0.01);
+	cr_assert_str_eq(verdict(find_row(ab, "mem-stream", "triad", "vm[pagesize=2m]", "vm")),
+			 "no change", "1%% is below the 5%% noise");
+	/* with noise 0.5% the same 1% throughput drop counts */
+	json_t *ab0 = compare_results(a, b, 0.5, err, sizeof(err));
+	cr_assert_str_eq(verdict(find_row(ab0, "mem-stream", "triad", "vm[pagesize=2m]", "vm")),
+			 "regression");
+	json_t *ac = compare_results(a, c, 5.0, err, sizeof(err));
+	cr_assert_str_eq(verdict(find_row(ac, "mem-chase", "latency", "vm[pagesize=4k]", "vm")),
+			 "improvement");
+	cr_assert_eq(json_integer_value(json_object_get(ac, "regressions")), 0);
+	/* nothing in common */
+	json_t *empty = json_pack("{s:[]}", "workloads");
+	cr_assert_null(compare_results(a, empty, 5.0, err, sizeof(err)));
+	cr_assert(strstr(err, "nothing to compare"));
+	json_decref(self), json_decref(ab), json_decref(ab0), json_decref(ac), json_decref(empty);
+	json_decref(a), json_decref(b), json_decref(c);
+}
+
+/* Render with a format into memory. */
+static char *render(int (*fn)(FILE *, void *), void *arg)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	cr_assert_eq(fn(f, arg), 0);
+	fclose(f);
+	return buf;
+}
+
+static int render_fmt(FILE *out, void *arg)
+{
+	void **a = arg;
+	return ((const struct report_ops *)a[0])->render(out, a[1]);
+}
+
+static char *report_text(const char *fmt)
+{
+	struct report_ctx ctx;
+	const char *paths[] = {"tests/data/synthetic-a.json"};
+	char err[300];
+	cr_assert_eq(report_ctx_load(&ctx, paths, 1, NULL, err, sizeof(err)), 0, "%s", err);
+	void *arg[2] = {(void *)report_find(fmt), &ctx};
+	cr_assert(arg[0]);
+	char *s = render(render_fmt, arg);
+	report_ctx_release(&ctx);
+	return s;
+}
+
+Test(report, markdown_has_units_n_and_spread)
+{
+	char *md = report_text("md");
+	cr_assert(strstr(md, "| time | ms | lower | - | vm[pagesize=4k] | 100 [100, 100] (n=6) |"), "%s", md);
+	cr_assert(strstr(md, "Decomposition (% of bare-metal time"));
+	cr_assert(strstr(md, "| vm[pagesize=4k] | time (ms) | - | 6 | 13 [13, 13]% | 10 [10, 10]% | 3 [3, 3]% | 1 [1, 1]% | -1 [-1, -1]% |"), "%s", md);
+	cr_assert(strstr(md, "needs a whole-run time metric"), "unavailable components say why");
+	cr_assert(strstr(md, "## Validation: exit-storm"));
+	cr_assert(strstr(md, "| pio | vm | 5000 [5000, 5000] | 10 |"), "ladder row");
+	free(md);
+}
+
+Test(report, csv_rows_with_medians_cis_and_n)
+{
+	char *csv = report_text("csv");
+	cr_assert(strstr(csv, "source,workload,metric,unit,better,xk,xu,x,series,bare_median,"));
+	cr_assert(strstr(csv, ",bare_n,"));
+	cr_assert(strstr(csv, "tests/data/synthetic-a.json,exit-storm,time,ms,lower,,,,vm[pagesize=4k],100,100,100,6,113,113,113,6,13,"), "%s", csv);
+	cr_assert(strstr(csv, "mem-chase,latency,ns,lower,wss,B,67108864,vm[pagesize=4k],90,"));
+	/* every line has the same number of fields */
+	int fields = -1;
+	for (char *line = strtok(csv, "\n"); line; line = strtok(NULL, "\n")) {
+		int n = 1;
+		for (char *p = line; *p; p++)
+			n += *p == ',';
+		if (fields < 0)
+			fields = n;
+		cr_assert_eq(n, fields, "line: %s", line);
+	}
+	free(csv);
+}
+
+Test(report, html_is_self_contained_with_charts)
+{
+	char *html = report_text("html");
+	cr_assert(strstr(html, "<svg id=\"chart-decomposition\""));
+	cr_assert(strstr(html, "<svg id=\"chart-ladder\""));
+	cr_assert(strstr(html, "id=\"chart-curve-mem-chase-latency\""));
+	cr_assert(strstr(html, "lower is better"));
+	cr_assert_null(strstr(html, "<script"), "no scripts");
+	cr_assert_null(strstr(html, "src=\""), "no external resources");
+	cr_assert_null(strstr(html, "href=\""), "no external resources");
+	free(html);
+}
+
+/* A minimal well-formedness check: balanced tags, quoted attributes. */
+static bool xml_balanced(const char *s)
+{
+	const char *stack[64];
+	size_t lens[64], depth = 0;
+	for (const char *p = strchr(s, '<'); p; p = strchr(p + 1, '<')) {
+		if (p[1] == '?' || p[1] == '!')
+			continue;
+		const char *end = strchr(p, '>');
+		if (!end)
+			return false;
+		bool closing = p[1] == '/', selfclose = end[-1] == '/';
+		const char *name = p + 1 + closing;
+		size_t n = strcspn(name, " />");
+		if (closing) {
+			if (!depth || lens[depth - 1] != n || strncmp(stack[depth - 1], name, n))
+				return false;
+			depth--;
+		} else if (!selfclose) {
+			if (depth == 64)
+				return false;
+			stack[depth] = name, lens[depth++] = n;
+		}
+		size_t q = 0;
+		for (const char *c = p; c < end; c++)
+			q += *c == '"';
+		if (q % 2)
+			return false;
+	}
+	return depth == 0;
+}
+
+Test(compare, junit_and_markdown_outputs)
+{
+	json_t *a = load("synthetic-a.json"), *b = load("synthetic-b.json");
+	char err[300];
+	json_t *ab = compare_results(a, b, 5.0, err, sizeof(err));
+	char *xml = render(compare_write_junit, ab);
+	cr_assert(xml_balanced(xml), "%s", xml);
+	cr_assert(strstr(xml, "<failure type=\"regression\""));
+	cr_assert(strstr(xml, "classname=\"virttax.exit-storm\""));
+	cr_assert_not(xml_balanced("<a><b></a></b>"), "the checker can fail");
+	char *md = render(compare_write_markdown, ab);
+	cr_assert(strstr(md, "### virttax gate: regression found"));
+	cr_assert(strstr(md, "**regression**"));
+	cr_assert(strstr(md, "(n=6, MAD"));
+	char esc[64];
+	compare_xml_escape("a<b&\"c\"", esc, sizeof(esc));
+	cr_assert_str_eq(esc, "a&lt;b&amp;&quot;c&quot;");
+	free(xml), free(md);
+	json_decref(ab), json_decref(a), json_decref(b);
+}
