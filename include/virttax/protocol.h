@@ -27,6 +27,10 @@
  *   {"t":"log","msg":"..."}                        diagnostics worth keeping
  *   {"t":"error","wl":"NAME","msg":"..."}         the workload failed (bad key, no memory, ...)
  *   {"t":"exception","vec":N,"rip":N,"err":N,"cr2":N}   guest CPU exception
+ *   {"t":"calib","kind":"pio","ok":true,"how":"...","iters":N,"ticks":[T1,...,Tr]}
+ *   {"t":"calib","kind":"ipi","ok":false,"reason":"..."}
+ *      one calibrated kind (workload calib): TSC ticks of each round of `iters`
+ *      operations; the harness computes ns/op, median and CI (docs/CALIBRATION.md)
  *   {"t":"done","status":N}                        last record; status 0 = ok
  */
 #ifndef VIRTTAX_PROTOCOL_H
