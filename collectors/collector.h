@@ -15,17 +15,19 @@
 
 enum collector_target_kind {
 	CT_BARE, /* a bare-metal baseline process (`virttax baseline`) */
-	CT_VM,   /* a VMM process running a guest */
+	CT_VM,	 /* a VMM process running a guest */
 };
 
 /* What a collector is opened on. Threads are alive from open() to read(). */
 struct collector_target {
 	enum collector_target_kind kind;
-	pid_t pid;           /* the baseline process or the VMM process */
-	const pid_t *tids;   /* threads that run guest/workload code (vCPUs, or the baseline's thread) */
+	pid_t pid; /* the baseline process or the VMM process */
+	const pid_t
+	    *tids; /* threads that run guest/workload code (vCPUs, or the baseline's thread) */
 	size_t ntids;
-	const char *vmm_stats_json; /* CT_VM: path of the VMM's --stats-json, valid after the VMM exits */
-	const char *vmm_name;       /* "vmm-lite", "qemu" */
+	const char
+	    *vmm_stats_json;  /* CT_VM: path of the VMM's --stats-json, valid after the VMM exits */
+	const char *vmm_name; /* "vmm-lite", "qemu" */
 };
 
 /* One named value with a unit, e.g. {"context-switches", 12, "count"}. */
@@ -55,9 +57,9 @@ struct collector {
 	const struct collector_ops *ops;
 	const struct collector_target *target;
 	void *priv;
-	int available;   /* result of probe (1 usable, 0 unavailable: see why) */
-	char why[160];   /* reason when unavailable */
-	int opened;      /* open() succeeded: close() is owed */
+	int available; /* result of probe (1 usable, 0 unavailable: see why) */
+	char why[160]; /* reason when unavailable */
+	int opened;    /* open() succeeded: close() is owed */
 };
 
 /* collectors/registry.c */

@@ -17,7 +17,7 @@ json_t *env_advice(const json_t *env);
 static void add(json_t *list, const char *severity, const char *problem, const char *remedy)
 {
 	json_array_append_new(list, json_pack("{s:s,s:s,s:s}", "severity", severity, "problem",
-					       problem, "remedy", remedy));
+					      problem, "remedy", remedy));
 }
 
 static const json_t *path(const json_t *j, const char *a, const char *b)
@@ -48,18 +48,22 @@ static void kvm_advice(const json_t *env, json_t *out)
 	}
 	if (fl && !strcmp(fl, "pvm")) {
 		if (json_is_true(path(env, "kvm", "pvm_native")))
-			add(out, "info", "KVM flavour pvm (native-capable): guests run natively "
-					 "only once the PVM VIF page is registered",
+			add(out, "info",
+			    "KVM flavour pvm (native-capable): guests run natively "
+			    "only once the PVM VIF page is registered",
 			    "nothing to do: vmm-lite registers the VIF page itself (QEMU: the "
 			    "agent's pvm.vif=1); runs found emulated are reported invalid");
 		else
-			add(out, "warning", "KVM flavour pvm with pvm_native=N: guests are emulated "
-					    "instruction by instruction",
-			    "reload the module: modprobe -r kvm_pvm && modprobe kvm_pvm pvm_native=1");
+			add(out, "warning",
+			    "KVM flavour pvm with pvm_native=N: guests are emulated "
+			    "instruction by instruction",
+			    "reload the module: modprobe -r kvm_pvm && modprobe kvm_pvm "
+			    "pvm_native=1");
 	}
 	if (json_is_true(path(env, "kvm", "host_is_vm")))
-		add(out, "info", "this host is itself a VM (cpuinfo flag hypervisor): the outer "
-				 "hypervisor adds its own overhead and noise",
+		add(out, "info",
+		    "this host is itself a VM (cpuinfo flag hypervisor): the outer "
+		    "hypervisor adds its own overhead and noise",
 		    "compare VM and bare-metal runs on this host only; use bare metal for "
 		    "absolute figures");
 }
@@ -99,9 +103,11 @@ static void memory_advice(const json_t *env, json_t *out)
 	json_t *h;
 	json_array_foreach(path(env, "memory", "hugetlb"), i, h)
 	{
-		if (strcmp(str(h, "page_size", NULL), "2048kB") || json_integer_value(json_object_get(h, "nr")))
+		if (strcmp(str(h, "page_size", NULL), "2048kB") ||
+		    json_integer_value(json_object_get(h, "nr")))
 			continue;
-		add(out, "info", "no 2 MiB hugetlb pages reserved: --backing hugetlb-2m is unavailable",
+		add(out, "info",
+		    "no 2 MiB hugetlb pages reserved: --backing hugetlb-2m is unavailable",
 		    "sysctl vm.nr_hugepages=N (N x 2 MiB >= guest RAM)");
 	}
 }
@@ -112,14 +118,16 @@ static void cpufreq_advice(const json_t *env, json_t *out)
 	const char *boost = str(env, "cpufreq", "boost");
 	char buf[160];
 	if (!gov) {
-		add(out, "info", "no cpufreq interface: the frequency is set by the hypervisor or firmware",
+		add(out, "info",
+		    "no cpufreq interface: the frequency is set by the hypervisor or firmware",
 		    "nothing to set here; pin the outer host's governor to performance if you can");
 	} else if (strcmp(gov, "performance")) {
 		snprintf(buf, sizeof(buf), "governor %s: the frequency follows the load", gov);
 		add(out, "warning", buf, "cpupower frequency-set -g performance");
 	}
 	if (boost && !strcmp(boost, "on"))
-		add(out, "warning", "turbo/boost is on: the frequency depends on temperature and load",
+		add(out, "warning",
+		    "turbo/boost is on: the frequency depends on temperature and load",
 		    "echo 0 > /sys/devices/system/cpu/cpufreq/boost (intel_pstate: echo 1 > "
 		    "/sys/devices/system/cpu/intel_pstate/no_turbo)");
 }
@@ -130,12 +138,14 @@ static void cpus_advice(const json_t *env, json_t *out)
 	json_int_t n = json_integer_value(path(cpus, "online", "count"));
 	char buf[200];
 	if (json_is_true(json_object_get(cpus, "smt_active")))
-		add(out, "warning", "SMT is active: a sibling hardware thread shares the workload's core",
+		add(out, "warning",
+		    "SMT is active: a sibling hardware thread shares the workload's core",
 		    "keep the sibling idle (virttax pins noise elsewhere) or echo off > "
 		    "/sys/devices/system/cpu/smt/control");
 	if (n > 0 && n < 4) {
 		snprintf(buf, sizeof(buf),
-			 "%lld CPUs online: harness, VMM threads and neighbours share them with the workload",
+			 "%lld CPUs online: harness, VMM threads and neighbours share them with "
+			 "the workload",
 			 (long long)n);
 		add(out, "warning", buf,
 		    "pin the workload (--pin); noisy-neighbour experiments need >= 4 CPUs");
@@ -145,8 +155,8 @@ static void cpus_advice(const json_t *env, json_t *out)
 		    "boot with isolcpus=N nohz_full=N rcu_nocbs=N and pin the workload to N");
 	double l1 = json_real_value(path(env, "load", "1min"));
 	if (l1 >= 0.5) {
-		snprintf(buf, sizeof(buf), "load average %.2f on %lld CPUs: results will be noisy", l1,
-			 (long long)n);
+		snprintf(buf, sizeof(buf), "load average %.2f on %lld CPUs: results will be noisy",
+			 l1, (long long)n);
 		add(out, "warning", buf, "stop other work");
 	}
 }
@@ -157,7 +167,8 @@ static void misc_advice(const json_t *env, json_t *out)
 		add(out, "info", "no /dev/vhost-net: in-kernel virtio-net backend unavailable",
 		    "modprobe vhost_net (QEMU network runs fall back to user-space virtio)");
 	if (!json_is_true(path(env, "devices", "/dev/net/tun")))
-		add(out, "warning", "no /dev/net/tun: tap networking is unavailable", "modprobe tun");
+		add(out, "warning", "no /dev/net/tun: tap networking is unavailable",
+		    "modprobe tun");
 	if (!json_is_true(path(env, "tsc", "invariant")))
 		add(out, "warning", "TSC is not invariant (constant_tsc/nonstop_tsc missing)",
 		    "TSC-based timings may drift with frequency or C-states; trust only "

@@ -42,8 +42,8 @@ static void print_cpu(FILE *o, const json_t *env)
 	const json_t *cpu = json_object_get(env, "cpu");
 	fprintf(o, "CPU:        %s (%s, family %s model %s stepping %s, microcode %s)\n",
 		T(get(cpu, "model_name", NULL)), T(get(cpu, "vendor", NULL)),
-		T(get(cpu, "family", NULL)), T(get(cpu, "model", NULL)), T(get(cpu, "stepping", NULL)),
-		T(get(cpu, "microcode", NULL)));
+		T(get(cpu, "family", NULL)), T(get(cpu, "model", NULL)),
+		T(get(cpu, "stepping", NULL)), T(get(cpu, "microcode", NULL)));
 	const json_t *tsc = json_object_get(env, "tsc"), *m = json_object_get(tsc, "measured");
 	fprintf(o, "TSC:        invariant %s (constant_tsc %s, nonstop_tsc %s), ",
 		T(get(tsc, "invariant", NULL)), T(get(tsc, "constant_tsc", NULL)),
@@ -52,7 +52,8 @@ static void print_cpu(FILE *o, const json_t *env)
 		fprintf(o, "%.3f MHz measured\n",
 			(double)json_integer_value(json_object_get(m, "measured_hz")) / 1e6);
 	else
-		fprintf(o, "%s\n", json_is_string(m) ? json_string_value(m) : T(get(m, "error", NULL)));
+		fprintf(o, "%s\n",
+			json_is_string(m) ? json_string_value(m) : T(get(m, "error", NULL)));
 	fprintf(o, "Kernel:     %s\n", T(get(env, "kernel", "release")));
 }
 
@@ -75,10 +76,11 @@ static void print_kvm(FILE *o, const json_t *env)
 	json_t *params, *v;
 	json_object_foreach(json_object_get(kvm, "parameters"), mod, params)
 	{
-		static const char *const shown[] = {"halt_poll_ns", "enable_pmu", "ept",    "npt",
+		static const char *const shown[] = {"halt_poll_ns", "enable_pmu", "ept",     "npt",
 						    "nested",	    "pvm_native", "tdp_mmu", NULL};
 		fprintf(o, "  %-9s", mod);
-		json_object_foreach(params, k, v) for (size_t i = 0; shown[i]; i++) if (!strcmp(k, shown[i]))
+		json_object_foreach(params, k, v) for (size_t i = 0; shown[i];
+						       i++) if (!strcmp(k, shown[i]))
 		    fprintf(o, " %s=%s", k, json_string_value(v));
 		fprintf(o, "\n");
 	}
@@ -88,11 +90,11 @@ static void print_rest(FILE *o, const json_t *env)
 {
 	const json_t *pmu = json_object_get(env, "pmu");
 	fprintf(o, "PMU:        %s, perf_event_paranoid %s\n",
-		json_is_true(json_object_get(pmu, "available"))
-		    ? "available"
-		    : T(get(pmu, "reason", NULL)),
+		json_is_true(json_object_get(pmu, "available")) ? "available"
+								: T(get(pmu, "reason", NULL)),
 		T(get(pmu, "perf_event_paranoid", NULL)));
-	fprintf(o, "THP:        enabled %s, defrag %s\n", T(get(get(env, "memory", "thp"), "enabled", NULL)),
+	fprintf(o, "THP:        enabled %s, defrag %s\n",
+		T(get(get(env, "memory", "thp"), "enabled", NULL)),
 		T(get(get(env, "memory", "thp"), "defrag", NULL)));
 	size_t i;
 	json_t *h;
@@ -103,8 +105,10 @@ static void print_rest(FILE *o, const json_t *env)
 		T(get(env, "cpufreq", "boost")));
 	const json_t *cpus = json_object_get(env, "cpus");
 	fprintf(o, "CPUs:       %s online (%s), isolated %s, SMT active %s\n",
-		T(get(get(cpus, "online", NULL), "count", NULL)), T(get(get(cpus, "online", NULL), "list", NULL)),
-		T(get(get(cpus, "isolated", NULL), "count", NULL)), T(get(cpus, "smt_active", NULL)));
+		T(get(get(cpus, "online", NULL), "count", NULL)),
+		T(get(get(cpus, "online", NULL), "list", NULL)),
+		T(get(get(cpus, "isolated", NULL), "count", NULL)),
+		T(get(cpus, "smt_active", NULL)));
 	fprintf(o, "Devices:    /dev/vhost-net %s, /dev/net/tun %s\n",
 		T(get(env, "devices", "/dev/vhost-net")), T(get(env, "devices", "/dev/net/tun")));
 	fprintf(o, "Load:       %s %s %s (1/5/15 min)\n", T(get(env, "load", "1min")),

@@ -27,8 +27,8 @@ json_t *env_probe_kvm(void)
 	int stats = ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_BINARY_STATS_FD);
 	int vcpus = ioctl(fd, KVM_CHECK_EXTENSION, KVM_CAP_MAX_VCPUS);
 	close(fd);
-	return json_pack("{s:b,s:s,s:i,s:b,s:i}", "present", 1, "access", "rw", "api_version",
-			 api, "binary_stats_fd", stats > 0, "max_vcpus", vcpus);
+	return json_pack("{s:b,s:s,s:i,s:b,s:i}", "present", 1, "access", "rw", "api_version", api,
+			 "binary_stats_fd", stats > 0, "max_vcpus", vcpus);
 }
 
 json_t *env_probe_pmu(void)

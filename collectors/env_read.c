@@ -110,7 +110,8 @@ static size_t first_block_len(const char *cpuinfo)
 int env_cpuinfo_field(const char *cpuinfo, const char *key, char *out, size_t len)
 {
 	size_t klen = strlen(key), blen = first_block_len(cpuinfo);
-	for (const char *p = cpuinfo; p && p < cpuinfo + blen; p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
+	for (const char *p = cpuinfo; p && p < cpuinfo + blen;
+	     p = strchr(p, '\n'), p = p ? p + 1 : NULL) {
 		if (strncmp(p, key, klen) || (p[klen] != ' ' && p[klen] != '\t' && p[klen] != ':'))
 			continue;
 		const char *colon = strchr(p, ':'), *eol = strchr(p, '\n');

@@ -49,35 +49,42 @@ static bool param_true(const char *v)
 static json_t *cpuinfo_str(const struct env_ctx *e, const char *key)
 {
 	char buf[256];
-	return env_cpuinfo_field(e->cpuinfo, key, buf, sizeof(buf)) ? json_null() : json_string(buf);
+	return env_cpuinfo_field(e->cpuinfo, key, buf, sizeof(buf)) ? json_null()
+								    : json_string(buf);
 }
 
 static json_t *cpuinfo_int(const struct env_ctx *e, const char *key)
 {
 	char buf[64];
-	return env_cpuinfo_field(e->cpuinfo, key, buf, sizeof(buf)) ? json_null()
-								      : json_integer(strtol(buf, NULL, 0));
+	return env_cpuinfo_field(e->cpuinfo, key, buf, sizeof(buf))
+		   ? json_null()
+		   : json_integer(strtol(buf, NULL, 0));
 }
 
 static json_t *cpu_json(const struct env_ctx *e)
 {
 	json_t *flags = json_object();
-	static const char *const names[] = {"vmx",	   "svm",	  "hypervisor", "constant_tsc",
-					    "nonstop_tsc", "tsc_known_freq", "pdpe1gb",	"rdtscp", NULL};
+	static const char *const names[] = {"vmx",	    "svm",	   "hypervisor",
+					    "constant_tsc", "nonstop_tsc", "tsc_known_freq",
+					    "pdpe1gb",	    "rdtscp",	   NULL};
 	for (size_t i = 0; names[i]; i++)
-		json_object_set_new(flags, names[i], json_boolean(env_cpuinfo_flag(e->cpuinfo, names[i])));
-	return json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "model_name", cpuinfo_str(e, "model name"),
-			 "vendor", cpuinfo_str(e, "vendor_id"), "family", cpuinfo_int(e, "cpu family"),
-			 "model", cpuinfo_int(e, "model"), "stepping", cpuinfo_int(e, "stepping"),
-			 "microcode", cpuinfo_str(e, "microcode"), "flags", flags);
+		json_object_set_new(flags, names[i],
+				    json_boolean(env_cpuinfo_flag(e->cpuinfo, names[i])));
+	return json_pack("{s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "model_name",
+			 cpuinfo_str(e, "model name"), "vendor", cpuinfo_str(e, "vendor_id"),
+			 "family", cpuinfo_int(e, "cpu family"), "model", cpuinfo_int(e, "model"),
+			 "stepping", cpuinfo_int(e, "stepping"), "microcode",
+			 cpuinfo_str(e, "microcode"), "flags", flags);
 }
 
 static json_t *tsc_json(const struct env_ctx *e)
 {
 	bool c = env_cpuinfo_flag(e->cpuinfo, "constant_tsc");
 	bool n = env_cpuinfo_flag(e->cpuinfo, "nonstop_tsc");
-	json_t *j = json_pack("{s:b,s:b,s:b}", "invariant", c && n, "constant_tsc", c, "nonstop_tsc", n);
-	json_object_set_new(j, "measured", e->live ? env_probe_tsc() : json_string("not probed: fake root"));
+	json_t *j =
+	    json_pack("{s:b,s:b,s:b}", "invariant", c && n, "constant_tsc", c, "nonstop_tsc", n);
+	json_object_set_new(j, "measured",
+			    e->live ? env_probe_tsc() : json_string("not probed: fake root"));
 	return j;
 }
 
@@ -157,10 +164,10 @@ static json_t *kvm_json(const struct env_ctx *e)
 {
 	json_t *mods = kvm_modules_json(e);
 	const char *fl = kvm_flavour(mods);
-	json_t *j = json_pack("{s:s,s:o,s:b,s:o,s:o}", "flavour", fl, "nested",
-			      nested_json(mods, fl), "host_is_vm",
-			      env_cpuinfo_flag(e->cpuinfo, "hypervisor"), "dev_kvm", dev_kvm_json(e),
-			      "parameters", mods);
+	json_t *j =
+	    json_pack("{s:s,s:o,s:b,s:o,s:o}", "flavour", fl, "nested", nested_json(mods, fl),
+		      "host_is_vm", env_cpuinfo_flag(e->cpuinfo, "hypervisor"), "dev_kvm",
+		      dev_kvm_json(e), "parameters", mods);
 	if (!strcmp(fl, "pvm")) {
 		bool native = param_true(mod_param(mods, "kvm_pvm", "pvm_native"));
 		json_object_set_new(j, "pvm_native", json_boolean(native));
@@ -188,7 +195,8 @@ static json_t *pmu_json(const struct env_ctx *e, const json_t *kvm)
 				    "unavailable: no hardware PMU (no event_source/devices/cpu)",
 				    "method", "fake root: sys/bus/event_source/devices/cpu absent");
 	}
-	json_object_set_new(j, "perf_event_paranoid", read_int(e, "proc/sys/kernel/perf_event_paranoid"));
+	json_object_set_new(j, "perf_event_paranoid",
+			    read_int(e, "proc/sys/kernel/perf_event_paranoid"));
 	const char *ep = mod_param(json_object_get(kvm, "parameters"), "kvm", "enable_pmu");
 	json_object_set_new(j, "kvm_enable_pmu", ep ? json_boolean(param_true(ep)) : json_null());
 	return j;
@@ -208,8 +216,10 @@ static json_t *hugetlb_json(const struct env_ctx *e)
 	static const char *const sizes[] = {"2048kB", "1048576kB", NULL};
 	for (size_t i = 0; sizes[i]; i++) {
 		char rel[128], rel2[128];
-		snprintf(rel, sizeof(rel), "sys/kernel/mm/hugepages/hugepages-%s/nr_hugepages", sizes[i]);
-		snprintf(rel2, sizeof(rel2), "sys/kernel/mm/hugepages/hugepages-%s/free_hugepages", sizes[i]);
+		snprintf(rel, sizeof(rel), "sys/kernel/mm/hugepages/hugepages-%s/nr_hugepages",
+			 sizes[i]);
+		snprintf(rel2, sizeof(rel2), "sys/kernel/mm/hugepages/hugepages-%s/free_hugepages",
+			 sizes[i]);
 		json_t *nr = read_int(e, rel);
 		if (json_is_null(nr))
 			continue;
@@ -237,9 +247,11 @@ static json_t *governors_json(const struct env_ctx *e)
 		snprintf(rel, sizeof(rel), "sys/devices/system/cpu/cpu%d", cpu);
 		if (!env_exists(e->root, rel))
 			break;
-		snprintf(rel, sizeof(rel), "sys/devices/system/cpu/cpu%d/cpufreq/scaling_governor", cpu);
+		snprintf(rel, sizeof(rel), "sys/devices/system/cpu/cpu%d/cpufreq/scaling_governor",
+			 cpu);
 		if (!env_read(e->root, rel, buf, sizeof(buf)))
-			json_object_set_new(g, rel + strlen("sys/devices/system/cpu/"), json_string(buf));
+			json_object_set_new(g, rel + strlen("sys/devices/system/cpu/"),
+					    json_string(buf));
 	}
 	return g;
 }
@@ -268,7 +280,8 @@ static json_t *cpufreq_json(const struct env_ctx *e)
 		first = first ? first : json_string_value(v);
 	}
 	json_t *summary = !first ? json_null() : json_string(mixed ? "mixed" : first);
-	return json_pack("{s:o,s:o,s:o}", "governor", summary, "per_cpu", gov, "boost", boost_json(e));
+	return json_pack("{s:o,s:o,s:o}", "governor", summary, "per_cpu", gov, "boost",
+			 boost_json(e));
 }
 
 static json_t *cpulist_json(const struct env_ctx *e, const char *rel, const char *name)
@@ -288,7 +301,8 @@ static json_t *cpus_json(const struct env_ctx *e)
 			  : json_boolean(param_true(buf));
 	return json_pack("{s:o,s:o,s:o}", "online",
 			 cpulist_json(e, "sys/devices/system/cpu/online", "list"), "isolated",
-			 cpulist_json(e, "sys/devices/system/cpu/isolated", "list"), "smt_active", smt);
+			 cpulist_json(e, "sys/devices/system/cpu/isolated", "list"), "smt_active",
+			 smt);
 }
 
 static json_t *devices_json(const struct env_ctx *e)
@@ -326,12 +340,12 @@ json_t *environment_collect(const char *sysfs_root)
 	if (!e.cpuinfo)
 		return NULL;
 	json_t *kvm = kvm_json(&e);
-	json_t *env = json_pack("{s:s,s:b,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "sysfs_root",
-				e.root, "live_probes", e.live, "cpu", cpu_json(&e), "tsc",
-				tsc_json(&e), "kernel", kernel_json(&e), "kvm", kvm, "pmu",
-				pmu_json(&e, kvm), "memory", memory_json(&e), "cpufreq",
-				cpufreq_json(&e), "cpus", cpus_json(&e), "devices", devices_json(&e),
-				"load", load_json(&e));
+	json_t *env =
+	    json_pack("{s:s,s:b,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o,s:o}", "sysfs_root", e.root,
+		      "live_probes", e.live, "cpu", cpu_json(&e), "tsc", tsc_json(&e), "kernel",
+		      kernel_json(&e), "kvm", kvm, "pmu", pmu_json(&e, kvm), "memory",
+		      memory_json(&e), "cpufreq", cpufreq_json(&e), "cpus", cpus_json(&e),
+		      "devices", devices_json(&e), "load", load_json(&e));
 	free(e.cpuinfo);
 	if (env)
 		json_object_set_new(env, "problems", env_advice(env));

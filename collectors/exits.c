@@ -38,8 +38,8 @@ static int reshape_reason(const char *name, const json_t *in, json_t **out, json
 	*count = json_integer_value(c);
 	*total = json_integer_value(t);
 	double mean = *count ? (double)*total / (double)*count : 0.0;
-	*out = json_pack("{s:I,s:I,s:f,s:O}", "count", *count, "total_ns", *total, "mean_ns",
-			 mean, "hist_log2_ns", h);
+	*out = json_pack("{s:I,s:I,s:f,s:O}", "count", *count, "total_ns", *total, "mean_ns", mean,
+			 "hist_log2_ns", h);
 	return *out ? 0 : -ENOMEM;
 }
 
@@ -52,7 +52,8 @@ int exitstat_reshape(const json_t *doc, json_t **out, char *why, size_t whylen)
 
 	*out = NULL;
 	if (!json_is_object(ex))
-		return coll_fail(why, whylen, EINVAL, "unavailable: stats JSON has no exits object");
+		return coll_fail(why, whylen, EINVAL,
+				 "unavailable: stats JSON has no exits object");
 	json_t *reasons = json_object();
 	json_object_foreach(ex, name, v)
 	{
@@ -67,11 +68,11 @@ int exitstat_reshape(const json_t *doc, json_t **out, char *why, size_t whylen)
 		count += c;
 		total += t;
 	}
-	*out = json_pack(
-	    "{s:o,s:{s:I,s:I,s:f},s:{s:s,s:s,s:s,s:s}}", "reasons", reasons, "total", "count",
-	    count, "total_ns", total, "mean_ns", count ? (double)total / (double)count : 0.0,
-	    "units", "count", "exits", "total_ns", "ns", "mean_ns", "ns", "hist_log2_ns",
-	    "exits per bucket i: 2^i <= ns < 2^(i+1)");
+	*out = json_pack("{s:o,s:{s:I,s:I,s:f},s:{s:s,s:s,s:s,s:s}}", "reasons", reasons, "total",
+			 "count", count, "total_ns", total, "mean_ns",
+			 count ? (double)total / (double)count : 0.0, "units", "count", "exits",
+			 "total_ns", "ns", "mean_ns", "ns", "hist_log2_ns",
+			 "exits per bucket i: 2^i <= ns < 2^(i+1)");
 	return 0;
 }
 

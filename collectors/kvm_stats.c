@@ -17,12 +17,30 @@
 
 /* per-vCPU stats summed into "vcpu_totals" (when present) */
 static const char *const total_names[] = {
-    "exits",	     "insn_emulation",	  "insn_emulation_fail", "irq_exits",
-    "pf_taken",	     "pf_fixed",	  "pf_guest",		 "pf_emulate",
-    "halt_exits",    "halt_wakeup",	  "halt_wait_ns",	 "io_exits",
-    "mmio_exits",    "signal_exits",	  "request_irq_exits",	 "irq_window_exits",
-    "nmi_window_exits", "irq_injections", "hypercalls",		 "tlb_flush",
-    "invlpg",	     "host_state_reload", "fpu_reload",		 "preemption_reported",
+    "exits",
+    "insn_emulation",
+    "insn_emulation_fail",
+    "irq_exits",
+    "pf_taken",
+    "pf_fixed",
+    "pf_guest",
+    "pf_emulate",
+    "halt_exits",
+    "halt_wakeup",
+    "halt_wait_ns",
+    "io_exits",
+    "mmio_exits",
+    "signal_exits",
+    "request_irq_exits",
+    "irq_window_exits",
+    "nmi_window_exits",
+    "irq_injections",
+    "hypercalls",
+    "tlb_flush",
+    "invlpg",
+    "host_state_reload",
+    "fpu_reload",
+    "preemption_reported",
     NULL,
 };
 
@@ -65,13 +83,12 @@ static int reshape_stat(const char *name, const json_t *st, json_t **out, char *
 				 (long long)delta);
 	char u[32];
 	kvmstat_unit(unit, (int)base, (int)exponent, u, sizeof(u));
-	*out = json_pack("{s:I,s:I,s:I,s:s,s:s}", "delta", delta, "before", before, "after",
-			 after, "unit", u, "type", type);
+	*out = json_pack("{s:I,s:I,s:I,s:s,s:s}", "delta", delta, "before", before, "after", after,
+			 "unit", u, "type", type);
 	return *out ? 0 : -ENOMEM;
 }
 
-static int reshape_group(const json_t *in, json_t **out, const char *where, char *why,
-			 size_t len)
+static int reshape_group(const json_t *in, json_t **out, const char *where, char *why, size_t len)
 {
 	const char *name;
 	json_t *st;
@@ -103,8 +120,8 @@ static void add_total(json_t *totals, const char *name, const json_t *st)
 		json_integer_set(v, json_integer_value(v) + d);
 		return;
 	}
-	json_object_set_new(totals, name,
-			    json_pack("{s:I,s:O}", "value", d, "unit", json_object_get(st, "unit")));
+	json_object_set_new(
+	    totals, name, json_pack("{s:I,s:O}", "value", d, "unit", json_object_get(st, "unit")));
 }
 
 static void sum_totals(json_t *totals, const json_t *stats)

@@ -20,7 +20,7 @@
 #include "collectors/internal.h"
 
 struct perf_def {
-	const char *label;  /* key in the JSON */
+	const char *label;	  /* key in the JSON */
 	const char *const *names; /* libpfm4 names, first that encodes wins */
 	const char *unit;
 };
@@ -37,8 +37,8 @@ static const char *const n_dtlb_st[] = {"perf::dTLB-store-misses", NULL};
 static const char *const n_llc[] = {"perf::LLC-load-misses", NULL};
 
 static const struct perf_def sw_defs[] = {
-    {"task-clock", n_task_clock, "ns"},	  {"context-switches", n_ctx, "count"},
-    {"cpu-migrations", n_migr, "count"},  {"page-faults", n_pf, "count"},
+    {"task-clock", n_task_clock, "ns"},	 {"context-switches", n_ctx, "count"},
+    {"cpu-migrations", n_migr, "count"}, {"page-faults", n_pf, "count"},
     {"major-faults", n_majf, "count"},
 };
 static const struct perf_def hw_defs[] = {
@@ -90,9 +90,10 @@ static int perf_probe(char *why, size_t whylen)
 	a.exclude_kernel = geteuid() != 0;
 	int fd = (int)sys_perf_event_open(&a, 0);
 	if (fd < 0)
-		return coll_fail(why, whylen, errno,
-				 "unavailable: perf_event_open(task-clock): %s (perf_event_paranoid?)",
-				 strerror(errno));
+		return coll_fail(
+		    why, whylen, errno,
+		    "unavailable: perf_event_open(task-clock): %s (perf_event_paranoid?)",
+		    strerror(errno));
 	close(fd);
 	return 0;
 }
@@ -105,13 +106,13 @@ static const char *resolve(const struct perf_def *d, char *why, size_t whylen)
 		if (!perfev_encode(names[i], &a, why, whylen))
 			return names[i];
 	if (!d->names)
-		snprintf(why, whylen, "unavailable: no page-walk-cycles event known to libpfm4 "
-				      "for this PMU");
+		snprintf(why, whylen,
+			 "unavailable: no page-walk-cycles event known to libpfm4 "
+			 "for this PMU");
 	return NULL;
 }
 
-static void open_counter(struct perf_priv *p, struct perf_counter *pc, const char *name,
-			 pid_t tid)
+static void open_counter(struct perf_priv *p, struct perf_counter *pc, const char *name, pid_t tid)
 {
 	struct perf_event_attr a;
 	char why[96];
@@ -136,8 +137,7 @@ static size_t count_counters(const struct collector_target *t, bool hw)
 	return per_thread * t->ntids;
 }
 
-static void add_counters(struct perf_priv *p, const struct collector_target *t, size_t th,
-			 bool hw)
+static void add_counters(struct perf_priv *p, const struct collector_target *t, size_t th, bool hw)
 {
 	for (size_t i = 0; i < N_SW; i++) {
 		struct perf_counter *pc = &p->c[p->n++];
@@ -170,7 +170,8 @@ static int perf_open(struct collector *c, const struct collector_target *t)
 	snprintf(p->hw_why, sizeof(p->hw_why), "%s", why);
 	p->exclude_kernel = geteuid() != 0;
 	for (size_t i = 0; hw && i < N_HW; i++)
-		p->hw_names[i] = resolve(&hw_defs[i], p->hw_unresolved[i], sizeof(p->hw_unresolved[i]));
+		p->hw_names[i] =
+		    resolve(&hw_defs[i], p->hw_unresolved[i], sizeof(p->hw_unresolved[i]));
 	for (size_t th = 0; th < t->ntids; th++)
 		add_counters(p, t, th, hw);
 	c->priv = p;
@@ -184,7 +185,8 @@ static int perf_start(struct collector *c)
 		struct perf_counter *pc = &p->c[i];
 		if (pc->fd < 0)
 			continue;
-		if (ioctl(pc->fd, PERF_EVENT_IOC_RESET, 0) || ioctl(pc->fd, PERF_EVENT_IOC_ENABLE, 0))
+		if (ioctl(pc->fd, PERF_EVENT_IOC_RESET, 0) ||
+		    ioctl(pc->fd, PERF_EVENT_IOC_ENABLE, 0))
 			pc->err = -errno;
 	}
 	return 0;
@@ -225,8 +227,7 @@ static json_t *counter_json(const struct perf_counter *pc)
 			 "running_ns", (json_int_t)pc->running_ns);
 }
 
-static json_t *thread_json(const struct perf_priv *p, const struct collector_target *t,
-			   size_t th)
+static json_t *thread_json(const struct perf_priv *p, const struct collector_target *t, size_t th)
 {
 	json_t *sw = json_object(), *hw = json_object();
 	for (size_t i = 0; i < p->n; i++) {
@@ -247,8 +248,8 @@ static json_t *thread_json(const struct perf_priv *p, const struct collector_tar
 		snprintf(role, sizeof(role), "vcpu%zu", th);
 	else
 		snprintf(role, sizeof(role), "workload");
-	return json_pack("{s:s,s:i,s:o,s:o}", "role", role, "tid", (int)t->tids[th], "software",
-			 sw, "hardware", hw);
+	return json_pack("{s:s,s:i,s:o,s:o}", "role", role, "tid", (int)t->tids[th], "software", sw,
+			 "hardware", hw);
 }
 
 static json_t *hardware_json(const struct perf_priv *p, const struct collector_target *t)
@@ -264,8 +265,8 @@ static json_t *hardware_json(const struct perf_priv *p, const struct collector_t
 					    json_string(p->hw_unresolved[i]));
 	}
 	return json_pack("{s:b,s:o,s:o,s:s}", "available", 1, "events", ev, "unresolved", unres,
-			 "split", t->kind == CT_VM ? "guest (exclude_host) / host (exclude_guest)"
-						   : "all");
+			 "split",
+			 t->kind == CT_VM ? "guest (exclude_host) / host (exclude_guest)" : "all");
 }
 
 static json_t *perf_to_json(struct collector *c)
@@ -274,9 +275,9 @@ static json_t *perf_to_json(struct collector *c)
 	json_t *threads = json_array();
 	for (size_t th = 0; th < c->target->ntids; th++)
 		json_array_append_new(threads, thread_json(p, c->target, th));
-	return json_pack("{s:o,s:o,s:s}", "hardware", hardware_json(p, c->target), "threads",
-			 threads, "kernel",
-			 p->exclude_kernel ? "excluded: not root (perf_event_paranoid)" : "counted");
+	return json_pack(
+	    "{s:o,s:o,s:s}", "hardware", hardware_json(p, c->target), "threads", threads, "kernel",
+	    p->exclude_kernel ? "excluded: not root (perf_event_paranoid)" : "counted");
 }
 
 static void perf_close(struct collector *c)

@@ -40,8 +40,8 @@ int perfev_encode(const char *name, struct perf_event_attr *attr, char *why, siz
 	arg.size = sizeof(arg);
 	rc = pfm_get_os_event_encoding(name, PFM_PLM0 | PFM_PLM3, PFM_OS_PERF_EVENT_EXT, &arg);
 	if (rc != PFM_SUCCESS)
-		return coll_fail(why, whylen, rc == PFM_ERR_NOTFOUND ? ENOENT : EINVAL,
-				 "%s: %s", name, pfm_strerror(rc));
+		return coll_fail(why, whylen, rc == PFM_ERR_NOTFOUND ? ENOENT : EINVAL, "%s: %s",
+				 name, pfm_strerror(rc));
 	attr->size = sizeof(*attr);
 	return 0;
 }
@@ -89,8 +89,7 @@ int perfev_hw_probe(char *why, size_t whylen)
 		return coll_fail(why, whylen, e,
 				 "unavailable: perf_event_paranoid=%d without root/CAP_PERFMON",
 				 paranoid_level());
-	return coll_fail(why, whylen, e, "unavailable: perf_event_open(cycles): %s",
-			 strerror(e));
+	return coll_fail(why, whylen, e, "unavailable: perf_event_open(cycles): %s", strerror(e));
 }
 
 const char *const *perfev_walk_names(void)

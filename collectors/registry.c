@@ -13,6 +13,6 @@ extern const struct collector_ops sched_collector;
 extern const struct collector_ops topology_collector;
 
 const struct collector_ops *const collector_table[] = {
-    &kvm_stats_collector, &exits_collector, &perf_collector,
-    &sched_collector,     &topology_collector, NULL,
+    &kvm_stats_collector, &exits_collector,    &perf_collector,
+    &sched_collector,	  &topology_collector, NULL,
 };

@@ -196,8 +196,7 @@ static json_t *sched_to_json(struct collector *c)
 		json_array_append_new(threads, thread_json(c, i, &p->th[i]));
 	return json_pack("{s:o,s:o,s:{s:s,s:s,s:s,s:s}}", "threads", threads, "steal",
 			 sched_steal_json(c), "units", "run_ns", "ns", "wait_ns",
-			 "ns (run-queue delay)", "timeslices", "count", "*_ctxt_switches",
-			 "count");
+			 "ns (run-queue delay)", "timeslices", "count", "*_ctxt_switches", "count");
 }
 
 static void sched_close(struct collector *c)

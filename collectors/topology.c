@@ -64,14 +64,16 @@ static json_t *caches_json(hwloc_topology_t h)
 		int n = hwloc_get_nbobjs_by_type(h, ty);
 		for (int i = 0; i < n; i++) {
 			hwloc_obj_t o = hwloc_get_obj_by_type(h, ty, i);
-			const char *kind = o->attr->cache.type == HWLOC_OBJ_CACHE_DATA	 ? "data"
-					   : o->attr->cache.type == HWLOC_OBJ_CACHE_INSTRUCTION ? "instruction"
-											     : "unified";
+			const char *kind = o->attr->cache.type == HWLOC_OBJ_CACHE_DATA ? "data"
+					   : o->attr->cache.type == HWLOC_OBJ_CACHE_INSTRUCTION
+					       ? "instruction"
+					       : "unified";
 			json_array_append_new(
-			    a, json_pack("{s:i,s:s,s:I,s:s,s:o,s:i}", "level", (int)o->attr->cache.depth,
-					 "type", kind, "size_bytes", (json_int_t)o->attr->cache.size,
-					 "unit", "bytes", "shared_by_cpus", cpuset_json(o->cpuset),
-					 "shared_by_n", hwloc_bitmap_weight(o->cpuset)));
+			    a, json_pack("{s:i,s:s,s:I,s:s,s:o,s:i}", "level",
+					 (int)o->attr->cache.depth, "type", kind, "size_bytes",
+					 (json_int_t)o->attr->cache.size, "unit", "bytes",
+					 "shared_by_cpus", cpuset_json(o->cpuset), "shared_by_n",
+					 hwloc_bitmap_weight(o->cpuset)));
 		}
 	}
 	for (hwloc_obj_type_t ty = HWLOC_OBJ_L1ICACHE; ty <= HWLOC_OBJ_L3ICACHE; ty++) {
@@ -79,11 +81,11 @@ static json_t *caches_json(hwloc_topology_t h)
 		for (int i = 0; i < n; i++) {
 			hwloc_obj_t o = hwloc_get_obj_by_type(h, ty, i);
 			json_array_append_new(
-			    a, json_pack("{s:i,s:s,s:I,s:s,s:o,s:i}", "level", (int)o->attr->cache.depth,
-					 "type", "instruction", "size_bytes",
-					 (json_int_t)o->attr->cache.size, "unit", "bytes",
-					 "shared_by_cpus", cpuset_json(o->cpuset), "shared_by_n",
-					 hwloc_bitmap_weight(o->cpuset)));
+			    a, json_pack("{s:i,s:s,s:I,s:s,s:o,s:i}", "level",
+					 (int)o->attr->cache.depth, "type", "instruction",
+					 "size_bytes", (json_int_t)o->attr->cache.size, "unit",
+					 "bytes", "shared_by_cpus", cpuset_json(o->cpuset),
+					 "shared_by_n", hwloc_bitmap_weight(o->cpuset)));
 		}
 	}
 	return a;
@@ -95,10 +97,10 @@ static json_t *numa_json(hwloc_topology_t h)
 	int n = hwloc_get_nbobjs_by_type(h, HWLOC_OBJ_NUMANODE);
 	for (int i = 0; i < n; i++) {
 		hwloc_obj_t o = hwloc_get_obj_by_type(h, HWLOC_OBJ_NUMANODE, i);
-		json_array_append_new(a, json_pack("{s:i,s:o,s:I,s:s}", "os_index", (int)o->os_index,
-						   "cpus", cpuset_json(o->cpuset), "memory_bytes",
-						   (json_int_t)o->attr->numanode.local_memory,
-						   "unit", "bytes"));
+		json_array_append_new(
+		    a, json_pack("{s:i,s:o,s:I,s:s}", "os_index", (int)o->os_index, "cpus",
+				 cpuset_json(o->cpuset), "memory_bytes",
+				 (json_int_t)o->attr->numanode.local_memory, "unit", "bytes"));
 	}
 	return a;
 }
@@ -120,9 +122,9 @@ json_t *topology_to_json(struct topology *t)
 	int cores = hwloc_get_nbobjs_by_type(h, HWLOC_OBJ_CORE);
 	int pus = hwloc_get_nbobjs_by_type(h, HWLOC_OBJ_PU);
 	return json_pack("{s:i,s:i,s:i,s:i,s:o,s:o,s:o}", "packages",
-			 hwloc_get_nbobjs_by_type(h, HWLOC_OBJ_PACKAGE), "cores", cores, "pus",
-			 pus, "threads_per_core", cores > 0 ? pus / cores : 0, "cores_pus",
-			 smt_json(h), "caches", caches_json(h), "numa_nodes", numa_json(h));
+			 hwloc_get_nbobjs_by_type(h, HWLOC_OBJ_PACKAGE), "cores", cores, "pus", pus,
+			 "threads_per_core", cores > 0 ? pus / cores : 0, "cores_pus", smt_json(h),
+			 "caches", caches_json(h), "numa_nodes", numa_json(h));
 }
 
 static hwloc_obj_t numa_of(hwloc_topology_t h, hwloc_obj_t pu)
@@ -165,10 +167,12 @@ int topology_pick_neighbor(struct topology *t, int workload_cpu, enum neighbor_p
 		c = core ? first_pu(core->cpuset, pu->cpuset) : -1;
 		if (c < 0)
 			return coll_fail(why, whylen, ENOENT,
-					 "CPU %d has no SMT sibling (one PU per core)", workload_cpu);
+					 "CPU %d has no SMT sibling (one PU per core)",
+					 workload_cpu);
 		break;
 	case NEIGHBOR_OTHER_CORE: {
-		hwloc_const_bitmap_t pool = node ? node->cpuset : hwloc_topology_get_topology_cpuset(h);
+		hwloc_const_bitmap_t pool =
+		    node ? node->cpuset : hwloc_topology_get_topology_cpuset(h);
 		c = first_pu(pool, core ? core->cpuset : pu->cpuset);
 		if (c < 0)
 			return coll_fail(why, whylen, ENOENT,
@@ -204,8 +208,9 @@ static int topo_open(struct collector *c, const struct collector_target *t)
 	struct topology *topo;
 	int rc = topology_load(&topo, NULL);
 	if (rc)
-		return coll_fail(c->why, sizeof(c->why), rc, "unavailable: hwloc could not load "
-							      "this machine's topology");
+		return coll_fail(c->why, sizeof(c->why), rc,
+				 "unavailable: hwloc could not load "
+				 "this machine's topology");
 	c->priv = topo;
 	return 0;
 }

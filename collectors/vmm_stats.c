@@ -24,7 +24,8 @@ int vmmstats_load(const char *path, json_t **doc, char *why, size_t whylen)
 	if (!json_is_object(j) || !json_is_string(json_object_get(j, "vmm"))) {
 		json_decref(j);
 		return coll_fail(why, whylen, EINVAL,
-				 "unavailable: VMM stats JSON %s: not an object with \"vmm\"", path);
+				 "unavailable: VMM stats JSON %s: not an object with \"vmm\"",
+				 path);
 	}
 	*doc = j;
 	return 0;

@@ -20,13 +20,25 @@ static const char *good_doc =
     "        \"type\":\"cumulative\",\"base\":10,\"exponent\":0}},"
     " \"vcpus\":["
     "  {\"index\":0,\"tid\":100,\"stats\":{"
-    "    \"exits\":{\"before\":0,\"after\":1350,\"delta\":1350,\"unit\":\"none\",\"type\":\"cumulative\",\"base\":10,\"exponent\":0},"
-    "    \"halt_wait_ns\":{\"before\":5,\"after\":25,\"delta\":20,\"unit\":\"seconds\",\"type\":\"cumulative\",\"base\":10,\"exponent\":-9},"
-    "    \"guest_mode\":{\"before\":0,\"after\":1,\"delta\":1,\"unit\":\"boolean\",\"type\":\"instant\",\"base\":10,\"exponent\":0}}},"
+    "    "
+    "\"exits\":{\"before\":0,\"after\":1350,\"delta\":1350,\"unit\":\"none\",\"type\":"
+    "\"cumulative\",\"base\":10,\"exponent\":0},"
+    "    "
+    "\"halt_wait_ns\":{\"before\":5,\"after\":25,\"delta\":20,\"unit\":\"seconds\",\"type\":"
+    "\"cumulative\",\"base\":10,\"exponent\":-9},"
+    "    "
+    "\"guest_mode\":{\"before\":0,\"after\":1,\"delta\":1,\"unit\":\"boolean\",\"type\":"
+    "\"instant\",\"base\":10,\"exponent\":0}}},"
     "  {\"index\":1,\"tid\":101,\"stats\":{"
-    "    \"exits\":{\"before\":10,\"after\":60,\"delta\":50,\"unit\":\"none\",\"type\":\"cumulative\",\"base\":10,\"exponent\":0},"
-    "    \"halt_wait_ns\":{\"before\":0,\"after\":7,\"delta\":7,\"unit\":\"seconds\",\"type\":\"cumulative\",\"base\":10,\"exponent\":-9},"
-    "    \"guest_mode\":{\"before\":1,\"after\":1,\"delta\":0,\"unit\":\"boolean\",\"type\":\"instant\",\"base\":10,\"exponent\":0}}}"
+    "    "
+    "\"exits\":{\"before\":10,\"after\":60,\"delta\":50,\"unit\":\"none\",\"type\":\"cumulative\","
+    "\"base\":10,\"exponent\":0},"
+    "    "
+    "\"halt_wait_ns\":{\"before\":0,\"after\":7,\"delta\":7,\"unit\":\"seconds\",\"type\":"
+    "\"cumulative\",\"base\":10,\"exponent\":-9},"
+    "    "
+    "\"guest_mode\":{\"before\":1,\"after\":1,\"delta\":0,\"unit\":\"boolean\",\"type\":"
+    "\"instant\",\"base\":10,\"exponent\":0}}}"
     " ]}}";
 
 static json_t *parse(const char *text)
@@ -54,18 +66,20 @@ Test(collect_kvm, reshape_vm_vcpus_and_totals)
 	char why[160] = "";
 	cr_assert_eq(kvmstat_reshape(doc, &out, why, sizeof(why)), 0, "%s", why);
 	cr_assert_eq(iget(out, "vm", "mmu_cache_miss", "delta"), 12);
-	cr_assert_str_eq(json_string_value(json_object_get(
-			     json_object_get(json_object_get(out, "vm"), "mmu_cache_miss"), "unit")),
-			 "count");
+	cr_assert_str_eq(
+	    json_string_value(json_object_get(
+		json_object_get(json_object_get(out, "vm"), "mmu_cache_miss"), "unit")),
+	    "count");
 	json_t *vcpus = json_object_get(out, "vcpus");
 	cr_assert_eq(json_array_size(vcpus), 2);
 	cr_assert_eq(iget(json_array_get(vcpus, 1), "tid", NULL, NULL), 101);
 	/* totals: cumulative stats summed, instant ones (guest_mode) left out */
 	cr_assert_eq(iget(out, "vcpu_totals", "exits", "value"), 1400);
 	cr_assert_eq(iget(out, "vcpu_totals", "halt_wait_ns", "value"), 27);
-	cr_assert_str_eq(json_string_value(json_object_get(
-			     json_object_get(json_object_get(out, "vcpu_totals"), "halt_wait_ns"), "unit")),
-			 "ns");
+	cr_assert_str_eq(
+	    json_string_value(json_object_get(
+		json_object_get(json_object_get(out, "vcpu_totals"), "halt_wait_ns"), "unit")),
+	    "ns");
 	cr_assert_null(json_object_get(json_object_get(out, "vcpu_totals"), "guest_mode"));
 	json_decref(out);
 	json_decref(doc);
@@ -98,7 +112,8 @@ static void expect_bad_kvm(const char *text, const char *needle)
 Test(collect_kvm, malformed)
 {
 	expect_bad_kvm("{\"vmm\":\"vmm-lite\"}", "no kvm_stats");
-	expect_bad_kvm("{\"vmm\":\"x\",\"kvm_stats\":{\"vm\":[],\"vcpus\":[]}}", "vm: not an object");
+	expect_bad_kvm("{\"vmm\":\"x\",\"kvm_stats\":{\"vm\":[],\"vcpus\":[]}}",
+		       "vm: not an object");
 	expect_bad_kvm("{\"vmm\":\"x\",\"kvm_stats\":{\"vm\":{},\"vcpus\":{}}}", "not an array");
 	expect_bad_kvm("{\"vmm\":\"x\",\"kvm_stats\":{\"vm\":{\"a\":{\"before\":1,\"after\":5,"
 		       "\"delta\":3,\"unit\":\"none\",\"type\":\"cumulative\",\"base\":10,"
@@ -125,8 +140,8 @@ Test(collect_kvm, exits_mean_and_total)
 	cr_assert_float_eq(json_real_value(json_object_get(hlt, "mean_ns")), 0.0, 1e-9);
 	cr_assert_eq(iget(out, "total", "count", NULL), 4);
 	cr_assert_eq(iget(out, "total", "total_ns", NULL), 100);
-	cr_assert_str_eq(json_string_value(json_object_get(json_object_get(out, "units"), "mean_ns")),
-			 "ns");
+	cr_assert_str_eq(
+	    json_string_value(json_object_get(json_object_get(out, "units"), "mean_ns")), "ns");
 	json_decref(out);
 	json_decref(doc);
 }
@@ -137,10 +152,12 @@ Test(collect_kvm, exits_malformed)
 	json_t *out;
 	const char *bad[] = {
 	    "{\"vmm\":\"x\"}",
-	    "{\"vmm\":\"x\",\"exits\":{\"io\":{\"count\":3,\"total_ns\":5,\"hist_log2_ns\":[1,1]}}}",
+	    "{\"vmm\":\"x\",\"exits\":{\"io\":{\"count\":3,\"total_ns\":5,\"hist_log2_ns\":[1,1]}}"
+	    "}",
 	    "{\"vmm\":\"x\",\"exits\":{\"io\":{\"count\":-1,\"total_ns\":5,\"hist_log2_ns\":[]}}}",
 	    "{\"vmm\":\"x\",\"exits\":{\"io\":{\"count\":1,\"total_ns\":5}}}",
-	    "{\"vmm\":\"x\",\"exits\":{\"io\":{\"count\":1,\"total_ns\":5,\"hist_log2_ns\":[\"1\"]}}}",
+	    "{\"vmm\":\"x\",\"exits\":{\"io\":{\"count\":1,\"total_ns\":5,\"hist_log2_ns\":[\"1\"]}"
+	    "}}",
 	    NULL,
 	};
 	for (size_t i = 0; bad[i]; i++) {

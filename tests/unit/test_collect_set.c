@@ -65,8 +65,8 @@ Test(collect_set, bare_target_on_self)
 	cr_assert_str_eq(json_string_value(json_object_get(tc, "unit")), "ns");
 	const json_t *hw = DIG(j, "perf", "hardware");
 	if (json_is_false(json_object_get(hw, "available")))
-		cr_assert(!strncmp(json_string_value(json_object_get(hw, "reason")), "unavailable: ",
-				   13));
+		cr_assert(!strncmp(json_string_value(json_object_get(hw, "reason")),
+				   "unavailable: ", 13));
 	cr_assert(json_is_true(DIG(j, "topology", "available")));
 	cr_assert_geq(json_integer_value(DIG(j, "topology", "pus")), 1);
 	json_decref(j);
@@ -87,12 +87,17 @@ Test(collect_set, vm_target_reads_stats_json)
 	cr_assert_eq(write(fd, stats_doc, strlen(stats_doc)), (ssize_t)strlen(stats_doc));
 	close(fd);
 	pid_t tid = (pid_t)syscall(SYS_gettid);
-	struct collector_target t = {.kind = CT_VM, .pid = getpid(), .tids = &tid, .ntids = 1,
-				     .vmm_stats_json = path, .vmm_name = "vmm-lite"};
+	struct collector_target t = {.kind = CT_VM,
+				     .pid = getpid(),
+				     .tids = &tid,
+				     .ntids = 1,
+				     .vmm_stats_json = path,
+				     .vmm_name = "vmm-lite"};
 	json_t *j = run_set(&t);
 	cr_assert(json_is_true(DIG(j, "kvm-stats", "available")));
 	cr_assert_eq(json_integer_value(DIG(j, "kvm-stats", "vcpu_totals", "exits", "value")), 8);
-	cr_assert_float_eq(json_real_value(DIG(j, "exits", "reasons", "hlt", "mean_ns")), 25.0, 1e-9);
+	cr_assert_float_eq(json_real_value(DIG(j, "exits", "reasons", "hlt", "mean_ns")), 25.0,
+			   1e-9);
 	cr_assert_str_eq(json_string_value(DIG(j, "sched", "threads", "0", "role")), "vcpu0");
 	json_decref(j);
 	/* the VMM died before writing its stats: reported, the set still succeeds */
@@ -106,8 +111,12 @@ Test(collect_set, vm_target_reads_stats_json)
 Test(collect_set, other_vmms_say_why)
 {
 	pid_t tid = (pid_t)syscall(SYS_gettid);
-	struct collector_target t = {.kind = CT_VM, .pid = getpid(), .tids = &tid, .ntids = 1,
-				     .vmm_stats_json = NULL, .vmm_name = "qemu"};
+	struct collector_target t = {.kind = CT_VM,
+				     .pid = getpid(),
+				     .tids = &tid,
+				     .ntids = 1,
+				     .vmm_stats_json = NULL,
+				     .vmm_name = "qemu"};
 	/* the QEMU driver writes the same stats JSON (from QMP query-stats); none here */
 	json_t *j = run_set(&t);
 	cr_assert_str_eq(json_string_value(DIG(j, "kvm-stats", "reason")),

@@ -24,7 +24,8 @@ Test(collect_topology, smt_numa_machine)
 	cr_assert_eq(json_integer_value(json_object_get(j, "pus")), 8);
 	cr_assert_eq(json_integer_value(json_object_get(j, "threads_per_core")), 2);
 	cr_assert_eq(json_array_size(json_object_get(j, "numa_nodes")), 2);
-	cr_assert_str_eq(json_string_value(json_array_get(json_object_get(j, "cores_pus"), 1)), "2-3");
+	cr_assert_str_eq(json_string_value(json_array_get(json_object_get(j, "cores_pus"), 1)),
+			 "2-3");
 	json_decref(j);
 	int cpu = -1;
 	char why[160];

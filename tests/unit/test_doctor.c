@@ -38,8 +38,9 @@ static const json_t *problem(const json_t *env, const char *needle)
 {
 	size_t i;
 	json_t *p;
-	json_array_foreach(json_object_get(env, "problems"), i, p) if (
-	    strstr(json_string_value(json_object_get(p, "problem")), needle)) return p;
+	json_array_foreach(
+	    json_object_get(env, "problems"), i,
+	    p) if (strstr(json_string_value(json_object_get(p, "problem")), needle)) return p;
 	return NULL;
 }
 
@@ -176,7 +177,8 @@ Test(doctor, cli_exit_codes_and_json)
 	cr_assert_eq(cmd_doctor(3, badroot), VTX_EXIT_USAGE);
 	char *badopt[] = {"doctor", "--frobnicate", NULL};
 	cr_assert_eq(cmd_doctor(2, badopt), VTX_EXIT_USAGE);
-	char *badjson[] = {"doctor", "--sysfs-root", "tests/data/sysfs-nokvm", "--json",
-			   "/nonexistent-dir/x.json", NULL};
+	char *badjson[] = {
+	    "doctor", "--sysfs-root", "tests/data/sysfs-nokvm", "--json", "/nonexistent-dir/x.json",
+	    NULL};
 	cr_assert_eq(cmd_doctor(5, badjson), VTX_EXIT_USAGE);
 }
