@@ -65,8 +65,9 @@ static void print_kvm(FILE *o, const json_t *env)
 		T(get(kvm, "flavour", NULL)), exec ? " (" : "", exec ? exec : "", exec ? ")" : "",
 		json_is_null(get(kvm, "nested", NULL)) ? "n/a" : T(get(kvm, "nested", NULL)),
 		T(get(kvm, "host_is_vm", NULL)));
-	fprintf(o, "/dev/kvm:   present %s, access %s", T(get(dev, "present", NULL)),
-		T(get(dev, "access", NULL)));
+	fprintf(o, "/dev/kvm:   present %s", T(get(dev, "present", NULL)));
+	if (json_is_string(json_object_get(dev, "access")))
+		fprintf(o, ", access %s", T(get(dev, "access", NULL)));
 	if (json_is_integer(json_object_get(dev, "api_version")))
 		fprintf(o, ", API %s", T(get(dev, "api_version", NULL)));
 	if (json_is_string(json_object_get(dev, "probe")))
@@ -101,13 +102,17 @@ static void print_rest(FILE *o, const json_t *env)
 	json_array_foreach(get(env, "memory", "hugetlb"), i, h)
 	    fprintf(o, "hugetlb:    %s pages: %s reserved, %s free\n", T(get(h, "page_size", NULL)),
 		    T(get(h, "nr", NULL)), T(get(h, "free", NULL)));
-	fprintf(o, "cpufreq:    governor %s, boost %s\n", T(get(env, "cpufreq", "governor")),
-		T(get(env, "cpufreq", "boost")));
+	if (json_is_null(get(env, "cpufreq", "governor")))
+		fprintf(o, "cpufreq:    none (no cpufreq interface)");
+	else
+		fprintf(o, "cpufreq:    governor %s, boost %s", T(get(env, "cpufreq", "governor")),
+			T(get(env, "cpufreq", "boost")));
+	fputc('\n', o);
 	const json_t *cpus = json_object_get(env, "cpus");
+	const char *iso = json_string_value(get(get(cpus, "isolated", NULL), "list", NULL));
 	fprintf(o, "CPUs:       %s online (%s), isolated %s, SMT active %s\n",
 		T(get(get(cpus, "online", NULL), "count", NULL)),
-		T(get(get(cpus, "online", NULL), "list", NULL)),
-		T(get(get(cpus, "isolated", NULL), "count", NULL)),
+		T(get(get(cpus, "online", NULL), "list", NULL)), iso && *iso ? iso : "none",
 		T(get(cpus, "smt_active", NULL)));
 	fprintf(o, "Devices:    /dev/vhost-net %s, /dev/net/tun %s\n",
 		T(get(env, "devices", "/dev/vhost-net")), T(get(env, "devices", "/dev/net/tun")));

@@ -64,6 +64,8 @@ double perfev_scale(uint64_t value, uint64_t enabled, uint64_t running, bool *mu
 /* perf_event_open(cycles) on this process: 0 when a hardware PMU counts,
  * else -errno + "unavailable: ..." reason */
 int perfev_hw_probe(char *why, size_t whylen);
+/* /proc/sys/kernel/perf_event_paranoid (2 when unreadable) */
+int perfev_paranoid(void);
 /* Page-walk cycles event names for a PMU vendor, most specific first,
  * NULL-terminated. */
 const char *const *perfev_walk_names(void);

@@ -89,11 +89,15 @@ static int perf_probe(char *why, size_t whylen)
 	a.disabled = 1;
 	a.exclude_kernel = geteuid() != 0;
 	int fd = (int)sys_perf_event_open(&a, 0);
-	if (fd < 0)
+	if (fd < 0 && (errno == EACCES || errno == EPERM))
 		return coll_fail(
 		    why, whylen, errno,
-		    "unavailable: perf_event_open(task-clock): %s (perf_event_paranoid?)",
-		    strerror(errno));
+		    "unavailable: perf_event_open(task-clock): %s (perf_event_paranoid=%d, "
+		    "not root)",
+		    strerror(errno), perfev_paranoid());
+	if (fd < 0)
+		return coll_fail(why, whylen, errno, "unavailable: perf_event_open(task-clock): %s",
+				 strerror(errno));
 	close(fd);
 	return 0;
 }

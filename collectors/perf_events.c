@@ -54,7 +54,7 @@ double perfev_scale(uint64_t value, uint64_t enabled, uint64_t running, bool *mu
 	return (double)value * ((double)enabled / (double)running);
 }
 
-static int paranoid_level(void)
+int perfev_paranoid(void)
 {
 	int lvl = 2;
 	FILE *f = fopen("/proc/sys/kernel/perf_event_paranoid", "r");
@@ -88,7 +88,7 @@ int perfev_hw_probe(char *why, size_t whylen)
 	if (e == EACCES || e == EPERM)
 		return coll_fail(why, whylen, e,
 				 "unavailable: perf_event_paranoid=%d without root/CAP_PERFMON",
-				 paranoid_level());
+				 perfev_paranoid());
 	return coll_fail(why, whylen, e, "unavailable: perf_event_open(cycles): %s", strerror(e));
 }
 
