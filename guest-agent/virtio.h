@@ -40,7 +40,8 @@ struct ag_vdev {
 	uint64_t base;
 	uint32_t irq, device_id;
 	uint64_t features; /* negotiated */
-	struct ag_vq vq;
+	struct ag_vq vq;  /* queue 0 */
+	struct ag_vq vq1; /* queue 1 of a two-queue device (virtio-net tx) */
 	uint64_t kicks;
 };
 
@@ -48,10 +49,16 @@ struct ag_vdev {
  * line and bring it up with one queue of up to `qsize` entries. */
 int ag_virtio_probe(uint32_t device_id, uint64_t want_features, uint16_t qsize, struct ag_vdev *d);
 uint32_t ag_virtio_cfg32(struct ag_vdev *d, uint32_t off);
+/* The same with `nq` (1 or 2) queues: queue 1 in d->vq1. */
+int ag_virtio_probe_nq(uint32_t device_id, uint64_t want_features, uint16_t qsize, unsigned nq,
+		       struct ag_vdev *d);
 /* Publish avail entries added since the last call; kick when the device asks. */
 void ag_virtio_publish(struct ag_vdev *d, uint16_t head);
 /* Next used element: 1 and id/len, 0 when none. */
 int ag_virtio_used(struct ag_vdev *d, uint32_t *id, uint32_t *len);
+/* Per queue (index qi = 0 or 1) */
+void ag_virtq_publish(struct ag_vdev *d, struct ag_vq *q, uint16_t qi, uint16_t head);
+int ag_virtq_used(struct ag_vq *q, uint32_t *id, uint32_t *len);
 
 /* ata_pio.c */
 struct wl_blk *ag_ata_probe(void);

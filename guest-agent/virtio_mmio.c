@@ -117,10 +117,9 @@ static void *zalloc(uint64_t bytes)
 	return (void *)p;
 }
 
-static int setup_queue(struct ag_vdev *d, uint16_t qsize)
+static int setup_queue(struct ag_vdev *d, struct ag_vq *q, uint16_t qi, uint16_t qsize)
 {
-	struct ag_vq *q = &d->vq;
-	wr(d, R_QUEUE_SEL, 0);
+	wr(d, R_QUEUE_SEL, qi);
 	uint32_t max = rd(d, R_QUEUE_NUM_MAX);
 	if (max == 0 || rd(d, R_QUEUE_READY))
 		return -AG_EIO;
@@ -151,7 +150,7 @@ static int setup_queue(struct ag_vdev *d, uint16_t qsize)
 	return rd(d, R_QUEUE_READY) ? 0 : -AG_EIO;
 }
 
-static int bring_up(struct ag_vdev *d, uint64_t want, uint16_t qsize)
+static int bring_up(struct ag_vdev *d, uint64_t want, uint16_t qsize, unsigned nq)
 {
 	wr(d, R_STATUS, 0);
 	wr(d, R_STATUS, S_ACK);
@@ -170,7 +169,9 @@ static int bring_up(struct ag_vdev *d, uint64_t want, uint16_t qsize)
 	wr(d, R_STATUS, S_ACK | S_DRIVER | S_FEATURES_OK);
 	if (!(rd(d, R_STATUS) & S_FEATURES_OK))
 		return -AG_EIO;
-	int rc = setup_queue(d, qsize);
+	int rc = setup_queue(d, &d->vq, 0, qsize);
+	if (!rc && nq > 1)
+		rc = setup_queue(d, &d->vq1, 1, qsize);
 	if (rc)
 		return rc;
 	wr(d, R_STATUS, S_ACK | S_DRIVER | S_FEATURES_OK | S_DRIVER_OK);
@@ -178,6 +179,12 @@ static int bring_up(struct ag_vdev *d, uint64_t want, uint16_t qsize)
 }
 
 int ag_virtio_probe(uint32_t device_id, uint64_t want_features, uint16_t qsize, struct ag_vdev *d)
+{
+	return ag_virtio_probe_nq(device_id, want_features, qsize, 1, d);
+}
+
+int ag_virtio_probe_nq(uint32_t device_id, uint64_t want_features, uint16_t qsize, unsigned nq,
+		       struct ag_vdev *d)
 {
 	static const char key[] = "virtio_mmio.device=";
 	const char *line = ag_cmdline_raw();
@@ -196,7 +203,7 @@ int ag_virtio_probe(uint32_t device_id, uint64_t want_features, uint16_t qsize, 
 		    rd(d, R_DEVICE_ID) != device_id)
 			continue;
 		d->device_id = device_id;
-		return bring_up(d, want_features, qsize);
+		return bring_up(d, want_features, qsize, nq);
 	}
 	return -AG_EINVAL;
 }
@@ -212,7 +219,16 @@ static bool need_kick(const struct ag_vq *q, uint16_t old, uint16_t new)
 
 void ag_virtio_publish(struct ag_vdev *d, uint16_t head)
 {
-	struct ag_vq *q = &d->vq;
+	ag_virtq_publish(d, &d->vq, 0, head);
+}
+
+int ag_virtio_used(struct ag_vdev *d, uint32_t *id, uint32_t *len)
+{
+	return ag_virtq_used(&d->vq, id, len);
+}
+
+void ag_virtq_publish(struct ag_vdev *d, struct ag_vq *q, uint16_t qi, uint16_t head)
+{
 	uint16_t old = q->avail_idx;
 	q->avail[2 + (old & (q->size - 1))] = head;
 	__atomic_thread_fence(__ATOMIC_RELEASE);
@@ -220,13 +236,12 @@ void ag_virtio_publish(struct ag_vdev *d, uint16_t head)
 	__atomic_thread_fence(__ATOMIC_SEQ_CST); /* avail idx before avail_event */
 	if (need_kick(q, old, q->avail_idx)) {
 		d->kicks++;
-		wr(d, R_QUEUE_NOTIFY, 0);
+		wr(d, R_QUEUE_NOTIFY, qi);
 	}
 }
 
-int ag_virtio_used(struct ag_vdev *d, uint32_t *id, uint32_t *len)
+int ag_virtq_used(struct ag_vq *q, uint32_t *id, uint32_t *len)
 {
-	struct ag_vq *q = &d->vq;
 	uint16_t idx = *(volatile uint16_t *)(q->used + 2);
 	if (idx == q->last_used)
 		return 0;

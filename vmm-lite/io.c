@@ -75,8 +75,8 @@ int io_technique_probe(enum io_technique t, const char *sysroot, char *why, size
 			snprintf(why, len, "unavailable: no /dev/vhost-net");
 			return -ENODEV;
 		}
-		/* vhost-net needs a tap-backed virtio-net, which vmm-lite does not have yet */
-		snprintf(why, len, "unavailable: vmm-lite has no virtio-net device for vhost-net");
+		/* the vhost-net backend (VHOST_SET_MEM_TABLE, VHOST_NET_SET_BACKEND) is not written */
+		snprintf(why, len, "unavailable: vmm-lite has no vhost-net backend (docs/IO.md)");
 		return -ENODEV;
 	case IO_TECH_PASSTHROUGH:
 		snprintf(path, sizeof(path), "%s/dev/vfio/vfio", root);
@@ -158,6 +158,31 @@ static int setup_blk(struct vm *vm, struct vm_io *io, char *err, size_t errlen)
 	return r;
 }
 
+/* virtio-net on the transport after the disk's */
+static int setup_net(struct vm *vm, struct vm_io *io, char *err, size_t errlen)
+{
+	size_t used = strlen(io->cmdline_extra);
+	int r;
+
+	if (io->tech == IO_TECH_EMULATED) {
+		snprintf(err, errlen,
+			 "--net with --io-technique emulated: unavailable: vmm-lite has no "
+			 "legacy-style emulated NIC (docs/IO.md)");
+		return -ENODEV;
+	}
+	if ((r = net_backend_open(&io->net, vm->opt->net, err, errlen)))
+		return r;
+	r = virtio_mmio_init(&io->netdev, vm, io->have_blk ? 1 : 0, &virtio_net_ops, &io->net,
+			     io->tech, &io->stats, err, errlen);
+	io->have_net = true;
+	if (r)
+		return r;
+	if (used && used + 1 < sizeof(io->cmdline_extra))
+		io->cmdline_extra[used++] = ' ';
+	return virtio_mmio_cmdline(&io->netdev, io->cmdline_extra + used,
+				   sizeof(io->cmdline_extra) - used);
+}
+
 int vm_io_setup(struct vm *vm, struct vm_io **out, char *err, size_t errlen)
 {
 	struct vm_io *io;
@@ -174,21 +199,25 @@ int vm_io_setup(struct vm *vm, struct vm_io **out, char *err, size_t errlen)
 		snprintf(err, errlen, "--io-technique %s: %s", io_technique_name(t), why);
 		return -ENODEV;
 	}
-	if (!vm->opt->blk)
+	if (!vm->opt->blk && !vm->opt->net)
 		return 0;
 	if (!(io = calloc(1, sizeof(*io))))
 		return -ENOMEM;
 	io->tech = t;
 	io->disk.fd = io->blk.ioeventfd = io->blk.irqfd = -1;
+	io->net.fd = io->netdev.ioeventfd = io->netdev.irqfd = -1;
 	*out = io;
-	r = setup_blk(vm, io, err, errlen);
-	return r;
+	if (vm->opt->blk && (r = setup_blk(vm, io, err, errlen)))
+		return r;
+	return vm->opt->net ? setup_net(vm, io, err, errlen) : 0;
 }
 
 void vm_io_stop(struct vm_io *io)
 {
 	if (io && io->have_blk)
 		virtio_mmio_stop(&io->blk);
+	if (io && io->have_net)
+		virtio_mmio_stop(&io->netdev);
 }
 
 void vm_io_destroy(struct vm_io *io)
@@ -197,15 +226,19 @@ void vm_io_destroy(struct vm_io *io)
 		return;
 	if (io->have_blk)
 		virtio_mmio_destroy(&io->blk);
+	if (io->have_net)
+		virtio_mmio_destroy(&io->netdev);
 	if (io->have_ata)
 		ata_pio_destroy(&io->ata);
 	blk_backend_close(&io->disk);
+	net_backend_close(&io->net);
 	free(io);
 }
 
 json_t *vm_io_to_json(struct vm_io *io)
 {
 	const struct io_stats *s;
+	char tap[32];
 
 	if (!io)
 		return json_null();
@@ -213,12 +246,24 @@ json_t *vm_io_to_json(struct vm_io *io)
 	s = &io->stats;
 	json_t *j = json_pack(
 	    "{s:s,s:s,s:s,s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:s}", "technique",
-	    io_technique_name(io->tech), "device", io->have_ata ? "ata-pio" : "virtio-blk",
-	    "backing", io->disk.path, "direct", io->disk.direct, "requests",
+	    io_technique_name(io->tech), "device",
+	    io->have_ata   ? "ata-pio"
+	    : io->have_net ? (io->have_blk ? "virtio-blk+virtio-net" : "virtio-net")
+			   : "virtio-blk",
+	    "backing", io->disk.path ? io->disk.path : (snprintf(tap, sizeof(tap), "tap:%s", io->net.ifname), tap),
+	    "direct", io->disk.direct, "requests",
 	    (json_int_t)s->requests, "bytes", (json_int_t)s->bytes, "errors", (json_int_t)s->errors,
 	    "notifications", (json_int_t)s->notifications, "exits", (json_int_t)s->exits,
 	    "interrupts", (json_int_t)s->interrupts, "handler_ns", (json_int_t)s->handler_ns,
-	    "backend_cpu_ns", (json_int_t)io->blk.backend_cpu_ns, "unit_time", "ns");
+	    "backend_cpu_ns", (json_int_t)(io->blk.backend_cpu_ns + io->netdev.backend_cpu_ns),
+	    "unit_time", "ns");
 	json_object_set_new(j, "setup_exits", json_integer((json_int_t)s->setup_exits));
+	if (io->have_net)
+		json_object_set_new(
+		    j, "net",
+		    json_pack("{s:s,s:I,s:I,s:I,s:I}", "tap", io->net.ifname, "rx_frames",
+			      (json_int_t)io->net.rx_frames, "tx_frames", (json_int_t)io->net.tx_frames,
+			      "rx_dropped", (json_int_t)io->net.rx_dropped, "tx_dropped",
+			      (json_int_t)io->net.tx_dropped));
 	return j;
 }

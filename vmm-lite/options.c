@@ -138,6 +138,9 @@ void vmm_print_help(FILE *f)
 	    "                     virtio-blk on virtio-mmio 0xfeb00000 IRQ 5, announced as\n"
 	    "                     virtio_mmio.device=512@0xfeb00000:5 on the guest command\n"
 	    "                     line, or an ATA-PIO disk at 0x1f0 with --io-technique emulated\n"
+	    "  --net tap=NAME     virtio-net (MAC, no offloads) over tap NAME (opened with\n"
+	    "                     IFF_TAP|IFF_NO_PI; created if missing) on the next virtio-mmio\n"
+	    "                     transport, announced on the command line like --blk\n"
 	    "  --io-technique T   emulated | virtio-user (default) | virtio-eventfd | poll |\n"
 	    "                     vhost | passthrough (the last two are probed: exit 65 with\n"
 	    "                     'unavailable: <reason>' where they cannot run; docs/IO.md)\n"
@@ -172,6 +175,7 @@ enum {
 	OPT_CONTROL,
 	OPT_BLK,
 	OPT_IO_TECH,
+	OPT_NET,
 	OPT_EXIT_DELAY,
 	OPT_HELP
 };
@@ -188,6 +192,7 @@ static const struct option long_opts[] = {
     {"control-fd", required_argument, NULL, OPT_CONTROL},
     {"blk", required_argument, NULL, OPT_BLK},
     {"io-technique", required_argument, NULL, OPT_IO_TECH},
+    {"net", required_argument, NULL, OPT_NET},
     {"inject-exit-delay-us", required_argument, NULL, OPT_EXIT_DELAY},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
@@ -258,6 +263,11 @@ static int apply_option(struct vmm_options *o, int c, const char *arg, char *err
 		break;
 	case OPT_BLK:
 		o->blk = arg;
+		break;
+	case OPT_NET:
+		if (strncmp(arg, "tap=", 4) || !arg[4])
+			USAGE("--net '%s': expected tap=NAME", arg);
+		o->net = arg;
 		break;
 	case OPT_IO_TECH:
 		if (strcmp(arg, "emulated") && strcmp(arg, "virtio-user") &&

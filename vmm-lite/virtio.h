@@ -139,7 +139,15 @@ struct virtio_dev_ops {
 	void (*config_read)(struct virtio_mmio *t, uint64_t off, uint8_t *data, uint32_t len);
 	/* serve what the driver made available on queue q (transport lock held) */
 	void (*process)(struct virtio_mmio *t, struct virtq *q);
+	/* optional, for devices with host-driven input (virtio-net rx): */
+	uint32_t nqueues;      /* 0 or 1: one queue; at most VIRTIO_MMIO_MAX_QUEUES */
+	uint32_t device_fed;   /* bitmask of queues filled by host events (rx), not by kicks */
+	/* fd the backend thread waits on for host input, -1: none right now */
+	int (*backend_fd)(struct virtio_mmio *t);
+	/* host input is ready (or, under poll, may be): move it (lock held) */
+	void (*backend_event)(struct virtio_mmio *t);
 };
+#define VIRTIO_MMIO_MAX_QUEUES 2
 struct virtio_mmio {
 	struct bus_dev bus; /* first: container_of from the bus callbacks */
 	pthread_mutex_t lock;
@@ -150,7 +158,7 @@ struct virtio_mmio {
 	enum io_technique tech;
 	uint32_t dev_feat_sel, drv_feat_sel, queue_sel, status, int_status;
 	uint64_t driver_features;
-	struct virtq vq;
+	struct virtq vq[VIRTIO_MMIO_MAX_QUEUES];
 	int ioeventfd, irqfd;
 	pthread_t backend;
 	bool backend_started;
@@ -206,6 +214,34 @@ struct ata_pio {
 int ata_pio_init(struct ata_pio *a, struct blk_backend *disk, struct io_stats *stats);
 void ata_pio_destroy(struct ata_pio *a);
 
+#define VIRTIO_ID_NET 1
+#define VIRTIO_NET_F_MAC 5
+#define VIRTIO_NET_HDR_LEN 12	  /* struct virtio_net_hdr_v1 (VERSION_1: num_buffers present) */
+#define VIRTIO_NET_MAX_FRAME 65550 /* an Ethernet header + the largest tap MTU (65535) */
+#define VIRTIO_NET_RXQ 0
+#define VIRTIO_NET_TXQ 1
+struct net_backend {
+	int fd;		/* /dev/net/tun, IFF_TAP | IFF_NO_PI, non-blocking */
+	char ifname[16];
+	uint8_t mac[6]; /* the guest's */
+	uint8_t *frame; /* one received frame held until an rx buffer is posted */
+	size_t pending; /* its length, 0: none */
+	uint64_t rx_frames, tx_frames, rx_dropped, tx_dropped;
+};
+/* "tap=NAME": attach to (or create) tap NAME */
+int net_backend_open(struct net_backend *n, const char *spec, char *err, size_t errlen);
+void net_backend_close(struct net_backend *n);
+/* Pure frame handling over a popped chain (unit-tested with hostile chains):
+ * tx: iovecs over the frame after the 12-byte header; the frame length, or
+ * -EINVAL (no header, empty frame, device-writable part, longer than
+ * VIRTIO_NET_MAX_FRAME). rx: write header + frame into the writable part;
+ * bytes written, or -EMSGSIZE when the buffers are too small, -EINVAL when
+ * the chain has a readable part. */
+struct iovec;
+int net_tx_iov(const struct vq_req *r, struct iovec *iov, int maxiov, size_t *len);
+int net_rx_fill(const struct vq_req *r, const void *frame, size_t len, uint32_t *used);
+extern const struct virtio_dev_ops virtio_net_ops; /* priv: struct net_backend */
+
 /* ---- the VM's I/O (io.c): devices for --blk under --io-technique ---- */
 struct vm_io {
 	enum io_technique tech;
@@ -213,8 +249,11 @@ struct vm_io {
 	struct virtio_mmio blk;
 	struct ata_pio ata;
 	bool have_blk, have_ata;
+	struct net_backend net;
+	struct virtio_mmio netdev;
+	bool have_net;
 	struct io_stats stats;
-	char cmdline_extra[128];
+	char cmdline_extra[160];
 };
 /* Reads vm->opt->blk / io_technique; NULL *out when the VM has no I/O device. */
 int vm_io_setup(struct vm *vm, struct vm_io **out, char *err, size_t errlen);

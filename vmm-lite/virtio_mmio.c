@@ -103,18 +103,55 @@ void virtio_mmio_complete(struct virtio_mmio *t, struct virtq *q, uint16_t head,
 		raise_irq(t);
 }
 
+static uint32_t nqueues(const struct virtio_mmio *t)
+{
+	uint32_t n = t->ops->nqueues;
+
+	return n == 0 ? 1 : n > VIRTIO_MMIO_MAX_QUEUES ? VIRTIO_MMIO_MAX_QUEUES : n;
+}
+
+/* A device-fed queue (rx) holds buffers until host input arrives: it asks
+ * for a kick only when it has run out of buffers (as QEMU's virtio-net does),
+ * and a new buffer re-runs process() so that held input is delivered. */
+static void serve_fed(struct virtio_mmio *t, struct virtq *q, bool want_kicks)
+{
+	for (int i = 0; i < 2; i++) {
+		t->ops->process(t, q);
+		if (virtq_has_avail(q)) {
+			virtq_set_notify(q, false);
+			return;
+		}
+		virtq_set_notify(q, want_kicks);
+		if (!virtq_has_avail(q))
+			return;
+	}
+}
+
 /* Serve the queue until it is empty, then (unless polling) ask for a kick and
  * look again so that a request posted in between is not stranded. */
-static void serve(struct virtio_mmio *t)
+static void serve_queue(struct virtio_mmio *t, uint32_t i)
 {
 	bool want_kicks = t->tech != IO_TECH_POLL;
+	struct virtq *q = &t->vq[i];
 
-	if (!t->vq.ready)
+	if (!q->ready)
 		return;
+	if (t->ops->device_fed & (1u << i)) {
+		serve_fed(t, q, want_kicks);
+		return;
+	}
 	do {
-		t->ops->process(t, &t->vq);
-		virtq_set_notify(&t->vq, want_kicks);
-	} while (virtq_has_avail(&t->vq));
+		t->ops->process(t, q);
+		virtq_set_notify(q, want_kicks);
+	} while (virtq_has_avail(q));
+}
+
+/* every queue that has work (the eventfd and poll backends do not know which was kicked) */
+static void serve_all(struct virtio_mmio *t, bool fed_too)
+{
+	for (uint32_t i = 0; i < nqueues(t); i++)
+		if ((fed_too || !(t->ops->device_fed & (1u << i))) && virtq_has_avail(&t->vq[i]))
+			serve_queue(t, i);
 }
 
 static void reset(struct virtio_mmio *t)
@@ -122,7 +159,8 @@ static void reset(struct virtio_mmio *t)
 	t->status = t->int_status = 0;
 	t->dev_feat_sel = t->drv_feat_sel = t->queue_sel = 0;
 	t->driver_features = 0;
-	virtq_reset(&t->vq);
+	for (uint32_t i = 0; i < VIRTIO_MMIO_MAX_QUEUES; i++)
+		virtq_reset(&t->vq[i]);
 }
 
 static uint64_t features(const struct virtio_mmio *t)
@@ -144,9 +182,9 @@ static uint32_t reg_read(struct virtio_mmio *t, uint64_t off)
 	case R_DEV_FEATURES:
 		return t->dev_feat_sel < 2 ? (uint32_t)(features(t) >> (32 * t->dev_feat_sel)) : 0;
 	case R_QUEUE_NUM_MAX:
-		return t->queue_sel == 0 ? VIRTQ_MAX_SIZE : 0;
+		return t->queue_sel < nqueues(t) ? VIRTQ_MAX_SIZE : 0;
 	case R_QUEUE_READY:
-		return t->queue_sel == 0 && t->vq.ready;
+		return t->queue_sel < nqueues(t) && t->vq[t->queue_sel].ready;
 	case R_INT_STATUS:
 		return t->int_status;
 	case R_STATUS:
@@ -163,21 +201,21 @@ static void set_addr(uint64_t *a, bool hi, uint32_t v)
 	*a = hi ? (*a & 0xffffffffULL) | ((uint64_t)v << 32) : (*a & ~0xffffffffULL) | v;
 }
 
-static void queue_ready(struct virtio_mmio *t, uint32_t v)
+static void queue_ready(struct virtio_mmio *t, struct virtq *q, uint32_t v)
 {
 	if (!v) {
-		virtq_reset(&t->vq);
+		virtq_reset(q);
 		return;
 	}
-	t->vq.event_idx = t->driver_features & (1ULL << VIRTIO_F_EVENT_IDX);
-	t->vq.indirect = t->driver_features & (1ULL << VIRTIO_F_INDIRECT_DESC);
-	if (virtq_enable(&t->vq)) {
+	q->event_idx = t->driver_features & (1ULL << VIRTIO_F_EVENT_IDX);
+	q->indirect = t->driver_features & (1ULL << VIRTIO_F_INDIRECT_DESC);
+	if (virtq_enable(q)) {
 		fprintf(stderr, "vmm-lite: %s: queue rings outside guest RAM or misaligned\n",
 			t->ops->name);
 		t->status |= S_NEEDS_RESET;
 		return;
 	}
-	virtq_set_notify(&t->vq, t->tech != IO_TECH_POLL);
+	virtq_set_notify(q, t->tech != IO_TECH_POLL);
 }
 
 static void write_status(struct virtio_mmio *t, uint32_t v)
@@ -195,7 +233,8 @@ static void write_status(struct virtio_mmio *t, uint32_t v)
 
 static void reg_write(struct virtio_mmio *t, uint64_t off, uint32_t v)
 {
-	bool q0 = t->queue_sel == 0;
+	bool qok = t->queue_sel < nqueues(t);
+	struct virtq *q = &t->vq[qok ? t->queue_sel : 0];
 
 	switch (off) {
 	case R_DEV_FEATURES_SEL:
@@ -212,17 +251,17 @@ static void reg_write(struct virtio_mmio *t, uint64_t off, uint32_t v)
 		t->queue_sel = v;
 		break;
 	case R_QUEUE_NUM:
-		if (q0 && !t->vq.ready)
-			t->vq.size = v <= VIRTQ_MAX_SIZE ? (uint16_t)v : 0;
+		if (qok && !q->ready)
+			q->size = v <= VIRTQ_MAX_SIZE ? (uint16_t)v : 0;
 		break;
 	case R_QUEUE_READY:
-		if (q0)
-			queue_ready(t, v);
+		if (qok)
+			queue_ready(t, q, v);
 		break;
 	case R_QUEUE_NOTIFY:
 		IO_ADD(t->stats->notifications, 1);
-		if (v == 0 && t->tech == IO_TECH_VIRTIO_USER)
-			serve(t);
+		if (v < nqueues(t) && t->tech == IO_TECH_VIRTIO_USER)
+			serve_queue(t, v);
 		break;
 	case R_INT_ACK:
 		t->int_status &= ~v;
@@ -232,18 +271,18 @@ static void reg_write(struct virtio_mmio *t, uint64_t off, uint32_t v)
 		break;
 	case R_DESC_LO:
 	case R_DESC_HI:
-		if (q0 && !t->vq.ready)
-			set_addr(&t->vq.desc_gpa, off == R_DESC_HI, v);
+		if (qok && !q->ready)
+			set_addr(&q->desc_gpa, off == R_DESC_HI, v);
 		break;
 	case R_DRIVER_LO:
 	case R_DRIVER_HI:
-		if (q0 && !t->vq.ready)
-			set_addr(&t->vq.avail_gpa, off == R_DRIVER_HI, v);
+		if (qok && !q->ready)
+			set_addr(&q->avail_gpa, off == R_DRIVER_HI, v);
 		break;
 	case R_DEVICE_LO:
 	case R_DEVICE_HI:
-		if (q0 && !t->vq.ready)
-			set_addr(&t->vq.used_gpa, off == R_DEVICE_HI, v);
+		if (qok && !q->ready)
+			set_addr(&q->used_gpa, off == R_DEVICE_HI, v);
 		break;
 	default:
 		break; /* read-only or unknown: ignored, as the spec asks */
@@ -301,33 +340,66 @@ static const struct bus_dev_ops mmio_ops = {
     .write = mmio_write,
 };
 
-/* virtio-eventfd: wait for kicks on the ioeventfd, serve, repeat. */
+static int device_fd(struct virtio_mmio *t)
+{
+	int fd;
+
+	if (!t->ops->backend_fd)
+		return -1;
+	pthread_mutex_lock(&t->lock);
+	fd = t->ops->backend_fd(t);
+	pthread_mutex_unlock(&t->lock);
+	return fd;
+}
+
+static void device_event(struct virtio_mmio *t)
+{
+	pthread_mutex_lock(&t->lock);
+	t->ops->backend_event(t);
+	pthread_mutex_unlock(&t->lock);
+}
+
+/* virtio-eventfd: wait for kicks on the ioeventfd (and host input of the
+ * device), serve, repeat. virtio-user with host input: the same loop without
+ * the ioeventfd (QEMU's main-loop thread reading the tap). */
 static void eventfd_loop(struct virtio_mmio *t)
 {
 	while (!t->stop) {
-		struct pollfd p = {.fd = t->ioeventfd, .events = POLLIN};
+		struct pollfd p[2] = {{.fd = t->ioeventfd, .events = POLLIN},
+				      {.fd = device_fd(t), .events = POLLIN}};
 		uint64_t n;
 
-		if (poll(&p, 1, 50) <= 0 || read(t->ioeventfd, &n, sizeof(n)) != sizeof(n))
+		if (poll(p, 2, p[1].fd >= 0 ? 50 : 1) <= 0)
+			continue;
+		if ((p[1].revents & POLLIN) && t->ops->backend_event)
+			device_event(t);
+		if (!(p[0].revents & POLLIN) || read(t->ioeventfd, &n, sizeof(n)) != sizeof(n))
 			continue;
 		IO_ADD(t->stats->notifications, n);
 		IO_ADD(t->stats->exits, n); /* each kick was an exit, handled in the kernel */
 		pthread_mutex_lock(&t->lock);
-		serve(t);
+		serve_all(t, true);
 		pthread_mutex_unlock(&t->lock);
 	}
 }
 
-/* poll: spin on the avail ring; no notifications either way */
+/* poll: spin on the avail rings (and the device's host input); no
+ * notifications either way */
 static void poll_loop(struct virtio_mmio *t)
 {
 	while (!t->stop) {
-		if (!virtq_has_avail(&t->vq)) {
+		bool work = false;
+
+		for (uint32_t i = 0; i < nqueues(t); i++)
+			work |= !(t->ops->device_fed & (1u << i)) && virtq_has_avail(&t->vq[i]);
+		if (t->ops->backend_event)
+			device_event(t);
+		if (!work) {
 			__builtin_ia32_pause();
 			continue;
 		}
 		pthread_mutex_lock(&t->lock);
-		serve(t);
+		serve_all(t, false);
 		pthread_mutex_unlock(&t->lock);
 	}
 }
@@ -346,6 +418,7 @@ static void *backend_thread(void *arg)
 
 static int setup_eventfds(struct virtio_mmio *t, char *err, size_t errlen)
 {
+	/* no datamatch: one eventfd for every queue; the backend looks at all of them */
 	struct kvm_ioeventfd io = {.addr = t->bus.base + R_QUEUE_NOTIFY, .len = 4};
 	struct kvm_irqfd irq = {.gsi = t->irq};
 
@@ -384,7 +457,8 @@ int virtio_mmio_init(struct virtio_mmio *t, struct vm *vm, uint32_t index,
 	t->tech = tech;
 	t->stats = stats;
 	t->ioeventfd = t->irqfd = -1;
-	t->vq.mem = (struct vq_mem){.translate = vm_translate, .ctx = vm};
+	for (uint32_t i = 0; i < VIRTIO_MMIO_MAX_QUEUES; i++)
+		t->vq[i].mem = (struct vq_mem){.translate = vm_translate, .ctx = vm};
 	t->bus = (struct bus_dev){.ops = &mmio_ops,
 				  .base = VIRTIO_MMIO_BASE + VIRTIO_MMIO_STRIDE * index,
 				  .len = VIRTIO_MMIO_STRIDE,
@@ -395,7 +469,8 @@ int virtio_mmio_init(struct virtio_mmio *t, struct vm *vm, uint32_t index,
 	}
 	if (tech == IO_TECH_VIRTIO_EVENTFD && (r = setup_eventfds(t, err, errlen)))
 		return r;
-	if (tech == IO_TECH_VIRTIO_EVENTFD || tech == IO_TECH_POLL) {
+	if (tech == IO_TECH_VIRTIO_EVENTFD || tech == IO_TECH_POLL ||
+	    (tech == IO_TECH_VIRTIO_USER && ops->backend_fd)) {
 		if ((r = pthread_create(&t->backend, NULL, backend_thread, t))) {
 			snprintf(err, errlen, "cannot create the %s backend thread: %s", ops->name,
 				 strerror(r));

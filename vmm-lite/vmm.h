@@ -132,6 +132,7 @@ struct vmm_options {
 	int control_fd; /* -1: none */
 	const char *blk;	  /* --blk FILE[,direct] (virtio.h) */
 	const char *io_technique; /* --io-technique NAME */
+	const char *net;	  /* --net tap=NAME (virtio.h) */
 	uint32_t exit_delay_us;	  /* --inject-exit-delay-us: busy-wait in every userspace exit */
 };
 

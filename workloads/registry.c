@@ -12,6 +12,8 @@ extern const struct workload_ops wl_mem_chase;
 extern const struct workload_ops wl_mem_stream;
 extern const struct workload_ops wl_blk_seq;
 extern const struct workload_ops wl_blk_rand;
+extern const struct workload_ops wl_net_rr;
+extern const struct workload_ops wl_net_stream;
 extern const struct workload_ops wl_calib;
 extern const struct workload_ops wl_exit_storm;
 extern const struct workload_ops wl_sys_call;
@@ -19,7 +21,7 @@ extern const struct workload_ops wl_ctx_switch;
 extern const struct workload_ops wl_pt_churn;
 
 const struct workload_ops *const workload_table[] = {
-    &wl_noop, &wl_cpu_int, &wl_cpu_fp, &wl_mem_chase, &wl_mem_stream, &wl_blk_seq, &wl_blk_rand, &wl_calib, &wl_exit_storm, &wl_sys_call, &wl_ctx_switch, &wl_pt_churn, NULL,
+    &wl_noop, &wl_cpu_int, &wl_cpu_fp, &wl_mem_chase, &wl_mem_stream, &wl_blk_seq, &wl_blk_rand, &wl_net_rr, &wl_net_stream, &wl_calib, &wl_exit_storm, &wl_sys_call, &wl_ctx_switch, &wl_pt_churn, NULL,
 };
 
 const struct workload_ops *workload_find(const char *name)
