@@ -36,6 +36,7 @@ static void esc(FILE *out, const char *s)
 
 struct bar {
 	json_t *e;
+	size_t src; /* which source (run) it comes from */
 	double pos, neg; /* stacked extents, percent */
 };
 
@@ -49,7 +50,7 @@ static size_t collect_bars(const struct report_ctx *ctx, struct bar *bars, size_
 		{
 			if (json_is_string(json_object_get(e, "xk")) || n == max)
 				continue;
-			bars[n] = (struct bar){e, 0, 0};
+			bars[n] = (struct bar){e, s, 0, 0};
 			for (int c = 0; c < 4; c++) {
 				json_t *cp = report_component(e, comps[c]);
 				double v = report_d(cp, "value_pct");
@@ -133,6 +134,8 @@ static void bar_chart(FILE *out, const struct report_ctx *ctx)
 		esc(out, report_s(e, "workload"));
 		fprintf(out, " ");
 		esc(out, report_s(e, "series"));
+		if (ctx->n > 1)
+			fprintf(out, " run #%zu", bars[i].src + 1);
 		fprintf(out, " (n=%lld)</text>\n</g>\n", (long long)json_integer_value(json_object_get(e, "pairs")));
 	}
 	for (int c = 0; c < 4; c++)
@@ -413,6 +416,8 @@ static int html_render(FILE *out, const struct report_ctx *ctx)
 		     "figure{margin:16px 0}figcaption{font-size:12px;color:#444;max-width:900px}"
 		     ".note{font-size:12px;color:#555}</style></head><body>\n<h1>virttax report</h1>\n<p>");
 	for (size_t s = 0; s < ctx->n; s++) {
+		if (ctx->n > 1)
+			fprintf(out, "run #%zu: ", s + 1);
 		esc(out, ctx->paths[s]);
 		fprintf(out, " (created %s, reps %lld)%s", report_s(ctx->results[s], "created"),
 			(long long)json_integer_value(json_object_get(json_object_get(ctx->results[s], "parameters"), "reps")),
