@@ -12,8 +12,6 @@
 
 #include "collectors/internal.h"
 
-json_t *env_advice(const json_t *env);
-
 static void add(json_t *list, const char *severity, const char *problem, const char *remedy)
 {
 	json_array_append_new(list, json_pack("{s:s,s:s,s:s}", "severity", severity, "problem",
@@ -60,6 +58,16 @@ static void kvm_advice(const json_t *env, json_t *out)
 			    "reload the module: modprobe -r kvm_pvm && modprobe kvm_pvm "
 			    "pvm_native=1");
 	}
+	const json_t *emu = path(env, "kvm", "emulation_probe");
+	if (json_is_true(json_object_get(emu, "available")) &&
+	    json_is_false(json_object_get(emu, "native")))
+		add(out, "warning",
+		    "a probe guest was emulated, not run natively: VM runs will be "
+		    "reported invalid",
+		    fl && !strcmp(fl, "pvm")
+			? "check kvm_pvm pvm_native=Y and that vmm-lite "
+			  "registers the VIF page (see docs/VMM-LITE.md)"
+			: "check that VT-x/AMD-V is enabled (BIOS, outer hypervisor)");
 	if (json_is_true(path(env, "kvm", "host_is_vm")))
 		add(out, "info",
 		    "this host is itself a VM (cpuinfo flag hypervisor): the outer "

@@ -20,7 +20,7 @@ static const json_t *get(const json_t *j, const char *a, const char *b)
  * buffers so a printf can take several (doctor is single-threaded). */
 static const char *T(const json_t *v)
 {
-	static char ring[16][64];
+	static char ring[16][200];
 	static unsigned next;
 	char *buf = ring[next++ % 16];
 	size_t len = sizeof(ring[0]);
@@ -73,6 +73,13 @@ static void print_kvm(FILE *o, const json_t *env)
 	if (json_is_string(json_object_get(dev, "probe")))
 		fprintf(o, " (%s)", json_string_value(json_object_get(dev, "probe")));
 	fprintf(o, "\n");
+	const json_t *emu = json_object_get(kvm, "emulation_probe");
+	if (json_is_true(json_object_get(emu, "available")))
+		fprintf(o, "Guest:      %s (%s)\n",
+			json_is_true(json_object_get(emu, "native")) ? "runs natively" : "EMULATED",
+			T(get(emu, "reason", NULL)));
+	else
+		fprintf(o, "Guest:      %s\n", T(get(emu, "reason", NULL)));
 	const char *mod, *k;
 	json_t *params, *v;
 	json_object_foreach(json_object_get(kvm, "parameters"), mod, params)

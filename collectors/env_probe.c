@@ -1,7 +1,8 @@
 /*
  * Live probes of this machine for the environment report: /dev/kvm (open +
- * ioctls), the hardware PMU (perf_event_open of cycles) and the TSC rate
- * (measured against CLOCK_MONOTONIC_RAW).
+ * ioctls), the hardware PMU (perf_event_open of cycles), the TSC rate
+ * (measured against CLOCK_MONOTONIC_RAW) and whether a guest runs natively
+ * (a ~60 ms vmm-lite boot of the agent with workload=noop).
  *
  * Why separate: these touch the real kernel and only make sense when the
  * report's root is "/"; with a fake sysfs root environment.c skips them and
@@ -9,6 +10,11 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <spawn.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
 #include <linux/kvm.h>
 #include <string.h>
 #include <sys/ioctl.h>
@@ -50,4 +56,87 @@ json_t *env_probe_tsc(void)
 		return json_pack("{s:s}", "error", strerror(-rc));
 	return json_pack("{s:I,s:s,s:s}", "measured_hz", (json_int_t)hz, "unit", "Hz", "method",
 			 "rdtsc against CLOCK_MONOTONIC_RAW over 50 ms");
+}
+
+/* dir/name or dir/../name, dir = directory of /proc/self/exe (virttax lives
+ * next to vmm-lite; the unit-test binary one level below) */
+static int find_sibling(const char *name, char *out, size_t len)
+{
+	char dir[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", dir, sizeof(dir) - 1);
+	if (n < 0)
+		return -errno;
+	dir[n] = 0;
+	char *slash = strrchr(dir, '/');
+	if (slash)
+		*slash = 0;
+	for (int up = 0; up < 2; up++) {
+		if (snprintf(out, len, "%s/%s%s", dir, up ? "../" : "", name) >= (int)len)
+			return -ENAMETOOLONG;
+		if (access(out, R_OK) == 0)
+			return 0;
+	}
+	return -ENOENT;
+}
+
+static int spawn_quiet(char *const argv[], int *wstatus)
+{
+	posix_spawn_file_actions_t fa;
+	pid_t pid;
+	posix_spawn_file_actions_init(&fa);
+	for (int fd = 0; fd <= 2; fd++)
+		posix_spawn_file_actions_addopen(&fa, fd, "/dev/null", fd ? O_WRONLY : O_RDONLY, 0);
+	int rc = posix_spawn(&pid, argv[0], &fa, NULL, argv, NULL);
+	posix_spawn_file_actions_destroy(&fa);
+	if (rc)
+		return -rc;
+	return waitpid(pid, wstatus, 0) < 0 ? -errno : 0;
+}
+
+static json_t *emu_unavailable(const char *why)
+{
+	return json_pack("{s:b,s:s}", "available", 0, "reason", why);
+}
+
+static json_t *emulation_verdict(const char *stats, int wstatus)
+{
+	char why[200];
+	json_t *doc = json_load_file(stats, 0, NULL);
+	json_t *emu = json_object_get(doc, "emulation");
+	if (!json_is_object(emu)) {
+		snprintf(why, sizeof(why), "unavailable: vmm-lite wrote no stats (exit status %d)",
+			 WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1);
+		json_decref(doc);
+		return emu_unavailable(why);
+	}
+	json_t *j = json_pack("{s:b,s:O,s:O,s:O,s:s}", "available", 1, "native",
+			      json_object_get(emu, "native"), "insn_emulation_delta",
+			      json_object_get(emu, "insn_emulation_delta"), "reason",
+			      json_object_get(emu, "reason"), "method",
+			      "vmm-lite boots the guest agent with workload=noop");
+	json_decref(doc);
+	return j ? j : emu_unavailable("unavailable: vmm-lite stats lack emulation fields");
+}
+
+json_t *env_probe_emulation(void)
+{
+	char vmm[PATH_MAX], agent[PATH_MAX], dir[] = "/tmp/vtx-emuprobe-XXXXXX", stats[64];
+	if (find_sibling("vmm-lite", vmm, sizeof(vmm)) ||
+	    find_sibling("guest-agent.elf", agent, sizeof(agent)))
+		return emu_unavailable("unavailable: vmm-lite or guest-agent.elf not found next to "
+				       "this binary");
+	if (access("/dev/kvm", R_OK | W_OK))
+		return emu_unavailable("unavailable: /dev/kvm not accessible");
+	if (!mkdtemp(dir))
+		return emu_unavailable("unavailable: mkdtemp failed");
+	snprintf(stats, sizeof(stats), "%s/stats.json", dir);
+	char *argv[] = {vmm,   "--kernel",  agent, "--cmdline",	   "workload=noop", "--mem",
+			"64M", "--timeout", "10",  "--stats-json", stats,	    NULL};
+	int wstatus = 0;
+	int rc = spawn_quiet(argv, &wstatus);
+	json_t *j = rc ? emu_unavailable("unavailable: could not start vmm-lite")
+		       : emulation_verdict(stats, wstatus);
+	unlink(stats);
+	rmdir(dir);
+	return j;
 }

@@ -18,8 +18,6 @@
 
 #include "collectors/internal.h"
 
-json_t *env_advice(const json_t *env); /* env_advice.c */
-
 struct env_ctx {
 	const char *root;
 	bool live;
@@ -174,11 +172,13 @@ static json_t *kvm_json(const struct env_ctx *e)
 		json_object_set_new(j, "execution",
 				    json_string(native ? "native-capable" : "emulated"));
 	}
-	/* Hook: a tiny KVM guest that detects instruction emulation before a run. */
-	json_object_set_new(j, "emulation_probe",
-			    json_pack("{s:b,s:s}", "available", 0, "reason",
-				      "not implemented: each vmm-lite run checks insn_emulation "
-				      "and is marked invalid when emulated"));
+	/* Does a guest run natively here? vmm-lite's own per-run verdict, ahead of time. */
+	json_object_set_new(
+	    j, "emulation_probe",
+	    e->live && strcmp(fl, "none")
+		? env_probe_emulation()
+		: json_pack("{s:b,s:s}", "available", 0, "reason",
+			    e->live ? "unavailable: no KVM" : "not probed: fake root"));
 	return j;
 }
 

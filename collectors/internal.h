@@ -90,6 +90,13 @@ json_t *env_probe_kvm(void);
 json_t *env_probe_pmu(void);
 /* {"measured_hz":N,"unit":"Hz","method":"..."} or {"error":...} */
 json_t *env_probe_tsc(void);
+/* {"available":true,"native":bool,"reason":...}: boots the agent (workload=noop)
+ * under vmm-lite found next to this binary; ~60 ms */
+json_t *env_probe_emulation(void);
+
+/* ---- env_advice.c ---- */
+/* [{"severity","problem","remedy"}] derived from an environment JSON */
+json_t *env_advice(const json_t *env);
 
 /* ---- environment.c ---- */
 /* Human-readable report of environment_collect()'s JSON, used by doctor. */

@@ -159,6 +159,14 @@ Test(collect_set, environment_of_this_machine)
 	const json_t *dev = json_object_get(kvm, "dev_kvm");
 	cr_assert_eq(json_is_true(json_object_get(dev, "present")), access("/dev/kvm", F_OK) == 0);
 	cr_assert(json_is_boolean(json_object_get(json_object_get(e, "pmu"), "available")));
+	/* the emulation probe ran (vmm-lite next to the test binary) or says why not */
+	const json_t *emu = json_object_get(kvm, "emulation_probe");
+	cr_assert(json_is_boolean(json_object_get(emu, "available")));
+	if (json_is_true(json_object_get(emu, "available")))
+		cr_assert(json_is_boolean(json_object_get(emu, "native")));
+	else
+		cr_assert(
+		    !strncmp(json_string_value(json_object_get(emu, "reason")), "unavailable", 11));
 	cr_assert(json_is_array(json_object_get(e, "problems")));
 	json_decref(e);
 }

@@ -182,3 +182,20 @@ Test(doctor, cli_exit_codes_and_json)
 	    NULL};
 	cr_assert_eq(cmd_doctor(5, badjson), VTX_EXIT_USAGE);
 }
+
+Test(doctor, emulated_probe_guest_is_a_warning)
+{
+	json_t *e = env_of("sysfs-pvm");
+	json_t *kvm = json_object_get(e, "kvm");
+	cr_assert_str_eq(
+	    json_string_value(json_object_get(json_object_get(kvm, "emulation_probe"), "reason")),
+	    "not probed: fake root");
+	cr_assert_null(problem(e, "emulated, not run natively"));
+	json_object_set_new(kvm, "emulation_probe",
+			    json_pack("{s:b,s:b,s:s}", "available", 1, "native", 0, "reason",
+				      "insn_emulation grew by 500000"));
+	json_t *p = env_advice(e);
+	json_object_set_new(e, "problems", p);
+	expect_remedy(e, "emulated, not run natively", "pvm_native=Y");
+	json_decref(e);
+}
