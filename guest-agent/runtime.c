@@ -7,6 +7,7 @@
  * workload returns), parameters come from the validated command line.
  */
 #include "guest-agent/agent.h"
+#include "guest-agent/smp.h"
 #include "workloads/wl_cmdline.h"
 
 #define PAGE_SIZE 4096
@@ -67,6 +68,34 @@ static void emit_params(const struct wl_cmdline *cmd)
 	}
 }
 
+static unsigned rt_ncpus(struct wl_env *env)
+{
+	return ag_smp_ncpus(env->tsc_hz);
+}
+
+static int rt_cpu_run(struct wl_env *env, unsigned cpu, void (*fn)(void *), void *arg)
+{
+	(void)env;
+	return ag_smp_run(cpu, fn, arg);
+}
+
+static int rt_cpu_join(struct wl_env *env, unsigned cpu)
+{
+	(void)env;
+	return ag_smp_join(cpu);
+}
+
+static int rt_sleep_probe(struct wl_env *env, char *why, size_t len)
+{
+	return ag_sleep_probe(env->tsc_hz, why, len);
+}
+
+static int rt_sleep_until(struct wl_env *env, uint64_t deadline, uint64_t *woke)
+{
+	(void)env;
+	return ag_sleep_until(deadline, woke);
+}
+
 int ag_run_workload(const struct wl_cmdline *cmd, uint64_t tsc_hz)
 {
 	struct runtime rt = {
@@ -74,7 +103,12 @@ int ag_run_workload(const struct wl_cmdline *cmd, uint64_t tsc_hz)
 		    .alloc = rt_alloc,
 		    .emit = rt_emit,
 		    .log = rt_log,
-		    .param = rt_param},
+		    .param = rt_param,
+		    .ncpus = rt_ncpus,
+		    .cpu_run = rt_cpu_run,
+		    .cpu_join = rt_cpu_join,
+		    .sleep_probe = rt_sleep_probe,
+		    .sleep_until = rt_sleep_until},
 	    .cmd = cmd,
 	};
 	rt.env.priv = &rt;

@@ -24,6 +24,7 @@
 #include "harness/hosted.h"
 #include "virttax/protocol.h"
 #include "workloads/wl_cmdline.h"
+#include "harness/hosted_smp.h"
 
 #define BASELINE_TSC_WINDOW_MS 60
 
@@ -32,6 +33,7 @@ struct baseline_opts {
 	int control_fd; /* -1: none */
 	enum hosted_backing backing;
 	int first_token; /* argv index of the first KEY=VALUE */
+	const char *thread_pin; /* --thread-pin LIST, NULL: none (harness/hosted_smp.c) */
 };
 
 struct baseline_env {
@@ -43,7 +45,7 @@ struct baseline_env {
 
 static void baseline_usage(FILE *f)
 {
-	fprintf(f, "usage: virttax baseline [--pin CPU] [--backing 4k|thp] [--control-fd FD]\n"
+	fprintf(f, "usage: virttax baseline [--pin CPU] [--thread-pin LIST] [--backing 4k|thp] [--control-fd FD]\n"
 		   "                        workload=NAME [KEY=VALUE ...]\n"
 		   "Runs one workload as a host process and prints protocol records on stdout.\n"
 		   "Numbers take K/M/G (binary) suffixes and 0x hex. Exit: 0 ok, 1 workload\n"
@@ -88,6 +90,12 @@ static int baseline_parse_flag(int argc, char **argv, int *i, struct baseline_op
 		return parse_int(v, 1 << 20, &o->control_fd);
 	if ((v = flag_value(argc, argv, i, "--backing")))
 		return hosted_backing_parse(v, &o->backing);
+	if ((v = flag_value(argc, argv, i, "--thread-pin"))) {
+		int pins[8];
+		unsigned n;
+		o->thread_pin = v;
+		return hosted_smp_parse_pins(v, pins, 8, &n);
+	}
 	return -EINVAL;
 }
 
@@ -311,6 +319,11 @@ static int baseline_main(const struct baseline_opts *o, struct wl_cmdline *cmd, 
 	b.env.param = baseline_param;
 	b.env.emit_calib = baseline_calib;
 	hosted_ops_install(&b.env); /* platform primitives (harness/hosted_ops.c) */
+	if ((rc = hosted_smp_install(&b.env, o->thread_pin))) { /* threads, timer sleep */
+		fprintf(stderr, "virttax baseline: cannot pin to --thread-pin %s: %s\n",
+			o->thread_pin, strerror(-rc));
+		return VTX_EXIT_HOST;
+	}
 	b.env.priv = &b;
 	if ((rc = control_ready(o->control_fd))) {
 		fprintf(stderr, "virttax baseline: control fd: %s\n", strerror(-rc));

@@ -38,6 +38,18 @@ struct wl_env {
 	int (*op)(struct wl_env *env, unsigned op, uint64_t n, uint64_t *ticks);
 	/* Optional: report one calibrated kind ({"t":"calib"}); NULL = not supported. */
 	void (*emit_calib)(struct wl_env *env, const struct wl_calib *c);
+	/* Optional other CPUs (guest: application processors, host: threads);
+	 * NULL = one CPU. ncpus counts the caller's CPU too. cpu_run starts
+	 * fn(arg) on CPU 1..ncpus-1 and returns at once; cpu_join waits for it. */
+	unsigned (*ncpus)(struct wl_env *env);
+	int (*cpu_run)(struct wl_env *env, unsigned cpu, void (*fn)(void *), void *arg);
+	int (*cpu_join)(struct wl_env *env, unsigned cpu);
+	/* Optional one-shot timer sleep (sched-wakeup). sleep_probe: 0, or -errno
+	 * and a one-line reason. sleep_until: sleep until TSC `deadline`, *woke =
+	 * TSC when running again (guest: TSC-deadline timer + hlt; host:
+	 * clock_nanosleep). */
+	int (*sleep_probe)(struct wl_env *env, char *why, size_t len);
+	int (*sleep_until)(struct wl_env *env, uint64_t deadline, uint64_t *woke);
 };
 
 struct wl_param {

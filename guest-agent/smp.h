@@ -1,0 +1,17 @@
+/*
+ * Guest agent SMP and timer sleep (smp.c, smp_asm.S): what runtime.c hooks
+ * into wl_env. Separate from agent.h so the SMP work touches no shared header.
+ */
+#ifndef VIRTTAX_GUEST_AGENT_SMP_H
+#define VIRTTAX_GUEST_AGENT_SMP_H
+#include <stddef.h>
+#include <stdint.h>
+
+/* Start the APs on first use; CPUs online, the caller's included. Emits one
+ * {"t":"smp",...} record the first time. */
+unsigned ag_smp_ncpus(uint64_t tsc_hz);
+int ag_smp_run(unsigned cpu, void (*fn)(void *), void *arg);
+int ag_smp_join(unsigned cpu);
+int ag_sleep_probe(uint64_t tsc_hz, char *why, size_t len);
+int ag_sleep_until(uint64_t deadline_tsc, uint64_t *woke_tsc);
+#endif
