@@ -8,8 +8,9 @@
  * with native (throughput %, latency x) and why (exits, notifications and
  * interrupts per I/O, VMM CPU per I/O from vmm-lite's "io" stats). Techniques
  * this host cannot run (vhost, passthrough) are probed and printed as
- * `unavailable: <reason>`; the network workloads are not implemented yet and
- * say so. Everything lands in OUT/results.json (atomic).
+ * `unavailable: <reason>`. The network workloads (net-rr, net-stream) have
+ * their own fixtures and rows (harness/io_net.c: veth baseline, iperf3
+ * reference, tap + reflector). Everything lands in OUT/results.json (atomic).
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -29,6 +30,7 @@
 
 #include "harness/child.h"
 #include "harness/io_run.h"
+#include "harness/net_env.h"
 #include "harness/plan.h"
 #include "harness/results.h"
 #include "virttax/protocol.h"
@@ -45,7 +47,7 @@ struct io_plan {
 	size_t nwl;
 	const char *tech[IO_MAX_TECH];
 	size_t ntech;
-	const char *rw, *bs, *qd, *ms;
+	const char *rw, *bs, *qd, *ms, *size;
 	bool direct;
 	unsigned reps;
 	int cpu;
@@ -83,9 +85,11 @@ static void usage(FILE *f)
 	fprintf(f, "usage: virttax run --io-technique LIST [--workloads blk-rand,blk-seq,net-rr,"
 		   "net-stream]\n"
 		   "       [--set rw=read|write] [--set bs=4096] [--set qd=1] [--set ms=2000]\n"
+		   "       [--set size=64..65535 (net-* frame bytes)]\n"
 		   "       [--direct] [--reps N] [--pin CPU] [--out DIR]\n"
 		   "Techniques: emulated, virtio-user, virtio-eventfd, poll, vhost, passthrough.\n"
-		   "The native row is fio on the same backing file (docs/IO.md).\n");
+		   "The native row is fio on the same backing file for blk-*, the same frames across\n"
+		   "a veth pair in two network namespaces for net-* (docs/IO.md).\n");
 }
 
 static int parse_set(struct io_plan *p, char *kv)
@@ -103,6 +107,8 @@ static int parse_set(struct io_plan *p, char *kv)
 		p->qd = v;
 	else if (!strcmp(kv, "ms") && atoi(v) >= 100)
 		p->ms = v;
+	else if (!strcmp(kv, "size") && atoi(v) >= 64 && atoi(v) <= 65535)
+		p->size = v;
 	else
 		return -EINVAL;
 	return 0;
@@ -165,7 +171,8 @@ static int parse(struct io_plan *p, int argc, char **argv, char *err, size_t len
 				return snprintf(
 					   err, len,
 					   "--set '%s': expected rw=read|write, bs=4096..1048576 "
-					   "(multiple of 512), qd=1..32 or ms>=100",
+					   "(multiple of 512), qd=1..32, ms>=100 or size=64..65535 "
+					   "(net frame bytes)",
 					   optarg),
 				       -EINVAL;
 			break;
@@ -511,12 +518,16 @@ static json_t *run_blk(struct io_plan *p, const char *wl)
 
 static json_t *run_net(const struct io_plan *p, const char *wl)
 {
-	const char *why = "left: virtio-net, the tap backend and the reflector are not implemented "
-			  "yet (docs/IO.md)";
-	printf("\n%s\n", wl);
-	for (size_t t = 0; t < p->ntech; t++)
-		printf("%-15s %s\n", p->tech[t], why);
-	return json_pack("{s:s,s:s}", "workload", wl, "status", why);
+	struct io_net_plan np = {.wl = wl,
+				 .tech = p->tech,
+				 .ntech = p->ntech,
+				 .size = p->size,
+				 .ms = p->ms,
+				 .reps = p->reps,
+				 .cpu = p->cpu,
+				 .vmm = p->vmm,
+				 .agent = p->agent};
+	return io_net_run(&np);
 }
 
 static int make_file(struct io_plan *p)
@@ -567,7 +578,10 @@ int cmd_io_run(int argc, char **argv)
 			"build them (make) or set VIRTTAX_VMM_LITE / VIRTTAX_AGENT\n");
 		return 2;
 	}
-	if (access("/usr/bin/fio", X_OK)) {
+	bool want_fio = false;
+	for (size_t i = 0; i < p.nwl; i++)
+		want_fio |= strncmp(p.wl[i], "net-", 4) != 0;
+	if (want_fio && access("/usr/bin/fio", X_OK)) {
 		fprintf(stderr, "virttax run: /usr/bin/fio missing: apt-get install fio\n");
 		return 3;
 	}
