@@ -223,30 +223,39 @@ static uint32_t wait_checkins(uint64_t t0)
 	return n;
 }
 
+static void cat_u64(char *m, size_t cap, uint64_t v)
+{
+	char num[24];
+	ag_fmt_u64(num, sizeof(num), v);
+	ag_strlcat(m, cap, num);
+}
+
+/* A log record (the protocol has no SMP record type): "smp: cpus=N ..." */
 static void emit_smp_record(void)
 {
-	struct ag_line l;
-	ag_rec_begin(&l, "smp");
-	ag_rec_u64(&l, "cpus", smp.ncpus);
-	ag_rec_str(&l, "how", "INIT/SIPI/SIPI x2APIC broadcast, real-mode trampoline 0x90000");
-	ag_rec_u64(&l, "start_ms", smp.start_ms);
-	ag_line_raw(&l, ",\"apic_ids\":[");
+	static const char *const vif[] = {"none", "vmm", "self", "failed"};
+	char m[320] = "smp: cpus=";
+	cat_u64(m, sizeof(m), smp.ncpus);
+	ag_strlcat(m, sizeof(m), " apic_ids=");
 	for (uint32_t i = 0; i < smp.ncpus; i++) {
 		if (i)
-			ag_line_char(&l, ',');
-		ag_line_u64(&l, apic_id[i]);
+			ag_strlcat(m, sizeof(m), ",");
+		cat_u64(m, sizeof(m), apic_id[i]);
 	}
-	ag_line_raw(&l, "],\"vif\":[");
+	ag_strlcat(m, sizeof(m), " ap_vif=");
 	for (uint32_t i = 1; i < smp.ncpus; i++) {
 		if (i > 1)
-			ag_line_char(&l, ',');
-		static const char *const s[] = {"none", "vmm", "self", "failed"};
-		ag_line_json_str(&l, s[ap_vif_state[i] & 3]);
+			ag_strlcat(m, sizeof(m), ",");
+		ag_strlcat(m, sizeof(m), vif[ap_vif_state[i] & 3]);
 	}
-	ag_line_char(&l, ']');
-	if (smp.why[0])
-		ag_rec_str(&l, "why", smp.why);
-	ag_emit_line(&l);
+	ag_strlcat(m, sizeof(m), " start_ms=");
+	cat_u64(m, sizeof(m), smp.start_ms);
+	ag_strlcat(m, sizeof(m), " how=INIT/SIPI/SIPI x2APIC broadcast, trampoline 0x90000");
+	if (smp.why[0]) {
+		ag_strlcat(m, sizeof(m), " why=");
+		ag_strlcat(m, sizeof(m), smp.why);
+	}
+	ag_log(m);
 }
 
 static void smp_start(uint64_t tsc_hz)

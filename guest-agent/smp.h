@@ -7,8 +7,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Start the APs on first use; CPUs online, the caller's included. Emits one
- * {"t":"smp",...} record the first time. */
+/* Start the APs on first use; CPUs online, the caller's included. Logs one
+ * "smp: cpus=N apic_ids=... ap_vif=... start_ms=..." record the first time. */
 unsigned ag_smp_ncpus(uint64_t tsc_hz);
 int ag_smp_run(unsigned cpu, void (*fn)(void *), void *arg);
 int ag_smp_join(unsigned cpu);

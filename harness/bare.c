@@ -57,6 +57,10 @@ int bare_run(const struct run_spec *spec, struct run_result *res)
 	const char *argv[BARE_MAX_ARGS] = {self,	  "baseline",	  "--pin", cpu, "--backing",
 					   spec->backing, "--control-fd", fd,	   wl};
 	size_t argc = 9;
+	if (spec->cpu_list) { /* threads placed like the vCPUs (harness/hosted_smp.c) */
+		argv[2] = spec->cpu_list[0] ? "--thread-pin" : "--backing";
+		argv[3] = spec->cpu_list[0] ? spec->cpu_list : spec->backing;
+	}
 	for (size_t i = 0; i < spec->nwl_args && argc < BARE_MAX_ARGS - 1; i++)
 		argv[argc++] = spec->wl_args[i];
 	argv[argc] = NULL;

@@ -20,6 +20,7 @@
 #include "harness/calib.h"
 #include "harness/autoreps.h"
 #include "harness/cmds.h"
+#include "harness/cotenant.h"
 #include "harness/hosted.h"
 #include "harness/io_run.h"
 #include "harness/plan.h"
@@ -28,6 +29,7 @@
 #include "harness/vmm.h"
 
 #define TSC_WINDOW_MS 100
+#define COTENANT_BYTES (64u << 20) /* > any LLC here, 16k 4 KiB pages */
 
 struct run_ctx {
 	const struct plan *plan;
@@ -102,6 +104,8 @@ static int one_pair(struct run_ctx *ctx, const struct plan_workload *w, const ch
 	    .scratch_dir = ctx->scratch,
 	    .vmm_args = p->vmm_args,
 	    .nvmm_args = p->nvmm_args,
+	    .vcpus = p->vcpus,
+	    .cpu_list = p->cpu_list_set ? p->cpu_list : NULL,
 	};
 	series_name(p, "bare", backing, NULL, bare_series, sizeof(bare_series));
 	struct run_meta meta = {.side = "bare",
@@ -210,14 +214,49 @@ static int prepare(struct run_ctx *ctx)
 	return VTX_EXIT_OK;
 }
 
+/* --co-tenant: the thrasher runs through every run of the plan, bare and VM
+ * alike (harness/cotenant.c); it is recorded as a sharing cost. */
+static int cotenant_begin(const struct plan *p, json_t *results, pid_t *pid)
+{
+	char why[200];
+	int cpu;
+	*pid = 0;
+	if (!p->co_tenant)
+		return 0;
+	if (cotenant_place(p->co_tenant, p->cpu, &cpu, why, sizeof(why))) {
+		fprintf(stderr, "virttax run: --co-tenant %s: unavailable: %s; nothing run\n",
+			p->co_tenant, why);
+		return VTX_EXIT_HOST;
+	}
+	int rc = cotenant_start(cpu, COTENANT_BYTES, pid);
+	if (rc) {
+		fprintf(stderr, "virttax run: cannot start the co-tenant: %s\n", strerror(-rc));
+		return VTX_EXIT_HOST;
+	}
+	json_object_set_new(
+	    results, "co_tenant",
+	    json_pack("{s:s,s:i,s:I,s:s,s:s}", "mode", p->co_tenant, "cpu", cpu, "bytes",
+		      (json_int_t)COTENANT_BYTES, "what", "cache/TLB thrasher process",
+		      "note",
+		      "a sharing cost (caches, TLB, CPU time), not a virtualization cost: it "
+		      "applies to the bare-metal and VM runs alike"));
+	return 0;
+}
+
 static int run_plan(struct run_ctx *ctx, json_t *results)
 {
 	const struct plan *p = ctx->plan;
+	pid_t neighbour;
+	int crc = cotenant_begin(p, results, &neighbour);
+	if (crc)
+		return crc;
 	for (size_t i = 0; i < p->nwl; i++)
 		if (run_workload(ctx, &p->wl[i], results) && ctx->fatal) {
+			cotenant_stop(neighbour);
 			fprintf(stderr, "virttax run: %s; nothing written\n", ctx->fatal_msg);
 			return ctx->fatal == RUN_FATAL_USAGE ? VTX_EXIT_USAGE : VTX_EXIT_HOST;
 		}
+	cotenant_stop(neighbour);
 	char path[PATH_MAX];
 	int rc = write_results(p, results, path, sizeof(path));
 	if (rc) {

@@ -1,6 +1,7 @@
 /*
  * `virttax run` command line -> validated plan (see plan.h for why).
  */
+#include "harness/cotenant.h"
 #include "harness/plan.h"
 
 #include <errno.h>
@@ -43,6 +44,10 @@ void plan_usage(FILE *out)
 	    "  --quick              apply each workload's quick parameters and fewer reps\n"
 	    "  --pin CPU            CPU for both sides (default: the last CPU this process may "
 	    "use)\n"
+	    "  --pin none|dedicated 2 vCPUs / 2 threads: unpinned, or each on its own CPU\n"
+	    "  --overcommit         2 vCPUs / 2 threads both pinned to the --pin CPU\n"
+	    "  --co-tenant WHERE    same-core|smt-sibling|other-core|off: a cache/TLB thrasher\n"
+	    "                       next to the workload for every run (a sharing cost)\n"
 	    "  --mem SIZE           guest memory, e.g. 512M, 2G (default %s)\n"
 	    "  --timeout SEC        per-run watchdog passed to the VMM (default %d)\n"
 	    "  --vmm-arg ARG        pass ARG to the VMM command line verbatim (repeatable), e.g.\n"
@@ -317,6 +322,8 @@ enum {
 	OPT_TARGET_CI,
 	OPT_MAX_REPS,
 	OPT_VMM_ARG,
+	OPT_OVERCOMMIT,
+	OPT_CO_TENANT,
 };
 
 static const struct option long_opts[] = {
@@ -335,6 +342,8 @@ static const struct option long_opts[] = {
     {"target-ci", required_argument, 0, OPT_TARGET_CI},
     {"max-reps", required_argument, 0, OPT_MAX_REPS},
     {"vmm-arg", required_argument, 0, OPT_VMM_ARG},
+    {"overcommit", no_argument, 0, OPT_OVERCOMMIT},
+    {"co-tenant", required_argument, 0, OPT_CO_TENANT},
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0},
 };
@@ -393,6 +402,16 @@ static int store_opt(struct plan *p, struct raw_opts *r, int c, char *err, size_
 			return fail(err, len, "--vmm-arg: at most %d", PLAN_MAX_VMM_ARGS);
 		p->vmm_args[p->nvmm_args++] = optarg;
 		break;
+	case OPT_OVERCOMMIT:
+		p->overcommit = true;
+		break;
+	case OPT_CO_TENANT:
+		if (cotenant_mode_check(optarg))
+			return fail(err, len,
+				    "--co-tenant '%s': expected same-core|smt-sibling|other-core|off",
+				    optarg);
+		p->co_tenant = strcmp(optarg, "off") ? optarg : NULL;
+		break;
 	default:
 		return fail(err, len, "bad option (see virttax run --help)");
 	}
@@ -402,6 +421,7 @@ static int store_opt(struct plan *p, struct raw_opts *r, int c, char *err, size_
 static int resolve_auto(struct plan *p, const struct raw_opts *r, char *err, size_t len);
 static int resolve_rest(struct plan *p, const struct raw_opts *r, char *err, size_t len);
 
+static int plan_cpu_list(struct plan *p, int rc, char *err, size_t len);
 static int resolve_numbers(struct plan *p, const struct raw_opts *r, char *err, size_t len)
 {
 	unsigned long v;
@@ -462,11 +482,36 @@ static int resolve_rest(struct plan *p, const struct raw_opts *r, char *err, siz
 		    err, len,
 		    "--mem '%s': expected a size 16M..1T, a multiple of 4K, e.g. 512M or 2G", m);
 	p->mem_bytes = mem;
-	if (r->pin)
-		return check_cpu(r->pin, &p->cpu, err, len);
+	if (r->pin && (!strcmp(r->pin, "none") || !strcmp(r->pin, "dedicated")))
+		p->pin_mode = r->pin;
+	else if (r->pin)
+		return plan_cpu_list(p, check_cpu(r->pin, &p->cpu, err, len), err, len);
 	p->cpu = plan_default_cpu();
+	if (p->cpu >= 0)
+		return plan_cpu_list(p, 0, err, len);
 	return p->cpu < 0 ? fail(err, len, "cannot find a CPU to pin to: %s", strerror(-p->cpu))
 			  : 0;
+}
+
+/* --pin none|dedicated and --overcommit -> two vCPUs/threads and their CPU list. */
+static int plan_cpu_list(struct plan *p, int rc, char *err, size_t len)
+{
+	if (rc || (!p->pin_mode && !p->overcommit))
+		return rc;
+	p->vcpus = 2;
+	p->cpu_list_set = true;
+	if (p->overcommit) /* both on the workload CPU: 2 vCPUs on 1 CPU */
+		snprintf(p->cpu_list, sizeof(p->cpu_list), "%d,%d", p->cpu, p->cpu);
+	else if (!strcmp(p->pin_mode, "none"))
+		p->cpu_list[0] = 0;
+	else {
+		char why[160];
+		int other;
+		if (cotenant_place("other-core", p->cpu, &other, why, sizeof(why)))
+			return fail(err, len, "--pin dedicated: no second CPU: %s", why);
+		snprintf(p->cpu_list, sizeof(p->cpu_list), "%d,%d", p->cpu, other);
+	}
+	return 0;
 }
 
 static int resolve(struct plan *p, const struct raw_opts *r, char *err, size_t len)
@@ -555,6 +600,12 @@ json_t *plan_to_json(const struct plan *p)
 {
 	json_t *o = plan_to_json_base(p);
 	json_object_set_new(o, "vmm_args", str_array(p->vmm_args, p->nvmm_args));
+	json_object_set_new(o, "placement",
+			    json_pack("{s:s?,s:b,s:s,s:s?,s:i}", "pin_mode", p->pin_mode,
+				      "overcommit", p->overcommit, "co_tenant",
+				      p->co_tenant ? p->co_tenant : "off", "cpu_list",
+				      p->cpu_list_set ? p->cpu_list : NULL, "vcpus",
+				      (int)(p->vcpus ? p->vcpus : 1)));
 	if (p->reps_auto)
 		json_object_set_new(o, "reps_auto",
 				    json_pack("{s:I,s:I,s:f}", "min_reps", (json_int_t)p->reps,

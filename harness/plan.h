@@ -61,6 +61,15 @@ struct plan {
 	char out_dir[PATH_MAX];
 	bool quick;
 	int cpu;
+	/* --pin none|dedicated, --overcommit, --co-tenant (docs/SCHED.md): the
+	 * CPU list given to vmm-lite --pin and baseline --thread-pin ("" = no
+	 * pinning, NULL = everything on `cpu` as before), vCPUs/threads (0 = 1) */
+	const char *pin_mode; /* NULL (one CPU) | "none" | "dedicated" */
+	bool overcommit;
+	const char *co_tenant; /* NULL = off */
+	char cpu_list[32];
+	bool cpu_list_set;
+	unsigned vcpus;
 	uint64_t mem_bytes;
 	unsigned timeout_s;
 	const char *sets[PLAN_MAX_SETS]; /* raw --set arguments */

@@ -45,6 +45,7 @@ struct run_spec {
 	unsigned long tsc_khz;
 	const char *scratch_dir; /* for temporary files (stats JSON) */
 	unsigned vcpus;		 /* VM only; 0 means 1 */
+	const char *cpu_list;	 /* non-NULL: vCPU/thread i -> i-th CPU ("" = unpinned) */
 	bool footprint;		 /* measure the VMM's memory while it is alive (vmm-footprint) */
 	const char *const *vmm_args; /* VM only: --vmm-arg values, appended verbatim */
 	size_t nvmm_args;

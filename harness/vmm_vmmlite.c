@@ -228,6 +228,10 @@ static int vmmlite_run(const struct run_spec *spec, struct run_result *res)
 			      "--vcpus",
 			      vcpus,
 			      NULL};
+	if (spec->cpu_list) { /* --pin none|dedicated, --overcommit */
+		argv[7] = spec->cpu_list[0] ? "--pin" : "--backing";
+		argv[8] = spec->cpu_list[0] ? spec->cpu_list : spec->backing;
+	}
 	/* --vmm-arg values go after ours (vmm-lite: the last of a repeated flag wins) */
 	const char *full[sizeof(argv) / sizeof(argv[0]) + PLAN_MAX_VMM_ARGS];
 	size_t nfull = 0;
