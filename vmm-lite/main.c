@@ -51,13 +51,19 @@ static int read_file(const char *path, uint8_t **buf, size_t *len, char *err, si
 	return 0;
 }
 
-static int boot(const struct vmm_options *o, const uint8_t *elf, size_t len)
+/* Frees *elf once the image is in guest RAM: a VMM's footprint is what it
+ * keeps per VM (docs/QEMU.md, `virttax footprint`). */
+static int boot(const struct vmm_options *o, uint8_t **elf, size_t len)
 {
-	static struct vm vm; /* large: keep it off the stack */
+	/* large (~760 KiB, mostly per-vCPU exit tables): static, so its zero
+	 * pages stay untouched until used; vm_create() relies on that */
+	static struct vm vm;
 	char err[512] = "";
 	int r, status;
 
-	r = vm_create(&vm, o, elf, len, err, sizeof(err));
+	r = vm_create(&vm, o, *elf, len, err, sizeof(err));
+	free(*elf);
+	*elf = NULL;
 	if (r) {
 		fprintf(stderr, "vmm-lite: %s\n", err);
 		vm_destroy(&vm);
@@ -111,7 +117,7 @@ int main(int argc, char **argv)
 		fprintf(stderr, "vmm-lite: %s\n", err);
 		return VMM_EXIT_USAGE;
 	}
-	r = boot(&o, elf, len);
+	r = boot(&o, &elf, len);
 	free(elf);
 	return r;
 }

@@ -348,6 +348,8 @@ struct vm {
 };
 
 uint64_t now_ns(void);
+/* *vm must be zeroed storage (static or calloc): vm_create does not clear it,
+ * so that untouched per-vCPU tables cost no resident memory. */
 int vm_create(struct vm *vm, const struct vmm_options *o, const uint8_t *elf, size_t elf_len,
 	      char *err, size_t errlen);
 int vm_run(struct vm *vm, char *err, size_t errlen); /* threads, control fd, watchdog */
