@@ -205,7 +205,7 @@ static int net_vm_run(const struct io_net_plan *p, const char *tech, const char 
 			     &out, err, sizeof(err));
 	if (rc == 65) { /* vmm-lite: technique unavailable here */
 		const char *u = strstr(err, "unavailable:");
-		snprintf(why, wlen, "%s", u ? u : err);
+		snprintf(why, wlen, "%.180s", u ? u : err);
 		free(out);
 		unlink(stats);
 		return -ENODEV;
@@ -304,7 +304,7 @@ json_t *io_net_run(const struct io_net_plan *p)
 		io_technique_parse(p->tech[t], &tech);
 		if (io_technique_probe(tech, NULL, why, sizeof(why)) || !have_tap) {
 			if (!why[0])
-				snprintf(why, sizeof(why), "failed: tap %s: %s", tap, err);
+				snprintf(why, sizeof(why), "failed: tap %s: %.150s", tap, err);
 			printf("%-15s %s\n", p->tech[t], why);
 			json_array_append_new(
 			    rows, json_pack("{s:s,s:s}", "technique", p->tech[t], "status", why));
