@@ -125,6 +125,8 @@ static void parse_tids(struct child *c, json_t *ev)
 
 static void open_collectors(struct child *c)
 {
+	if (c->footprint_bytes)
+		return; /* a footprint run times the boot: collector start-up would count */
 	c->target = (struct collector_target){
 	    .kind = c->kind,
 	    .pid = c->pid,

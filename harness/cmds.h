@@ -9,6 +9,7 @@
 int cmd_run(int argc, char **argv);      /* harness/cmd_run.c */
 int cmd_calibrate(int argc, char **argv); /* harness/cmd_calibrate.c */
 int cmd_list(int argc, char **argv);     /* harness/cmd_list.c */
+int cmd_footprint(int argc, char **argv); /* harness/cmd_footprint.c: vmm-footprint */
 int cmd_baseline(int argc, char **argv); /* harness/cmd_baseline.c: hosted workload runner */
 int cmd_doctor(int argc, char **argv);   /* harness/cmd_doctor.c */
 int cmd_report(int argc, char **argv);  /* harness/cmd_report.c */

@@ -21,6 +21,7 @@ static int cmd_help(int argc, char **argv);
 static const struct subcommand subcommands[] = {
     {"run", cmd_run, "measure workloads on bare metal and in a VM, write results.json"},
     {"calibrate", cmd_calibrate, "measure exit costs and the isolation-boundary ladder"},
+    {"footprint", cmd_footprint, "per-VM cost of each VMM: boot-to-ready time, memory overhead"},
     {"list", cmd_list, "list workloads and their parameters"},
     {"baseline", cmd_baseline, "run one workload as a host process (used by run)"},
     {"doctor", cmd_doctor, "check this host: KVM flavour, collectors, topology"},
