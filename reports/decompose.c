@@ -33,7 +33,7 @@ struct dec {
 	double counts[MAXP][MAXK]; /* exits of kind k in pair i */
 	struct dec_kind kinds[MAXK];
 	bool have_time, have_sched, have_trans;
-	char time_why[200], sched_why[200], trans_why[200], trans_note[300], sched_note[300];
+	char time_why[200], sched_why[200], trans_why[200], trans_note[300], sched_note[400];
 };
 
 static const char *str(json_t *o, const char *k)
