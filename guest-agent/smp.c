@@ -88,8 +88,15 @@ static inline void wrmsr(uint32_t msr, uint64_t v)
 	__asm__ volatile("wrmsr" ::"c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)) : "memory");
 }
 
+/* The LAPIC's x2APIC ID (MSR 0x802, x2APIC mode switched on first). Not
+ * CPUID.1:EBX: on PVM cpuid is not intercepted and reports the physical CPU
+ * the vCPU thread happens to run on. */
 static uint32_t cpuid_apic_id(void)
 {
+	uint64_t base = 0, id = 0;
+	if (ag_rdmsr_safe(MSR_APIC_BASE, &base) == 0 &&
+	    ag_wrmsr_safe(MSR_APIC_BASE, base | (3u << 10)) == 0 && ag_rdmsr_safe(0x802, &id) == 0)
+		return (uint32_t)id;
 	uint32_t a, b, c, d;
 	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1), "c"(0));
 	return b >> 24;

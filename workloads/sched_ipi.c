@@ -93,6 +93,11 @@ static int run_wake(struct wl_env *env, uint64_t iters, uint64_t bound, uint64_t
 				op = WL_OP_THREAD_WAKE, rc = 0;
 		}
 	}
+	if (rc && env->sleep_probe) { /* a fixed IPI needs interrupt delivery: say why not */
+		char why2[160];
+		if (env->sleep_probe(env, why2, sizeof(why2)))
+			wl_cat2(why, sizeof(why), "IPIs need interrupt delivery, and ", why2);
+	}
 	if (rc) {
 		char msg[220];
 		wl_cat2(msg, sizeof(msg), "sched-ipi wake: unavailable: ", why);
