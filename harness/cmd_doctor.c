@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "collectors/internal.h"
+#include "harness/results.h"
 #include "harness/cmds.h"
 
 static void doctor_usage(FILE *out)
@@ -27,27 +28,6 @@ static void doctor_usage(FILE *out)
 		"  --sysfs-root DIR  read /proc and /sys under DIR (a fake tree); live probes\n"
 		"                    (/dev/kvm ioctls, perf_event_open, TSC) are then skipped\n\n"
 		"exit status: 0 (problems are warnings); 2 bad arguments or unwritable FILE\n");
-}
-
-static int write_json_file(const char *path, json_t *j)
-{
-	char tmp[4096];
-	if (snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= (int)sizeof(tmp))
-		return -ENAMETOOLONG;
-	FILE *f = fopen(tmp, "w");
-	if (!f)
-		return -errno;
-	int bad = json_dumpf(j, f, JSON_INDENT(2) | JSON_SORT_KEYS) || fputc('\n', f) == EOF;
-	if (fclose(f) || bad) {
-		unlink(tmp);
-		return -EIO;
-	}
-	if (rename(tmp, path)) {
-		int e = errno;
-		unlink(tmp);
-		return -e;
-	}
-	return 0;
 }
 
 static int parse_args(int argc, char **argv, const char **json_path, const char **root)
@@ -103,7 +83,7 @@ int cmd_doctor(int argc, char **argv)
 	}
 	environment_print(stdout, env);
 	fflush(stdout);
-	if (json_path && (rc = write_json_file(json_path, env))) {
+	if (json_path && (rc = results_write_atomic(json_path, env))) {
 		fprintf(stderr, "virttax doctor: --json %s: %s\n", json_path, strerror(-rc));
 		json_decref(env);
 		return VTX_EXIT_USAGE;

@@ -2,6 +2,7 @@
  * results.json construction, summary and atomic write (see results.h for why;
  * the format is documented in docs/RESULTS-SCHEMA.md).
  */
+#include "reports/outfile.h"
 #include "harness/results.h"
 
 #include <errno.h>
@@ -347,22 +348,15 @@ size_t results_failed_runs(json_t *root)
 	return n;
 }
 
+static int results_dump(FILE *out, void *root)
+{
+	if (json_dumpf(root, out, JSON_INDENT(1)))
+		return -EIO;
+	return fputc('\n', out) == EOF ? -EIO : 0;
+}
+
+/* Temp file + fsync + rename: reports/outfile.c does it for every output file. */
 int results_write_atomic(const char *path, json_t *root)
 {
-	char tmp[PATH_MAX];
-	if ((size_t)snprintf(tmp, sizeof(tmp), "%s.tmp.%d", path, (int)getpid()) >= sizeof(tmp))
-		return -ENAMETOOLONG;
-	FILE *f = fopen(tmp, "w");
-	if (!f)
-		return -errno;
-	int rc = json_dumpf(root, f, JSON_INDENT(1)) ? -EIO : 0;
-	if (!rc && (fputc('\n', f) == EOF || fflush(f) || fsync(fileno(f))))
-		rc = -errno;
-	if (fclose(f) && !rc)
-		rc = -errno;
-	if (!rc && rename(tmp, path))
-		rc = -errno;
-	if (rc)
-		unlink(tmp);
-	return rc;
+	return outfile_write(path, results_dump, root);
 }
