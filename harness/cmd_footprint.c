@@ -74,6 +74,22 @@ struct fp_ctx {
 	size_t failed;
 };
 
+bool footprint_wanted(int argc, char **argv)
+{
+	for (int i = 1; i < argc; i++) {
+		const char *a = argv[i];
+		if (!strcmp(a, "--workloads") && i + 1 < argc)
+			a = argv[++i];
+		else if (!strncmp(a, "--workloads=", 12))
+			a += 12;
+		else
+			continue;
+		if (strstr(a, "vmm-footprint"))
+			return true;
+	}
+	return false;
+}
+
 static void usage(FILE *f)
 {
 	fprintf(f, "usage: virttax footprint [--vmm LIST] [--reps N] [--pin CPU] [--out DIR]\n"
@@ -85,6 +101,7 @@ static void usage(FILE *f)
 		   "  --reps N     repetitions per VMM and configuration (default 10)\n"
 		   "  --pin CPU    CPU for the vCPU threads (default: the last allowed CPU)\n"
 		   "  --out DIR    where footprint.json goes (default out/footprint-DATE)\n"
+		   "  --quick      3 repetitions (the --warmup of `virttax run` is ignored)\n"
 		   "exit: 0 ok, 1 a run failed, 2 bad input, 3 host problem\n");
 }
 
@@ -111,6 +128,7 @@ static int parse_args(struct fp_args *a, int argc, char **argv, char *err, size_
 	    {"vmm", required_argument, 0, 'v'},	 {"reps", required_argument, 0, 'r'},
 	    {"pin", required_argument, 0, 'p'},	 {"out", required_argument, 0, 'o'},
 	    {"workloads", required_argument, 0, 'w'}, {"help", no_argument, 0, 'h'},
+	    {"quick", no_argument, 0, 'q'},	 {"warmup", required_argument, 0, 'W'},
 	    {0, 0, 0, 0}};
 	const char *vmm = "vmm-lite,qemu";
 	char *end;
@@ -138,6 +156,11 @@ static int parse_args(struct fp_args *a, int argc, char **argv, char *err, size_
 			if (*end || !*optarg || a->cpu < 0 || a->cpu >= CPU_SETSIZE)
 				return snprintf(err, len, "--pin '%s': expected a CPU number", optarg),
 				       -EINVAL;
+			break;
+		case 'q': /* as in `virttax run`: fewer repetitions */
+			a->reps = 3;
+			break;
+		case 'W': /* accepted from `virttax run`; every boot is measured */
 			break;
 		case 'o':
 			snprintf(a->out, sizeof(a->out), "%s", optarg);

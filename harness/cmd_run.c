@@ -69,7 +69,7 @@ static int one_run(struct run_ctx *ctx, const struct plan_workload *w, struct ru
 {
 	struct run_result res;
 	run_result_init(&res);
-	int rc = meta->vmm ? ctx->vmm->run(spec, &res) : bare_run(spec, &res);
+	int rc = meta->vmm ? vmm_find(meta->vmm)->run(spec, &res) : bare_run(spec, &res);
 	if (rc) {
 		snprintf(ctx->fatal_msg, sizeof(ctx->fatal_msg), "cannot start the %s run: %s",
 			 meta->side, strerror(-rc));
@@ -114,12 +114,15 @@ static int one_pair(struct run_ctx *ctx, const struct plan_workload *w, const ch
 				.rep = rep,
 				.warmup = warmup};
 	int rc = one_run(ctx, w, &spec, &meta, runs);
+	/* with several VMMs (--vmm vmm-lite,qemu) each is its own series, named after it */
+	for (size_t v = 0; !rc && v < p->nvmms; v++)
 	for (size_t i = 0; !rc && i < p->npagesizes; i++) {
-		series_name(p, "vm", backing, p->pagesizes[i], vm_series, sizeof(vm_series));
+		series_name(p, p->nvmms > 1 ? p->vmms[v] : "vm", backing, p->pagesizes[i],
+			    vm_series, sizeof(vm_series));
 		spec.backing = backing;
 		spec.pagesize = p->pagesizes[i];
 		meta = (struct run_meta){.side = "vm",
-					 .vmm = ctx->vmm->name,
+					 .vmm = p->vmms[v],
 					 .series = vm_series,
 					 .baseline_series = bare_series,
 					 .backing = backing,
@@ -190,7 +193,9 @@ static void move_off_cpu(int cpu)
 static int prepare(struct run_ctx *ctx)
 {
 	char why[400];
-	int rc = ctx->vmm->probe(why, sizeof(why));
+	int rc = 0;
+	for (size_t v = 0; !rc && v < ctx->plan->nvmms; v++)
+		rc = vmm_find(ctx->plan->vmms[v])->probe(why, sizeof(why));
 	if (rc) {
 		fprintf(stderr, "virttax run: %s\n", why);
 		return rc == -ENOENT ? VTX_EXIT_USAGE : VTX_EXIT_HOST;
@@ -274,6 +279,8 @@ int cmd_run(int argc, char **argv)
 {
 	struct plan plan;
 	char err[400];
+	if (footprint_wanted(argc, argv))
+		return cmd_footprint(argc, argv); /* harness-side: harness/cmd_footprint.c */
 	if (io_run_wanted(argc, argv))
 		return cmd_io_run(argc, argv); /* the I/O technique table: harness/io_run.c */
 	const char *cal_path = NULL;
@@ -298,12 +305,12 @@ int cmd_run(int argc, char **argv)
 		plan_release(&plan);
 		return VTX_EXIT_USAGE;
 	}
-	struct run_ctx ctx = {.plan = &plan, .vmm = vmm_find(plan.vmm)};
+	struct run_ctx ctx = {.plan = &plan, .vmm = vmm_find(plan.vmms[0])};
 	rc = prepare(&ctx);
 	if (rc == VTX_EXIT_OK) {
 		json_t *results =
 		    results_new(&plan, environment_collect(NULL), ctx.tsc_khz, VIRTTAX_VERSION);
-		if (!cal && calibrate_now(plan.vmm, plan.cpu, plan.quick, ctx.scratch, ctx.tsc_khz,
+		if (!cal && calibrate_now(plan.vmms[0], plan.cpu, plan.quick, ctx.scratch, ctx.tsc_khz,
 					  &cal))
 			cal = json_pack("{s:b,s:s}", "available", 0, "reason",
 					"calibration failed (see the run's stderr)");

@@ -6,10 +6,14 @@
 #ifndef VIRTTAX_CMDS_H
 #define VIRTTAX_CMDS_H
 
+#include <stdbool.h>
+
 int cmd_run(int argc, char **argv);      /* harness/cmd_run.c */
 int cmd_calibrate(int argc, char **argv); /* harness/cmd_calibrate.c */
 int cmd_list(int argc, char **argv);     /* harness/cmd_list.c */
 int cmd_footprint(int argc, char **argv); /* harness/cmd_footprint.c: vmm-footprint */
+/* `virttax run --workloads vmm-footprint`: run hands its arguments to cmd_footprint */
+bool footprint_wanted(int argc, char **argv);
 int cmd_baseline(int argc, char **argv); /* harness/cmd_baseline.c: hosted workload runner */
 int cmd_doctor(int argc, char **argv);   /* harness/cmd_doctor.c */
 int cmd_report(int argc, char **argv);  /* harness/cmd_report.c */

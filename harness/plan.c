@@ -34,7 +34,8 @@ void plan_usage(FILE *out)
 	    "                       reached; at least 5 pairs (harness/autoreps.c)\n"
 	    "  --warmup N           warm-up pairs, recorded as warmup and not counted (default %d; "
 	    "--quick: %d)\n"
-	    "  --vmm NAME           VMM driver (default vmm-lite)\n"
+	    "  --vmm LIST           VMM driver(s): vmm-lite, qemu, or vmm-lite,qemu (each its own\n"
+	    "                       series, interleaved with bare metal; default vmm-lite)\n"
 	    "  --backing LIST       memory backing, any of 4k,thp,hugetlb-2m,hugetlb-1g (default "
 	    "%s);\n"
 	    "                       the bare-metal side uses thp for hugetlb-*\n"
@@ -517,8 +518,13 @@ static int plan_cpu_list(struct plan *p, int rc, char *err, size_t len)
 static int resolve(struct plan *p, const struct raw_opts *r, char *err, size_t len)
 {
 	int rc = resolve_numbers(p, r, err, len);
-	if (!rc && !vmm_find(p->vmm))
-		rc = fail(err, len, "--vmm '%s': unknown VMM (available: vmm-lite, qemu)", p->vmm);
+	if (!rc)
+		rc = split_list(p, "--vmm", p->vmm, NULL, p->vmms, PLAN_MAX_VMMS, &p->nvmms, err,
+				len);
+	for (size_t i = 0; !rc && i < p->nvmms; i++)
+		if (!vmm_find(p->vmms[i]))
+			rc = fail(err, len, "--vmm '%s': unknown VMM (available: vmm-lite, qemu)",
+				  p->vmms[i]);
 	if (!rc)
 		rc = split_list(p, "--backing", r->backing ? r->backing : PLAN_DEFAULT_BACKING,
 				valid_backings, p->backings, PLAN_MAX_BACKINGS, &p->nbackings, err,

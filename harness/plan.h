@@ -23,6 +23,7 @@
 #define PLAN_MAX_SETS 64
 #define PLAN_MAX_BACKINGS 4
 #define PLAN_MAX_PAGESIZES 2
+#define PLAN_MAX_VMMS 4
 #define PLAN_DEFAULT_REPS 10
 #define PLAN_DEFAULT_WARMUP 2
 #define PLAN_QUICK_REPS 3
@@ -53,7 +54,9 @@ struct plan {
 	unsigned max_reps;    /* --max-reps: cap of --reps auto */
 	const char *vmm_args[PLAN_MAX_VMM_ARGS]; /* --vmm-arg: passed to the VMM verbatim */
 	size_t nvmm_args;
-	const char *vmm;
+	const char *vmm; /* the --vmm argument as given, e.g. "vmm-lite,qemu" */
+	const char *vmms[PLAN_MAX_VMMS]; /* its names: each is its own VM series */
+	size_t nvmms;
 	const char *backings[PLAN_MAX_BACKINGS];
 	size_t nbackings;
 	const char *pagesizes[PLAN_MAX_PAGESIZES];
