@@ -270,6 +270,7 @@ static int run_plan(struct run_ctx *ctx, json_t *results)
 		return VTX_EXIT_HOST;
 	}
 	table_print(stdout, results);
+	table_vmms_print(stdout, results);
 	size_t failed = results_failed_runs(results);
 	printf("\nresults: %s (%zu run%s not ok)\n", path, failed, failed == 1 ? "" : "s");
 	return failed ? VTX_EXIT_FAILED : VTX_EXIT_OK;

@@ -13,6 +13,8 @@
 
 /* Prints the summary of every workload, then every run that was not ok. */
 void table_print(FILE *out, json_t *results);
+/* harness/table_vmms.c: bare | each VMM | each overhead, when results hold several VMMs */
+void table_vmms_print(FILE *out, json_t *results);
 
 /* "16 KiB", "1.5 GiB", "512 B" */
 void table_human_bytes(double bytes, char *buf, size_t len);
