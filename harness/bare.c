@@ -64,6 +64,7 @@ int bare_run(const struct run_spec *spec, struct run_result *res)
 	for (size_t i = 0; i < spec->nwl_args && argc < BARE_MAX_ARGS - 1; i++)
 		argv[argc++] = spec->wl_args[i];
 	argv[argc] = NULL;
+	c.cgroup_procs = spec->cgroup_procs;
 	rc = child_run(&c, (char *const *)argv, spec->timeout_s, res);
 	if (rc)
 		return rc;

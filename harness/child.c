@@ -246,7 +246,24 @@ static int read_pipe(int fd, struct run_result *res, bool is_stdout)
 	return 0;
 }
 
-static void exec_child(char *const argv[], int out_w, int err_w, int ctl_child)
+/* In the forked child: join a cgroup (memory limit) before exec, so that
+ * everything the child allocates is charged to it. Async-signal-safe calls only. */
+static int join_cgroup(const char *procs)
+{
+	char buf[24];
+	size_t n = sizeof(buf);
+	for (unsigned long v = (unsigned long)getpid(); n == sizeof(buf) || v; v /= 10)
+		buf[--n] = (char)('0' + v % 10);
+	int fd = open(procs, O_WRONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	ssize_t w = write(fd, buf + n, sizeof(buf) - n);
+	close(fd);
+	return w == (ssize_t)(sizeof(buf) - n) ? 0 : -1;
+}
+
+static void exec_child(char *const argv[], int out_w, int err_w, int ctl_child,
+		       const char *cgroup_procs)
 {
 	int devnull = open("/dev/null", O_RDONLY);
 	if (devnull >= 0)
@@ -256,6 +273,10 @@ static void exec_child(char *const argv[], int out_w, int err_w, int ctl_child)
 	int fl = fcntl(ctl_child, F_GETFD);
 	if (fl >= 0)
 		fcntl(ctl_child, F_SETFD, fl & ~FD_CLOEXEC);
+	if (cgroup_procs && join_cgroup(cgroup_procs)) {
+		dprintf(STDERR_FILENO, "cannot join cgroup %s: %s\n", cgroup_procs, strerror(errno));
+		_exit(126);
+	}
 	execv(argv[0], argv);
 	dprintf(STDERR_FILENO, "exec %s: %s\n", argv[0], strerror(errno));
 	_exit(127);
@@ -285,7 +306,7 @@ static int spawn(struct child *c, char *const argv[], struct loop *lp)
 		return e;
 	}
 	if (c->pid == 0)
-		exec_child(argv, out[1], err[1], c->ctl_child);
+		exec_child(argv, out[1], err[1], c->ctl_child, c->cgroup_procs);
 	close(out[1]), close(err[1]);
 	close_fd(&c->ctl_child);
 	lp->out_r = out[0];

@@ -48,6 +48,7 @@ struct run_spec {
 	const char *cpu_list;	 /* non-NULL: vCPU/thread i -> i-th CPU ("" = unpinned) */
 	bool footprint;		 /* measure the VMM's memory while it is alive (vmm-footprint) */
 	const char *const *vmm_args; /* VM only: --vmm-arg values, appended verbatim */
+	const char *cgroup_procs;    /* non-NULL: the child joins this cgroup.procs before exec */
 	size_t nvmm_args;
 };
 

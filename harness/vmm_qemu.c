@@ -107,9 +107,10 @@ static void build_cmdline(const struct run_spec *spec, char *buf, size_t len)
 	for (size_t i = 0; i < spec->nwl_args && off < len; i++)
 		off += (size_t)snprintf(buf + off, len - off, " %s", spec->wl_args[i]);
 	if (off < len)
-		off += (size_t)snprintf(buf + off, len - off, " pagesize=%s tsc_khz=%lu vtx.hold=%d",
-					spec->pagesize ? spec->pagesize : "2m", spec->tsc_khz,
-					HOLD_MS);
+		off += (size_t)snprintf(buf + off, len - off, " pagesize=%s vtx.hold=%d",
+					spec->pagesize ? spec->pagesize : "2m", HOLD_MS);
+	if (off < len && spec->tsc_khz) /* else the agent finds it (PVM MSR, CPUID) */
+		off += (size_t)snprintf(buf + off, len - off, " tsc_khz=%lu", spec->tsc_khz);
 	/* on PVM the agent registers its VIF page itself (QEMU cannot) */
 	if (off < len && pvm_detect(NULL))
 		snprintf(buf + off, len - off, " pvm.vif=1");
@@ -341,6 +342,7 @@ static int run_child(const struct run_spec *spec, struct qemu_drv *d, const char
 	for (size_t i = 0; i < spec->nvmm_args && i < PLAN_MAX_VMM_ARGS; i++)
 		full[nfull++] = spec->vmm_args[i];
 	full[nfull] = NULL;
+	c.cgroup_procs = spec->cgroup_procs;
 	rc = child_run(&c, (char *const *)full, spec->timeout_s, res);
 	if (!rc) {
 		qemu_verdict(&c, d, spec, res);

@@ -207,6 +207,7 @@ static int vmmlite_run(const struct run_spec *spec, struct run_result *res)
 	c.vmm_stats_json = stats;
 	c.vmm_name = "vmm-lite";
 	c.footprint_bytes = spec->footprint ? spec->mem_bytes : 0;
+	c.cgroup_procs = spec->cgroup_procs;
 	snprintf(vcpus, sizeof(vcpus), "%u", spec->vcpus ? spec->vcpus : 1);
 	const char *argv[] = {vmm,
 			      "--kernel",
