@@ -23,6 +23,7 @@
 #include "harness/cotenant.h"
 #include "harness/hosted.h"
 #include "harness/io_run.h"
+#include "harness/mem_pressure.h"
 #include "harness/plan.h"
 #include "harness/results.h"
 #include "harness/table.h"
@@ -284,6 +285,8 @@ int cmd_run(int argc, char **argv)
 		return cmd_footprint(argc, argv); /* harness-side: harness/cmd_footprint.c */
 	if (io_run_wanted(argc, argv))
 		return cmd_io_run(argc, argv); /* the I/O technique table: harness/io_run.c */
+	if (mem_pressure_wanted(argc, argv))
+		return cmd_mem_pressure(argc, argv); /* memory cgroup limit: harness/mem_pressure.c */
 	const char *cal_path = NULL;
 	json_t *cal = NULL;
 	if (calib_take_flag(&argc, argv, &cal_path)) {
