@@ -141,6 +141,19 @@ bool ag_pvm_vif_active(void);
 void ag_idt_set(unsigned vec, uint64_t handler, unsigned dpl);
 int ag_fixup_register(uint64_t insn, uint64_t fixup);
 
+/* ---- irq.c: the interrupt flag (sti/cli, or PVM's VIF page; docs/PVM-INTERRUPTS.md) ---- */
+struct ag_irqflag {
+	volatile uint8_t *vif; /* this CPU's PVM VIF page, NULL: hardware IF */
+};
+/* This CPU's flag (reads the VIF MSR once on PVM). 0 or -AG_EIO. */
+int ag_irqflag_init(struct ag_irqflag *f);
+void ag_irq_enable(const struct ag_irqflag *f);  /* + injection of what is pending */
+void ag_irq_disable(const struct ag_irqflag *f);
+void ag_irq_halt(const struct ag_irqflag *f); /* on, hlt, off (the handler ran or spurious) */
+const char *ag_irq_how(const struct ag_irqflag *f);
+/* Declare n deliberately trapped instructions to vmm-lite's emulation verdict (batched). */
+void ag_declare_trapped(uint64_t n);
+
 /* ---- memory.c ---- */
 struct hvm_start_info;
 int ag_memory_init(uint64_t start_info_gpa, char *cmdline, size_t cmdline_cap);

@@ -55,6 +55,8 @@ static void selftest_badproto(void)
 	ag_finish(VTX_GUEST_OK);
 }
 
+void ag_selftest_pvmirq(void);
+
 void ag_selftest(const char *name)
 {
 	if (ag_streq(name, "fault"))
@@ -67,6 +69,8 @@ void ag_selftest(const char *name)
 		selftest_badproto();
 	else if (ag_streq(name, "virtq-bad"))
 		ag_selftest_virtq_bad(); /* virtio_blk.c */
+	else if (ag_streq(name, "pvmirq"))
+		ag_selftest_pvmirq(); /* pvm_irq_lab.c */
 	ag_error("", "selftest did not stop the agent");
 	ag_finish(VTX_GUEST_PANIC);
 }

@@ -339,7 +339,10 @@ int ag_smp_join(unsigned cpu)
 }
 
 /* One-shot x2APIC TSC-deadline timer + hlt, with a real delivery probe first
- * (shares calib_irq_handler: it records the TSC and counts). */
+ * (shares calib_irq_handler: it records the TSC and counts). On PVM the
+ * interrupt flag is the VIF page's if_ byte (irq.c, docs/PVM-INTERRUPTS.md). */
+static struct ag_irqflag bsp_irq;
+
 static int timer_probe(void)
 {
 	if (smp.timer)
@@ -354,17 +357,25 @@ static int timer_probe(void)
 		ag_strlcat(smp.timer_why, sizeof(smp.timer_why), "LVT timer write faulted");
 		return -AG_ENOTSUP;
 	}
+	if (ag_irqflag_init(&bsp_irq)) {
+		ag_strlcat(smp.timer_why, sizeof(smp.timer_why),
+			   "PVM without a mapped VIF page: no interrupt flag to set");
+		return -AG_ENOTSUP;
+	}
 	ag_idt_set(VEC_TIMER, (uint64_t)calib_irq_handler, 0);
 	uint64_t before = calib_irq_count, t0 = ag_rdtsc();
 	wrmsr(MSR_TSC_DEADLINE, t0 + 1000);
-	__asm__ volatile("sti" ::: "memory");
+	ag_irq_enable(&bsp_irq);
 	while (calib_irq_count == before && ag_rdtsc() - t0 < ms_ticks(20))
 		__asm__ volatile("pause");
-	__asm__ volatile("cli" ::: "memory");
+	ag_irq_disable(&bsp_irq);
 	if (calib_irq_count == before) {
 		ag_strlcat(smp.timer_why, sizeof(smp.timer_why),
-			   "an armed x2APIC TSC-deadline interrupt was not delivered to the IDT "
-			   "within 20 ms with IF=1 (probed)");
+			   bsp_irq.vif ? "an armed x2APIC TSC-deadline interrupt was not delivered "
+					 "within 20 ms with the PVM VIF if_ byte set (probed; see "
+					 "docs/PVM-INTERRUPTS.md)"
+				       : "an armed x2APIC TSC-deadline interrupt was not delivered "
+					 "to the IDT within 20 ms with IF=1 (probed)");
 		return -AG_ENOTSUP;
 	}
 	smp.timer = 1;
@@ -376,19 +387,34 @@ int ag_sleep_probe(uint64_t tsc_hz, char *why, size_t len)
 	smp.tsc_khz = tsc_hz / 1000;
 	int rc = timer_probe();
 	why[0] = 0;
-	ag_strlcat(why, len,
-		   rc ? smp.timer_why : "x2APIC TSC-deadline one-shot, sti; hlt until it fires");
+	ag_strlcat(why, len, rc ? smp.timer_why : "x2APIC TSC-deadline one-shot, hlt until it fires");
+	if (!rc) {
+		ag_strlcat(why, len, "; interrupt flag: ");
+		ag_strlcat(why, len, ag_irq_how(&bsp_irq));
+	}
 	return rc;
 }
 
+/* A hlt right after a delivery returns at once on PVM, and sti's shadow
+ * covers it elsewhere: the loop cannot lose the wakeup. */
 int ag_sleep_until(uint64_t deadline, uint64_t *woke)
 {
 	if (smp.timer <= 0)
 		return -AG_ENOTSUP;
 	uint64_t before = calib_irq_count;
 	wrmsr(MSR_TSC_DEADLINE, deadline);
-	while (calib_irq_count == before)
-		__asm__ volatile("sti; hlt; cli" ::: "memory");
+	uint64_t halts = 0;
+	while (calib_irq_count == before) {
+		ag_irq_halt(&bsp_irq);
+		halts++;
+	}
 	*woke = calib_irq_tsc;
+	if (bsp_irq.vif) /* the deadline and EOI wrmsr and each hlt are trapped */
+		ag_declare_trapped(2 + halts);
 	return 0;
+}
+
+uint32_t ag_smp_apic_id(unsigned cpu)
+{
+	return cpu < smp.ncpus ? apic_id[cpu] : 0;
 }

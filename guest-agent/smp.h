@@ -14,4 +14,6 @@ int ag_smp_run(unsigned cpu, void (*fn)(void *), void *arg);
 int ag_smp_join(unsigned cpu);
 int ag_sleep_probe(uint64_t tsc_hz, char *why, size_t len);
 int ag_sleep_until(uint64_t deadline_tsc, uint64_t *woke_tsc);
+/* x2APIC ID of CPU `cpu` (0 = the BSP) once the APs were started, else 0. */
+uint32_t ag_smp_apic_id(unsigned cpu);
 #endif

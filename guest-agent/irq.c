@@ -1,0 +1,118 @@
+/*
+ * The guest's interrupt flag, on real x86 and on the PVM flavour of KVM.
+ *
+ * Why: a natively running PVM guest executes in hardware ring 3, where
+ * sti/cli cannot change the real IF. PVM emulates them, but its interrupt
+ * window is the `if_` byte at offset 0 of the vCPU's VIF page (the page
+ * registered with MSR 0x4b564d10); sti/cli leave it alone, which is why
+ * interrupts "were never delivered" (docs/PVM-INTERRUPTS.md has the
+ * experiments). With if_ = 1 PVM injects pending interrupts at its next
+ * entry; while if_ = 0 it sets the `pending` byte (offset 1) instead, and
+ * the guest, after setting if_ again, makes one hypercall so that the
+ * pending interrupt is injected at once. Delivery clears if_ (like an
+ * interrupt gate clears IF) and the emulated iretq restores it from the
+ * frame. A hlt right after a delivery returns at once, so the usual
+ * "check, then hlt" loop cannot lose a wakeup. Elsewhere (QEMU/KVM, bare
+ * metal) the same calls are sti/cli.
+ */
+#include "guest-agent/agent.h"
+#include "virttax/protocol.h"
+#include "virttax/wl_ops.h"
+
+#define VIF_IF 0
+#define VIF_PENDING 1
+#define PVM_HC_PROBE_NR 0xfffull /* no such hypercall: only the exit matters */
+
+extern char __image_end[];
+
+int ag_irqflag_init(struct ag_irqflag *f)
+{
+	uint64_t v = 0;
+	f->vif = NULL;
+	if (!ag_pvm_detect())
+		return 0;
+	if (ag_rdmsr_safe(PVM_MSR_VIF, &v) || !(v & 1))
+		return -AG_EIO; /* PVM without a VIF page: the guest is emulated anyway */
+	uint64_t gpa = v & ~0xfffull;
+	bool mapped = gpa + 4096 <= (uint64_t)__image_end; /* [0, image end) is identity mapped */
+	for (size_t r = 0; !mapped && r < ag_memory_ram_count(); r++) {
+		struct ag_range g = ag_memory_ram(r);
+		mapped = gpa >= g.start && gpa + 4096 <= g.end;
+	}
+	if (!mapped)
+		return -AG_EIO;
+	f->vif = (volatile uint8_t *)gpa;
+	return 0;
+}
+
+void ag_irq_enable(const struct ag_irqflag *f)
+{
+	if (!f->vif) {
+		__asm__ volatile("sti" ::: "memory");
+		return;
+	}
+	f->vif[VIF_IF] = 1;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+	if (f->vif[VIF_PENDING]) {
+		uint64_t r;
+		__asm__ volatile("int $0x1b"
+				 : "=a"(r)
+				 : "a"(PVM_HC_PROBE_NR)
+				 : "memory", "rcx", "r11");
+	}
+}
+
+void ag_irq_disable(const struct ag_irqflag *f)
+{
+	if (!f->vif) {
+		__asm__ volatile("cli" ::: "memory");
+		return;
+	}
+	f->vif[VIF_IF] = 0;
+	__atomic_thread_fence(__ATOMIC_SEQ_CST);
+}
+
+/* Interrupts on, halt until one has been handled (or a spurious wake), off. */
+void ag_irq_halt(const struct ag_irqflag *f)
+{
+	if (!f->vif) {
+		__asm__ volatile("sti; hlt; cli" ::: "memory");
+		return;
+	}
+	ag_irq_enable(f);
+	__asm__ volatile("hlt" ::: "memory");
+	ag_irq_disable(f);
+}
+
+const char *ag_irq_how(const struct ag_irqflag *f)
+{
+	return f->vif ? "PVM VIF page if_ byte (+ hypercall when pending)" : "sti/cli";
+}
+
+/*
+ * Each interrupt handled through the PVM path costs trapped-and-emulated
+ * instructions on purpose (the deadline/ICR wrmsr, hlt, the EOI wrmsr: 3 per
+ * timer wakeup, measured as insn_emulation per sleep). They are declared to
+ * vmm-lite (port 0x4f4, batched every >= 512) so that its emulation verdict
+ * does not mistake them for an emulated guest (docs/CALIBRATION.md).
+ */
+void ag_declare_trapped(uint64_t n)
+{
+	static int dev = -1;
+	static uint64_t pending;
+	if (dev < 0) {
+		uint32_t v;
+		__asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"((uint16_t)VTX_CALIB_PIO_PORT));
+		dev = v == VTX_CALIB_MAGIC;
+	}
+	if (!dev)
+		return;
+	pending += n;
+	if (pending < 512)
+		return;
+	while (pending) {
+		uint32_t v = pending > 500000 ? 500000 : (uint32_t)pending;
+		__asm__ volatile("outl %0, %1" ::"a"(v), "Nd"((uint16_t)VTX_CALIB_PIO_STATUS));
+		pending -= v;
+	}
+}
