@@ -103,6 +103,7 @@ static int baseline_parse_opts(int argc, char **argv, struct baseline_opts *o)
 {
 	o->pin = -1;
 	o->control_fd = -1;
+	o->thread_pin = NULL;
 	o->backing = HOSTED_BACKING_THP;
 	int i = 1;
 	for (; i < argc && !strncmp(argv[i], "--", 2); i++) {
