@@ -145,7 +145,7 @@ static void price_kinds(struct dec *d, json_t *calib)
  * windows cover the whole run, so the rate, not the total, is compared: the
  * timed region is assumed to wait at the run's average rate. */
 static double sched_rate(json_t *run, bool *steal_avail, double *steal_rate, char *why,
-			 size_t len)
+			 size_t len, bool *collector)
 {
 	json_t *s = json_object_get(json_object_get(run, "collectors"), "sched");
 	json_t *t;
@@ -157,6 +157,7 @@ static double sched_rate(json_t *run, bool *steal_avail, double *steal_rate, cha
 		if (json_is_number(w) && json_is_number(r))
 			wait += json_number_value(w), cpu += json_number_value(r);
 	}
+	*collector = cpu > 0;
 	if (!(cpu > 0)) {
 		wait = 0;
 		json_array_foreach(json_object_get(json_object_get(run, "vmm_stats"), "threads"), i, t)
@@ -293,8 +294,9 @@ static void gather(struct dec *d, json_t *wl, json_t *series, json_t *ser, json_
 		bool sa_b, sa_v;
 		double st_b, st_v;
 		char why[200] = "";
-		double wb = sched_rate(rb, &sa_b, &st_b, NULL, 0);
-		double wv = sched_rate(rv, &sa_v, &st_v, why, sizeof(why));
+		bool cb, cv;
+		double wb = sched_rate(rb, &sa_b, &st_b, NULL, 0, &cb);
+		double wv = sched_rate(rv, &sa_v, &st_v, why, sizeof(why), &cv);
 		if (!isfinite(wb) || !isfinite(wv)) {
 			if (d->have_sched)
 				snprintf(d->sched_why, sizeof(d->sched_why),
@@ -306,8 +308,11 @@ static void gather(struct dec *d, json_t *wl, json_t *series, json_t *ser, json_
 		if (i == 0)
 			snprintf(d->sched_note, sizeof(d->sched_note),
 				 "run-queue wait per ns of CPU time of the vCPU thread(s) minus the "
-				 "bare thread's (whole-run windows, applied to the timed region); "
-				 "steal: %s",
+				 "bare thread's; source: %s; steal: %s",
+				 cv && cb ? "sched collector, window ready..stopped (the workload "
+					    "run, boot and teardown excluded)"
+					  : "vmm-lite thread stats (whole VMM life), applied to the "
+					    "timed region",
 				 sa_v ? "included" : why);
 	}
 	price_kinds(d, calib);
@@ -600,7 +605,8 @@ json_t *decompose_results(json_t *results, json_t *calib)
 	    decompose_workload(wl, calib, d, entries, validation);
 	free(d);
 	return json_pack(
-	    "{s:s,s:s,s:o,s:o}", "method",
+	    "{s:o,s:o,s:s,s:s,s:o,s:o}", "io", decompose_io(results, calib), "memory_pressure",
+	    decompose_mem_pressure(results), "method",
 	    "per pair: overhead = time-equivalent (VM-bare)/bare; mediation = sum over exit kinds "
 	    "of exits x calibrated ns / bare time; translation = overhead(4k guest pages) - "
 	    "overhead(2m) of the same rep; scheduling = (vCPU run-queue wait - bare wait + steal) "

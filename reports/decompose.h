@@ -38,4 +38,14 @@
  */
 json_t *decompose_results(json_t *results, json_t *calib);
 
+/* reports/decompose_extra.c. Rows of the components outside the pair sum
+ * (decompose_results() stores the first two as "io" and "memory_pressure"):
+ * I/O boundary crossings per I/O of each VM series with vmm_stats "io";
+ * memory pressure, limited vs unlimited per side (`run --mem-limit`);
+ * co-tenant sharing cost, per side, of a --co-tenant results file against one
+ * without (labelled "sharing cost, not a virtualization cost"). New refs. */
+json_t *decompose_io(json_t *results, json_t *calib);
+json_t *decompose_mem_pressure(json_t *results);
+json_t *decompose_sharing(json_t *const *results, size_t n);
+
 #endif

@@ -77,6 +77,7 @@ int report_ctx_load(struct report_ctx *ctx, const char *const *paths, size_t n,
 		json_array_extend(ctx->validation, json_object_get(ctx->decomp[i], "validation"));
 	}
 	ctx->ladder = calib_read_ladder(ctx->calib);
+	ctx->sharing = decompose_sharing(ctx->results, ctx->n);
 	return 0;
 }
 
@@ -89,6 +90,7 @@ void report_ctx_release(struct report_ctx *ctx)
 	json_decref(ctx->calib);
 	json_decref(ctx->ladder);
 	json_decref(ctx->validation);
+	json_decref(ctx->sharing);
 	memset(ctx, 0, sizeof(*ctx));
 }
 

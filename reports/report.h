@@ -10,6 +10,7 @@
 #define VIRTTAX_REPORTS_REPORT_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 #define REPORT_MAX_SOURCES 16
@@ -22,6 +23,7 @@ struct report_ctx {
 	json_t *calib;			     /* --calibration, else the first embedded one */
 	json_t *ladder;			     /* calib_read_ladder(calib) */
 	json_t *validation;		     /* validation rows of all sources */
+	json_t *sharing;		     /* decompose_sharing() over all sources */
 };
 
 struct report_ops {
@@ -54,5 +56,7 @@ json_t *report_component(json_t *entry, const char *name);
 typedef void (*report_curve_fn)(const struct report_ctx *ctx, size_t src, json_t *wl,
 				const char *metric, void *arg);
 void report_for_each_curve(const struct report_ctx *ctx, report_curve_fn fn, void *arg);
+/* reports/report_components.c: I/O crossings, memory pressure, co-tenant tables */
+void report_components(FILE *out, const struct report_ctx *ctx, bool html);
 
 #endif

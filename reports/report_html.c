@@ -427,6 +427,7 @@ static int html_render(FILE *out, const struct report_ctx *ctx)
 	bar_chart(out, ctx);
 	decomposition_table(out, ctx);
 	validation_table(out, ctx);
+	report_components(out, ctx, true);
 	fprintf(out, "<h2>Isolation-boundary ladder</h2>\n");
 	ladder_chart(out, ctx);
 	fprintf(out, "<h2>Curves: bare vs VM</h2>\n");

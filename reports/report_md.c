@@ -224,6 +224,7 @@ static int md_render(FILE *out, const struct report_ctx *ctx)
 		}
 	}
 	validation(out, ctx);
+	report_components(out, ctx, false);
 	ladder(out, ctx);
 	fprintf(out, "\n---\nCIs: medians from order statistics (level in results.json), overheads and "
 		     "components by bootstrap over pairs (fixed seed). Outliers are flagged by "
