@@ -252,11 +252,13 @@ json_t *decompose_sharing(json_t *const *results, size_t n)
 		for (size_t b = 0; b < n; b++) {
 			if (b == a || json_object_get(results[b], "co_tenant"))
 				continue;
+			bool matched = false;
 			json_array_foreach(json_object_get(results[a], "workloads"), i, wl)
 			{
 				json_t *off = find_wl(results[b], s_(wl, "name"));
 				if (!off)
 					continue;
+				matched = true;
 				for (int s = 0; s < 2; s++) {
 					const char *side = s ? "vm" : "bare";
 					size_t n_on, n_off;
@@ -273,7 +275,8 @@ json_t *decompose_sharing(json_t *const *results, size_t n)
 						      "sharing cost, not a virtualization cost"));
 				}
 			}
-			break; /* one run without a co-tenant is the reference */
+			if (matched)
+				break; /* the first file without a co-tenant that has the workload */
 		}
 	}
 	return rows;
