@@ -16,4 +16,7 @@ int ag_sleep_probe(uint64_t tsc_hz, char *why, size_t len);
 int ag_sleep_until(uint64_t deadline_tsc, uint64_t *woke_tsc);
 /* x2APIC ID of CPU `cpu` (0 = the BSP) once the APs were started, else 0. */
 uint32_t ag_smp_apic_id(unsigned cpu);
+/* ipi.c: IPI ping-pong CPU 0 <-> CPU 1 (probe once: one bounded round trip). */
+int ag_ipi_probe(uint64_t tsc_hz, char *why, size_t len);
+int ag_ipi_pingpong(uint64_t n, uint64_t *ticks);
 #endif
