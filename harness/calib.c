@@ -289,7 +289,10 @@ static int calib_one(const struct calib_opts *o, const struct vmm_ops *vmm, cons
 				.mem_bytes = 256ull << 20,
 				.timeout_s = 120,
 				.tsc_khz = o->tsc_khz,
-				.scratch_dir = o->scratch_dir};
+				.scratch_dir = o->scratch_dir,
+				/* the ipi kind ping-pongs CPU 0 <-> CPU 1 of the guest (both
+				 * vCPUs pinned to o->cpu); the other groups need one vCPU */
+				.vcpus = strstr(kinds, ",ipi,") ? 2 : 1};
 	struct run_result res;
 	run_result_init(&res);
 	int rc = vmm ? vmm->run(&spec, &res) : bare_run(&spec, &res);
