@@ -153,6 +153,8 @@ void ag_irq_halt(const struct ag_irqflag *f); /* on, hlt, off (the handler ran o
 const char *ag_irq_how(const struct ag_irqflag *f);
 /* Declare n deliberately trapped instructions to vmm-lite's emulation verdict (batched). */
 void ag_declare_trapped(uint64_t n);
+/* 0 when the LAPIC kept TSC-deadline mode in the LVT timer, else -AG_EIO and why. */
+int ag_tscdl_check(char *why, size_t len);
 
 /* ---- memory.c ---- */
 struct hvm_start_info;

@@ -274,6 +274,8 @@ static void setup_irq(void)
 			   "enabling the x2APIC TSC-deadline timer faulted");
 		return;
 	}
+	if (ag_tscdl_check(cs.irq_why, sizeof(cs.irq_why)))
+		return;
 	if (ag_irqflag_init(&cs.irqf)) {
 		ag_strlcat(cs.irq_why, sizeof(cs.irq_why),
 			   "PVM without a mapped VIF page: no interrupt flag to set");

@@ -116,3 +116,24 @@ void ag_declare_trapped(uint64_t n)
 		pending -= v;
 	}
 }
+
+/*
+ * Did the LAPIC take TSC-deadline mode? On PVM `cpuid` is not intercepted,
+ * so CPUID.1:ECX[24] shows the host CPU, not the VMM's virtual CPU; KVM
+ * masks the mode bits of the LVT timer when the VMM's CPUID has no
+ * tsc-deadline (QEMU's default qemu64 model), and deadline writes are then
+ * ignored. Reading the LVT back tells which. 0, or -AG_EIO with a reason.
+ */
+int ag_tscdl_check(char *why, size_t len)
+{
+	uint64_t lvt = 0;
+	if (ag_rdmsr_safe(0x832, &lvt) || ((lvt >> 17) & 3) == 2)
+		return 0;
+	if (why && len) {
+		why[0] = 0;
+		ag_strlcat(why, len,
+			   "the VMM's virtual CPU has no TSC-deadline timer: the LAPIC dropped the "
+			   "LVT timer mode (QEMU: -cpu qemu64,+tsc-deadline,+x2apic)");
+	}
+	return -AG_EIO;
+}

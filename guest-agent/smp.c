@@ -357,6 +357,8 @@ static int timer_probe(void)
 		ag_strlcat(smp.timer_why, sizeof(smp.timer_why), "LVT timer write faulted");
 		return -AG_ENOTSUP;
 	}
+	if (ag_tscdl_check(smp.timer_why, sizeof(smp.timer_why)))
+		return -AG_ENOTSUP;
 	if (ag_irqflag_init(&bsp_irq)) {
 		ag_strlcat(smp.timer_why, sizeof(smp.timer_why),
 			   "PVM without a mapped VIF page: no interrupt flag to set");
