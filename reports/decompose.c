@@ -465,7 +465,7 @@ static void mediation_status(const struct dec *d, char *why, size_t len, char *n
 		}
 	if (d->nk && unpriced == d->nk) {
 		*avail = false;
-		snprintf(why, len, "no exit kind has a calibrated cost: %s", note);
+		snprintf(why, len, "no exit kind has a calibrated cost: %.500s", note);
 	}
 }
 
