@@ -23,10 +23,10 @@ $(BUILD)/tests/integration-tests: $(INTEG_SRC:%.c=$(BUILD)/host/%.o) $(HARNESS_O
 	$(CC) -o $@ $^ $(HOST_LDLIBS) $(CRIT_LIBS)
 
 unit-tests: $(BUILD)/tests/unit-tests all
-	VTX_BUILD=$(abspath $(BUILD)) $(BUILD)/tests/unit-tests --jobs 2
+	VTX_BUILD=$(abspath $(BUILD)) timeout 600 $(BUILD)/tests/unit-tests --jobs 2
 
 asan-tests: $(BUILD)/tests/unit-tests-asan all
-	VTX_BUILD=$(abspath $(BUILD)) ASAN_OPTIONS=detect_leaks=1 $(BUILD)/tests/unit-tests-asan --jobs 2
+	VTX_BUILD=$(abspath $(BUILD)) ASAN_OPTIONS=detect_leaks=1 timeout 600 $(BUILD)/tests/unit-tests-asan --jobs 2
 
 integration-tests: $(BUILD)/tests/integration-tests all
-	VTX_BUILD=$(abspath $(BUILD)) $(BUILD)/tests/integration-tests --jobs 1
+	VTX_BUILD=$(abspath $(BUILD)) timeout 900 $(BUILD)/tests/integration-tests --jobs 1
