@@ -28,6 +28,9 @@
 
 #define QEMU_BIN "qemu-system-x86_64"
 #define QEMU_MACHINE "microvm,x-option-roms=off,pit=off,pic=off,isa-serial=on,rtc=off"
+/* The default model plus the TSC-deadline timer and x2APIC the agent's timer and
+ * IPI code use (docs/PVM-INTERRUPTS.md); `-cpu host`/`max` abort on PVM hosts. */
+#define QEMU_CPU "qemu64,+tsc-deadline,+x2apic"
 #define QMP_TIMEOUT_MS 5000
 #define HOLD_MS 10000 /* the agent spins this long at most after `done` */
 
@@ -331,7 +334,7 @@ static int run_child(const struct run_spec *spec, struct qemu_drv *d, const char
 	c.footprint_bytes = spec->footprint ? spec->mem_bytes : 0;
 	const char *argv[] = {bin,	"-M",	 QEMU_MACHINE, "-nodefaults", "-no-user-config",
 			      "-nographic", "-serial", "stdio", "-device",
-			      "isa-debug-exit,iobase=0xf4,iosize=0x04", "-enable-kvm", "-no-reboot", "-m", mem,
+			      "isa-debug-exit,iobase=0xf4,iosize=0x04", "-enable-kvm", "-cpu", QEMU_CPU, "-no-reboot", "-m", mem,
 			      "-smp", smp, "-kernel", agent, "-append", cmdline, "-S", "-qmp",
 			      qmp, NULL};
 	/* --vmm-arg values go after ours (e.g. -cpu MODEL: QEMU takes the last) */
