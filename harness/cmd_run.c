@@ -297,10 +297,6 @@ int cmd_run(int argc, char **argv)
 	if (rc) {
 		if (rc < 0)
 			fprintf(stderr, "virttax run: %s\n", err);
-		else
-			printf("  --calibration FILE   exit costs from `virttax calibrate` (default: "
-			       "calibrate first,\n                       quick with --quick); stored "
-			       "as \"calibration\"\n");
 		plan_release(&plan);
 		return rc < 0 ? VTX_EXIT_USAGE : VTX_EXIT_OK;
 	}
