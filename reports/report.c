@@ -1,6 +1,7 @@
 /*
  * The report model and the format table (see report.h).
  */
+#include "harness/table.h"
 #include "reports/report.h"
 
 #include <errno.h>
@@ -104,6 +105,21 @@ const char *report_num(double v, char *buf, size_t len)
 		snprintf(buf, len, "%.0f", v);
 	else
 		snprintf(buf, len, "%.4g", v);
+	return buf;
+}
+
+const char *report_x_label(json_t *e, char *buf, size_t len)
+{
+	char v[48];
+	if (!json_is_string(json_object_get(e, "xk"))) {
+		snprintf(buf, len, "-");
+		return buf;
+	}
+	if (!strcmp(report_s(e, "xu"), "B"))
+		table_human_bytes(report_d(e, "x"), v, sizeof(v));
+	else
+		snprintf(v, sizeof(v), "%.10g %s", report_d(e, "x"), report_s(e, "xu"));
+	snprintf(buf, len, "%s=%s", report_s(e, "xk"), v);
 	return buf;
 }
 

@@ -47,6 +47,8 @@ const char *report_num(double v, char *buf, size_t len);
 /* "12.3 [11.9, 12.8]" from a STATS object or a value/ci95 pair */
 const char *report_val_ci(double v, json_t *ci, char *buf, size_t len);
 double report_d(json_t *o, const char *key);
+/* The curve point of an entry with xk/xu/x: "wss=16 KiB" (bytes made human), else "-" */
+const char *report_x_label(json_t *e, char *buf, size_t len);
 const char *report_s(json_t *o, const char *key);
 /* A compact label for a component value: "3.1% [2.0, 4.2]" or "n/a" */
 const char *report_comp(json_t *comp, char *buf, size_t len);

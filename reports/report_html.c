@@ -365,7 +365,7 @@ static void decomposition_table(FILE *out, const struct report_ctx *ctx)
 			esc(out, report_s(e, "series"));
 			fprintf(out, "</td><td>%s (%s)", report_s(e, "metric"), report_s(e, "unit"));
 			if (json_is_string(json_object_get(e, "xk")))
-				fprintf(out, " @%s=%g", report_s(e, "xk"), report_d(e, "x"));
+				fprintf(out, " @%s", report_x_label(e, b, sizeof(b)));
 			fprintf(out, "</td><td>%lld</td><td>%s</td>",
 				(long long)json_integer_value(json_object_get(e, "pairs")),
 				report_comp(json_object_get(e, "measured"), b, sizeof(b)));

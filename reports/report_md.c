@@ -21,14 +21,6 @@ static void stats_cell(FILE *out, json_t *st)
 		(long long)json_integer_value(json_object_get(st, "n")));
 }
 
-static void x_label(json_t *e, char *buf, size_t len)
-{
-	if (json_is_string(json_object_get(e, "xk")))
-		snprintf(buf, len, "%s=%.10g %s", report_s(e, "xk"), report_d(e, "x"), report_s(e, "xu"));
-	else
-		snprintf(buf, len, "-");
-}
-
 static void summary_table(FILE *out, json_t *wl)
 {
 	size_t i;
@@ -40,7 +32,7 @@ static void summary_table(FILE *out, json_t *wl)
 	{
 		char x[64], o[96];
 		json_t *ov = json_object_get(e, "overhead_pct"), *ol = json_object_get(e, "outliers");
-		x_label(e, x, sizeof(x));
+		report_x_label(e, x, sizeof(x));
 		fprintf(out, "| %s | %s | %s | %s | %s |", report_s(e, "metric"), report_s(e, "unit"),
 			report_s(e, "better"), x, report_s(e, "series"));
 		stats_cell(out, json_object_get(e, "bare"));
@@ -93,7 +85,7 @@ static void decomposition_table(FILE *out, json_t *dec, const char *wl, int *not
 			header = true;
 		}
 		char x[64], b[96];
-		x_label(e, x, sizeof(x));
+		report_x_label(e, x, sizeof(x));
 		fprintf(out, "| %s | %s (%s) | %s | %lld | %s |", report_s(e, "series"),
 			report_s(e, "metric"), report_s(e, "unit"), x,
 			(long long)json_integer_value(json_object_get(e, "pairs")),
