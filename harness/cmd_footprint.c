@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "harness/cmds.h"
+#include "harness/footprint.h"
 #include "harness/hosted.h"
 #include "harness/plan.h"
 #include "harness/results.h"
@@ -340,45 +341,78 @@ static json_t *config_json(struct fp_ctx *x, size_t k)
 			 "vmms", per, "ratio_vmmlite_over_qemu", ratios);
 }
 
-static double get_med(json_t *cfg, const char *vmm, const char *metric)
+/* "14.5 ±1.2": the median and the half-width of its 95% CI ("n=0" when none);
+ * " (n=K)" is appended when K differs from the row's n */
+static void cell(char *buf, size_t len, json_t *m, int prec, json_int_t row_n)
 {
-	json_t *v = json_object_get(
-	    json_object_get(json_object_get(json_object_get(cfg, "vmms"), vmm), metric), "median");
-	return json_is_number(v) ? json_number_value(v) : NAN;
+	json_t *ci = json_object_get(m, "ci95");
+	json_int_t n = json_integer_value(json_object_get(m, "n"));
+	if (!n || !json_is_number(json_object_get(m, "median"))) {
+		snprintf(buf, len, "n=0");
+		return;
+	}
+	double half = (json_number_value(json_array_get(ci, 1)) -
+		       json_number_value(json_array_get(ci, 0))) / 2.0;
+	int o = snprintf(buf, len, "%.*f \u00b1%.*f", prec,
+			 json_number_value(json_object_get(m, "median")), prec, half);
+	if (n != row_n && o > 0 && (size_t)o < len)
+		snprintf(buf + o, len - (size_t)o, " (n=%lld)", (long long)n);
 }
 
-static void print_table(json_t *configs_json)
+/* "0.812 [0.790, 0.835]": a ratio with its bootstrap 95% CI */
+static void ratio_cell(char *buf, size_t len, json_t *r)
+{
+	json_t *ci = json_object_get(r, "ci95");
+	if (!json_is_object(r))
+		snprintf(buf, len, "n/a");
+	else
+		snprintf(buf, len, "%.3f [%.3f, %.3f]", json_number_value(json_object_get(r, "value")),
+			 json_number_value(json_array_get(ci, 0)),
+			 json_number_value(json_array_get(ci, 1)));
+}
+
+void footprint_print_table(FILE *f, json_t *configs_json)
 {
 	size_t i;
 	json_t *cfg;
-	printf("%-18s %-10s %14s %14s %16s %16s  %s\n", "config", "vmm", "boot->hello ms",
-	       "spawn->entry ms", "RSS overhead", "PSS overhead", "n");
+	fprintf(f, "%-18s %-10s %-22s %-22s %-22s %-22s %s\n", "config", "vmm", "boot->hello ms",
+		"spawn->entry ms", "RSS overhead KiB", "PSS overhead KiB", "n");
 	json_array_foreach(configs_json, i, cfg)
 	{
-		const char *name;
+		const char *name, *label = json_string_value(json_object_get(cfg, "config"));
 		json_t *o;
 		json_object_foreach(json_object_get(cfg, "vmms"), name, o)
 		{
 			if (json_object_get(o, "reason")) {
-				printf("%-18s %-10s %s\n", json_string_value(json_object_get(cfg, "config")),
-				       name, json_string_value(json_object_get(o, "reason")));
+				fprintf(f, "%-18s %-10s unavailable: %s\n", label, name,
+					json_string_value(json_object_get(o, "reason")));
 				continue;
 			}
-			printf("%-18s %-10s %14.1f %14.1f %12.0f KiB %12.0f KiB  %lld\n",
-			       json_string_value(json_object_get(cfg, "config")), name,
-			       get_med(cfg, name, metric_names[0]), get_med(cfg, name, metric_names[1]),
-			       get_med(cfg, name, metric_names[2]), get_med(cfg, name, metric_names[3]),
-			       json_integer_value(json_object_get(
-				   json_object_get(o, metric_names[0]), "n")));
+			json_int_t n =
+			    json_integer_value(json_object_get(json_object_get(o, metric_names[0]), "n"));
+			char c[NMETRICS][64];
+			for (size_t k = 0; k < NMETRICS; k++)
+				cell(c[k], sizeof(c[k]), json_object_get(o, metric_names[k]),
+				     k < 2 ? 1 : 0, n);
+			fprintf(f, "%-18s %-10s", label, name);
+			for (size_t k = 0; k < NMETRICS; k++) /* "±" is two bytes, one column */
+				fprintf(f, " %-*s", strstr(c[k], "\u00b1") ? 23 : 22, c[k]);
+			fprintf(f, " %lld\n", (long long)n);
 		}
 		json_t *r = json_object_get(cfg, "ratio_vmmlite_over_qemu");
-		json_t *b = json_object_get(r, metric_names[0]), *p = json_object_get(r, metric_names[3]);
-		if (json_is_object(b) && json_is_object(p))
-			printf("%-18s %-10s %14.3f %14s %16s %16.3f  (vmm-lite/qemu, medians)\n", "",
-			       "ratio", json_number_value(json_object_get(b, "value")), "", "",
-			       json_number_value(json_object_get(p, "value")));
+		if (!json_object_size(r))
+			continue;
+		json_t *b = json_object_get(r, metric_names[0]);
+		char c[NMETRICS][64];
+		for (size_t k = 0; k < NMETRICS; k++)
+			ratio_cell(c[k], sizeof(c[k]), json_object_get(r, metric_names[k]));
+		fprintf(f, "%-18s %-10s %-22s %-22s %-22s %-22s %lld+%lld\n", "", "ratio", c[0], c[1],
+			c[2], c[3], (long long)json_integer_value(json_object_get(b, "n_vmmlite")),
+			(long long)json_integer_value(json_object_get(b, "n_qemu")));
 	}
-	printf("medians over the reps (footprint.json: min, max, MAD, 95%% CI, ratio CIs)\n");
+	fprintf(f, "median \u00b1 half-width of its 95%% CI, n = reps with a value; ratio rows: "
+		   "vmm-lite/qemu medians [bootstrap 95%% CI], n = vmm-lite+qemu "
+		   "(footprint.json: min, max, MAD)\n");
 }
 
 static int prepare(struct fp_ctx *x)
@@ -451,7 +485,7 @@ static int write_out(struct fp_ctx *x)
 		fprintf(stderr, "virttax footprint: cannot write %s: %s (check --out)\n", path,
 			strerror(-rc));
 	else {
-		print_table(cfgs);
+		footprint_print_table(stdout, cfgs);
 		printf("\nresults: %s (%zu run%s not ok)\n", path, x->failed,
 		       x->failed == 1 ? "" : "s");
 	}

@@ -13,6 +13,7 @@
 
 #include <jansson.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/types.h>
 
 struct fp_mem {
@@ -34,5 +35,9 @@ int footprint_parse_smaps(const char *text, uint64_t guest_bytes, struct fp_mapp
  * {"rss_kib","pss_kib","guest_rss_kib","guest_pss_kib","overhead_rss_kib",
  *  "overhead_pss_kib","guest_mapping_bytes"}. 0 or -errno. */
 int footprint_measure(pid_t pid, uint64_t guest_bytes, json_t **out);
+
+/* The `virttax footprint` table from footprint.json's "configs" array: each
+ * number as median ±95% CI half-width with n; ratio rows with their CIs. */
+void footprint_print_table(FILE *f, json_t *configs);
 
 #endif

@@ -4,6 +4,9 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "harness/footprint.h"
@@ -67,4 +70,42 @@ Test(footprint, live_process)
 	cr_assert_leq(json_integer_value(json_object_get(o, "overhead_rss_kib")),
 		      json_integer_value(json_object_get(o, "rss_kib")));
 	json_decref(o);
+}
+
+/* The printed table: every number with its spread and n, ratios with CIs. */
+Test(footprint, table_has_spread_n_and_ratio_cis)
+{
+	json_error_t e;
+	json_t *cfgs = json_loads(
+	    "[{\"config\":\"1 vCPU / 128 MiB\",\"vmms\":{"
+	    "\"vmm-lite\":{"
+	    "\"boot_to_hello_ms\":{\"n\":10,\"median\":14.5,\"ci95\":[13.3,15.7]},"
+	    "\"spawn_to_entry_ms\":{\"n\":8,\"median\":3.0,\"ci95\":[2.8,3.2]},"
+	    "\"overhead_rss_kib\":{\"n\":10,\"median\":1500,\"ci95\":[1480,1520]},"
+	    "\"overhead_pss_kib\":{\"n\":10,\"median\":900,\"ci95\":[890,910]}},"
+	    "\"qemu\":{\"available\":false,\"reason\":\"no qemu-system-x86_64\"}},"
+	    "\"ratio_vmmlite_over_qemu\":{"
+	    "\"boot_to_hello_ms\":{\"value\":0.25,\"ci95\":[0.2,0.3],\"n_vmmlite\":10,\"n_qemu\":9},"
+	    "\"spawn_to_entry_ms\":null,"
+	    "\"overhead_rss_kib\":{\"value\":0.1,\"ci95\":[0.09,0.11],\"n_vmmlite\":10,\"n_qemu\":9},"
+	    "\"overhead_pss_kib\":{\"value\":0.05,\"ci95\":[0.04,0.06],\"n_vmmlite\":10,\"n_qemu\":9}}"
+	    "}]",
+	    0, &e);
+	cr_assert(cfgs, "%s", e.text);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	footprint_print_table(f, cfgs);
+	fclose(f);
+	cr_assert(strstr(buf, "14.5 \u00b11.2 "), "%s", buf);
+	cr_assert(strstr(buf, "3.0 \u00b10.2 (n=8)"), "entry has its own n: %s", buf);
+	cr_assert(strstr(buf, "1500 \u00b120 "), "%s", buf);
+	cr_assert(strstr(buf, "900 \u00b110 "), "%s", buf);
+	cr_assert(strstr(buf, "qemu       unavailable: no qemu-system-x86_64"), "%s", buf);
+	cr_assert(strstr(buf, "0.250 [0.200, 0.300]"), "boot ratio CI: %s", buf);
+	cr_assert(strstr(buf, "0.100 [0.090, 0.110]"), "RSS ratio CI: %s", buf);
+	cr_assert(strstr(buf, "0.050 [0.040, 0.060]"), "PSS ratio CI: %s", buf);
+	cr_assert(strstr(buf, " 10+9\n"), "ratio n: %s", buf);
+	free(buf);
+	json_decref(cfgs);
 }
