@@ -34,6 +34,17 @@ static void ag_emit_calib(struct wl_env *env, const struct wl_calib *c)
 		ag_line_u64(&l, c->ticks[i]);
 	}
 	ag_line_char(&l, ']');
+	if (c->spacing) {
+		ag_line_raw(&l, ",\"spacing\":true");
+		ag_rec_u64(&l, "gap_units", c->gap_units);
+		ag_line_raw(&l, ",\"base_ticks\":[");
+		for (uint32_t i = 0; i < c->nrounds && i < WL_CALIB_MAX_ROUNDS; i++) {
+			if (i)
+				ag_line_char(&l, ',');
+			ag_line_u64(&l, c->base_ticks[i]);
+		}
+		ag_line_char(&l, ']');
+	}
 	ag_emit_line(&l);
 }
 

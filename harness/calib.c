@@ -42,6 +42,16 @@ int calib_record_check(json_t *rec, const char **why)
 			   t) if (!json_is_integer(t) || json_integer_value(t) < 0) return *why =
 	    "calib record: \"ticks\" must hold non-negative integers",
 											   -EINVAL;
+	if (!json_is_true(json_object_get(rec, "spacing")))
+		return 0;
+	json_t *base = json_object_get(rec, "base_ticks"), *gap = json_object_get(rec, "gap_units");
+	if (!json_is_integer(gap) || json_integer_value(gap) < 0 || !json_is_array(base) ||
+	    json_array_size(base) != json_array_size(ticks))
+		return *why = "calib spacing record needs integer \"gap_units\" and \"base_ticks\" "
+			      "as long as \"ticks\"",
+		       -EINVAL;
+	json_array_foreach(base, i, t) if (!json_is_integer(t) || json_integer_value(t) < 0) return
+	    *why = "calib record: \"base_ticks\" must hold non-negative integers", -EINVAL;
 	return 0;
 }
 
@@ -109,6 +119,65 @@ json_t *calib_kind_json(json_t *rec, double tsc_hz)
 			 c.median, "unit", "ns/op (cycles: TSC ticks/op)", "samples_ns", samples);
 }
 
+json_t *calib_spacing_json(json_t *rec, double tsc_hz)
+{
+	json_t *ticks = json_object_get(rec, "ticks"), *base = json_object_get(rec, "base_ticks");
+	double iters = (double)json_integer_value(json_object_get(rec, "iters"));
+	double ns[CALIB_MAX_SAMPLES], gap[CALIB_MAX_SAMPLES];
+	size_t n = json_array_size(ticks);
+	if (!n || n > CALIB_MAX_SAMPLES || json_array_size(base) != n || !(iters > 0))
+		return NULL;
+	json_t *samples = json_array();
+	for (size_t i = 0; i < n; i++) {
+		double te = (double)json_integer_value(json_array_get(ticks, i));
+		double tb = (double)json_integer_value(json_array_get(base, i));
+		ns[i] = (te - tb) / iters * 1e9 / tsc_hz;
+		gap[i] = tb / iters * 1e9 / tsc_hz;
+		json_array_append_new(samples, json_real(ns[i]));
+	}
+	struct calib_stat s, g;
+	calib_stat_compute(ns, n, &s);
+	calib_stat_compute(gap, n, &g);
+	return json_pack("{s:I,s:f,s:f,s:[f,f],s:f,s:I,s:I,s:s,s:o}", "gap_units",
+			 json_integer_value(json_object_get(rec, "gap_units")), "gap_ns", g.median,
+			 "ns", s.median, "ci95", s.lo, s.hi, "ci_coverage", s.coverage, "n",
+			 (json_int_t)n, "iters", (json_int_t)iters, "unit",
+			 "ns/op: (round with the op - interleaved round without) / iters",
+			 "samples_ns", samples);
+}
+
+static int cmp_gap(const void *a, const void *b)
+{
+	double x = json_number_value(json_object_get(*(json_t *const *)a, "gap_ns"));
+	double y = json_number_value(json_object_get(*(json_t *const *)b, "gap_ns"));
+	return x < y ? -1 : x > y;
+}
+
+/* Spacing records go into side[kind].spacing, sorted by gap_ns. */
+static void add_spacing(json_t *side, json_t *r, double tsc_hz)
+{
+	json_t *k = json_object_get(side, json_string_value(json_object_get(r, "kind")));
+	json_t *pt = calib_spacing_json(r, tsc_hz);
+	if (!pt || !json_is_true(json_object_get(k, "available"))) {
+		json_decref(pt);
+		return;
+	}
+	json_t *sp = json_object_get(k, "spacing");
+	if (!json_is_array(sp)) {
+		sp = json_array();
+		json_object_set_new(k, "spacing", sp);
+	}
+	json_array_append_new(sp, pt);
+	size_t n = json_array_size(sp);
+	json_t *v[CALIB_MAX_KINDS];
+	for (size_t i = 0; i < n && i < CALIB_MAX_KINDS; i++)
+		v[i] = json_incref(json_array_get(sp, i));
+	qsort(v, n, sizeof(v[0]), cmp_gap);
+	json_array_clear(sp);
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(sp, v[i]);
+}
+
 void calib_add_records(json_t *side, json_t *recs, double tsc_hz)
 {
 	size_t i;
@@ -116,9 +185,13 @@ void calib_add_records(json_t *side, json_t *recs, double tsc_hz)
 	json_array_foreach(recs, i, r)
 	{
 		const char *kind = json_string_value(json_object_get(r, "kind"));
+		if (json_is_true(json_object_get(r, "spacing")))
+			continue;
 		if (kind && !json_object_get(side, kind))
 			json_object_set_new(side, kind, calib_kind_json(r, tsc_hz));
 	}
+	json_array_foreach(recs, i, r) if (json_is_true(json_object_get(r, "spacing")))
+	    add_spacing(side, r, tsc_hz);
 }
 
 void calib_mark_missing(json_t *side, const char *kinds, const char *reason)
@@ -205,6 +278,18 @@ static int validate_side(json_t *side, const char *name, char *err, size_t len)
 			return snprintf(err, len, "%s.%s: needs ns, ci95 and n, or a reason", name,
 					kind),
 			       -EINVAL;
+		json_t *sp = json_object_get(k, "spacing"), *p;
+		size_t i;
+		if (sp && !json_is_array(sp))
+			return snprintf(err, len, "%s.%s.spacing is not an array", name, kind),
+			       -EINVAL;
+		json_array_foreach(sp, i, p) if (!json_is_number(json_object_get(p, "gap_ns")) ||
+						 !json_is_number(json_object_get(p, "ns")) ||
+						 !json_is_array(json_object_get(p, "ci95")) ||
+						 !json_is_integer(json_object_get(p, "n"))) return
+		    snprintf(err, len, "%s.%s.spacing[%zu]: needs gap_ns, ns, ci95 and n", name,
+			     kind, i),
+		    -EINVAL;
 	}
 	return 0;
 }
@@ -354,6 +439,20 @@ static void print_side(FILE *f, json_t *calib, const char *side)
 				json_number_value(json_array_get(ci, 1)),
 				(long long)json_integer_value(json_object_get(k, "n")),
 				json_number_value(json_object_get(k, "cycles")));
+			size_t i;
+			json_t *p;
+			json_array_foreach(json_object_get(k, "spacing"), i, p)
+			{
+				ci = json_object_get(p, "ci95");
+				fprintf(f,
+					"    after %9.1f us of compute: %9.1f ns  95%% CI [%.1f, "
+					"%.1f]  n=%lld\n",
+					json_number_value(json_object_get(p, "gap_ns")) / 1e3,
+					json_number_value(json_object_get(p, "ns")),
+					json_number_value(json_array_get(ci, 0)),
+					json_number_value(json_array_get(ci, 1)),
+					(long long)json_integer_value(json_object_get(p, "n")));
+			}
 		} else {
 			fprintf(f, "  %-18s unavailable: %s\n", kind,
 				json_string_value(json_object_get(k, "reason")));

@@ -34,7 +34,13 @@ int calib_stat_compute(const double *x, size_t n, struct calib_stat *out);
  * "samples_ns":[...]} or {"available":false,"reason"}. tsc_hz > 0. */
 json_t *calib_kind_json(json_t *rec, double tsc_hz);
 
-/* Add the kinds of `recs` (array of calib records) to `side` ({"kind":{...}}). */
+/* One spacing record (gap_units, ticks and interleaved base_ticks) ->
+ * {"gap_units","gap_ns","ns","ci95","ci_coverage","n","iters","unit","samples_ns"}:
+ * ns = median over rounds of (ticks - base_ticks) / iters, gap_ns = median of
+ * base_ticks / iters; NULL when malformed. */
+json_t *calib_spacing_json(json_t *rec, double tsc_hz);
+/* Add the kinds of `recs` (array of calib records) to `side` ({"kind":{...}});
+ * spacing records go to side[kind].spacing (sorted by gap_ns). */
 void calib_add_records(json_t *side, json_t *recs, double tsc_hz);
 /* Mark `kinds` (comma-separated) unavailable in `side` with `reason`, unless present. */
 void calib_mark_missing(json_t *side, const char *kinds, const char *reason);

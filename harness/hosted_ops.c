@@ -233,5 +233,13 @@ int hosted_proto_calib(FILE *out, const struct wl_calib *c)
 		json_object_set_new(rec, "how", json_string(c->how));
 	json_object_set_new(rec, "iters", json_integer((json_int_t)c->iters));
 	json_object_set_new(rec, "ticks", ticks);
+	if (c->spacing) {
+		json_t *base = json_array();
+		for (uint32_t i = 0; i < c->nrounds && i < WL_CALIB_MAX_ROUNDS; i++)
+			json_array_append_new(base, json_integer((json_int_t)c->base_ticks[i]));
+		json_object_set_new(rec, "spacing", json_true());
+		json_object_set_new(rec, "gap_units", json_integer((json_int_t)c->gap_units));
+		json_object_set_new(rec, "base_ticks", base);
+	}
 	return hosted_proto_write(out, rec);
 }

@@ -148,6 +148,80 @@ int calib_read_lookup(json_t *calib, const char *kind, struct calib_cost *out, c
 	return rc;
 }
 
+static int spacing_from(json_t *arr, struct calib_spacing *out)
+{
+	size_t i;
+	json_t *p;
+	out->n = 0;
+	json_array_foreach(arr, i, p)
+	{
+		json_t *ci = json_object_get(p, "ci95"), *n = json_object_get(p, "n");
+		double g = json_number_value(json_object_get(p, "gap_ns"));
+		double ns = json_number_value(json_object_get(p, "ns"));
+		if (out->n == CALIB_SPACING_MAX || !json_is_number(json_object_get(p, "gap_ns")) ||
+		    !json_is_number(json_object_get(p, "ns")) || !isfinite(g) || !isfinite(ns) ||
+		    g < 0)
+			continue;
+		size_t j = out->n++;
+		while (j > 0 && out->gap_ns[j - 1] > g) { /* insertion sort by gap */
+			out->gap_ns[j] = out->gap_ns[j - 1];
+			out->ns[j] = out->ns[j - 1];
+			out->ci_lo[j] = out->ci_lo[j - 1];
+			out->ci_hi[j] = out->ci_hi[j - 1];
+			out->cnt[j] = out->cnt[j - 1];
+			j--;
+		}
+		out->gap_ns[j] = g;
+		out->ns[j] = ns;
+		out->ci_lo[j] = json_array_size(ci) == 2 ? json_number_value(json_array_get(ci, 0)) : ns;
+		out->ci_hi[j] = json_array_size(ci) == 2 ? json_number_value(json_array_get(ci, 1)) : ns;
+		out->cnt[j] = json_is_integer(n) ? (long)json_integer_value(n) : 0;
+	}
+	return out->n ? 0 : -ENOENT;
+}
+
+int calib_read_spacing(json_t *calib, const char *kind, struct calib_spacing *out)
+{
+	struct centry e[MAX_ENTRIES];
+	size_t n = calib ? entries(calib, e) : 0;
+	memset(out, 0, sizeof(*out));
+	for (int pass = 0; pass < 2; pass++)
+		for (size_t i = 0; i < n; i++) {
+			bool vm = e[i].side && !strcmp(e[i].side, "vm");
+			if (strcmp(e[i].kind, kind) || vm != (pass == 0) ||
+			    !json_is_array(json_object_get(e[i].obj, "spacing")) ||
+			    json_is_false(json_object_get(e[i].obj, "available")))
+				continue;
+			if (!spacing_from(json_object_get(e[i].obj, "spacing"), out))
+				return 0;
+		}
+	return -ENOENT;
+}
+
+int calib_spacing_at(const struct calib_spacing *sp, double gap_ns, struct calib_cost *out)
+{
+	if (!sp || !sp->n || !isfinite(gap_ns))
+		return -EINVAL;
+	memset(out, 0, sizeof(*out));
+	out->side = "vm";
+	size_t j = 0, last = sp->n - 1;
+	if (gap_ns <= sp->gap_ns[0] || sp->n == 1 || gap_ns >= sp->gap_ns[last]) {
+		j = gap_ns >= sp->gap_ns[last] ? last : 0;
+		*out = (struct calib_cost){sp->ns[j], sp->ci_lo[j], sp->ci_hi[j], sp->cnt[j], "vm"};
+		return 0;
+	}
+	while (j + 1 < last && sp->gap_ns[j + 1] < gap_ns)
+		j++;
+	double x0 = log(fmax(sp->gap_ns[j], 1.0)), x1 = log(fmax(sp->gap_ns[j + 1], 1.0));
+	double w = x1 > x0 ? (log(fmax(gap_ns, 1.0)) - x0) / (x1 - x0) : 0;
+	w = w < 0 ? 0 : (w > 1 ? 1 : w);
+	out->ns = sp->ns[j] + w * (sp->ns[j + 1] - sp->ns[j]);
+	out->ci_lo = sp->ci_lo[j] + w * (sp->ci_lo[j + 1] - sp->ci_lo[j]);
+	out->ci_hi = sp->ci_hi[j] + w * (sp->ci_hi[j + 1] - sp->ci_hi[j]);
+	out->n = w < 0.5 ? sp->cnt[j] : sp->cnt[j + 1];
+	return 0;
+}
+
 static int cmp_ns(const void *a, const void *b)
 {
 	double x = json_number_value(json_object_get(*(json_t *const *)a, "ns"));

@@ -34,6 +34,24 @@ json_t *calib_read_ladder(json_t *calib);
  * port: outside the timed region). `why` says which. */
 const char *calib_read_exit_kind(const char *reason, char *why, size_t whylen);
 
+/* The spacing curve of a kind (calibration.json vm.<kind>.spacing): cost per
+ * operation when `gap_ns` of compute precede each one (docs/CALIBRATION.md). */
+#define CALIB_SPACING_MAX 16
+struct calib_spacing {
+	size_t n; /* points, sorted by gap_ns */
+	double gap_ns[CALIB_SPACING_MAX], ns[CALIB_SPACING_MAX];
+	double ci_lo[CALIB_SPACING_MAX], ci_hi[CALIB_SPACING_MAX];
+	long cnt[CALIB_SPACING_MAX]; /* rounds behind each point */
+};
+/* 0 and the curve of `kind` (VM side first); -ENOENT when the kind has none. */
+int calib_read_spacing(json_t *calib, const char *kind, struct calib_spacing *out);
+/* Cost at `gap_ns`: linear in cost over log(gap) (gaps below 1 ns count as
+ * 1 ns) between the two bracketing points, clamped to the first/last point
+ * outside the curve; the CI ends are interpolated with the same weights.
+ * out->n is the rounds of the nearer point. -EINVAL on an empty curve or a
+ * non-finite gap. */
+int calib_spacing_at(const struct calib_spacing *sp, double gap_ns, struct calib_cost *out);
+
 /* exit-storm's kind= parameter -> calibration kind */
 const char *calib_read_storm_kind(const char *kind);
 

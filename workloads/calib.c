@@ -13,10 +13,18 @@
  *
  * The two kinds that need no runtime help (function call, indirect call) are
  * measured here, identically on both sides: the bottom rungs of the ladder.
+ *
+ * Spacing: back-to-back exits keep the exit path (kernel, KVM, VMM) hot in
+ * the caches and predictors; a workload that computes between exits meets a
+ * colder path. For the `spacing=` kinds, every op is preceded by `gap` units
+ * of exit-storm's own compute (wl_cpu_int_block, called the same way), and
+ * rounds of [gap + op] are interleaved with rounds of [gap alone] (order
+ * alternating, to cancel drift): cost(gap) = (exit round - base round) / n.
  */
 #include "virttax/wl_ops.h"
 #include "virttax/workload.h"
 #include "workloads/wl_errno.h"
+#include "workloads/wl_kernels.h"
 #include "workloads/wl_util.h"
 
 #define CALIB_MAX_ITERS (1ull << 32)
@@ -27,6 +35,9 @@ static const struct wl_param calib_params[] = {
     {"goal_ms", "20", "minimum duration of one timed round, ms (1..1000)"},
     {"rounds", "10", "timed rounds per kind (3..24)"},
     {"max_ms", "60000", "time bound for the whole calibration, ms"},
+    {"spacing", "pio,mmio,cpuid", "kinds also measured with compute between ops, or none"},
+    {"gaps", "0,1000,3000,10000,30000,100000",
+     "compute units (exit-storm's k) before each op in the spacing rounds (<= 8 values)"},
     {0, 0, 0},
 };
 
@@ -140,6 +151,88 @@ static void calibrate_kind(struct calib_ctx *c, unsigned k, const char *how)
 	c->env->emit_calib(c->env, &rec);
 }
 
+/* ---- spacing: cost per op with `gap` compute units before each ---- */
+
+#define SPACING_MAX_GAPS 8
+static volatile uint64_t spacing_sink;
+
+static uint64_t spacing_round(struct wl_env *env, unsigned k, uint64_t gap, uint64_t n,
+			      bool with_op, int *rc)
+{
+	uint64_t x = spacing_sink, t, t0 = wl_rdtsc();
+	for (uint64_t i = 0; i < n && !*rc; i++) {
+		x = wl_cpu_int_block(x, i * gap, gap);
+		if (with_op)
+			*rc = env->op(env, k, 1, &t);
+	}
+	uint64_t dt = wl_rdtsc() - t0;
+	spacing_sink = x;
+	return dt;
+}
+
+static void spacing_kind_gap(struct calib_ctx *c, unsigned k, uint64_t gap)
+{
+	struct wl_calib rec = {.kind = kind_name(k), .spacing = true, .gap_units = gap};
+	uint64_t n = 1, t;
+	int rc = 0;
+	for (;;) { /* size the exit round to the goal, as calibrate_kind does */
+		t = spacing_round(c->env, k, gap, n, true, &rc);
+		if (rc || t >= c->goal || n >= CALIB_MAX_ITERS || wl_rdtsc() > c->deadline)
+			break;
+		uint64_t next = t ? n * (c->goal / t + 1) : n * 16;
+		n = next > n * 16 ? n * 16 : (next < n * 2 ? n * 2 : next);
+	}
+	for (uint32_t r = 0; !rc && r < c->rounds; r++) {
+		bool base_first = !(r & 1);
+		if (base_first)
+			rec.base_ticks[r] = spacing_round(c->env, k, gap, n, false, &rc);
+		rec.ticks[r] = spacing_round(c->env, k, gap, n, true, &rc);
+		if (!base_first)
+			rec.base_ticks[r] = spacing_round(c->env, k, gap, n, false, &rc);
+		if (!rc)
+			rec.nrounds++;
+		if (rec.nrounds >= 3 && wl_rdtsc() > c->deadline)
+			break;
+	}
+	if (rc || rec.nrounds < 3)
+		return; /* the kind's own record already says whether it works */
+	rec.iters = n;
+	c->env->emit_calib(c->env, &rec);
+}
+
+/* Spacing records for the selected kinds of `spacing=` that probed fine. */
+static int calib_spacing(struct calib_ctx *c, const char *kinds)
+{
+	const char *sp = c->env->param(c->env, "spacing"), *g = c->env->param(c->env, "gaps");
+	uint64_t gaps[SPACING_MAX_GAPS];
+	unsigned ng = 0;
+	if (!sp || !g || wl_streq(sp, "none") || !c->env->op || !c->env->op_probe)
+		return 0;
+	while (*g) {
+		uint64_t v = 0;
+		const char *p = g;
+		while (*g >= '0' && *g <= '9')
+			v = v * 10 + (uint64_t)(*g++ - '0');
+		if (g == p || ng == SPACING_MAX_GAPS || (*g && *g != ',') || v > 100000000) {
+			c->env->log(c->env, "calib: gaps= must be <= 8 comma-separated integers "
+					    "(compute units, <= 100000000)");
+			return -WL_EINVAL;
+		}
+		gaps[ng++] = v;
+		if (*g)
+			g++;
+	}
+	for (unsigned k = 0; k < WL_OP_COUNT; k++) {
+		char why[WHY_LEN];
+		if (!selected(kinds, kind_name(k)) || !selected(sp, kind_name(k)) ||
+		    c->env->op_probe(c->env, k, why, sizeof(why)))
+			continue;
+		for (unsigned i = 0; i < ng && wl_rdtsc() < c->deadline; i++)
+			spacing_kind_gap(c, k, gaps[i]);
+	}
+	return 0;
+}
+
 static int calib_params_get(struct wl_env *env, uint64_t *goal_ms, uint64_t *rounds,
 			    uint64_t *max_ms)
 {
@@ -191,7 +284,7 @@ static int calib_run(struct wl_env *env)
 		env->log(env, "calib: kinds= names no known kind (see docs/CALIBRATION.md)");
 		return -WL_EINVAL;
 	}
-	return 0;
+	return calib_spacing(&c, kinds);
 }
 
 const struct workload_ops wl_calib = {

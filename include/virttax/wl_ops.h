@@ -18,6 +18,7 @@
 #ifndef VIRTTAX_WL_OPS_H
 #define VIRTTAX_WL_OPS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 enum wl_op {
@@ -94,6 +95,12 @@ struct wl_calib {
 	uint64_t iters;	    /* operations per round */
 	uint32_t nrounds;
 	uint64_t ticks[WL_CALIB_MAX_ROUNDS]; /* TSC ticks of each round */
+	/* A spacing record (docs/CALIBRATION.md): every op preceded by gap_units
+	 * of exit-storm's compute; base_ticks are the interleaved rounds of the
+	 * same compute without the op. */
+	bool spacing;
+	uint64_t gap_units;
+	uint64_t base_ticks[WL_CALIB_MAX_ROUNDS];
 };
 
 #endif
