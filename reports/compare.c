@@ -15,7 +15,7 @@
 
 const char *compare_verdict_name(enum compare_verdict v)
 {
-	static const char *const n[] = {"no change", "regression", "improvement", "missing"};
+	static const char *const n[] = {"no change", "regression", "improvement", "missing", "n/a"};
 	return n[v];
 }
 
@@ -45,7 +45,22 @@ static json_t *side_json(const double *x, size_t n)
 struct sample_set {
 	double *v;
 	size_t n;
+	const char *undefined; /* non-NULL: why the values have no ratio */
 };
+
+static bool all_finite(const double *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (!isfinite(v[i]))
+			return false;
+	return true;
+}
+
+static void not_applicable(json_t *row, const char *why)
+{
+	json_object_set_new(row, "verdict", json_string(compare_verdict_name(CMP_NA)));
+	json_object_set_new(row, "note", json_string(why));
+}
 
 /* Fill the statistics and the verdict of a row from the two samples. */
 static void judge(json_t *row, struct sample_set a, struct sample_set b, bool lower,
@@ -56,14 +71,22 @@ static void judge(json_t *row, struct sample_set a, struct sample_set b, bool lo
 	struct stats_ratio r;
 	double p = NAN;
 	bool exact = false;
+	const char *undef = a.undefined ? a.undefined : b.undefined;
+	if (!undef && (!all_finite(a.v, a.n) || !all_finite(b.v, b.n)))
+		undef = "a value is not finite";
+	if (!undef && a.n && stats_median(a.v, a.n) == 0)
+		undef = "median of A is 0";
+	if (a.n && b.n && undef) {
+		not_applicable(row, undef);
+		return;
+	}
 	if (a.n == 0 || b.n == 0 ||
 	    stats_bootstrap_ratio(a.v, a.n, b.v, b.n, STATS_BOOTSTRAP_ITERS, COMPARE_SEED, &r) ||
 	    stats_permutation_test(a.v, a.n, b.v, b.n, STATS_PERM_ITERS, COMPARE_SEED, &p,
 				   &exact)) {
 		json_object_set_new(row, "verdict", json_string("missing"));
-		json_object_set_new(row, "note",
-				    json_string(a.n && b.n ? "median of A is 0: no ratio"
-							   : "no counted ok samples on one side"));
+		json_object_set_new(row, "note", json_string(a.n && b.n ? "no ratio"
+									: "no counted ok samples on one side"));
 		return;
 	}
 	double slow = compare_slowdown_pct(r.value, lower);
@@ -100,17 +123,22 @@ static json_t *row_new(const char *wl, json_t *key, const char *series, const ch
 			 kind);
 }
 
-/* Per-pair VM time relative to bare, time-equivalent: 1 + overhead. */
-static size_t rel_times(json_t *runs, json_t *ser, json_t *key, double *out)
+/* Per-pair VM time relative to bare, time-equivalent: 1 + overhead. A zero
+ * denominator (the bare value, or the VM value of a higher-is-better metric)
+ * leaves the set without a ratio, with the reason. */
+static struct sample_set rel_times(json_t *runs, json_t *ser, json_t *key, double *out)
 {
 	static double b[MAXS], v[MAXS];
-	size_t n = rdata_pairs(runs, json_string_value(json_object_get(ser, "baseline_series")),
-			       json_string_value(json_object_get(ser, "series")), key, b, v, NULL,
-			       MAXS);
+	struct sample_set set = {out, 0, NULL};
+	set.n = rdata_pairs(runs, json_string_value(json_object_get(ser, "baseline_series")),
+			    json_string_value(json_object_get(ser, "series")), key, b, v, NULL, MAXS);
 	bool lower = rdata_lower_is_better(key);
-	for (size_t i = 0; i < n; i++)
+	for (size_t i = 0; i < set.n; i++) {
+		if ((lower ? b[i] : v[i]) == 0)
+			set.undefined = lower ? "bare value is 0" : "VM value is 0";
 		out[i] = 1.0 + stats_overhead_pct(b[i], v[i], lower) / 100.0;
-	return n;
+	}
+	return set;
 }
 
 /* Rows for one metric key of one vm series present in A (and maybe B). */
@@ -123,12 +151,13 @@ static void compare_key(const char *wl, json_t *ra, json_t *rb, json_t *key, jso
 	json_t *row = row_new(wl, key, s, "vm");
 	size_t na = rdata_values(ra, s, key, va, NULL, MAXS);
 	size_t nb = rb ? rdata_values(rb, s, key, vb, NULL, MAXS) : 0;
-	judge(row, (struct sample_set){va, na}, (struct sample_set){vb, nb}, lower, noise);
+	judge(row, (struct sample_set){va, na, NULL}, (struct sample_set){vb, nb, NULL}, lower,
+	      noise);
 	json_array_append_new(rows, row);
 	row = row_new(wl, key, s, "overhead");
-	na = rel_times(ra, ser, key, va);
-	nb = rb ? rel_times(rb, ser, key, vb) : 0;
-	judge(row, (struct sample_set){va, na}, (struct sample_set){vb, nb}, true, noise);
+	struct sample_set oa = rel_times(ra, ser, key, va);
+	struct sample_set ob = rb ? rel_times(rb, ser, key, vb) : (struct sample_set){vb, 0, NULL};
+	judge(row, oa, ob, true, noise);
 	json_array_append_new(rows, row);
 }
 
@@ -148,18 +177,21 @@ static void compare_workload(json_t *wa, json_t *b, double noise, json_t *rows)
 static void count_verdicts(json_t *out)
 {
 	json_t *rows = json_object_get(out, "rows"), *row;
-	size_t i, reg = 0, imp = 0, miss = 0;
+	size_t i, reg = 0, imp = 0, miss = 0, na = 0;
 	json_array_foreach(rows, i, row)
 	{
 		const char *v = json_string_value(json_object_get(row, "verdict"));
 		reg += !strcmp(v, "regression");
 		imp += !strcmp(v, "improvement");
 		miss += !strcmp(v, "missing");
+		na += !strcmp(v, compare_verdict_name(CMP_NA));
 	}
 	json_object_set_new(out, "regressions", json_integer((json_int_t)reg));
 	json_object_set_new(out, "improvements", json_integer((json_int_t)imp));
 	json_object_set_new(out, "missing", json_integer((json_int_t)miss));
-	json_object_set_new(out, "compared", json_integer((json_int_t)(json_array_size(rows) - miss)));
+	json_object_set_new(out, "not_applicable", json_integer((json_int_t)na));
+	json_object_set_new(out, "compared",
+			    json_integer((json_int_t)(json_array_size(rows) - miss - na)));
 }
 
 json_t *compare_results(json_t *a, json_t *b, double noise_pct, char *err, size_t errlen)

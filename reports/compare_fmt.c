@@ -4,6 +4,8 @@
 #include "reports/compare_fmt.h"
 
 #include <math.h>
+#include <stdbool.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "reports/rdata.h"
@@ -18,6 +20,35 @@ static double d(json_t *o, const char *k)
 {
 	json_t *v = json_object_get(o, k);
 	return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+/* A number in fmt, or "n/a" when it is not finite (no ratio, no samples) */
+static const char *fnum(char *buf, size_t len, const char *fmt, double v)
+{
+	if (!isfinite(v))
+		return "n/a";
+	snprintf(buf, len, fmt, v);
+	return buf;
+}
+
+static const char *ci_text(json_t *row, char *buf, size_t len)
+{
+	json_t *c = json_object_get(row, "ratio_ci95");
+	if (!json_is_number(json_array_get(c, 0)) || !json_is_number(json_array_get(c, 1)))
+		return "n/a";
+	snprintf(buf, len, "[%.4f, %.4f]", json_number_value(json_array_get(c, 0)),
+		 json_number_value(json_array_get(c, 1)));
+	return buf;
+}
+
+static bool is_na(json_t *row)
+{
+	return !strcmp(s(row, "verdict"), "n/a");
+}
+
+static long long side_n(json_t *row, const char *side)
+{
+	return (long long)json_integer_value(json_object_get(json_object_get(row, side), "n"));
 }
 
 static void metric_label(json_t *row, char *buf, size_t len)
@@ -46,27 +77,26 @@ int compare_print_table(FILE *out, void *arg)
 		"nB", "B/A", "95% CI of B/A", "p", "verdict");
 	json_array_foreach(json_object_get(cmp, "rows"), i, row)
 	{
-		char m[128], ci[40];
+		char m[128], ci[40], am[24], bm[24], r[24], p[24];
 		json_t *a = json_object_get(row, "a"), *b = json_object_get(row, "b");
-		json_t *c = json_object_get(row, "ratio_ci95");
 		metric_label(row, m, sizeof(m));
-		snprintf(ci, sizeof(ci), "[%.4f, %.4f]", json_number_value(json_array_get(c, 0)),
-			 json_number_value(json_array_get(c, 1)));
-		fprintf(out, "%-11s %-24s %-16s %-8s %-14.14s %12.6g %4lld %12.6g %4lld %8.4f %-19s "
-			     "%9.3g %s%s%s\n",
+		fprintf(out, "%-11s %-24s %-16s %-8s %-14.14s %12s %4lld %12s %4lld %8s %-19s %9s %s%s%s\n",
 			s(row, "workload"), m, s(row, "series"), s(row, "kind"), s(row, "unit"),
-			d(a, "median"), (long long)json_integer_value(json_object_get(a, "n")),
-			d(b, "median"), (long long)json_integer_value(json_object_get(b, "n")),
-			d(row, "ratio"), ci, d(row, "p"), s(row, "verdict"),
+			fnum(am, sizeof(am), "%.6g", d(a, "median")), side_n(row, "a"),
+			fnum(bm, sizeof(bm), "%.6g", d(b, "median")), side_n(row, "b"),
+			fnum(r, sizeof(r), "%.4f", d(row, "ratio")), ci_text(row, ci, sizeof(ci)),
+			fnum(p, sizeof(p), "%.3g", d(row, "p")), s(row, "verdict"),
 			json_is_string(json_object_get(row, "note")) ? ": " : "", s(row, "note"));
 	}
 	fprintf(out,
-		"\n%lld compared, %lld regression(s), %lld improvement(s), %lld missing; significant "
-		"when p < %.2g and |change| > %.3g%% (time-equivalent, direction-aware)\n",
+		"\n%lld compared, %lld regression(s), %lld improvement(s), %lld missing, %lld n/a "
+		"(no ratio); significant when p < %.2g and |change| > %.3g%% (time-equivalent, "
+		"direction-aware)\n",
 		(long long)json_integer_value(json_object_get(cmp, "compared")),
 		(long long)json_integer_value(json_object_get(cmp, "regressions")),
 		(long long)json_integer_value(json_object_get(cmp, "improvements")),
-		(long long)json_integer_value(json_object_get(cmp, "missing")), d(cmp, "alpha"),
+		(long long)json_integer_value(json_object_get(cmp, "missing")),
+		(long long)json_integer_value(json_object_get(cmp, "not_applicable")), d(cmp, "alpha"),
 		d(cmp, "noise_pct"));
 	return ferror(out) ? -5 : 0;
 }
@@ -124,7 +154,8 @@ int compare_write_junit(FILE *out, void *arg)
 	fprintf(out, "  <testsuite name=\"virttax gate\" tests=\"%zu\" failures=\"%lld\" "
 		     "skipped=\"%lld\">\n",
 		n, (long long)json_integer_value(json_object_get(cmp, "regressions")),
-		(long long)json_integer_value(json_object_get(cmp, "missing")));
+		(long long)(json_integer_value(json_object_get(cmp, "missing")) +
+			    json_integer_value(json_object_get(cmp, "not_applicable"))));
 	json_array_foreach(json_object_get(cmp, "rows"), i, row)
 	{
 		char m[128], name[320], cls[160], msg[512], emsg[1024];
@@ -135,7 +166,11 @@ int compare_write_junit(FILE *out, void *arg)
 		fprintf(out, "    <testcase classname=\"virttax.%s\" name=\"%s\"", cls, name);
 		const char *v = s(row, "verdict");
 		json_t *c = json_object_get(row, "ratio_ci95");
-		snprintf(msg, sizeof(msg),
+		if (is_na(row))
+			snprintf(msg, sizeof(msg), "n/a: %s (no ratio; n=%lld+%lld)", s(row, "note"),
+				 side_n(row, "a"), side_n(row, "b"));
+		else
+			snprintf(msg, sizeof(msg),
 			 "%s: B/A %.4f (95%% CI [%.4f, %.4f]), slowdown %+.2f%%, p=%.3g, n=%lld+%lld, "
 			 "noise %.3g%%",
 			 v, d(row, "ratio"), json_number_value(json_array_get(c, 0)),
@@ -148,7 +183,7 @@ int compare_write_junit(FILE *out, void *arg)
 			fprintf(out, ">\n      <failure type=\"regression\" message=\"%s\"/>\n    "
 				     "</testcase>\n",
 				emsg);
-		else if (!strcmp(v, "missing"))
+		else if (!strcmp(v, "missing") || is_na(row))
 			fprintf(out, ">\n      <skipped message=\"%s\"/>\n    </testcase>\n", emsg);
 		else
 			fprintf(out, ">\n      <system-out>%s</system-out>\n    </testcase>\n", emsg);
@@ -159,20 +194,22 @@ int compare_write_junit(FILE *out, void *arg)
 
 static void md_row(FILE *out, json_t *row)
 {
-	char m[128];
+	char m[128], ci[40], am[24], bm[24], ma[24], mb[24], r[24], ch[24], p[24];
 	json_t *a = json_object_get(row, "a"), *b = json_object_get(row, "b");
-	json_t *c = json_object_get(row, "ratio_ci95");
 	metric_label(row, m, sizeof(m));
 	const char *v = s(row, "verdict");
-	fprintf(out, "| %s | %s | %s | %s | %s | %.6g (n=%lld, MAD %.3g) | %.6g (n=%lld, MAD %.3g) | "
-		     "%.4f [%.4f, %.4f] | %+.2f%% | %.3g | %s%s |\n",
+	fprintf(out, "| %s | %s | %s | %s | %s | %s (n=%lld, MAD %s) | %s (n=%lld, MAD %s) | "
+		     "%s %s | %s | %s | %s%s%s%s |\n",
 		s(row, "workload"), m, s(row, "series"), s(row, "kind"), s(row, "unit"),
-		d(a, "median"), (long long)json_integer_value(json_object_get(a, "n")), d(a, "mad"),
-		d(b, "median"), (long long)json_integer_value(json_object_get(b, "n")), d(b, "mad"),
-		d(row, "ratio"), json_number_value(json_array_get(c, 0)),
-		json_number_value(json_array_get(c, 1)), d(row, "slowdown_pct"), d(row, "p"),
+		fnum(am, sizeof(am), "%.6g", d(a, "median")), side_n(row, "a"),
+		fnum(ma, sizeof(ma), "%.3g", d(a, "mad")), fnum(bm, sizeof(bm), "%.6g", d(b, "median")),
+		side_n(row, "b"), fnum(mb, sizeof(mb), "%.3g", d(b, "mad")),
+		fnum(r, sizeof(r), "%.4f", d(row, "ratio")), ci_text(row, ci, sizeof(ci)),
+		fnum(ch, sizeof(ch), "%+.2f%%", d(row, "slowdown_pct")),
+		fnum(p, sizeof(p), "%.3g", d(row, "p")),
 		!strcmp(v, "regression") ? "**regression**" : v,
-		!strcmp(v, "improvement") ? " :tada:" : "");
+		!strcmp(v, "improvement") ? " :tada:" : "", is_na(row) ? ": " : "",
+		is_na(row) ? s(row, "note") : "");
 }
 
 int compare_write_markdown(FILE *out, void *arg)
@@ -183,12 +220,13 @@ int compare_write_markdown(FILE *out, void *arg)
 	fprintf(out, "### virttax gate: %s\n\n",
 		reg ? "regression found" : "no regression");
 	fprintf(out,
-		"%lld compared, **%lld regression(s)**, %lld improvement(s), %lld missing. "
+		"%lld compared, **%lld regression(s)**, %lld improvement(s), %lld missing, %lld n/a. "
 		"Significant when p < %.2g (permutation test) and |change| > %.3g%% "
 		"(time-equivalent: positive = candidate slower).\n\n",
 		(long long)json_integer_value(json_object_get(cmp, "compared")), reg,
 		(long long)json_integer_value(json_object_get(cmp, "improvements")),
-		(long long)json_integer_value(json_object_get(cmp, "missing")), d(cmp, "alpha"),
+		(long long)json_integer_value(json_object_get(cmp, "missing")),
+		(long long)json_integer_value(json_object_get(cmp, "not_applicable")), d(cmp, "alpha"),
 		d(cmp, "noise_pct"));
 	fprintf(out, "| workload | metric | series | kind | unit | baseline median | candidate "
 		     "median | B/A [95%% CI] | change | p | verdict |\n");

@@ -215,3 +215,40 @@ Test(compare, junit_and_markdown_outputs)
 	free(xml), free(md);
 	json_decref(ab), json_decref(a), json_decref(b);
 }
+
+/* exit-storm's `exits` is 0 on bare: its overhead row has no ratio. It must say
+ * n/a with the reason in every format, never "nan ... no change". */
+Test(compare, undefined_ratio_is_na_with_reason)
+{
+	json_t *a = load("synthetic-a.json"), *b = load("synthetic-b.json");
+	char err[300];
+	json_t *ab = compare_results(a, b, 5.0, err, sizeof(err));
+	cr_assert(ab, "%s", err);
+	json_t *r = find_row(ab, "exit-storm", "exits", "vm[pagesize=2m]", "overhead");
+	cr_assert_str_eq(verdict(r), "n/a");
+	cr_assert_str_eq(json_string_value(json_object_get(r, "note")), "bare value is 0");
+	cr_assert_null(json_object_get(r, "ratio"), "no ratio for an n/a row");
+	/* the VM-side row of the same metric still compares (2000 vs 2000) */
+	cr_assert_str_eq(verdict(find_row(ab, "exit-storm", "exits", "vm[pagesize=2m]", "vm")),
+			 "no change");
+	cr_assert_eq(json_integer_value(json_object_get(ab, "not_applicable")), 2, "4k and 2m");
+	size_t nrows = json_array_size(json_object_get(ab, "rows"));
+	cr_assert_eq(json_integer_value(json_object_get(ab, "compared")),
+		     (json_int_t)nrows - 2 - json_integer_value(json_object_get(ab, "missing")),
+		     "n/a rows are not counted as compared");
+	char *tab = render(compare_print_table, ab), *xml = render(compare_write_junit, ab);
+	char *md = render(compare_write_markdown, ab), *js = render(compare_write_json, ab);
+	for (char *line = strtok(tab, "\n"); line; line = strtok(NULL, "\n")) {
+		cr_assert_null(strstr(line, "nan"), "%s", line);
+		if (strstr(line, "exit-storm  exits") && strstr(line, "overhead"))
+			cr_assert(strstr(line, " n/a: bare value is 0"), "%s", line);
+	}
+	cr_assert(strstr(xml, "<skipped message=\"n/a: bare value is 0"), "%s", xml);
+	cr_assert(xml_balanced(xml));
+	cr_assert_null(strstr(md, "nan"), "%s", md);
+	cr_assert(strstr(md, "| n/a: bare value is 0 |"), "%s", md);
+	cr_assert(strstr(js, "\"verdict\": \"n/a\""), "%s", js);
+	cr_assert_null(strstr(js, "nan"));
+	free(tab), free(xml), free(md), free(js);
+	json_decref(ab), json_decref(a), json_decref(b);
+}
