@@ -7,12 +7,17 @@
  * registers one zeroed page per vCPU before the first KVM_RUN, and afterwards
  * checks the vCPU stat insn_emulation so that an emulated run is never
  * reported as a virtualization measurement.
+ *
+ * Once the VIF page is registered, the guest's interrupt flag is byte 0 (if_)
+ * of that page, not RFLAGS.IF (docs/PVM-INTERRUPTS.md): the idle probe reads
+ * it from there.
  */
 #include <errno.h>
 #include <inttypes.h>
 #include <linux/kvm.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 
@@ -39,6 +44,32 @@ int pvm_register_vif(struct vcpu *v, uint64_t gpa)
 	if (r < 0)
 		return -errno;
 	return r == 1 ? 0 : -EIO; /* KVM_SET_MSRS returns the number of MSRs set */
+}
+
+int pvm_vif_if_byte(const struct guest_layout *l, void *ram, uint64_t msr)
+{
+	if (!(msr & 1))
+		return -ENOENT; /* no VIF page registered */
+	/* the guest may have moved it: bounds-check the whole byte in guest RAM */
+	const uint8_t *if_ = layout_gpa_to_hva(l, ram, msr & ~0xfffULL, 1);
+	if (!if_)
+		return -EFAULT;
+	return __atomic_load_n(if_, __ATOMIC_ACQUIRE) ? 1 : 0;
+}
+
+int pvm_vif_if(struct vcpu *v)
+{
+	struct {
+		struct kvm_msrs hdr;
+		struct kvm_msr_entry e;
+	} msrs;
+	memset(&msrs, 0, sizeof(msrs));
+	msrs.hdr.nmsrs = 1;
+	msrs.e.index = PVM_MSR_VIF;
+	uint64_t msr = layout_vif_gpa(v->index) | 1; /* what vcpu.c registered */
+	if (ioctl(v->fd, KVM_GET_MSRS, &msrs) == 1)
+		msr = msrs.e.data;
+	return pvm_vif_if_byte(&v->vm->layout, v->vm->mem.ram, msr);
 }
 
 /*

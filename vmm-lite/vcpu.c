@@ -248,6 +248,9 @@ static void handle_exit(struct vcpu *v)
 /*
  * run.c asks whether this vCPU is idle for good: halted with interrupts off
  * (a clean end of a guest, exit 0) or an AP still waiting for INIT/SIPI.
+ * "Interrupts off" is RFLAGS.IF clear and, on PVM with a VIF page registered,
+ * the page's if_ byte clear too (docs/PVM-INTERRUPTS.md: that byte is the
+ * flag a native PVM guest uses; sti/cli do not change it).
  * immediate_exit is cleared before the caller re-checks vm->stopping, so a
  * concurrent stop request is never lost.
  */
@@ -258,10 +261,14 @@ static void answer_idle_probe(struct vcpu *v)
 	bool idle = false;
 
 	__atomic_store_n(&v->run->immediate_exit, 0, __ATOMIC_SEQ_CST);
-	if (ioctl(v->fd, KVM_GET_MP_STATE, &mp) == 0 && ioctl(v->fd, KVM_GET_REGS, &regs) == 0)
-		idle = (mp.mp_state == KVM_MP_STATE_HALTED && !(regs.rflags & X86_EFLAGS_IF)) ||
+	if (ioctl(v->fd, KVM_GET_MP_STATE, &mp) == 0 && ioctl(v->fd, KVM_GET_REGS, &regs) == 0) {
+		/* on PVM either flag may let an interrupt end the hlt: a guest is
+		 * ended as idle only when neither does (never while it may be woken) */
+		bool intr_on = (regs.rflags & X86_EFLAGS_IF) || (v->vm->pvm && pvm_vif_if(v) == 1);
+		idle = (mp.mp_state == KVM_MP_STATE_HALTED && !intr_on) ||
 		       mp.mp_state == KVM_MP_STATE_UNINITIALIZED ||
 		       mp.mp_state == KVM_MP_STATE_INIT_RECEIVED;
+	}
 	pthread_mutex_lock(&v->vm->lock);
 	v->probe_idle = idle;
 	v->probe_state = 2;

@@ -369,6 +369,12 @@ void vcpu_destroy(struct vcpu *v);
 /* PVM (kvm_pvm) support (pvm.c) */
 bool pvm_detect(const char *sysfs_root);
 int pvm_register_vif(struct vcpu *v, uint64_t gpa);
+/* The guest's interrupt flag on PVM: byte 0 (if_) of the VIF page named by
+ * the MSR value (GPA | 1). 1 or 0; -ENOENT when no page is registered, -EFAULT
+ * when it is outside guest RAM. Pure, for tests. */
+int pvm_vif_if_byte(const struct guest_layout *l, void *ram, uint64_t msr);
+/* Same for a live vCPU (its VIF MSR, else the page vcpu.c registered). */
+int pvm_vif_if(struct vcpu *v);
 /* emulation verdict: threshold on insn_emulation beyond I/O exits */
 #define EMUL_EXCESS_LIMIT 20000
 bool emulation_is_native(uint64_t insn_emulation_delta, uint64_t io_exits, char *why, size_t len);
