@@ -20,7 +20,9 @@ struct dec_kind {
 	char reasons[160]; /* exit reasons that map here */
 	const char *source;
 	bool priced;
-	struct calib_cost cost;
+	struct calib_cost cost; /* back-to-back */
+	bool has_sp;		/* a spacing curve: cost depends on the compute between exits */
+	struct calib_spacing sp;
 	char why[200];
 };
 
@@ -31,6 +33,8 @@ struct dec {
 	double bare[MAXP], vm[MAXP], ovh[MAXP], tbare[MAXP], sched[MAXP], trans[MAXP];
 	double excluded[MAXP];	  /* exits not charged (serial protocol, exit port) */
 	double counts[MAXP][MAXK]; /* exits of kind k in pair i */
+	/* spacing-aware cost of kind k in pair i at its mean gap (bare ns / exits) */
+	double gap[MAXP][MAXK], sp_ns[MAXP][MAXK], sp_se[MAXP][MAXK];
 	struct dec_kind kinds[MAXK];
 	bool have_time, have_sched, have_trans;
 	char time_why[200], sched_why[200], trans_why[200], trans_note[300], sched_note[400];
@@ -131,11 +135,30 @@ static bool count_exits_metric(struct dec *d, size_t i, json_t *run, json_t *wl)
 	return true;
 }
 
+static double cost_se(const struct calib_cost *c)
+{
+	return (c->ci_hi - c->ci_lo) / (2 * 1.96);
+}
+
+/* Spacing-aware cost per pair: the curve at the mean compute gap between two
+ * exits of the kind, taken as bare time / exits (docs/METHOD.md: the gap is
+ * guest compute, which runs at bare speed, and this keeps the gap independent
+ * of the cost being modelled). Kinds without a curve keep the back-to-back cost. */
 static void price_kinds(struct dec *d, json_t *calib)
 {
-	for (size_t k = 0; k < d->nk; k++)
-		d->kinds[k].priced = !calib_read_lookup(calib, d->kinds[k].kind, &d->kinds[k].cost,
-						   d->kinds[k].why, sizeof(d->kinds[k].why));
+	for (size_t k = 0; k < d->nk; k++) {
+		struct dec_kind *dk = &d->kinds[k];
+		dk->priced = !calib_read_lookup(calib, dk->kind, &dk->cost, dk->why, sizeof(dk->why));
+		dk->has_sp = dk->priced && !calib_read_spacing(calib, dk->kind, &dk->sp);
+		for (size_t i = 0; i < d->n; i++) {
+			struct calib_cost c = dk->cost;
+			d->gap[i][k] = d->counts[i][k] > 0 ? d->tbare[i] / d->counts[i][k] : NAN;
+			if (dk->has_sp && isfinite(d->gap[i][k]))
+				calib_spacing_at(&dk->sp, d->gap[i][k], &c);
+			d->sp_ns[i][k] = c.ns;
+			d->sp_se[i][k] = cost_se(&c);
+		}
+	}
 }
 
 /* ---- scheduling: run-queue delay beyond the bare thread's, and steal ---- */
@@ -322,7 +345,7 @@ static void gather(struct dec *d, json_t *wl, json_t *series, json_t *ser, json_
 /* ---- estimates: medians and a joint bootstrap ---- */
 
 struct est {
-	double measured, med, sched, trans, residual;
+	double measured, med, sched, trans, residual, med_b2b;
 };
 
 static double median_of(double *v, size_t n)
@@ -330,28 +353,37 @@ static double median_of(double *v, size_t n)
 	return stats_median(v, n);
 }
 
-/* mediation fraction of pair i at the given per-kind costs (ns) */
-static double mediation_at(const struct dec *d, size_t i, const double *cost)
+/* mediation fraction of pair i; z[k]: the calibration draw of kind k in
+ * standard errors (0 for the point estimate); spacing-aware or back-to-back */
+static double mediation_at(const struct dec *d, size_t i, const double *z, bool spacing)
 {
 	double ns = 0;
-	for (size_t k = 0; k < d->nk; k++)
-		if (d->kinds[k].priced)
-			ns += d->counts[i][k] * cost[k];
+	for (size_t k = 0; k < d->nk; k++) {
+		const struct dec_kind *dk = &d->kinds[k];
+		if (!dk->priced)
+			continue;
+		double c = spacing ? d->sp_ns[i][k] + z[k] * d->sp_se[i][k]
+				   : dk->cost.ns + z[k] * cost_se(&dk->cost);
+		ns += d->counts[i][k] * c;
+	}
 	return ns / d->tbare[i];
 }
 
-static void estimate(const struct dec *d, const size_t *idx, const double *cost, double *buf,
+static void estimate(const struct dec *d, const size_t *idx, const double *z, double *buf,
 		     struct est *e)
 {
 	size_t n = d->n;
 	for (size_t j = 0; j < n; j++)
 		buf[j] = d->ovh[idx[j]];
 	e->measured = median_of(buf, n);
-	e->med = e->sched = e->trans = 0;
+	e->med = e->sched = e->trans = e->med_b2b = 0;
 	if (d->have_time) {
 		for (size_t j = 0; j < n; j++)
-			buf[j] = mediation_at(d, idx[j], cost);
+			buf[j] = mediation_at(d, idx[j], z, true);
 		e->med = median_of(buf, n);
+		for (size_t j = 0; j < n; j++)
+			buf[j] = mediation_at(d, idx[j], z, false);
+		e->med_b2b = median_of(buf, n);
 	}
 	if (d->have_sched) {
 		for (size_t j = 0; j < n; j++)
@@ -366,8 +398,9 @@ static void estimate(const struct dec *d, const size_t *idx, const double *cost,
 	e->residual = e->measured - e->med - e->sched - e->trans;
 }
 
+#define NCOMP 6 /* measured, mediation, scheduling, translation, residual, back-to-back */
 struct ci {
-	double lo[5], hi[5];
+	double lo[NCOMP], hi[NCOMP];
 };
 
 static int cmpd(const void *a, const void *b)
@@ -379,25 +412,23 @@ static int cmpd(const void *a, const void *b)
 static void bootstrap(const struct dec *d, struct ci *ci)
 {
 	size_t n = d->n, idx[MAXP];
-	double cost[MAXK], buf[MAXP];
-	double *reps = malloc(5 * DECOMPOSE_ITERS * sizeof(double));
+	double z[MAXK], buf[MAXP];
+	double *reps = malloc(NCOMP * DECOMPOSE_ITERS * sizeof(double));
 	if (!reps)
 		return;
 	uint64_t rng = DECOMPOSE_SEED;
 	for (size_t b = 0; b < DECOMPOSE_ITERS; b++) {
 		for (size_t j = 0; j < n; j++)
 			idx[j] = (size_t)(stats_rand(&rng) % n);
-		for (size_t k = 0; k < d->nk; k++) {
-			double se = (d->kinds[k].cost.ci_hi - d->kinds[k].cost.ci_lo) / (2 * 1.96);
-			cost[k] = d->kinds[k].cost.ns + stats_normal(&rng) * se;
-		}
+		for (size_t k = 0; k < d->nk; k++)
+			z[k] = stats_normal(&rng); /* one draw per kind: shared by all pairs */
 		struct est e;
-		estimate(d, idx, cost, buf, &e);
-		double v[5] = {e.measured, e.med, e.sched, e.trans, e.residual};
-		for (int c = 0; c < 5; c++)
+		estimate(d, idx, z, buf, &e);
+		double v[NCOMP] = {e.measured, e.med, e.sched, e.trans, e.residual, e.med_b2b};
+		for (int c = 0; c < NCOMP; c++)
 			reps[c * DECOMPOSE_ITERS + b] = v[c];
 	}
-	for (int c = 0; c < 5; c++) {
+	for (int c = 0; c < NCOMP; c++) {
 		double *r = reps + c * DECOMPOSE_ITERS;
 		qsort(r, DECOMPOSE_ITERS, sizeof(double), cmpd);
 		ci->lo[c] = r[(size_t)(0.025 * (DECOMPOSE_ITERS - 1))];
@@ -435,7 +466,22 @@ static json_t *mediation_detail(const struct dec *d)
 					    json_pack("{s:f,s:[f,f],s:I}", "median", dk->cost.ns,
 						      "ci95", dk->cost.ci_lo, dk->cost.ci_hi, "n",
 						      (json_int_t)dk->cost.n));
-		else
+		if (dk->has_sp) {
+			double g[MAXP], c[MAXP];
+			size_t ng = 0;
+			for (size_t i = 0; i < d->n; i++)
+				if (isfinite(d->gap[i][k]))
+					g[ng] = d->gap[i][k], c[ng++] = d->sp_ns[i][k];
+			json_object_set_new(
+			    o, "spacing",
+			    json_pack("{s:o,s:o,s:I,s:s}", "gap_ns_median",
+				      num(ng ? stats_median(g, ng) : NAN), "cost_ns_median",
+				      num(ng ? stats_median(c, ng) : NAN), "curve_points",
+				      (json_int_t)dk->sp.n, "gap_basis",
+				      "bare time / exits of this kind; cost interpolated on the "
+				      "calibration's spacing curve (log gap, linear cost, clamped)"));
+		}
+		if (!dk->priced)
 			json_object_set_new(o, "reason", json_string(dk->why));
 		json_array_append_new(kinds, o);
 	}
@@ -472,14 +518,12 @@ static void mediation_status(const struct dec *d, char *why, size_t len, char *n
 static json_t *entry_json(const struct dec *d, json_t *wl, json_t *ser, json_t *key)
 {
 	size_t idx[MAXP];
-	double cost[MAXK], buf[MAXP];
+	double z[MAXK] = {0}, buf[MAXP];
 	for (size_t i = 0; i < d->n; i++)
 		idx[i] = i;
-	for (size_t k = 0; k < d->nk; k++)
-		cost[k] = d->kinds[k].cost.ns;
 	struct est e;
 	struct ci ci;
-	estimate(d, idx, cost, buf, &e);
+	estimate(d, idx, z, buf, &e);
 	bootstrap(d, &ci);
 	char why[600], note[600];
 	bool mavail;
@@ -487,8 +531,18 @@ static json_t *entry_json(const struct dec *d, json_t *wl, json_t *ser, json_t *
 	json_t *xk = json_object_get(key, "xk");
 	bool curve = json_is_string(xk);
 	json_t *comps = json_array();
+	bool sp = false;
+	for (size_t k = 0; k < d->nk; k++)
+		sp = sp || d->kinds[k].has_sp;
 	json_t *m = comp("mediation", mavail, e.med, ci.lo[1], ci.hi[1], why, note);
-	json_object_set_new(m, "detail", mediation_detail(d));
+	json_t *det = mediation_detail(d);
+	json_object_set_new(det, "model", json_string(sp ? "spacing-aware" : "back-to-back"));
+	json_object_set_new(det, "back_to_back",
+			    json_pack("{s:o,s:[o,o]}", "value_pct",
+				      mavail ? num(e.med_b2b * 100) : json_null(), "ci95_pct",
+				      mavail ? num(ci.lo[5] * 100) : json_null(),
+				      mavail ? num(ci.hi[5] * 100) : json_null()));
+	json_object_set_new(m, "detail", det);
 	json_array_append_new(comps, m);
 	json_array_append_new(comps, comp("translation", d->have_trans, e.trans, ci.lo[3], ci.hi[3],
 					  d->trans_why, d->trans_note));
@@ -557,7 +611,26 @@ static json_t *validation_row(json_t *wl, json_t *entry, const struct dec *d)
 	}
 	json_decref(key);
 	double err = (pv - mv) / mv * 100;
-	return json_pack("{s:O,s:O,s:O,s:O,s:O,s:I,s:f,s:O,s:f,s:O,s:O,s:O,s:o,s:b,s:o}",
+	json_t *det = json_object_get(med, "detail"), *b2b = json_object_get(det, "back_to_back");
+	double bv = json_number_value(json_object_get(b2b, "value_pct"));
+	double berr = (bv - mv) / mv * 100;
+	double gap = NAN;
+	json_t *k0 = json_array_get(json_object_get(det, "kinds"), 0);
+	if (json_is_object(json_object_get(k0, "spacing")))
+		gap = json_number_value(
+		    json_object_get(json_object_get(k0, "spacing"), "gap_ns_median"));
+	else if (d->n && d->nk && d->counts[0][0] > 0) {
+		double gg[MAXP];
+		for (size_t i = 0; i < d->n; i++)
+			gg[i] = d->counts[i][0] > 0 ? d->tbare[i] / d->counts[i][0] : NAN;
+		gap = stats_median(gg, d->n);
+	}
+	json_t *extra = json_pack(
+	    "{s:O,s:f,s:O,s:o,s:b,s:o}", "model", json_object_get(det, "model"),
+	    "predicted_b2b_pct", bv, "predicted_b2b_ci95", json_object_get(b2b, "ci95_pct"),
+	    "error_b2b_pct", num(berr), "within_tol_b2b",
+	    isfinite(berr) && fabs(berr) <= DECOMPOSE_VALIDATION_TOL_PCT, "gap_us", num(gap / 1e3));
+	json_t *row = json_pack("{s:O,s:O,s:O,s:O,s:O,s:I,s:f,s:O,s:f,s:O,s:O,s:O,s:o,s:b,s:o}",
 			 "workload", json_object_get(wl, "name"), "series",
 			 json_object_get(entry, "series"), "k", json_object_get(params, "k"),
 			 "kind", json_object_get(params, "kind"), "exits",
@@ -568,6 +641,10 @@ static json_t *validation_row(json_t *wl, json_t *entry, const struct dec *d)
 			 json_object_get(res, "ci95_pct"), "error_pct", num(err), "within_tol",
 			 isfinite(err) && fabs(err) <= DECOMPOSE_VALIDATION_TOL_PCT,
 			 "guest_exit_time_pct", ng ? num(stats_median(g, ng)) : json_null());
+	if (row)
+		json_object_update(row, extra);
+	json_decref(extra);
+	return row;
 }
 
 static void decompose_workload(json_t *wl, json_t *calib, struct dec *d, json_t *entries,
@@ -608,7 +685,9 @@ json_t *decompose_results(json_t *results, json_t *calib)
 	    "{s:o,s:o,s:s,s:s,s:o,s:o}", "io", decompose_io(results, calib), "memory_pressure",
 	    decompose_mem_pressure(results), "method",
 	    "per pair: overhead = time-equivalent (VM-bare)/bare; mediation = sum over exit kinds "
-	    "of exits x calibrated ns / bare time; translation = overhead(4k guest pages) - "
+	    "of exits x calibrated ns / bare time (spacing-aware: the cost at the mean compute gap "
+	    "between exits, bare time / exits, on the calibration's spacing curve; back-to-back "
+	    "cost for kinds without one); translation = overhead(4k guest pages) - "
 	    "overhead(2m) of the same rep; scheduling = (vCPU run-queue wait - bare wait + steal) "
 	    "/ bare time; value = median over pairs, residual = measured - sum; 95% CI: "
 	    "bootstrap over pairs (2000 resamples, fixed seed) with calibrated costs drawn from "
