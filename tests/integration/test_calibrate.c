@@ -7,7 +7,6 @@
 #include <criterion/criterion.h>
 #include <fcntl.h>
 #include <jansson.h>
-#include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,31 +14,11 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static char build_dir[PATH_MAX];
+#include "helpers.h"
 
-static void find_build(void)
-{
-	const char *env = getenv("VTX_BUILD");
-	if (env && *env) {
-		snprintf(build_dir, sizeof(build_dir), "%s", env);
-		return;
-	}
-	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	cr_assert_gt(n, 0);
-	self[n] = 0;
-	snprintf(build_dir, sizeof(build_dir), "%s", dirname(dirname(self)));
-}
-
-static int run_cmd(const char *cmd)
-{
-	int st = system(cmd);
-	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
-}
 
 Test(calibrate, quick_writes_a_valid_calibration, .timeout = 120)
 {
-	find_build();
 	int fd = open("/dev/kvm", O_RDWR);
 	if (fd < 0)
 		cr_skip_test("/dev/kvm not usable here");
@@ -47,8 +26,8 @@ Test(calibrate, quick_writes_a_valid_calibration, .timeout = 120)
 	char out[] = "/tmp/vtx-cal-XXXXXX", cmd[PATH_MAX * 2];
 	cr_assert_not_null(mkdtemp(out));
 	snprintf(cmd, sizeof(cmd), "%s/virttax calibrate --quick --out %s/cal.json >/dev/null 2>&1",
-		 build_dir, out);
-	cr_assert_eq(run_cmd(cmd), 0);
+		 itest_build_dir(), out);
+	cr_assert_eq(itest_run_cmd(cmd), 0);
 	snprintf(cmd, sizeof(cmd), "%s/cal.json", out);
 	json_error_t e;
 	json_t *c = json_load_file(cmd, 0, &e);
@@ -77,6 +56,23 @@ Test(calibrate, quick_writes_a_valid_calibration, .timeout = 120)
 				  kind);
 		}
 	}
+	/* the spacing curve of pio: 6 gaps, sorted, each a positive cost with its CI, and the
+	 * gap-alone time grows with the gap (0 .. 100000 compute units) */
+	json_t *sp = json_object_get(pio, "spacing");
+	cr_assert_eq(json_array_size(sp), 6);
+	for (size_t i = 0; i < json_array_size(sp); i++) {
+		json_t *p = json_array_get(sp, i), *pci = json_object_get(p, "ci95");
+		double pns = json_number_value(json_object_get(p, "ns"));
+		cr_assert(pns > 0 && json_number_value(json_array_get(pci, 0)) <= pns &&
+			      pns <= json_number_value(json_array_get(pci, 1)),
+			  "spacing[%zu] %f ns", i, pns);
+		cr_assert_gt(json_integer_value(json_object_get(p, "n")), 2);
+		if (i)
+			cr_assert_gt(json_number_value(json_object_get(p, "gap_ns")),
+				     json_number_value(
+					 json_object_get(json_array_get(sp, i - 1), "gap_ns")));
+	}
+	cr_assert_gt(json_number_value(json_object_get(json_array_get(sp, 5), "gap_ns")), 10000.0);
 	json_t *ladder = json_object_get(c, "ladder");
 	cr_assert_geq(json_array_size(ladder), 3);
 	for (size_t i = 1; i < json_array_size(ladder); i++)
@@ -90,8 +86,7 @@ Test(calibrate, quick_writes_a_valid_calibration, .timeout = 120)
 
 Test(calibrate, bad_flag_exits_2)
 {
-	find_build();
 	char cmd[PATH_MAX * 2];
-	snprintf(cmd, sizeof(cmd), "%s/virttax calibrate --pin x >/dev/null 2>&1", build_dir);
-	cr_assert_eq(run_cmd(cmd), 2);
+	snprintf(cmd, sizeof(cmd), "%s/virttax calibrate --pin x >/dev/null 2>&1", itest_build_dir());
+	cr_assert_eq(itest_run_cmd(cmd), 2);
 }
