@@ -73,6 +73,38 @@ int child_self_dir(char *buf, size_t len)
 	return 0;
 }
 
+int child_locate(const char *env, const char *file, char *out, size_t len)
+{
+	const char *over = getenv(env);
+	if (over && *over) {
+		snprintf(out, len, "%s", over);
+		return 0;
+	}
+	char dir[PATH_MAX];
+	int rc = child_self_dir(dir, sizeof(dir));
+	if (rc)
+		return rc;
+	return (size_t)snprintf(out, len, "%s/%s", dir, file) >= len ? -ENAMETOOLONG : 0;
+}
+
+int child_probe_agent_kvm(const char *agent, char *why, size_t len)
+{
+	if (access(agent, R_OK))
+		return snprintf(why, len,
+				"guest agent not found at %s: build it (make) or set VIRTTAX_AGENT",
+				agent),
+		       -ENOENT;
+	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
+	if (fd < 0) {
+		int rc = -errno;
+		return snprintf(why, len, "/dev/kvm: %s: load kvm and grant access to /dev/kvm",
+				strerror(-rc)),
+		       rc;
+	}
+	close(fd);
+	return 0;
+}
+
 int child_init(struct child *c, enum collector_target_kind kind)
 {
 	memset(c, 0, sizeof(*c));

@@ -80,5 +80,11 @@ uint64_t child_rdtsc(void);
 
 /* Directory of /proc/self/exe, for finding vmm-lite and the agent. */
 int child_self_dir(char *buf, size_t len);
+/* A file the VM drivers need: $env when set, else `file` next to the virttax
+ * binary. 0 or -errno. */
+int child_locate(const char *env, const char *file, char *out, size_t len);
+/* The probe steps every VM driver shares: the guest agent at `agent` is
+ * readable and /dev/kvm opens. 0, or -errno with the reason and fix in why. */
+int child_probe_agent_kvm(const char *agent, char *why, size_t len);
 
 #endif

@@ -65,20 +65,6 @@ static int find_qemu(char *out, size_t len)
 	return -ENOENT;
 }
 
-static int find_agent(char *out, size_t len)
-{
-	const char *over = getenv("VIRTTAX_AGENT");
-	if (over && *over) {
-		snprintf(out, len, "%s", over);
-		return 0;
-	}
-	char dir[PATH_MAX];
-	int rc = child_self_dir(dir, sizeof(dir));
-	if (rc)
-		return rc;
-	return (size_t)snprintf(out, len, "%s/guest-agent.elf", dir) >= len ? -ENAMETOOLONG : 0;
-}
-
 static int qemu_probe(char *why, size_t len)
 {
 	char bin[PATH_MAX], agent[PATH_MAX];
@@ -87,21 +73,10 @@ static int qemu_probe(char *why, size_t len)
 				"unavailable: " QEMU_BIN
 				" not found (apt-get install qemu-system-x86, or set VIRTTAX_QEMU)"),
 		       -ENOENT;
-	int rc = find_agent(agent, sizeof(agent));
-	if (rc || access(agent, R_OK))
-		return snprintf(why, len,
-				"guest agent not found at %s: build it (make) or set VIRTTAX_AGENT",
-				agent),
+	if (child_locate("VIRTTAX_AGENT", "guest-agent.elf", agent, sizeof(agent)))
+		return snprintf(why, len, "cannot locate the guest agent: set VIRTTAX_AGENT"),
 		       -ENOENT;
-	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-	if (fd < 0) {
-		rc = -errno;
-		return snprintf(why, len, "/dev/kvm: %s: load kvm and grant access to /dev/kvm",
-				strerror(-rc)),
-		       rc;
-	}
-	close(fd);
-	return 0;
+	return child_probe_agent_kvm(agent, why, len);
 }
 
 static void build_cmdline(const struct run_spec *spec, char *buf, size_t len)
@@ -315,7 +290,7 @@ static int run_child(const struct run_spec *spec, struct qemu_drv *d, const char
 	char bin[PATH_MAX], agent[PATH_MAX], qmp[PATH_MAX + 64], cmdline[2048], mem[32], smp[16];
 	int rc = find_qemu(bin, sizeof(bin));
 	if (!rc)
-		rc = find_agent(agent, sizeof(agent));
+		rc = child_locate("VIRTTAX_AGENT", "guest-agent.elf", agent, sizeof(agent));
 	if (rc)
 		return rc;
 	struct child c;

@@ -22,27 +22,10 @@
 #define VMMLITE_EXIT_TIMEOUT 67
 #define VMMLITE_EXIT_INVALID 68
 
-/* env override, else next to the virttax binary */
-static int locate(const char *env, const char *file, char *out, size_t len)
-{
-	const char *over = getenv(env);
-	if (over && *over) {
-		snprintf(out, len, "%s", over);
-		return 0;
-	}
-	char dir[PATH_MAX];
-	int rc = child_self_dir(dir, sizeof(dir));
-	if (rc)
-		return rc;
-	if ((size_t)snprintf(out, len, "%s/%s", dir, file) >= len)
-		return -ENAMETOOLONG;
-	return 0;
-}
-
 static int vmmlite_paths(char *vmm, char *agent, size_t len)
 {
-	int rc = locate("VIRTTAX_VMM_LITE", "vmm-lite", vmm, len);
-	return rc ? rc : locate("VIRTTAX_AGENT", "guest-agent.elf", agent, len);
+	int rc = child_locate("VIRTTAX_VMM_LITE", "vmm-lite", vmm, len);
+	return rc ? rc : child_locate("VIRTTAX_AGENT", "guest-agent.elf", agent, len);
 }
 
 static int vmmlite_probe(char *why, size_t len)
@@ -58,20 +41,7 @@ static int vmmlite_probe(char *why, size_t len)
 			   "VIRTTAX_VMM_LITE",
 			   vmm),
 		       -ENOENT;
-	if (access(agent, R_OK))
-		return snprintf(why, len,
-				"guest agent not found at %s: build it (make) or set VIRTTAX_AGENT",
-				agent),
-		       -ENOENT;
-	int fd = open("/dev/kvm", O_RDWR | O_CLOEXEC);
-	if (fd < 0) {
-		rc = -errno;
-		return snprintf(why, len, "/dev/kvm: %s: load kvm and grant access to /dev/kvm",
-				strerror(-rc)),
-		       rc;
-	}
-	close(fd);
-	return 0;
+	return child_probe_agent_kvm(agent, why, len);
 }
 
 static void build_cmdline(const struct run_spec *spec, char *buf, size_t len)

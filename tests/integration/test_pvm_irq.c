@@ -16,37 +16,18 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "helpers.h"
+
 static bool on_pvm(void)
 {
 	struct stat st;
 	return stat("/sys/module/kvm_pvm", &st) == 0;
 }
 
-static char *run_agent(const char *cmdline, int vcpus, int *status)
-{
-	const char *b = getenv("VTX_BUILD");
-	if (!b || access("/dev/kvm", R_OK | W_OK))
-		return NULL;
-	char cmd[1024];
-	snprintf(cmd, sizeof(cmd),
-		 "%s/vmm-lite --kernel %s/guest-agent.elf --vcpus %d --mem 64M --timeout 60 "
-		 "--cmdline '%s' 2>&1",
-		 b, b, vcpus, cmdline);
-	FILE *f = popen(cmd, "r");
-	cr_assert(f);
-	size_t cap = 1 << 20, n = 0;
-	char *out = calloc(1, cap);
-	size_t r;
-	while ((r = fread(out + n, 1, cap - 1 - n, f)) > 0)
-		n += r;
-	*status = pclose(f);
-	return out;
-}
-
 Test(pvm_irq, lab_shows_the_vif_protocol, .timeout = 60)
 {
 	int st;
-	char *out = run_agent("vtx.selftest=pvmirq", 1, &st);
+	char *out = itest_run_agent("vtx.selftest=pvmirq", 1, &st);
 	if (!out)
 		cr_skip_test("no VTX_BUILD or /dev/kvm");
 	if (!on_pvm()) {
@@ -71,7 +52,7 @@ Test(pvm_irq, lab_shows_the_vif_protocol, .timeout = 60)
 Test(pvm_irq, sched_wakeup_sleeps_in_the_vm, .timeout = 60)
 {
 	int st;
-	char *out = run_agent("workload=sched-wakeup iters=300", 1, &st);
+	char *out = itest_run_agent("workload=sched-wakeup iters=300", 1, &st);
 	if (!out)
 		cr_skip_test("no VTX_BUILD or /dev/kvm");
 	if (on_pvm() || !strstr(out, "sched-wakeup: unavailable: ")) {
@@ -88,7 +69,7 @@ Test(pvm_irq, sched_wakeup_sleeps_in_the_vm, .timeout = 60)
 Test(pvm_irq, sched_ipi_wake_pingpongs, .timeout = 120)
 {
 	int st;
-	char *out = run_agent("workload=sched-ipi mode=wake iters=300", 2, &st);
+	char *out = itest_run_agent("workload=sched-ipi mode=wake iters=300", 2, &st);
 	if (!out)
 		cr_skip_test("no VTX_BUILD or /dev/kvm");
 	if (on_pvm() || !strstr(out, "sched-ipi wake: unavailable: ")) {
@@ -103,7 +84,7 @@ Test(pvm_irq, sched_ipi_wake_pingpongs, .timeout = 120)
 Test(pvm_irq, one_vcpu_ipi_says_why, .timeout = 60)
 {
 	int st;
-	char *out = run_agent("workload=sched-ipi mode=wake iters=100", 1, &st);
+	char *out = itest_run_agent("workload=sched-ipi mode=wake iters=100", 1, &st);
 	if (!out)
 		cr_skip_test("no VTX_BUILD or /dev/kvm");
 	cr_assert(strstr(out, "sched-ipi wake: unavailable: needs a second vCPU"), "output: %s",

@@ -6,7 +6,6 @@
 #include <criterion/criterion.h>
 #include <fcntl.h>
 #include <jansson.h>
-#include <libgen.h>
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,27 +14,12 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-static char build_dir[PATH_MAX];
-static char tmp_dir[PATH_MAX];
+#include "helpers.h"
 
-/* VTX_BUILD, else the directory above this binary (BUILD/tests/integration-tests) */
-static void find_build(void)
-{
-	const char *env = getenv("VTX_BUILD");
-	if (env && *env) {
-		snprintf(build_dir, sizeof(build_dir), "%s", env);
-		return;
-	}
-	char self[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
-	cr_assert_gt(n, 0);
-	self[n] = 0;
-	snprintf(build_dir, sizeof(build_dir), "%s", dirname(dirname(self)));
-}
+static char tmp_dir[PATH_MAX];
 
 static void setup(void)
 {
-	find_build();
 	snprintf(tmp_dir, sizeof(tmp_dir), "/tmp/vtx-itest-XXXXXX");
 	cr_assert_not_null(mkdtemp(tmp_dir));
 }
@@ -57,7 +41,7 @@ static void need_kvm(void)
 static int virttax(const char *env, const char *args)
 {
 	char cmd[PATH_MAX * 3 + 256];
-	snprintf(cmd, sizeof(cmd), "%s '%s/virttax' %s >>'%s/log' 2>&1", env ? env : "", build_dir,
+	snprintf(cmd, sizeof(cmd), "%s '%s/virttax' %s >>'%s/log' 2>&1", env ? env : "", itest_build_dir(),
 		 args, tmp_dir);
 	int st = system(cmd);
 	cr_assert(WIFEXITED(st), "%s did not exit normally", cmd);
@@ -172,7 +156,7 @@ Test(run, agent_without_pvh_note_exits_2, .init = setup, .fini = teardown, .time
 	snprintf(args, sizeof(args), "run --workloads noop --reps 1 --warmup 0 --out '%s'", out);
 	/* the virttax binary itself: a valid ELF, but not a PVH kernel */
 	char env[PATH_MAX + 32];
-	snprintf(env, sizeof(env), "VIRTTAX_AGENT='%s/virttax'", build_dir);
+	snprintf(env, sizeof(env), "VIRTTAX_AGENT='%s/virttax'", itest_build_dir());
 	cr_assert_eq(virttax(env, args), 2);
 	cr_assert_not(exists(out, "results.json"));
 	snprintf(env, sizeof(env), "VIRTTAX_VMM_LITE=/nonexistent/vmm-lite");

@@ -1,0 +1,56 @@
+/*
+ * Integration test helpers (see helpers.h for why).
+ */
+#include "helpers.h"
+
+#include <criterion/criterion.h>
+#include <libgen.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+const char *itest_build_dir(void)
+{
+	static char dir[PATH_MAX];
+	const char *env = getenv("VTX_BUILD");
+	if (env && *env) {
+		snprintf(dir, sizeof(dir), "%s", env);
+		return dir;
+	}
+	char self[PATH_MAX];
+	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
+	cr_assert_gt(n, 0);
+	self[n] = 0;
+	snprintf(dir, sizeof(dir), "%s", dirname(dirname(self)));
+	return dir;
+}
+
+int itest_run_cmd(const char *cmd)
+{
+	int st = system(cmd);
+	return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+char *itest_run_agent(const char *cmdline, int vcpus, int *status)
+{
+	const char *b = getenv("VTX_BUILD");
+	if (!b || access("/dev/kvm", R_OK | W_OK))
+		return NULL;
+	char cmd[1024];
+	snprintf(cmd, sizeof(cmd),
+		 "%s/vmm-lite --kernel %s/guest-agent.elf --vcpus %d --mem 64M --timeout 60 "
+		 "--cmdline '%s' 2>&1",
+		 b, b, vcpus, cmdline);
+	FILE *f = popen(cmd, "r");
+	cr_assert(f);
+	size_t cap = 1 << 20, n = 0;
+	char *out = calloc(1, cap);
+	cr_assert(out);
+	size_t r;
+	while ((r = fread(out + n, 1, cap - 1 - n, f)) > 0)
+		n += r;
+	*status = pclose(f);
+	return out;
+}
