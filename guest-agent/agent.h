@@ -60,7 +60,7 @@ struct ag_options {
 	enum ag_pagesize pagesize;
 	uint64_t tsc_khz; /* 0 when absent */
 	bool vif;
-	uint64_t hold_ms; /* vtx.hold=, 0 when absent */
+	uint64_t hold_ms;     /* vtx.hold=, 0 when absent */
 	char err[AG_ERR_MAX]; /* first error, "" when none */
 	char store[AG_CMDLINE_MAX];
 };
@@ -147,7 +147,7 @@ struct ag_irqflag {
 };
 /* This CPU's flag (reads the VIF MSR once on PVM). 0 or -AG_EIO. */
 int ag_irqflag_init(struct ag_irqflag *f);
-void ag_irq_enable(const struct ag_irqflag *f);  /* + injection of what is pending */
+void ag_irq_enable(const struct ag_irqflag *f); /* + injection of what is pending */
 void ag_irq_disable(const struct ag_irqflag *f);
 void ag_irq_halt(const struct ag_irqflag *f); /* on, hlt, off (the handler ran or spurious) */
 const char *ag_irq_how(const struct ag_irqflag *f);

@@ -16,7 +16,8 @@ const char *const ag_option_keys[] = {
     "pagesize",	   "tsc_khz", "pvm.*", "vtx.*", "virtio_mmio.*", "console", "earlycon",
     "earlyprintk", "reboot",  "panic", NULL,
 };
-static const char *const selftests[] = {"fault", "hang", "garbage", "badproto", "virtq-bad", "pvmirq", NULL};
+static const char *const selftests[] = {"fault",     "hang",   "garbage", "badproto",
+					"virtq-bad", "pvmirq", NULL};
 
 size_t ag_strlen(const char *s)
 {

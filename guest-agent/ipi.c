@@ -44,7 +44,7 @@ static struct {
 } ip;
 
 struct responder {
-	uint64_t n;	      /* round trips to answer; 0: probe (spin, bounded) */
+	uint64_t n; /* round trips to answer; 0: probe (spin, bounded) */
 	uint32_t bsp_apic;
 	volatile uint32_t ready; /* the AP has its interrupt flag on */
 	volatile uint64_t halts, answered;
@@ -114,8 +114,8 @@ static int probe(uint64_t tsc_hz)
 		return fail("PVM without a mapped VIF page: no interrupt flag to set");
 	ag_idt_set(VEC_PING, (uint64_t)ipi_ping_handler, 0);
 	ag_idt_set(VEC_PONG, (uint64_t)ipi_pong_handler, 0);
-	struct responder r = {.n = 0, .bsp_apic = ag_smp_apic_id(0),
-			      .bound_ticks = PROBE_MS * ip.tsc_khz};
+	struct responder r = {
+	    .n = 0, .bsp_apic = ag_smp_apic_id(0), .bound_ticks = PROBE_MS * ip.tsc_khz};
 	uint64_t pong0 = ipi_pong_count;
 	if (ag_smp_run(1, responder, &r))
 		return fail("CPU 1 did not take the probe (mailbox busy)");
@@ -132,10 +132,11 @@ static int probe(uint64_t tsc_hz)
 	if (r.ready != 1)
 		return fail("CPU 1 could not enable its x2APIC (SVR) or found no PVM VIF page");
 	if (!r.answered)
-		return fail(ip.bsp.vif ? "a fixed x2APIC IPI to CPU 1 was not delivered within 20 ms "
-					 "with its PVM VIF if_ byte set (probed; docs/PVM-INTERRUPTS.md)"
-				       : "a fixed x2APIC IPI to CPU 1 was not delivered within 20 ms "
-					 "with IF=1 (probed)");
+		return fail(ip.bsp.vif
+				? "a fixed x2APIC IPI to CPU 1 was not delivered within 20 ms "
+				  "with its PVM VIF if_ byte set (probed; docs/PVM-INTERRUPTS.md)"
+				: "a fixed x2APIC IPI to CPU 1 was not delivered within 20 ms "
+				  "with IF=1 (probed)");
 	if (ipi_pong_count == pong0)
 		return fail("CPU 1 answered, but its IPI back to CPU 0 was not delivered within "
 			    "40 ms (probed)");
@@ -153,8 +154,9 @@ int ag_ipi_probe(uint64_t tsc_hz, char *why, size_t len)
 		ag_strlcat(why, len, ip.why);
 		return -AG_ENOTSUP;
 	}
-	ag_strlcat(why, len, "x2APIC fixed IPI CPU0 -> CPU1 -> CPU0, both waiting in hlt "
-			     "(one op = one round trip); interrupt flag: ");
+	ag_strlcat(why, len,
+		   "x2APIC fixed IPI CPU0 -> CPU1 -> CPU0, both waiting in hlt "
+		   "(one op = one round trip); interrupt flag: ");
 	ag_strlcat(why, len, ag_irq_how(&ip.bsp));
 	return 0;
 }

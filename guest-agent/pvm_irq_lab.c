@@ -125,8 +125,8 @@ static void lab_run(void)
 				       *(volatile uint64_t *)(lab_vif + i));
 		ag_log(m);
 	}
-	if (ag_rdmsr_safe(MSR_APIC_BASE, &base) || ag_wrmsr_safe(MSR_APIC_BASE, base | (3u << 10)) ||
-	    ag_wrmsr_safe(X2APIC_SVR, 0x1ff) ||
+	if (ag_rdmsr_safe(MSR_APIC_BASE, &base) ||
+	    ag_wrmsr_safe(MSR_APIC_BASE, base | (3u << 10)) || ag_wrmsr_safe(X2APIC_SVR, 0x1ff) ||
 	    ag_wrmsr_safe(X2APIC_LVT_TIMER, LAB_VEC | (2u << 17))) {
 		ag_log("pvmirq: x2APIC setup faulted");
 		return;
@@ -207,7 +207,10 @@ static void lab_run(void)
 			lab_vif[0] = 1;
 			t0 = ag_rdtsc();
 			uint64_t ret;
-			__asm__ volatile("int $0x1b" : "=a"(ret) : "a"(nr) : "memory", "rcx", "r11");
+			__asm__ volatile("int $0x1b"
+					 : "=a"(ret)
+					 : "a"(nr)
+					 : "memory", "rcx", "r11");
 			w = ag_rdtsc() - t0;
 			report("G3_vifif1_hc_halt", before, w);
 			char m[64] = "pvmirq G3";
@@ -275,7 +278,8 @@ static void lab_run(void)
 				before = lab_irq_count;
 				wrmsr(MSR_TSC_DEADLINE, ag_rdtsc() + 5 * khz);
 				__asm__ volatile("hlt" ::: "memory");
-				cat_kv(m, sizeof(m), "second_hlt_us", (ag_rdtsc() - t1) / (khz / 1000));
+				cat_kv(m, sizeof(m), "second_hlt_us",
+				       (ag_rdtsc() - t1) / (khz / 1000));
 			}
 			spin_for_irq(before, 20);
 			lab_vif[0] = 0;

@@ -188,7 +188,7 @@ static int tramp_install(void)
 		return -AG_ENOTSUP;
 	uint8_t *page = (uint8_t *)TRAMP_GPA;
 	memcpy(page, ap_tramp_start, (size_t)(ap_tramp_end - ap_tramp_start));
-#define PATCH(sym, val) (*(uint32_t *)(page + ((sym) - ap_tramp_start)) = (uint32_t)(val))
+#define PATCH(sym, val) (*(uint32_t *)(page + ((sym)-ap_tramp_start)) = (uint32_t)(val))
 	PATCH(ap_tr_gdtr + 2, TRAMP_GPA + (uint64_t)(ap_tr_gdt - ap_tramp_start));
 	PATCH(ap_tr_far32, TRAMP_GPA + (uint64_t)(ap_tr_prot32 - ap_tramp_start));
 	PATCH(ap_tr_far64, (uint64_t)ap_start64);
@@ -286,7 +286,8 @@ static void smp_start(uint64_t tsc_hz)
 	int rc = x2apic_enable();
 	if (rc) {
 		ag_strlcat(smp.why, sizeof(smp.why),
-			   rc == -AG_ENOTSUP ? "no x2APIC in CPUID.1:ECX" : "enabling x2APIC faulted");
+			   rc == -AG_ENOTSUP ? "no x2APIC in CPUID.1:ECX"
+					     : "enabling x2APIC faulted");
 		return;
 	}
 	if (tramp_install()) {
@@ -389,7 +390,8 @@ int ag_sleep_probe(uint64_t tsc_hz, char *why, size_t len)
 	smp.tsc_khz = tsc_hz / 1000;
 	int rc = timer_probe();
 	why[0] = 0;
-	ag_strlcat(why, len, rc ? smp.timer_why : "x2APIC TSC-deadline one-shot, hlt until it fires");
+	ag_strlcat(why, len,
+		   rc ? smp.timer_why : "x2APIC TSC-deadline one-shot, hlt until it fires");
 	if (!rc) {
 		ag_strlcat(why, len, "; interrupt flag: ");
 		ag_strlcat(why, len, ag_irq_how(&bsp_irq));

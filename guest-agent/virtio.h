@@ -40,8 +40,8 @@ struct ag_vdev {
 	uint64_t base;
 	uint32_t irq, device_id;
 	uint64_t features; /* negotiated */
-	struct ag_vq vq;  /* queue 0 */
-	struct ag_vq vq1; /* queue 1 of a two-queue device (virtio-net tx) */
+	struct ag_vq vq;   /* queue 0 */
+	struct ag_vq vq1;  /* queue 1 of a two-queue device (virtio-net tx) */
 	uint64_t kicks;
 };
 

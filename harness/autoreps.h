@@ -14,7 +14,7 @@
 #include <jansson.h>
 #include <stdbool.h>
 
-#define AUTOREPS_MIN 5		/* enough pairs for a bootstrap CI and a p < 0.01 */
+#define AUTOREPS_MIN 5 /* enough pairs for a bootstrap CI and a p < 0.01 */
 #define AUTOREPS_DEFAULT_MAX 30
 #define AUTOREPS_DEFAULT_TARGET_PCT 1.0
 

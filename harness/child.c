@@ -306,7 +306,8 @@ static void exec_child(char *const argv[], int out_w, int err_w, int ctl_child,
 	if (fl >= 0)
 		fcntl(ctl_child, F_SETFD, fl & ~FD_CLOEXEC);
 	if (cgroup_procs && join_cgroup(cgroup_procs)) {
-		dprintf(STDERR_FILENO, "cannot join cgroup %s: %s\n", cgroup_procs, strerror(errno));
+		dprintf(STDERR_FILENO, "cannot join cgroup %s: %s\n", cgroup_procs,
+			strerror(errno));
 		_exit(126);
 	}
 	execv(argv[0], argv);

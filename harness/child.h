@@ -29,7 +29,7 @@ struct child {
 	int (*on_spawn)(struct child *c, struct run_result *res);
 	void (*on_done)(struct child *c, struct run_result *res);
 	void (*on_hello)(struct child *c, struct run_result *res); /* once, at the hello record */
-	void *drv;		/* the driver's private state for the hooks */
+	void *drv;		  /* the driver's private state for the hooks */
 	uint64_t footprint_bytes; /* nonzero: measure the footprint at "stopped" (guest RAM size) */
 	const char *cgroup_procs; /* non-NULL: the child writes its pid here before exec
 				     (harness/memcg.c); it exits 126 when it cannot */

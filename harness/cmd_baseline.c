@@ -32,7 +32,7 @@ struct baseline_opts {
 	int pin;	/* -1: no pinning */
 	int control_fd; /* -1: none */
 	enum hosted_backing backing;
-	int first_token; /* argv index of the first KEY=VALUE */
+	int first_token;	/* argv index of the first KEY=VALUE */
 	const char *thread_pin; /* --thread-pin LIST, NULL: none (harness/hosted_smp.c) */
 };
 
@@ -45,7 +45,8 @@ struct baseline_env {
 
 static void baseline_usage(FILE *f)
 {
-	fprintf(f, "usage: virttax baseline [--pin CPU] [--thread-pin LIST] [--backing 4k|thp] [--control-fd FD]\n"
+	fprintf(f, "usage: virttax baseline [--pin CPU] [--thread-pin LIST] [--backing 4k|thp] "
+		   "[--control-fd FD]\n"
 		   "                        workload=NAME [KEY=VALUE ...]\n"
 		   "Runs one workload as a host process and prints protocol records on stdout.\n"
 		   "Numbers take K/M/G (binary) suffixes and 0x hex. Exit: 0 ok, 1 workload\n"

@@ -54,28 +54,33 @@ static void compare_usage(FILE *out)
 
 static void gate_usage(FILE *out)
 {
-	fprintf(out,
-		"usage: virttax gate --baseline A --candidate B [--noise PCT] [--junit FILE]\n"
-		"                    [--markdown FILE]\n"
-		"CI gate: the comparison of `virttax compare A B`, and an exit status.\n\n"
-		"  --baseline A     run directory or results.json of the reference\n"
-		"  --candidate B    run directory or results.json to judge\n"
-		"  --noise PCT      noise threshold in percent (default %.0f)\n"
-		"  --junit FILE     JUnit XML: one testcase per workload/metric/series/kind, a\n"
-		"                   <failure> for each regression\n"
-		"  --markdown FILE  Markdown summary for a pull-request comment\n\n"
-		"exit status: 0 nothing regressed; 1 something regressed (each named on stderr);\n"
-		"             2 bad input (flags, unreadable or foreign files, nothing in common)\n",
-		COMPARE_DEFAULT_NOISE_PCT);
+	fprintf(
+	    out,
+	    "usage: virttax gate --baseline A --candidate B [--noise PCT] [--junit FILE]\n"
+	    "                    [--markdown FILE]\n"
+	    "CI gate: the comparison of `virttax compare A B`, and an exit status.\n\n"
+	    "  --baseline A     run directory or results.json of the reference\n"
+	    "  --candidate B    run directory or results.json to judge\n"
+	    "  --noise PCT      noise threshold in percent (default %.0f)\n"
+	    "  --junit FILE     JUnit XML: one testcase per workload/metric/series/kind, a\n"
+	    "                   <failure> for each regression\n"
+	    "  --markdown FILE  Markdown summary for a pull-request comment\n\n"
+	    "exit status: 0 nothing regressed; 1 something regressed (each named on stderr);\n"
+	    "             2 bad input (flags, unreadable or foreign files, nothing in common)\n",
+	    COMPARE_DEFAULT_NOISE_PCT);
 }
 
 enum { OPT_NOISE = 256, OPT_JSON, OPT_JUNIT, OPT_MARKDOWN, OPT_BASELINE, OPT_CANDIDATE };
 
 static const struct option cmp_long[] = {
-    {"noise", required_argument, 0, OPT_NOISE},	    {"json", required_argument, 0, OPT_JSON},
-    {"junit", required_argument, 0, OPT_JUNIT},	    {"markdown", required_argument, 0, OPT_MARKDOWN},
-    {"baseline", required_argument, 0, OPT_BASELINE}, {"candidate", required_argument, 0, OPT_CANDIDATE},
-    {"help", no_argument, 0, 'h'},		    {0, 0, 0, 0},
+    {"noise", required_argument, 0, OPT_NOISE},
+    {"json", required_argument, 0, OPT_JSON},
+    {"junit", required_argument, 0, OPT_JUNIT},
+    {"markdown", required_argument, 0, OPT_MARKDOWN},
+    {"baseline", required_argument, 0, OPT_BASELINE},
+    {"candidate", required_argument, 0, OPT_CANDIDATE},
+    {"help", no_argument, 0, 'h'},
+    {0, 0, 0, 0},
 };
 
 /* 0 ok, 1 help printed, -EINVAL bad flags (message printed) */
@@ -96,14 +101,25 @@ static int parse(const char *cmd, int argc, char **argv, struct cmp_opts *o)
 			if (parse_noise(cmd, optarg, &o->noise))
 				return -EINVAL;
 			break;
-		case OPT_JSON: o->json = optarg; break;
-		case OPT_JUNIT: o->junit = optarg; break;
-		case OPT_MARKDOWN: o->markdown = optarg; break;
-		case OPT_BASELINE: o->a = optarg; break;
-		case OPT_CANDIDATE: o->b = optarg; break;
+		case OPT_JSON:
+			o->json = optarg;
+			break;
+		case OPT_JUNIT:
+			o->junit = optarg;
+			break;
+		case OPT_MARKDOWN:
+			o->markdown = optarg;
+			break;
+		case OPT_BASELINE:
+			o->a = optarg;
+			break;
+		case OPT_CANDIDATE:
+			o->b = optarg;
+			break;
 		default:
-			fprintf(stderr, "virttax %s: %s: unknown option or missing value (see virttax "
-					"%s --help)\n",
+			fprintf(stderr,
+				"virttax %s: %s: unknown option or missing value (see virttax "
+				"%s --help)\n",
 				cmd, argv[optind - 1], cmd);
 			return -EINVAL;
 		}
@@ -116,10 +132,11 @@ static int parse(const char *cmd, int argc, char **argv, struct cmp_opts *o)
 		misplaced = true;
 	}
 	if (misplaced || !o->a || !o->b) {
-		fprintf(stderr, gate ? "virttax gate: expected --baseline A --candidate B (see virttax "
-				       "gate --help)\n"
-				     : "virttax compare: expected two runs A B (see virttax compare "
-				       "--help)\n");
+		fprintf(stderr,
+			gate ? "virttax gate: expected --baseline A --candidate B (see virttax "
+			       "gate --help)\n"
+			     : "virttax compare: expected two runs A B (see virttax compare "
+			       "--help)\n");
 		return -EINVAL;
 	}
 	return 0;

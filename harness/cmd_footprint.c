@@ -93,17 +93,18 @@ bool footprint_wanted(int argc, char **argv)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: virttax footprint [--vmm LIST] [--reps N] [--pin CPU] [--out DIR]\n"
-		   "  per-VM cost of each VMM: boot-to-ready (spawn to the agent's hello line, and\n"
-		   "  spawn to the agent's first instruction by TSC) and memory overhead (RSS and\n"
-		   "  PSS of the VMM process minus its guest RAM mapping), for 1 vCPU / 128 MiB\n"
-		   "  and 2 vCPUs / 1 GiB; also `virttax run --workloads vmm-footprint`.\n"
-		   "  --vmm LIST   comma-separated (default vmm-lite,qemu)\n"
-		   "  --reps N     repetitions per VMM and configuration (default 10)\n"
-		   "  --pin CPU    CPU for the vCPU threads (default: the last allowed CPU)\n"
-		   "  --out DIR    where footprint.json goes (default out/footprint-DATE)\n"
-		   "  --quick      3 repetitions (the --warmup of `virttax run` is ignored)\n"
-		   "exit: 0 ok, 1 a run failed, 2 bad input, 3 host problem\n");
+	fprintf(f,
+		"usage: virttax footprint [--vmm LIST] [--reps N] [--pin CPU] [--out DIR]\n"
+		"  per-VM cost of each VMM: boot-to-ready (spawn to the agent's hello line, and\n"
+		"  spawn to the agent's first instruction by TSC) and memory overhead (RSS and\n"
+		"  PSS of the VMM process minus its guest RAM mapping), for 1 vCPU / 128 MiB\n"
+		"  and 2 vCPUs / 1 GiB; also `virttax run --workloads vmm-footprint`.\n"
+		"  --vmm LIST   comma-separated (default vmm-lite,qemu)\n"
+		"  --reps N     repetitions per VMM and configuration (default 10)\n"
+		"  --pin CPU    CPU for the vCPU threads (default: the last allowed CPU)\n"
+		"  --out DIR    where footprint.json goes (default out/footprint-DATE)\n"
+		"  --quick      3 repetitions (the --warmup of `virttax run` is ignored)\n"
+		"exit: 0 ok, 1 a run failed, 2 bad input, 3 host problem\n");
 }
 
 static int split_vmms(struct fp_args *a, const char *list, char *err, size_t len)
@@ -113,8 +114,8 @@ static int split_vmms(struct fp_args *a, const char *list, char *err, size_t len
 	a->nvmms = 0;
 	for (char *t = strtok_r(a->vmm_list, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
 		if (!vmm_find(t))
-			return snprintf(err, len, "--vmm '%s': unknown VMM (available: vmm-lite, qemu)",
-					t),
+			return snprintf(err, len,
+					"--vmm '%s': unknown VMM (available: vmm-lite, qemu)", t),
 			       -EINVAL;
 		if (a->nvmms == FP_MAX_VMMS)
 			return snprintf(err, len, "--vmm: at most %d VMMs", FP_MAX_VMMS), -EINVAL;
@@ -125,12 +126,15 @@ static int split_vmms(struct fp_args *a, const char *list, char *err, size_t len
 
 static int parse_args(struct fp_args *a, int argc, char **argv, char *err, size_t len)
 {
-	static const struct option opts[] = {
-	    {"vmm", required_argument, 0, 'v'},	 {"reps", required_argument, 0, 'r'},
-	    {"pin", required_argument, 0, 'p'},	 {"out", required_argument, 0, 'o'},
-	    {"workloads", required_argument, 0, 'w'}, {"help", no_argument, 0, 'h'},
-	    {"quick", no_argument, 0, 'q'},	 {"warmup", required_argument, 0, 'W'},
-	    {0, 0, 0, 0}};
+	static const struct option opts[] = {{"vmm", required_argument, 0, 'v'},
+					     {"reps", required_argument, 0, 'r'},
+					     {"pin", required_argument, 0, 'p'},
+					     {"out", required_argument, 0, 'o'},
+					     {"workloads", required_argument, 0, 'w'},
+					     {"help", no_argument, 0, 'h'},
+					     {"quick", no_argument, 0, 'q'},
+					     {"warmup", required_argument, 0, 'W'},
+					     {0, 0, 0, 0}};
 	const char *vmm = "vmm-lite,qemu";
 	char *end;
 	memset(a, 0, sizeof(*a));
@@ -155,7 +159,8 @@ static int parse_args(struct fp_args *a, int argc, char **argv, char *err, size_
 		case 'p':
 			a->cpu = (int)strtol(optarg, &end, 10);
 			if (*end || !*optarg || a->cpu < 0 || a->cpu >= CPU_SETSIZE)
-				return snprintf(err, len, "--pin '%s': expected a CPU number", optarg),
+				return snprintf(err, len, "--pin '%s': expected a CPU number",
+						optarg),
 				       -EINVAL;
 			break;
 		case 'q': /* as in `virttax run`: fewer repetitions */
@@ -175,7 +180,8 @@ static int parse_args(struct fp_args *a, int argc, char **argv, char *err, size_
 				       -EINVAL;
 			break;
 		default:
-			return snprintf(err, len, "%s: unknown option or missing value (see --help)",
+			return snprintf(err, len,
+					"%s: unknown option or missing value (see --help)",
 					argv[optind - 1]),
 			       -EINVAL;
 		}
@@ -286,8 +292,8 @@ static json_t *summary_json(const double *s, size_t n, const char *unit)
 	if (!m || stats_summarize(v, m, &st))
 		return json_pack("{s:s,s:i}", "unit", unit, "n", 0);
 	return json_pack("{s:s,s:i,s:f,s:f,s:f,s:f,s:[f,f],s:f}", "unit", unit, "n", (int)m,
-			 "median", st.median, "min", st.min, "max", st.max, "mad",
-			 stats_mad(v, m), "ci95", st.ci_lo, st.ci_hi, "ci_level", st.ci_level);
+			 "median", st.median, "min", st.min, "max", st.max, "mad", stats_mad(v, m),
+			 "ci95", st.ci_lo, st.ci_hi, "ci_level", st.ci_level);
 }
 
 /* median(a)/median(b) with a bootstrap CI over the non-missing samples */
@@ -321,21 +327,22 @@ static json_t *config_json(struct fp_ctx *x, size_t k)
 {
 	json_t *per = json_object();
 	for (size_t v = 0; v < x->a->nvmms; v++) {
-		json_t *o = x->why[v][0] ? json_pack("{s:b,s:s}", "available", 0, "reason", x->why[v])
-					 : json_object();
+		json_t *o = x->why[v][0]
+				? json_pack("{s:b,s:s}", "available", 0, "reason", x->why[v])
+				: json_object();
 		if (!x->why[v][0])
 			for (size_t i = 0; i < NMETRICS; i++)
-				json_object_set_new(o, metric_names[i],
-						    summary_json(x->samples[v][k][i], x->a->reps,
-								 metric_units[i]));
+				json_object_set_new(
+				    o, metric_names[i],
+				    summary_json(x->samples[v][k][i], x->a->reps, metric_units[i]));
 		json_object_set_new(per, x->vmm[v]->name, o);
 	}
 	json_t *ratios = json_object();
 	size_t l = vmm_index(x, "vmm-lite"), q = vmm_index(x, "qemu");
 	for (size_t i = 0; l != SIZE_MAX && q != SIZE_MAX && i < NMETRICS; i++)
-		json_object_set_new(ratios, metric_names[i],
-				    ratio_json(x->samples[l][k][i], x->samples[q][k][i],
-					       x->a->reps));
+		json_object_set_new(
+		    ratios, metric_names[i],
+		    ratio_json(x->samples[l][k][i], x->samples[q][k][i], x->a->reps));
 	return json_pack("{s:s,s:i,s:I,s:o,s:o}", "config", configs[k].label, "vcpus",
 			 (int)configs[k].vcpus, "mem_bytes", (json_int_t)configs[k].mem_bytes,
 			 "vmms", per, "ratio_vmmlite_over_qemu", ratios);
@@ -351,8 +358,9 @@ static void cell(char *buf, size_t len, json_t *m, int prec, json_int_t row_n)
 		snprintf(buf, len, "n=0");
 		return;
 	}
-	double half = (json_number_value(json_array_get(ci, 1)) -
-		       json_number_value(json_array_get(ci, 0))) / 2.0;
+	double half =
+	    (json_number_value(json_array_get(ci, 1)) - json_number_value(json_array_get(ci, 0))) /
+	    2.0;
 	int o = snprintf(buf, len, "%.*f \u00b1%.*f", prec,
 			 json_number_value(json_object_get(m, "median")), prec, half);
 	if (n != row_n && o > 0 && (size_t)o < len)
@@ -366,7 +374,8 @@ static void ratio_cell(char *buf, size_t len, json_t *r)
 	if (!json_is_object(r))
 		snprintf(buf, len, "n/a");
 	else
-		snprintf(buf, len, "%.3f [%.3f, %.3f]", json_number_value(json_object_get(r, "value")),
+		snprintf(buf, len, "%.3f [%.3f, %.3f]",
+			 json_number_value(json_object_get(r, "value")),
 			 json_number_value(json_array_get(ci, 0)),
 			 json_number_value(json_array_get(ci, 1)));
 }
@@ -388,8 +397,8 @@ void footprint_print_table(FILE *f, json_t *configs_json)
 					json_string_value(json_object_get(o, "reason")));
 				continue;
 			}
-			json_int_t n =
-			    json_integer_value(json_object_get(json_object_get(o, metric_names[0]), "n"));
+			json_int_t n = json_integer_value(
+			    json_object_get(json_object_get(o, metric_names[0]), "n"));
 			char c[NMETRICS][64];
 			for (size_t k = 0; k < NMETRICS; k++)
 				cell(c[k], sizeof(c[k]), json_object_get(o, metric_names[k]),
@@ -406,8 +415,9 @@ void footprint_print_table(FILE *f, json_t *configs_json)
 		char c[NMETRICS][64];
 		for (size_t k = 0; k < NMETRICS; k++)
 			ratio_cell(c[k], sizeof(c[k]), json_object_get(r, metric_names[k]));
-		fprintf(f, "%-18s %-10s %-22s %-22s %-22s %-22s %lld+%lld\n", "", "ratio", c[0], c[1],
-			c[2], c[3], (long long)json_integer_value(json_object_get(b, "n_vmmlite")),
+		fprintf(f, "%-18s %-10s %-22s %-22s %-22s %-22s %lld+%lld\n", "", "ratio", c[0],
+			c[1], c[2], c[3],
+			(long long)json_integer_value(json_object_get(b, "n_vmmlite")),
 			(long long)json_integer_value(json_object_get(b, "n_qemu")));
 	}
 	fprintf(f, "median \u00b1 half-width of its 95%% CI, n = reps with a value; ratio rows: "
@@ -434,7 +444,8 @@ static int prepare(struct fp_ctx *x)
 	}
 	x->tsc_khz = (unsigned long)((hz + 500) / 1000);
 	const char *tmp = getenv("TMPDIR");
-	snprintf(x->scratch, sizeof(x->scratch), "%s/virttax-fp-XXXXXX", tmp && *tmp ? tmp : "/tmp");
+	snprintf(x->scratch, sizeof(x->scratch), "%s/virttax-fp-XXXXXX",
+		 tmp && *tmp ? tmp : "/tmp");
 	if (!mkdtemp(x->scratch)) {
 		fprintf(stderr, "virttax footprint: mkdtemp %s: %s (set TMPDIR)\n", x->scratch,
 			strerror(errno));

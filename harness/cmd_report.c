@@ -16,20 +16,22 @@
 
 static void usage(FILE *out)
 {
-	fprintf(out, "usage: virttax report DIR [DIR...] [--format FMT] [-o FILE] [--calibration FILE]\n"
-		     "Renders one report from one or more runs (run directories or results.json\n"
-		     "files): per-workload tables (unit, n, 95%% CI for every number), the overhead\n"
-		     "decomposition (docs/METHOD.md), exit-storm validation, mem-chase curves and\n"
-		     "the isolation-boundary ladder.\n\n"
-		     "  --format FMT        ");
+	fprintf(out,
+		"usage: virttax report DIR [DIR...] [--format FMT] [-o FILE] [--calibration FILE]\n"
+		"Renders one report from one or more runs (run directories or results.json\n"
+		"files): per-workload tables (unit, n, 95%% CI for every number), the overhead\n"
+		"decomposition (docs/METHOD.md), exit-storm validation, mem-chase curves and\n"
+		"the isolation-boundary ladder.\n\n"
+		"  --format FMT        ");
 	for (const struct report_ops *const *f = report_formats; *f; f++)
 		fprintf(out, "%s%s", (*f)->name, f[1] ? "|" : " (default md)\n");
 	for (const struct report_ops *const *f = report_formats; *f; f++)
 		fprintf(out, "                        %-5s %s\n", (*f)->name, (*f)->help);
-	fprintf(out, "  -o, --output FILE   write here (atomically) instead of stdout\n"
-		     "  --calibration FILE  calibration.json (default: the one embedded in the run)\n\n"
-		     "exit status: 0 written; 2 bad input (flags, unreadable or foreign files);\n"
-		     "             3 cannot write the output\n");
+	fprintf(out,
+		"  -o, --output FILE   write here (atomically) instead of stdout\n"
+		"  --calibration FILE  calibration.json (default: the one embedded in the run)\n\n"
+		"exit status: 0 written; 2 bad input (flags, unreadable or foreign files);\n"
+		"             3 cannot write the output\n");
 }
 
 static const struct option opts[] = {
@@ -55,13 +57,23 @@ int cmd_report(int argc, char **argv)
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, "+ho:f:", opts, NULL)) != -1) {
 		switch (c) {
-		case 'h': usage(stdout); return VTX_EXIT_OK;
-		case 'f': format = optarg; break;
-		case 'o': output = optarg; break;
-		case 'c': calib = optarg; break;
+		case 'h':
+			usage(stdout);
+			return VTX_EXIT_OK;
+		case 'f':
+			format = optarg;
+			break;
+		case 'o':
+			output = optarg;
+			break;
+		case 'c':
+			calib = optarg;
+			break;
 		default:
-			fprintf(stderr, "virttax report: %s: unknown option or missing value (see "
-					"virttax report --help)\n", argv[optind - 1]);
+			fprintf(stderr,
+				"virttax report: %s: unknown option or missing value (see "
+				"virttax report --help)\n",
+				argv[optind - 1]);
 			return VTX_EXIT_USAGE;
 		}
 	}
@@ -72,29 +84,36 @@ int cmd_report(int argc, char **argv)
 		if (argv[i][0] == '-' && argv[i][1] && i + 1 < argc &&
 		    (!strcmp(argv[i], "--format") || !strcmp(argv[i], "-o") ||
 		     !strcmp(argv[i], "--output") || !strcmp(argv[i], "--calibration"))) {
-			const char **dst = argv[i][2] == 'f' ? &format : argv[i][2] == 'c' ? &calib : &output;
+			const char **dst = argv[i][2] == 'f'   ? &format
+					   : argv[i][2] == 'c' ? &calib
+							       : &output;
 			*dst = argv[++i];
 			continue;
 		}
 		if (argv[i][0] == '-' && argv[i][1]) {
-			fprintf(stderr, "virttax report: %s: unknown option or missing value (see virttax "
-					"report --help)\n", argv[i]);
+			fprintf(stderr,
+				"virttax report: %s: unknown option or missing value (see virttax "
+				"report --help)\n",
+				argv[i]);
 			return VTX_EXIT_USAGE;
 		}
 		if (n == REPORT_MAX_SOURCES) {
-			fprintf(stderr, "virttax report: at most %d runs in one report\n", REPORT_MAX_SOURCES);
+			fprintf(stderr, "virttax report: at most %d runs in one report\n",
+				REPORT_MAX_SOURCES);
 			return VTX_EXIT_USAGE;
 		}
 		paths[n++] = argv[i];
 	}
 	const struct report_ops *fmt = report_find(format);
 	if (!fmt) {
-		fprintf(stderr, "virttax report: --format '%s': unknown (md, html, csv or json)\n", format);
+		fprintf(stderr, "virttax report: --format '%s': unknown (md, html, csv or json)\n",
+			format);
 		return VTX_EXIT_USAGE;
 	}
 	if (!n) {
-		fprintf(stderr, "virttax report: expected a run directory or results.json (see virttax "
-				"report --help)\n");
+		fprintf(stderr,
+			"virttax report: expected a run directory or results.json (see virttax "
+			"report --help)\n");
 		return VTX_EXIT_USAGE;
 	}
 	struct report_ctx ctx;

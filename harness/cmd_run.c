@@ -117,21 +117,21 @@ static int one_pair(struct run_ctx *ctx, const struct plan_workload *w, const ch
 	int rc = one_run(ctx, w, &spec, &meta, runs);
 	/* with several VMMs (--vmm vmm-lite,qemu) each is its own series, named after it */
 	for (size_t v = 0; !rc && v < p->nvmms; v++)
-	for (size_t i = 0; !rc && i < p->npagesizes; i++) {
-		series_name(p, p->nvmms > 1 ? p->vmms[v] : "vm", backing, p->pagesizes[i],
-			    vm_series, sizeof(vm_series));
-		spec.backing = backing;
-		spec.pagesize = p->pagesizes[i];
-		meta = (struct run_meta){.side = "vm",
-					 .vmm = p->vmms[v],
-					 .series = vm_series,
-					 .baseline_series = bare_series,
-					 .backing = backing,
-					 .pagesize = spec.pagesize,
-					 .rep = rep,
-					 .warmup = warmup};
-		rc = one_run(ctx, w, &spec, &meta, runs);
-	}
+		for (size_t i = 0; !rc && i < p->npagesizes; i++) {
+			series_name(p, p->nvmms > 1 ? p->vmms[v] : "vm", backing, p->pagesizes[i],
+				    vm_series, sizeof(vm_series));
+			spec.backing = backing;
+			spec.pagesize = p->pagesizes[i];
+			meta = (struct run_meta){.side = "vm",
+						 .vmm = p->vmms[v],
+						 .series = vm_series,
+						 .baseline_series = bare_series,
+						 .backing = backing,
+						 .pagesize = spec.pagesize,
+						 .rep = rep,
+						 .warmup = warmup};
+			rc = one_run(ctx, w, &spec, &meta, runs);
+		}
 	return rc;
 }
 
@@ -242,8 +242,7 @@ static int cotenant_begin(const struct plan *p, json_t *results, pid_t *pid)
 	json_object_set_new(
 	    results, "co_tenant",
 	    json_pack("{s:s,s:i,s:I,s:s,s:s}", "mode", p->co_tenant, "cpu", cpu, "bytes",
-		      (json_int_t)COTENANT_BYTES, "what", "cache/TLB thrasher process",
-		      "note",
+		      (json_int_t)COTENANT_BYTES, "what", "cache/TLB thrasher process", "note",
 		      "a sharing cost (caches, TLB, CPU time), not a virtualization cost: it "
 		      "applies to the bare-metal and VM runs alike"));
 	return 0;
@@ -286,11 +285,13 @@ int cmd_run(int argc, char **argv)
 	if (io_run_wanted(argc, argv))
 		return cmd_io_run(argc, argv); /* the I/O technique table: harness/io_run.c */
 	if (mem_pressure_wanted(argc, argv))
-		return cmd_mem_pressure(argc, argv); /* memory cgroup limit: harness/mem_pressure.c */
+		return cmd_mem_pressure(argc,
+					argv); /* memory cgroup limit: harness/mem_pressure.c */
 	const char *cal_path = NULL;
 	json_t *cal = NULL;
 	if (calib_take_flag(&argc, argv, &cal_path)) {
-		fprintf(stderr, "virttax run: --calibration needs a FILE (from virttax calibrate)\n");
+		fprintf(stderr,
+			"virttax run: --calibration needs a FILE (from virttax calibrate)\n");
 		return VTX_EXIT_USAGE;
 	}
 	int rc = plan_parse(&plan, argc, argv, err, sizeof(err));
@@ -310,8 +311,8 @@ int cmd_run(int argc, char **argv)
 	if (rc == VTX_EXIT_OK) {
 		json_t *results =
 		    results_new(&plan, environment_collect(NULL), ctx.tsc_khz, VIRTTAX_VERSION);
-		if (!cal && calibrate_now(plan.vmms[0], plan.cpu, plan.quick, ctx.scratch, ctx.tsc_khz,
-					  &cal))
+		if (!cal && calibrate_now(plan.vmms[0], plan.cpu, plan.quick, ctx.scratch,
+					  ctx.tsc_khz, &cal))
 			cal = json_pack("{s:b,s:s}", "available", 0, "reason",
 					"calibration failed (see the run's stderr)");
 		json_object_set_new(results, "calibration", cal);

@@ -8,22 +8,22 @@
 
 #include <stdbool.h>
 
-int cmd_run(int argc, char **argv);      /* harness/cmd_run.c */
+int cmd_run(int argc, char **argv);	  /* harness/cmd_run.c */
 int cmd_calibrate(int argc, char **argv); /* harness/cmd_calibrate.c */
-int cmd_list(int argc, char **argv);     /* harness/cmd_list.c */
+int cmd_list(int argc, char **argv);	  /* harness/cmd_list.c */
 int cmd_footprint(int argc, char **argv); /* harness/cmd_footprint.c: vmm-footprint */
 /* `virttax run --workloads vmm-footprint`: run hands its arguments to cmd_footprint */
 bool footprint_wanted(int argc, char **argv);
 int cmd_baseline(int argc, char **argv); /* harness/cmd_baseline.c: hosted workload runner */
-int cmd_doctor(int argc, char **argv);   /* harness/cmd_doctor.c */
-int cmd_report(int argc, char **argv);  /* harness/cmd_report.c */
-int cmd_compare(int argc, char **argv); /* harness/cmd_compare.c */
-int cmd_gate(int argc, char **argv);    /* harness/cmd_compare.c: CI gate */
+int cmd_doctor(int argc, char **argv);	 /* harness/cmd_doctor.c */
+int cmd_report(int argc, char **argv);	 /* harness/cmd_report.c */
+int cmd_compare(int argc, char **argv);	 /* harness/cmd_compare.c */
+int cmd_gate(int argc, char **argv);	 /* harness/cmd_compare.c: CI gate */
 
 /* virttax exit codes */
 #define VTX_EXIT_OK 0
-#define VTX_EXIT_FAILED 1  /* a run or a workload failed, or gate found a regression */
-#define VTX_EXIT_USAGE 2   /* bad input: flags, files, workload names, keys */
-#define VTX_EXIT_HOST 3    /* host problem: no /dev/kvm, cannot pin, out of memory */
+#define VTX_EXIT_FAILED 1 /* a run or a workload failed, or gate found a regression */
+#define VTX_EXIT_USAGE 2  /* bad input: flags, files, workload names, keys */
+#define VTX_EXIT_HOST 3	  /* host problem: no /dev/kvm, cannot pin, out of memory */
 
 #endif

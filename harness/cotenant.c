@@ -46,16 +46,18 @@ int cotenant_place(const char *mode, int workload_cpu, int *cpu, char *why, size
 		snprintf(why, len, "cannot read the topology (hwloc): %s", strerror(-rc));
 		return rc;
 	}
-	rc = topology_pick_neighbor(
-	    t, workload_cpu, !strcmp(mode, "smt-sibling") ? NEIGHBOR_SMT_SIBLING : NEIGHBOR_OTHER_CORE,
-	    cpu, why, len);
+	rc = topology_pick_neighbor(t, workload_cpu,
+				    !strcmp(mode, "smt-sibling") ? NEIGHBOR_SMT_SIBLING
+								 : NEIGHBOR_OTHER_CORE,
+				    cpu, why, len);
 	topology_free(t);
 	return rc;
 }
 
 static void thrash(size_t bytes)
 {
-	uint8_t *buf = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	uint8_t *buf =
+	    mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
 	if (buf == MAP_FAILED)
 		_exit(1);
 	madvise(buf, bytes, MADV_NOHUGEPAGE);

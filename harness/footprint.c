@@ -172,8 +172,7 @@ int footprint_measure(pid_t pid, uint64_t guest_bytes, json_t **out)
 	*out = json_pack("{s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:s}", "rss_kib", (json_int_t)all.rss_kib,
 			 "pss_kib", (json_int_t)all.pss_kib, "guest_rss_kib",
 			 (json_int_t)g.mem.rss_kib, "guest_pss_kib", (json_int_t)g.mem.pss_kib,
-			 "overhead_rss_kib", (json_int_t)orss, "overhead_pss_kib",
-			 (json_int_t)opss, "guest_mapping_bytes", (json_int_t)(g.end - g.start),
-			 "unit", "KiB");
+			 "overhead_rss_kib", (json_int_t)orss, "overhead_pss_kib", (json_int_t)opss,
+			 "guest_mapping_bytes", (json_int_t)(g.end - g.start), "unit", "KiB");
 	return *out ? 0 : -ENOMEM;
 }

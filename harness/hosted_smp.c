@@ -124,7 +124,8 @@ static int h_sleep_until(struct wl_env *env, uint64_t deadline, uint64_t *woke)
 	struct timespec now;
 	uint64_t t = wl_rdtsc();
 	clock_gettime(CLOCK_MONOTONIC, &now);
-	uint64_t ns = deadline > t ? (uint64_t)((double)(deadline - t) * 1e9 / (double)env->tsc_hz) : 0;
+	uint64_t ns =
+	    deadline > t ? (uint64_t)((double)(deadline - t) * 1e9 / (double)env->tsc_hz) : 0;
 	uint64_t abs = (uint64_t)now.tv_sec * 1000000000ull + (uint64_t)now.tv_nsec + ns;
 	struct timespec ts = {.tv_sec = (time_t)(abs / 1000000000ull),
 			      .tv_nsec = (long)(abs % 1000000000ull)};

@@ -190,7 +190,7 @@ static double vmm_cpu_ns(json_t *stats)
 
 /* One VM run. 0, or -ENODEV with `why` = "unavailable: ..." from vmm-lite. */
 static int net_vm_run(const struct io_net_plan *p, const char *tech, const char *tap,
-		  struct net_sample *s, json_t **raw, char *why, size_t wlen)
+		      struct net_sample *s, json_t **raw, char *why, size_t wlen)
 {
 	char cmdline[160], net[40], stats[64], cpu[16], ps[96], err[300] = "", *out = NULL;
 	params(p, ps, sizeof(ps));
@@ -239,8 +239,8 @@ static json_t *native_rows(const struct io_net_plan *p, struct net_sample *nat, 
 	if (net_veth_create(&v, tag, err, sizeof(err))) {
 		printf("%-15s failed: veth baseline: %s (needs root / CAP_NET_ADMIN)\n",
 		       "native (veth)", err);
-		json_array_append_new(rows, json_pack("{s:s,s:s}", "technique", "native", "status",
-						      err));
+		json_array_append_new(rows,
+				      json_pack("{s:s,s:s}", "technique", "native", "status", err));
 		json_decref(runs);
 		return NULL;
 	}
@@ -267,8 +267,8 @@ static json_t *native_rows(const struct io_net_plan *p, struct net_sample *nat, 
 	err[0] = 0;
 	if (net_iperf3(&v, secs ? secs : 1, &gbps, &raw, err, sizeof(err))) {
 		printf("%-15s failed: %s\n", "iperf3 (veth)", err);
-		json_array_append_new(rows, json_pack("{s:s,s:s}", "technique", "iperf3-reference",
-						      "status", err));
+		json_array_append_new(
+		    rows, json_pack("{s:s,s:s}", "technique", "iperf3-reference", "status", err));
 	} else {
 		printf("%-15s %26.3f Gbit/s TCP across the same veth (reference, 1 run of %us)\n",
 		       "iperf3 (veth)", gbps, secs ? secs : 1);
@@ -315,8 +315,8 @@ json_t *io_net_run(const struct io_net_plan *p)
 		for (unsigned r = 0; r < reps && !unavailable; r++) {
 			json_t *raw = NULL;
 			memset(&vm[r], 0, sizeof(vm[r]));
-			unavailable = net_vm_run(p, p->tech[t], tap, &vm[r], &raw, why, sizeof(why)) ==
-				      -ENODEV;
+			unavailable = net_vm_run(p, p->tech[t], tap, &vm[r], &raw, why,
+						 sizeof(why)) == -ENODEV;
 			if (raw)
 				json_array_append_new(runs, raw);
 		}

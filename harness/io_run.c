@@ -82,14 +82,15 @@ static int split(char *s, const char **out, size_t max, size_t *n)
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: virttax run --io-technique LIST [--workloads blk-rand,blk-seq,net-rr,"
-		   "net-stream]\n"
-		   "       [--set rw=read|write] [--set bs=4096] [--set qd=1] [--set ms=2000]\n"
-		   "       [--set size=64..65535 (net-* frame bytes)]\n"
-		   "       [--direct] [--reps N] [--pin CPU] [--out DIR]\n"
-		   "Techniques: emulated, virtio-user, virtio-eventfd, poll, vhost, passthrough.\n"
-		   "The native row is fio on the same backing file for blk-*, the same frames across\n"
-		   "a veth pair in two network namespaces for net-* (docs/IO.md).\n");
+	fprintf(f,
+		"usage: virttax run --io-technique LIST [--workloads blk-rand,blk-seq,net-rr,"
+		"net-stream]\n"
+		"       [--set rw=read|write] [--set bs=4096] [--set qd=1] [--set ms=2000]\n"
+		"       [--set size=64..65535 (net-* frame bytes)]\n"
+		"       [--direct] [--reps N] [--pin CPU] [--out DIR]\n"
+		"Techniques: emulated, virtio-user, virtio-eventfd, poll, vhost, passthrough.\n"
+		"The native row is fio on the same backing file for blk-*, the same frames across\n"
+		"a veth pair in two network namespaces for net-* (docs/IO.md).\n");
 }
 
 static int parse_set(struct io_plan *p, char *kv)

@@ -115,8 +115,8 @@ static json_t *limit_json(const struct mp_ctx *c, uint64_t limit)
 /* An OOM kill inside the group is the outcome of the run, said plainly. */
 static void oom_verdict(const struct mp_ctx *c, json_t *rec, json_t *delta, uint64_t limit)
 {
-	json_int_t kills = json_integer_value(
-	    json_object_get(json_object_get(delta, "events"), "oom_kill"));
+	json_int_t kills =
+	    json_integer_value(json_object_get(json_object_get(delta, "events"), "oom_kill"));
 	if (kills <= 0)
 		return;
 	char why[320];
@@ -169,8 +169,8 @@ static int mp_run(struct mp_ctx *c, struct run_spec *spec, const struct run_meta
 	json_object_set_new(rec, "memcg",
 			    json_pack("{s:s,s:s,s:o,s:o,s:b}", "interface",
 				      memcg_iface_name(c->host.iface), "knob",
-				      memcg_knob(c->host.iface), "limit_bytes", limit_json(c, limit),
-				      "delta", delta, "removed", drc == 0));
+				      memcg_knob(c->host.iface), "limit_bytes",
+				      limit_json(c, limit), "delta", delta, "removed", drc == 0));
 	fprintf(stderr, "virttax: %-12s %-28s %s %u: %s (%.2f s)%s%s\n", spec->workload,
 		meta->series, meta->warmup ? "warmup" : "rep   ", meta->rep,
 		json_string_value(json_object_get(rec, "status")), (double)res.wall_ns / 1e9,
@@ -208,18 +208,27 @@ static int mp_rep(struct mp_ctx *c, const struct plan_workload *w, unsigned rep,
 	int rc = 0;
 	for (int lim = 0; lim < 2 && !rc; lim++) {
 		uint64_t limit = lim ? c->limit : UINT64_MAX;
-		snprintf(bare_s, sizeof(bare_s), lim ? "bare[mem-limit=%s]" : "bare", c->limit_text);
+		snprintf(bare_s, sizeof(bare_s), lim ? "bare[mem-limit=%s]" : "bare",
+			 c->limit_text);
 		snprintf(vm_s, sizeof(vm_s), lim ? "vm[mem-limit=%s]" : "vm", c->limit_text);
 		spec.backing = plan_bare_backing(p->backings[0]);
 		spec.pagesize = NULL;
-		struct run_meta m = {.side = "bare", .series = bare_s, .backing = spec.backing,
-				     .rep = rep, .warmup = warmup};
+		struct run_meta m = {.side = "bare",
+				     .series = bare_s,
+				     .backing = spec.backing,
+				     .rep = rep,
+				     .warmup = warmup};
 		rc = mp_run(c, &spec, &m, limit, runs);
 		spec.backing = p->backings[0];
 		spec.pagesize = p->pagesizes[0];
-		m = (struct run_meta){.side = "vm", .vmm = p->vmms[0], .series = vm_s,
-				      .baseline_series = bare_s, .backing = spec.backing,
-				      .pagesize = spec.pagesize, .rep = rep, .warmup = warmup};
+		m = (struct run_meta){.side = "vm",
+				      .vmm = p->vmms[0],
+				      .series = vm_s,
+				      .baseline_series = bare_s,
+				      .backing = spec.backing,
+				      .pagesize = spec.pagesize,
+				      .rep = rep,
+				      .warmup = warmup};
 		if (!rc)
 			rc = mp_run(c, &spec, &m, limit, runs);
 	}
@@ -287,18 +296,18 @@ static int mp_execute(struct mp_ctx *c, json_t **cal)
 	int rc = mp_prepare(c);
 	if (rc)
 		return rc;
-	json_t *results = results_new(&c->plan, environment_collect(NULL), c->tsc_khz,
-				      VIRTTAX_VERSION);
-	if (!*cal && calibrate_now(c->plan.vmms[0], c->plan.cpu, c->plan.quick, c->scratch,
-				   c->tsc_khz, cal))
+	json_t *results =
+	    results_new(&c->plan, environment_collect(NULL), c->tsc_khz, VIRTTAX_VERSION);
+	if (!*cal &&
+	    calibrate_now(c->plan.vmms[0], c->plan.cpu, c->plan.quick, c->scratch, c->tsc_khz, cal))
 		*cal = json_pack("{s:b,s:s}", "available", 0, "reason",
 				 "calibration failed (see the run's stderr)");
 	json_object_set_new(results, "calibration", *cal);
 	*cal = NULL;
 	json_object_set_new(
 	    results, "mem_pressure",
-	    json_pack("{s:I,s:s,s:s,s:s,s:s,s:s}", "limit_bytes", (json_int_t)c->limit,
-		      "limit", c->limit_text, "interface", memcg_iface_name(c->host.iface), "knob",
+	    json_pack("{s:I,s:s,s:s,s:s,s:s,s:s}", "limit_bytes", (json_int_t)c->limit, "limit",
+		      c->limit_text, "interface", memcg_iface_name(c->host.iface), "knob",
 		      memcg_knob(c->host.iface), "probe", c->host_note, "note",
 		      "series without [mem-limit=] ran in a group with no limit; the "
 		      "memory-pressure slowdown is limited vs unlimited on the same side"));
@@ -328,7 +337,8 @@ int cmd_mem_pressure(int argc, char **argv)
 		return VTX_EXIT_USAGE;
 	}
 	if (calib_take_flag(&argc, argv, &cal_path)) {
-		fprintf(stderr, "virttax run: --calibration needs a FILE (from virttax calibrate)\n");
+		fprintf(stderr,
+			"virttax run: --calibration needs a FILE (from virttax calibrate)\n");
 		return VTX_EXIT_USAGE;
 	}
 	int rc = plan_parse(&c.plan, argc, argv, err, sizeof(err));

@@ -108,7 +108,8 @@ static int own_path(const char *self_cgroup, bool v1, char *out, size_t len)
 		if (!c2)
 			continue;
 		*c1 = *c2 = 0; /* line: hierarchy id, c1 + 1: controllers */
-		if ((!v1 && !strcmp(line, "0") && c1 + 1 == c2) || (v1 && has_word(c1 + 1, "memory"))) {
+		if ((!v1 && !strcmp(line, "0") && c1 + 1 == c2) ||
+		    (v1 && has_word(c1 + 1, "memory"))) {
 			snprintf(out, len, "%s", c2 + 1);
 			rc = 0;
 		}
@@ -127,8 +128,8 @@ static int join_path(const char *mnt, const char *root, const char *own, char *o
 	return 0;
 }
 
-static int probe_v2(struct memcg_host *h, const char *mountinfo, const char *self_cgroup,
-		    char *why, size_t len)
+static int probe_v2(struct memcg_host *h, const char *mountinfo, const char *self_cgroup, char *why,
+		    size_t len)
 {
 	char mnt[512], root[512], own[512], ctl[256], sub[256];
 	if (find_mount(mountinfo, false, mnt, sizeof(mnt), root, sizeof(root)) ||
@@ -143,8 +144,8 @@ static int probe_v2(struct memcg_host *h, const char *mountinfo, const char *sel
 		return -ENOENT;
 	}
 	if (!has_word(ctl, "memory")) {
-		snprintf(why, len, "cgroup2 at %.200s offers controllers \"%.100s\", not memory", h->parent,
-			 ctl);
+		snprintf(why, len, "cgroup2 at %.200s offers controllers \"%.100s\", not memory",
+			 h->parent, ctl);
 		return -ENOTSUP;
 	}
 	if (!read_line(h->parent, "cgroup.subtree_control", sub, sizeof(sub)) &&
@@ -209,10 +210,11 @@ int memcg_create(const struct memcg_host *h, const char *name, uint64_t limit, s
 		snprintf(val, sizeof(val), "%s", g->iface == MEMCG_V2 ? "max" : "-1");
 	else
 		snprintf(val, sizeof(val), "%" PRIu64, limit);
-	int rc = write_str(g->dir, g->iface == MEMCG_V2 ? "memory.max" : "memory.limit_in_bytes",
-			   val);
+	int rc =
+	    write_str(g->dir, g->iface == MEMCG_V2 ? "memory.max" : "memory.limit_in_bytes", val);
 	if (!rc && g->iface == MEMCG_V2)
-		(void)write_str(g->dir, "memory.swap.max", "0"); /* same as no swap; may be absent */
+		(void)write_str(g->dir, "memory.swap.max",
+				"0"); /* same as no swap; may be absent */
 	if (rc) {
 		snprintf(why, len, "write %s to %s/%s: %s", val, g->dir, memcg_knob(g->iface),
 			 strerror(-rc));
@@ -252,14 +254,14 @@ static json_t *single(const char *dir, const char *file)
 json_t *memcg_read(const struct memcg *g)
 {
 	bool v2 = g->iface == MEMCG_V2;
-	json_t *ev = v2 ? json_pack("{s:o,s:o,s:o,s:o}", "high", keyed(g->dir, "memory.events", "high"),
-				    "max", keyed(g->dir, "memory.events", "max"), "oom",
-				    keyed(g->dir, "memory.events", "oom"), "oom_kill",
-				    keyed(g->dir, "memory.events", "oom_kill"))
-			/* v1: failcnt counts hits of the limit (v2's "max") */
-			: json_pack("{s:n,s:o,s:n,s:o}", "high", "max",
-				    single(g->dir, "memory.failcnt"), "oom", "oom_kill",
-				    keyed(g->dir, "memory.oom_control", "oom_kill"));
+	json_t *ev =
+	    v2 ? json_pack("{s:o,s:o,s:o,s:o}", "high", keyed(g->dir, "memory.events", "high"),
+			   "max", keyed(g->dir, "memory.events", "max"), "oom",
+			   keyed(g->dir, "memory.events", "oom"), "oom_kill",
+			   keyed(g->dir, "memory.events", "oom_kill"))
+	       /* v1: failcnt counts hits of the limit (v2's "max") */
+	       : json_pack("{s:n,s:o,s:n,s:o}", "high", "max", single(g->dir, "memory.failcnt"),
+			   "oom", "oom_kill", keyed(g->dir, "memory.oom_control", "oom_kill"));
 	const char *keys[] = {"pgmajfault", "pgfault", "workingset_refault_anon",
 			      "workingset_refault_file"};
 	json_t *st = json_object();
@@ -274,11 +276,12 @@ static json_t *delta_obj(json_t *b, json_t *a)
 	json_t *out = json_object();
 	const char *k;
 	json_t *av;
-	json_object_foreach(a, k, av) {
+	json_object_foreach(a, k, av)
+	{
 		json_t *bv = json_object_get(b, k);
 		if (json_is_integer(av) && json_is_integer(bv))
-			json_object_set_new(out, k, json_integer(json_integer_value(av) -
-								 json_integer_value(bv)));
+			json_object_set_new(
+			    out, k, json_integer(json_integer_value(av) - json_integer_value(bv)));
 		else
 			json_object_set_new(out, k, json_null());
 	}
@@ -287,11 +290,11 @@ static json_t *delta_obj(json_t *b, json_t *a)
 
 json_t *memcg_delta(json_t *before, json_t *after)
 {
-	return json_pack("{s:o,s:o,s:O}", "events",
-			 delta_obj(json_object_get(before, "events"), json_object_get(after, "events")),
-			 "stat",
-			 delta_obj(json_object_get(before, "stat"), json_object_get(after, "stat")),
-			 "peak_bytes", json_object_get(after, "peak_bytes"));
+	return json_pack(
+	    "{s:o,s:o,s:O}", "events",
+	    delta_obj(json_object_get(before, "events"), json_object_get(after, "events")), "stat",
+	    delta_obj(json_object_get(before, "stat"), json_object_get(after, "stat")),
+	    "peak_bytes", json_object_get(after, "peak_bytes"));
 }
 
 /* Tasks still listed (a zombie being reaped, a grandchild) go to the parent. */

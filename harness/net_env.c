@@ -251,7 +251,8 @@ static int enter_netns(const char *ns)
 static int packet_socket(const char *ifname, uint8_t mac[6], char *err, size_t len)
 {
 	int fd = socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(VTX_NET_ETHERTYPE));
-	struct sockaddr_ll sll = {.sll_family = AF_PACKET, .sll_protocol = htons(VTX_NET_ETHERTYPE)};
+	struct sockaddr_ll sll = {.sll_family = AF_PACKET,
+				  .sll_protocol = htons(VTX_NET_ETHERTYPE)};
 	struct ifreq ifr = {0};
 	int big = 8 << 20;
 
@@ -608,8 +609,8 @@ int net_iperf3(const struct net_veth *v, unsigned secs, double *gbps, json_t **r
 	posix_spawn_file_actions_t fa;
 	pid_t srv;
 	int rc;
-	char *sargv[] = {"ip", "netns", "exec", (char *)v->ns_b, "iperf3", "-s", "-1", "-B",
-			 (char *)v->ip_b, NULL};
+	char *sargv[] = {"ip", "netns", "exec", (char *)v->ns_b, "iperf3",
+			 "-s", "-1",	"-B",	(char *)v->ip_b, NULL};
 
 	*raw = NULL;
 	snprintf(t, sizeof(t), "%u", secs);
@@ -627,12 +628,11 @@ int net_iperf3(const struct net_veth *v, unsigned secs, double *gbps, json_t **r
 		free(out);
 		out = NULL;
 		rc = net_run_cmd((char *[]){"ip", "netns", "exec", (char *)v->ns_a, "iperf3", "-c",
-					(char *)v->ip_b, "-t", t, "--json", NULL},
-			     &out, err, len);
+					    (char *)v->ip_b, "-t", t, "--json", NULL},
+				 &out, err, len);
 		json_t *j = out ? json_loads(out, 0, NULL) : NULL;
-		json_t *bps = json_object_get(json_object_get(json_object_get(j, "end"),
-							      "sum_received"),
-					      "bits_per_second");
+		json_t *bps = json_object_get(
+		    json_object_get(json_object_get(j, "end"), "sum_received"), "bits_per_second");
 		if (!rc && json_is_number(bps)) {
 			*gbps = json_number_value(bps) / 1e9;
 			*raw = j;

@@ -55,11 +55,13 @@ void plan_usage(FILE *out)
 	    "                       --vmm-arg=--inject-exit-delay-us=50 (a test regression)\n"
 	    "  --set [WL.]KEY=VALUE workload parameter; without WL. it applies to every selected\n"
 	    "                       workload that has KEY (repeatable)\n"
-	    "  --calibration FILE   exit costs from `virttax calibrate` (default: calibrate first,\n"
+	    "  --calibration FILE   exit costs from `virttax calibrate` (default: calibrate "
+	    "first,\n"
 	    "                       quick with --quick); stored as \"calibration\"\n"
 	    "  --reps auto [--target-ci PCT] [--max-reps N]  see --reps above\n"
 	    "  -h, --help           this text\n\n"
-	    "Other modes of run (each has its own flags; docs/IO.md, docs/SCHED.md, docs/QEMU.md):\n"
+	    "Other modes of run (each has its own flags; docs/IO.md, docs/SCHED.md, "
+	    "docs/QEMU.md):\n"
 	    "  --io-technique LIST  I/O table: emulated,virtio-user,virtio-eventfd,poll,vhost,\n"
 	    "                       passthrough for blk-seq, blk-rand, net-rr, net-stream\n"
 	    "                       (`virttax run --io-technique x --help` for its flags)\n"
@@ -419,9 +421,10 @@ static int store_opt(struct plan *p, struct raw_opts *r, int c, char *err, size_
 		break;
 	case OPT_CO_TENANT:
 		if (cotenant_mode_check(optarg))
-			return fail(err, len,
-				    "--co-tenant '%s': expected same-core|smt-sibling|other-core|off",
-				    optarg);
+			return fail(
+			    err, len,
+			    "--co-tenant '%s': expected same-core|smt-sibling|other-core|off",
+			    optarg);
 		p->co_tenant = strcmp(optarg, "off") ? optarg : NULL;
 		break;
 	default:
@@ -468,9 +471,10 @@ static int resolve_auto(struct plan *p, const struct raw_opts *r, char *err, siz
 	if (r->target_ci) {
 		double t = strtod(r->target_ci, &end);
 		if (!*r->target_ci || *end || !(t > 0 && t <= 100))
-			return fail(err, len,
-				    "--target-ci '%s': expected a percentage > 0 and <= 100, e.g. 1",
-				    r->target_ci);
+			return fail(
+			    err, len,
+			    "--target-ci '%s': expected a percentage > 0 and <= 100, e.g. 1",
+			    r->target_ci);
 		p->target_ci_pct = t;
 	}
 	return 0;

@@ -54,7 +54,7 @@ struct plan {
 	unsigned max_reps;    /* --max-reps: cap of --reps auto */
 	const char *vmm_args[PLAN_MAX_VMM_ARGS]; /* --vmm-arg: passed to the VMM verbatim */
 	size_t nvmm_args;
-	const char *vmm; /* the --vmm argument as given, e.g. "vmm-lite,qemu" */
+	const char *vmm;		 /* the --vmm argument as given, e.g. "vmm-lite,qemu" */
 	const char *vmms[PLAN_MAX_VMMS]; /* its names: each is its own VM series */
 	size_t nvmms;
 	const char *backings[PLAN_MAX_BACKINGS];

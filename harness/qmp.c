@@ -138,8 +138,8 @@ static int write_all(int fd, const char *s, size_t len)
 	return 0;
 }
 
-int qmp_exec(struct qmp *q, const char *cmd, json_t *args, json_t **ret, int timeout_ms,
-	     char *err, size_t errlen)
+int qmp_exec(struct qmp *q, const char *cmd, json_t *args, json_t **ret, int timeout_ms, char *err,
+	     size_t errlen)
 {
 	json_int_t id = ++q->seq;
 	json_t *msg = json_pack("{s:s,s:I}", "execute", cmd, "id", id);
@@ -222,7 +222,8 @@ int qmp_vcpus(const json_t *cpus, struct qmp_vcpu *out, size_t max, size_t *n)
 		return -EINVAL;
 	json_array_foreach(cpus, i, c)
 	{
-		json_t *idx = json_object_get(c, "cpu-index"), *tid = json_object_get(c, "thread-id");
+		json_t *idx = json_object_get(c, "cpu-index"),
+		       *tid = json_object_get(c, "thread-id");
 		const char *qom = json_string_value(json_object_get(c, "qom-path"));
 		if (!json_is_integer(idx) || !json_is_integer(tid) || !qom ||
 		    json_integer_value(tid) <= 0 || json_integer_value(idx) < 0 ||
@@ -275,7 +276,7 @@ static bool stat_value(const json_t *stats, const char *name, json_int_t *v)
 			*v = json_is_true(val);
 		else if (json_is_array(val)) {
 			*v = 0;
-			json_array_foreach(val, j, b)*v += json_integer_value(b);
+			json_array_foreach(val, j, b) *v += json_integer_value(b);
 		} else
 			return false;
 		return true;
@@ -346,10 +347,11 @@ json_t *qmp_stats_to_kvm(const json_t *schemas, const json_t *vm_before, const j
 			json_decref(arr);
 			return NULL;
 		}
-		json_array_append_new(arr, json_pack("{s:i,s:i,s:o}", "index", vcpus[i].index,
-						     "tid", (int)vcpus[i].tid, "stats",
-						     group(svcpu, kvm_stats_of(b), kvm_stats_of(a))));
+		json_array_append_new(arr,
+				      json_pack("{s:i,s:i,s:o}", "index", vcpus[i].index, "tid",
+						(int)vcpus[i].tid, "stats",
+						group(svcpu, kvm_stats_of(b), kvm_stats_of(a))));
 	}
-	return json_pack("{s:o,s:o}", "vm", group(svm, kvm_stats_of(vb), kvm_stats_of(va)),
-			 "vcpus", arr);
+	return json_pack("{s:o,s:o}", "vm", group(svm, kvm_stats_of(vb), kvm_stats_of(va)), "vcpus",
+			 arr);
 }

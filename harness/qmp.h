@@ -25,9 +25,9 @@ struct qmp {
 };
 
 struct qmp_vcpu {
-	int index;	     /* cpu-index */
-	pid_t tid;	     /* thread-id */
-	char qom_path[128];  /* the key of this vCPU in query-stats target=vcpu */
+	int index;	    /* cpu-index */
+	pid_t tid;	    /* thread-id */
+	char qom_path[128]; /* the key of this vCPU in query-stats target=vcpu */
 };
 
 /* Connects to `path` (retrying until QEMU created it, up to timeout_ms),
@@ -36,8 +36,8 @@ int qmp_connect(struct qmp *q, const char *path, int timeout_ms, char *err, size
 /* Runs one command (args may be NULL, it is not stolen); *ret gets the
  * "return" value (new reference) when ret is not NULL. Events are skipped.
  * 0, -EIO for an "error" reply (its desc in err), -ETIMEDOUT, other -errno. */
-int qmp_exec(struct qmp *q, const char *cmd, json_t *args, json_t **ret, int timeout_ms,
-	     char *err, size_t errlen);
+int qmp_exec(struct qmp *q, const char *cmd, json_t *args, json_t **ret, int timeout_ms, char *err,
+	     size_t errlen);
 void qmp_close(struct qmp *q);
 
 /* One line of QMP: 0 and *ret (new ref) for {"return":..}; 1 for an event or

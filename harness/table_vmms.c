@@ -51,7 +51,8 @@ static bool same_metric(json_t *a, json_t *b)
 {
 	return json_equal(json_object_get(a, "metric"), json_object_get(b, "metric")) &&
 	       json_equal(json_object_get(a, "x"), json_object_get(b, "x")) &&
-	       json_equal(json_object_get(a, "baseline_series"), json_object_get(b, "baseline_series"));
+	       json_equal(json_object_get(a, "baseline_series"),
+			  json_object_get(b, "baseline_series"));
 }
 
 static void cell_median(json_t *side, char *buf, size_t len)
@@ -76,14 +77,15 @@ static void row(FILE *out, json_t *w, json_t *first, json_t *summary, const char
 		snprintf(label, sizeof(label), "%s", m);
 	cell_median(json_object_get(first, "bare"), num, sizeof(num));
 	fprintf(out, "%-10s %-22s %-6s %12s", json_string_value(json_object_get(w, "name")), label,
-	       json_string_value(json_object_get(first, "unit")), num);
+		json_string_value(json_object_get(first, "unit")), num);
 	for (size_t v = 0; v < n; v++) {
 		size_t i;
 		json_t *e, *hit = NULL;
 		json_array_foreach(summary, i, e) if (same_metric(first, e) && entry_vmm(w, e) &&
 						      !strcmp(entry_vmm(w, e), names[v])) hit = e;
 		cell_median(json_object_get(hit, "vm"), num, sizeof(num));
-		double o = json_number_value(json_object_get(json_object_get(hit, "overhead_pct"), "value"));
+		double o = json_number_value(
+		    json_object_get(json_object_get(hit, "overhead_pct"), "value"));
 		fprintf(out, " %12s %+9.2f%%", num, hit ? o : NAN);
 	}
 	fprintf(out, "\n");
@@ -108,7 +110,8 @@ void table_vmms_print(FILE *out, json_t *results)
 		json_array_foreach(summary, j, e)
 		{
 			bool seen = false; /* print each metric once, at its first entry */
-			json_array_foreach(summary, k, f) if (k < j && same_metric(e, f)) seen = true;
+			json_array_foreach(summary, k, f) if (k < j && same_metric(e, f)) seen =
+			    true;
 			if (!seen)
 				row(out, w, e, summary, names, n);
 		}

@@ -63,8 +63,10 @@ struct run_result {
 	json_t *vmm_stats;  /* VM: the VMM's stats JSON, or NULL */
 	json_t *collectors; /* collector_set_to_json(), or NULL when never opened */
 	uint64_t hello_ns;  /* spawn to the first hello record on stdout; 0 when none */
-	uint64_t spawn_tsc; /* host TSC read just before fork (hello's tsc_entry is on the same clock) */
-	json_t *footprint;  /* spec->footprint: footprint_measure() while the VMM was alive, or NULL */
+	uint64_t
+	    spawn_tsc; /* host TSC read just before fork (hello's tsc_entry is on the same clock) */
+	json_t
+	    *footprint; /* spec->footprint: footprint_measure() while the VMM was alive, or NULL */
 	char stderr_tail[1024];
 };
 

@@ -41,7 +41,7 @@ struct qemu_drv {
 	size_t nvcpus;
 	json_t *schemas, *vm_before, *vcpu_before;
 	json_t *vcpu_hello; /* vCPU stats when the hello record arrived (past the firmware) */
-	json_t *doc; /* the vmm_stats document */
+	json_t *doc;	    /* the vmm_stats document */
 	int cpu;
 	uint64_t cont_ns;
 	char err[200];
@@ -69,9 +69,10 @@ static int qemu_probe(char *why, size_t len)
 {
 	char bin[PATH_MAX], agent[PATH_MAX];
 	if (find_qemu(bin, sizeof(bin)))
-		return snprintf(why, len,
-				"unavailable: " QEMU_BIN
-				" not found (apt-get install qemu-system-x86, or set VIRTTAX_QEMU)"),
+		return snprintf(
+			   why, len,
+			   "unavailable: " QEMU_BIN
+			   " not found (apt-get install qemu-system-x86, or set VIRTTAX_QEMU)"),
 		       -ENOENT;
 	if (child_locate("VIRTTAX_AGENT", "guest-agent.elf", agent, sizeof(agent)))
 		return snprintf(why, len, "cannot locate the guest agent: set VIRTTAX_AGENT"),
@@ -186,8 +187,7 @@ static json_t *emulation_json(struct qemu_drv *d, json_t *kvm, json_t *vcpu_afte
 	json_int_t allow = vcpu_total(kvm, "exits", "delta");
 	json_int_t boot = 0, run_emu = emu;
 	json_t *h = d->vcpu_hello ? qmp_stats_to_kvm(d->schemas, d->vm_before, d->vm_before,
-						     d->vcpu_hello, vcpu_after, d->vcpus,
-						     d->nvcpus)
+						     d->vcpu_hello, vcpu_after, d->vcpus, d->nvcpus)
 				  : NULL;
 	if (h) {
 		run_emu = vcpu_total(h, "insn_emulation", "delta");
@@ -210,16 +210,16 @@ static json_t *stats_doc(struct qemu_drv *d, json_t *kvm, json_t *vcpu_after, in
 	for (size_t i = 0; i < d->nvcpus; i++) {
 		char role[16];
 		snprintf(role, sizeof(role), "vcpu%d", d->vcpus[i].index);
-		json_array_append_new(threads, json_pack("{s:s,s:i}", "role", role, "tid",
-							 (int)d->vcpus[i].tid));
+		json_array_append_new(
+		    threads, json_pack("{s:s,s:i}", "role", role, "tid", (int)d->vcpus[i].tid));
 	}
 	return json_pack("{s:s,s:i,s:{s:s,s:i,s:s},s:{s:b},s:o,s:n,s:s,s:o,s:o}", "vmm", "qemu",
 			 "version", 1, "status", "kind", "guest-exit", "guest_code", done_status,
 			 "reason", "done record; QEMU quit over QMP while the agent held", "pvm",
-			 "detected", pvm_detect(NULL), "emulation", emulation_json(d, kvm, vcpu_after),
-			 "exits",
-			 "exits_unavailable", "unavailable: QEMU does not account exits per reason",
-			 "kvm_stats", kvm, "threads", threads);
+			 "detected", pvm_detect(NULL), "emulation",
+			 emulation_json(d, kvm, vcpu_after), "exits", "exits_unavailable",
+			 "unavailable: QEMU does not account exits per reason", "kvm_stats", kvm,
+			 "threads", threads);
 }
 
 static void on_done(struct child *c, struct run_result *res)
@@ -253,7 +253,8 @@ static void qemu_verdict(const struct child *c, const struct qemu_drv *d,
 	res->status = RUN_OK;
 	if (c->timed_out) {
 		res->status = RUN_TIMEOUT;
-		snprintf(res->reason, sizeof(res->reason), "QEMU did not finish within %u s; killed",
+		snprintf(res->reason, sizeof(res->reason),
+			 "QEMU did not finish within %u s; killed",
 			 spec->timeout_s + CHILD_KILL_GRACE_S);
 	} else if (child_protocol_verdict(res)) {
 		if (res->proto.have_done && res->proto.done_status == 3)
@@ -307,11 +308,32 @@ static int run_child(const struct run_spec *spec, struct qemu_drv *d, const char
 	c.on_hello = on_hello;
 	c.drv = d;
 	c.footprint_bytes = spec->footprint ? spec->mem_bytes : 0;
-	const char *argv[] = {bin,	"-M",	 QEMU_MACHINE, "-nodefaults", "-no-user-config",
-			      "-nographic", "-serial", "stdio", "-device",
-			      "isa-debug-exit,iobase=0xf4,iosize=0x04", "-enable-kvm", "-cpu", QEMU_CPU, "-no-reboot", "-m", mem,
-			      "-smp", smp, "-kernel", agent, "-append", cmdline, "-S", "-qmp",
-			      qmp, NULL};
+	const char *argv[] = {bin,
+			      "-M",
+			      QEMU_MACHINE,
+			      "-nodefaults",
+			      "-no-user-config",
+			      "-nographic",
+			      "-serial",
+			      "stdio",
+			      "-device",
+			      "isa-debug-exit,iobase=0xf4,iosize=0x04",
+			      "-enable-kvm",
+			      "-cpu",
+			      QEMU_CPU,
+			      "-no-reboot",
+			      "-m",
+			      mem,
+			      "-smp",
+			      smp,
+			      "-kernel",
+			      agent,
+			      "-append",
+			      cmdline,
+			      "-S",
+			      "-qmp",
+			      qmp,
+			      NULL};
 	/* --vmm-arg values go after ours (e.g. -cpu MODEL: QEMU takes the last) */
 	const char *full[sizeof(argv) / sizeof(argv[0]) + PLAN_MAX_VMM_ARGS];
 	size_t nfull = 0;
@@ -335,10 +357,11 @@ static int qemu_run(const struct run_spec *spec, struct run_result *res)
 	char stats[PATH_MAX];
 	if (strcmp(spec->backing, "thp")) {
 		res->status = RUN_FAILED;
-		snprintf(res->reason, sizeof(res->reason),
-			 "unavailable: QEMU madvises guest RAM MADV_HUGEPAGE itself: only --backing "
-			 "thp (asked %s)",
-			 spec->backing);
+		snprintf(
+		    res->reason, sizeof(res->reason),
+		    "unavailable: QEMU madvises guest RAM MADV_HUGEPAGE itself: only --backing "
+		    "thp (asked %s)",
+		    spec->backing);
 		return 0;
 	}
 	struct qemu_drv d = {.cpu = spec->cpu};

@@ -179,26 +179,11 @@ static int vmmlite_run(const struct run_spec *spec, struct run_result *res)
 	c.footprint_bytes = spec->footprint ? spec->mem_bytes : 0;
 	c.cgroup_procs = spec->cgroup_procs;
 	snprintf(vcpus, sizeof(vcpus), "%u", spec->vcpus ? spec->vcpus : 1);
-	const char *argv[] = {vmm,
-			      "--kernel",
-			      agent,
-			      "--cmdline",
-			      cmdline,
-			      "--mem",
-			      mem,
-			      "--pin",
-			      cpu,
-			      "--backing",
-			      spec->backing,
-			      "--timeout",
-			      tmo,
-			      "--stats-json",
-			      stats,
-			      "--control-fd",
-			      fd,
-			      "--vcpus",
-			      vcpus,
-			      NULL};
+	const char *argv[] = {vmm,     "--kernel",     agent,	      "--cmdline",
+			      cmdline, "--mem",	       mem,	      "--pin",
+			      cpu,     "--backing",    spec->backing, "--timeout",
+			      tmo,     "--stats-json", stats,	      "--control-fd",
+			      fd,      "--vcpus",      vcpus,	      NULL};
 	if (spec->cpu_list) { /* --pin none|dedicated, --overcommit */
 		argv[7] = spec->cpu_list[0] ? "--pin" : "--backing";
 		argv[8] = spec->cpu_list[0] ? spec->cpu_list : spec->backing;

@@ -15,15 +15,15 @@
 #include <stddef.h>
 
 struct calib_cost {
-	double ns;	      /* median ns per operation */
-	double ci_lo, ci_hi;  /* 95% CI of the median, ns */
-	long n;		      /* rounds (samples) behind it, 0 when unknown */
-	const char *side;     /* "vm" | "bare" | NULL */
+	double ns;	     /* median ns per operation */
+	double ci_lo, ci_hi; /* 95% CI of the median, ns */
+	long n;		     /* rounds (samples) behind it, 0 when unknown */
+	const char *side;    /* "vm" | "bare" | NULL */
 };
 
 /* 0; -ENOENT (kind absent) or -ENOTSUP (measured as unavailable) with the reason in why. */
 int calib_read_lookup(json_t *calib, const char *kind, struct calib_cost *out, char *why,
-		 size_t whylen);
+		      size_t whylen);
 
 /* Every available kind of the calibration in ladder order (cheapest first):
  * an array of {"kind","side","ns","ci95":[lo,hi],"n"} (new ref). */

@@ -63,8 +63,7 @@ static void not_applicable(json_t *row, const char *why)
 }
 
 /* Fill the statistics and the verdict of a row from the two samples. */
-static void judge(json_t *row, struct sample_set a, struct sample_set b, bool lower,
-		  double noise)
+static void judge(json_t *row, struct sample_set a, struct sample_set b, bool lower, double noise)
 {
 	json_object_set_new(row, "a", side_json(a.v, a.n));
 	json_object_set_new(row, "b", side_json(b.v, b.n));
@@ -85,8 +84,9 @@ static void judge(json_t *row, struct sample_set a, struct sample_set b, bool lo
 	    stats_permutation_test(a.v, a.n, b.v, b.n, STATS_PERM_ITERS, COMPARE_SEED, &p,
 				   &exact)) {
 		json_object_set_new(row, "verdict", json_string("missing"));
-		json_object_set_new(row, "note", json_string(a.n && b.n ? "no ratio"
-									: "no counted ok samples on one side"));
+		json_object_set_new(
+		    row, "note",
+		    json_string(a.n && b.n ? "no ratio" : "no counted ok samples on one side"));
 		return;
 	}
 	double slow = compare_slowdown_pct(r.value, lower);
@@ -111,16 +111,15 @@ static json_t *row_new(const char *wl, json_t *key, const char *series, const ch
 {
 	json_t *xk = json_object_get(key, "xk");
 	bool curve = json_is_string(xk);
-	return json_pack("{s:s,s:O,s:s,s:O,s:O,s:O,s:O,s:s,s:s}", "workload", wl, "metric",
-			 json_object_get(key, "m"), "unit",
-			 strcmp(kind, "overhead") ? json_string_value(json_object_get(key, "u"))
-						  : "x bare (time-equivalent)",
-			 "better", strcmp(kind, "overhead") ? json_object_get(key, "better")
-							    : json_string("lower"),
-			 "xk", curve ? xk : json_null(), "xu",
-			 curve ? json_object_get(key, "xu") : json_null(), "x",
-			 curve ? json_object_get(key, "x") : json_null(), "series", series, "kind",
-			 kind);
+	return json_pack(
+	    "{s:s,s:O,s:s,s:O,s:O,s:O,s:O,s:s,s:s}", "workload", wl, "metric",
+	    json_object_get(key, "m"), "unit",
+	    strcmp(kind, "overhead") ? json_string_value(json_object_get(key, "u"))
+				     : "x bare (time-equivalent)",
+	    "better",
+	    strcmp(kind, "overhead") ? json_object_get(key, "better") : json_string("lower"), "xk",
+	    curve ? xk : json_null(), "xu", curve ? json_object_get(key, "xu") : json_null(), "x",
+	    curve ? json_object_get(key, "x") : json_null(), "series", series, "kind", kind);
 }
 
 /* Per-pair VM time relative to bare, time-equivalent: 1 + overhead. A zero
@@ -130,8 +129,9 @@ static struct sample_set rel_times(json_t *runs, json_t *ser, json_t *key, doubl
 {
 	static double b[MAXS], v[MAXS];
 	struct sample_set set = {out, 0, NULL};
-	set.n = rdata_pairs(runs, json_string_value(json_object_get(ser, "baseline_series")),
-			    json_string_value(json_object_get(ser, "series")), key, b, v, NULL, MAXS);
+	set.n =
+	    rdata_pairs(runs, json_string_value(json_object_get(ser, "baseline_series")),
+			json_string_value(json_object_get(ser, "series")), key, b, v, NULL, MAXS);
 	bool lower = rdata_lower_is_better(key);
 	for (size_t i = 0; i < set.n; i++) {
 		if ((lower ? b[i] : v[i]) == 0)
@@ -200,13 +200,13 @@ json_t *compare_results(json_t *a, json_t *b, double noise_pct, char *err, size_
 	size_t i;
 	json_array_foreach(json_object_get(a, "workloads"), i, wa)
 	    compare_workload(wa, b, noise_pct, rows);
-	json_t *out = json_pack("{s:f,s:f,s:s,s:o}", "noise_pct", noise_pct, "alpha", COMPARE_ALPHA,
-				"method",
-				"ratio of medians B/A with a bootstrap 95% CI (2000 resamples); "
-				"two-sided permutation test on the difference of means (exact when "
-				"small, else 10000 permutations); significant when p < alpha and "
-				"|slowdown| > noise",
-				"rows", rows);
+	json_t *out =
+	    json_pack("{s:f,s:f,s:s,s:o}", "noise_pct", noise_pct, "alpha", COMPARE_ALPHA, "method",
+		      "ratio of medians B/A with a bootstrap 95% CI (2000 resamples); "
+		      "two-sided permutation test on the difference of means (exact when "
+		      "small, else 10000 permutations); significant when p < alpha and "
+		      "|slowdown| > noise",
+		      "rows", rows);
 	count_verdicts(out);
 	if (json_integer_value(json_object_get(out, "compared")) == 0) {
 		snprintf(err, errlen,

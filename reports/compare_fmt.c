@@ -73,20 +73,22 @@ int compare_print_table(FILE *out, void *arg)
 	json_t *cmp = arg, *row;
 	size_t i;
 	fprintf(out, "%-11s %-24s %-16s %-8s %-14s %12s %4s %12s %4s %8s %-19s %9s %s\n",
-		"workload", "metric", "series", "kind", "unit", "A median", "nA", "B median",
-		"nB", "B/A", "95% CI of B/A", "p", "verdict");
+		"workload", "metric", "series", "kind", "unit", "A median", "nA", "B median", "nB",
+		"B/A", "95% CI of B/A", "p", "verdict");
 	json_array_foreach(json_object_get(cmp, "rows"), i, row)
 	{
 		char m[128], ci[40], am[24], bm[24], r[24], p[24];
 		json_t *a = json_object_get(row, "a"), *b = json_object_get(row, "b");
 		metric_label(row, m, sizeof(m));
-		fprintf(out, "%-11s %-24s %-16s %-8s %-14.14s %12s %4lld %12s %4lld %8s %-19s %9s %s%s%s\n",
-			s(row, "workload"), m, s(row, "series"), s(row, "kind"), s(row, "unit"),
-			fnum(am, sizeof(am), "%.6g", d(a, "median")), side_n(row, "a"),
-			fnum(bm, sizeof(bm), "%.6g", d(b, "median")), side_n(row, "b"),
-			fnum(r, sizeof(r), "%.4f", d(row, "ratio")), ci_text(row, ci, sizeof(ci)),
-			fnum(p, sizeof(p), "%.3g", d(row, "p")), s(row, "verdict"),
-			json_is_string(json_object_get(row, "note")) ? ": " : "", s(row, "note"));
+		fprintf(
+		    out,
+		    "%-11s %-24s %-16s %-8s %-14.14s %12s %4lld %12s %4lld %8s %-19s %9s %s%s%s\n",
+		    s(row, "workload"), m, s(row, "series"), s(row, "kind"), s(row, "unit"),
+		    fnum(am, sizeof(am), "%.6g", d(a, "median")), side_n(row, "a"),
+		    fnum(bm, sizeof(bm), "%.6g", d(b, "median")), side_n(row, "b"),
+		    fnum(r, sizeof(r), "%.4f", d(row, "ratio")), ci_text(row, ci, sizeof(ci)),
+		    fnum(p, sizeof(p), "%.3g", d(row, "p")), s(row, "verdict"),
+		    json_is_string(json_object_get(row, "note")) ? ": " : "", s(row, "note"));
 	}
 	fprintf(out,
 		"\n%lld compared, %lld regression(s), %lld improvement(s), %lld missing, %lld n/a "
@@ -96,8 +98,8 @@ int compare_print_table(FILE *out, void *arg)
 		(long long)json_integer_value(json_object_get(cmp, "regressions")),
 		(long long)json_integer_value(json_object_get(cmp, "improvements")),
 		(long long)json_integer_value(json_object_get(cmp, "missing")),
-		(long long)json_integer_value(json_object_get(cmp, "not_applicable")), d(cmp, "alpha"),
-		d(cmp, "noise_pct"));
+		(long long)json_integer_value(json_object_get(cmp, "not_applicable")),
+		d(cmp, "alpha"), d(cmp, "noise_pct"));
 	return ferror(out) ? -5 : 0;
 }
 
@@ -111,14 +113,16 @@ void compare_list_regressions(FILE *out, json_t *cmp)
 			continue;
 		char t[256];
 		row_title(row, t, sizeof(t));
-		fprintf(out, "regression: %s: %+.2f%% slower (B/A %.4f, 95%% CI [%.4f, %.4f], p=%.3g, "
-			     "n=%lld+%lld)\n",
-			t, d(row, "slowdown_pct"), d(row, "ratio"),
-			json_number_value(json_array_get(json_object_get(row, "ratio_ci95"), 0)),
-			json_number_value(json_array_get(json_object_get(row, "ratio_ci95"), 1)),
-			d(row, "p"),
-			(long long)json_integer_value(json_object_get(json_object_get(row, "a"), "n")),
-			(long long)json_integer_value(json_object_get(json_object_get(row, "b"), "n")));
+		fprintf(
+		    out,
+		    "regression: %s: %+.2f%% slower (B/A %.4f, 95%% CI [%.4f, %.4f], p=%.3g, "
+		    "n=%lld+%lld)\n",
+		    t, d(row, "slowdown_pct"), d(row, "ratio"),
+		    json_number_value(json_array_get(json_object_get(row, "ratio_ci95"), 0)),
+		    json_number_value(json_array_get(json_object_get(row, "ratio_ci95"), 1)),
+		    d(row, "p"),
+		    (long long)json_integer_value(json_object_get(json_object_get(row, "a"), "n")),
+		    (long long)json_integer_value(json_object_get(json_object_get(row, "b"), "n")));
 	}
 }
 
@@ -128,11 +132,21 @@ void compare_xml_escape(const char *in, char *out, size_t len)
 	for (; *in && o + 7 < len; in++) {
 		const char *rep = NULL;
 		switch (*in) {
-		case '<': rep = "&lt;"; break;
-		case '>': rep = "&gt;"; break;
-		case '&': rep = "&amp;"; break;
-		case '"': rep = "&quot;"; break;
-		case '\'': rep = "&apos;"; break;
+		case '<':
+			rep = "&lt;";
+			break;
+		case '>':
+			rep = "&gt;";
+			break;
+		case '&':
+			rep = "&amp;";
+			break;
+		case '"':
+			rep = "&quot;";
+			break;
+		case '\'':
+			rep = "&apos;";
+			break;
 		}
 		if (rep) {
 			memcpy(out + o, rep, strlen(rep));
@@ -151,8 +165,9 @@ int compare_write_junit(FILE *out, void *arg)
 	fprintf(out, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n");
 	fprintf(out, "<testsuites name=\"virttax gate\" tests=\"%zu\" failures=\"%lld\">\n", n,
 		(long long)json_integer_value(json_object_get(cmp, "regressions")));
-	fprintf(out, "  <testsuite name=\"virttax gate\" tests=\"%zu\" failures=\"%lld\" "
-		     "skipped=\"%lld\">\n",
+	fprintf(out,
+		"  <testsuite name=\"virttax gate\" tests=\"%zu\" failures=\"%lld\" "
+		"skipped=\"%lld\">\n",
 		n, (long long)json_integer_value(json_object_get(cmp, "regressions")),
 		(long long)(json_integer_value(json_object_get(cmp, "missing")) +
 			    json_integer_value(json_object_get(cmp, "not_applicable"))));
@@ -167,26 +182,32 @@ int compare_write_junit(FILE *out, void *arg)
 		const char *v = s(row, "verdict");
 		json_t *c = json_object_get(row, "ratio_ci95");
 		if (is_na(row))
-			snprintf(msg, sizeof(msg), "n/a: %s (no ratio; n=%lld+%lld)", s(row, "note"),
-				 side_n(row, "a"), side_n(row, "b"));
+			snprintf(msg, sizeof(msg), "n/a: %s (no ratio; n=%lld+%lld)",
+				 s(row, "note"), side_n(row, "a"), side_n(row, "b"));
 		else
 			snprintf(msg, sizeof(msg),
-			 "%s: B/A %.4f (95%% CI [%.4f, %.4f]), slowdown %+.2f%%, p=%.3g, n=%lld+%lld, "
-			 "noise %.3g%%",
-			 v, d(row, "ratio"), json_number_value(json_array_get(c, 0)),
-			 json_number_value(json_array_get(c, 1)), d(row, "slowdown_pct"), d(row, "p"),
-			 (long long)json_integer_value(json_object_get(json_object_get(row, "a"), "n")),
-			 (long long)json_integer_value(json_object_get(json_object_get(row, "b"), "n")),
-			 d(cmp, "noise_pct"));
+				 "%s: B/A %.4f (95%% CI [%.4f, %.4f]), slowdown %+.2f%%, p=%.3g, "
+				 "n=%lld+%lld, "
+				 "noise %.3g%%",
+				 v, d(row, "ratio"), json_number_value(json_array_get(c, 0)),
+				 json_number_value(json_array_get(c, 1)), d(row, "slowdown_pct"),
+				 d(row, "p"),
+				 (long long)json_integer_value(
+				     json_object_get(json_object_get(row, "a"), "n")),
+				 (long long)json_integer_value(
+				     json_object_get(json_object_get(row, "b"), "n")),
+				 d(cmp, "noise_pct"));
 		compare_xml_escape(msg, emsg, sizeof(emsg));
 		if (!strcmp(v, "regression"))
-			fprintf(out, ">\n      <failure type=\"regression\" message=\"%s\"/>\n    "
-				     "</testcase>\n",
+			fprintf(out,
+				">\n      <failure type=\"regression\" message=\"%s\"/>\n    "
+				"</testcase>\n",
 				emsg);
 		else if (!strcmp(v, "missing") || is_na(row))
 			fprintf(out, ">\n      <skipped message=\"%s\"/>\n    </testcase>\n", emsg);
 		else
-			fprintf(out, ">\n      <system-out>%s</system-out>\n    </testcase>\n", emsg);
+			fprintf(out, ">\n      <system-out>%s</system-out>\n    </testcase>\n",
+				emsg);
 	}
 	fprintf(out, "  </testsuite>\n</testsuites>\n");
 	return ferror(out) ? -5 : 0;
@@ -198,12 +219,14 @@ static void md_row(FILE *out, json_t *row)
 	json_t *a = json_object_get(row, "a"), *b = json_object_get(row, "b");
 	metric_label(row, m, sizeof(m));
 	const char *v = s(row, "verdict");
-	fprintf(out, "| %s | %s | %s | %s | %s | %s (n=%lld, MAD %s) | %s (n=%lld, MAD %s) | "
-		     "%s %s | %s | %s | %s%s%s%s |\n",
+	fprintf(out,
+		"| %s | %s | %s | %s | %s | %s (n=%lld, MAD %s) | %s (n=%lld, MAD %s) | "
+		"%s %s | %s | %s | %s%s%s%s |\n",
 		s(row, "workload"), m, s(row, "series"), s(row, "kind"), s(row, "unit"),
 		fnum(am, sizeof(am), "%.6g", d(a, "median")), side_n(row, "a"),
-		fnum(ma, sizeof(ma), "%.3g", d(a, "mad")), fnum(bm, sizeof(bm), "%.6g", d(b, "median")),
-		side_n(row, "b"), fnum(mb, sizeof(mb), "%.3g", d(b, "mad")),
+		fnum(ma, sizeof(ma), "%.3g", d(a, "mad")),
+		fnum(bm, sizeof(bm), "%.6g", d(b, "median")), side_n(row, "b"),
+		fnum(mb, sizeof(mb), "%.3g", d(b, "mad")),
 		fnum(r, sizeof(r), "%.4f", d(row, "ratio")), ci_text(row, ci, sizeof(ci)),
 		fnum(ch, sizeof(ch), "%+.2f%%", d(row, "slowdown_pct")),
 		fnum(p, sizeof(p), "%.3g", d(row, "p")),
@@ -217,17 +240,17 @@ int compare_write_markdown(FILE *out, void *arg)
 	json_t *cmp = arg, *row;
 	size_t i;
 	long long reg = json_integer_value(json_object_get(cmp, "regressions"));
-	fprintf(out, "### virttax gate: %s\n\n",
-		reg ? "regression found" : "no regression");
-	fprintf(out,
-		"%lld compared, **%lld regression(s)**, %lld improvement(s), %lld missing, %lld n/a. "
-		"Significant when p < %.2g (permutation test) and |change| > %.3g%% "
-		"(time-equivalent: positive = candidate slower).\n\n",
-		(long long)json_integer_value(json_object_get(cmp, "compared")), reg,
-		(long long)json_integer_value(json_object_get(cmp, "improvements")),
-		(long long)json_integer_value(json_object_get(cmp, "missing")),
-		(long long)json_integer_value(json_object_get(cmp, "not_applicable")), d(cmp, "alpha"),
-		d(cmp, "noise_pct"));
+	fprintf(out, "### virttax gate: %s\n\n", reg ? "regression found" : "no regression");
+	fprintf(
+	    out,
+	    "%lld compared, **%lld regression(s)**, %lld improvement(s), %lld missing, %lld n/a. "
+	    "Significant when p < %.2g (permutation test) and |change| > %.3g%% "
+	    "(time-equivalent: positive = candidate slower).\n\n",
+	    (long long)json_integer_value(json_object_get(cmp, "compared")), reg,
+	    (long long)json_integer_value(json_object_get(cmp, "improvements")),
+	    (long long)json_integer_value(json_object_get(cmp, "missing")),
+	    (long long)json_integer_value(json_object_get(cmp, "not_applicable")), d(cmp, "alpha"),
+	    d(cmp, "noise_pct"));
 	fprintf(out, "| workload | metric | series | kind | unit | baseline median | candidate "
 		     "median | B/A [95%% CI] | change | p | verdict |\n");
 	fprintf(out, "|---|---|---|---|---|---:|---:|---:|---:|---:|---|\n");
@@ -239,8 +262,9 @@ int compare_write_markdown(FILE *out, void *arg)
 			if (r == (pass == 0))
 				md_row(out, row);
 		}
-	fprintf(out, "\n<sub>overhead rows: VM time / bare time per pair (1 + overhead), so a "
-		     "host-only change does not move them; MAD = median absolute deviation.</sub>\n");
+	fprintf(out,
+		"\n<sub>overhead rows: VM time / bare time per pair (1 + overhead), so a "
+		"host-only change does not move them; MAD = median absolute deviation.</sub>\n");
 	return ferror(out) ? -5 : 0;
 }
 

@@ -79,7 +79,8 @@ static json_t *io_row(json_t *wl, const char *series, json_t *calib)
 	{
 		json_t *io = json_object_get(json_object_get(run, "vmm_stats"), "io");
 		double req = json_number_value(json_object_get(io, "requests"));
-		if (strcmp(s_(run, "series"), series) || !counted_ok(run) || !(req > 0) || n == XMAX)
+		if (strcmp(s_(run, "series"), series) || !counted_ok(run) || !(req > 0) ||
+		    n == XMAX)
 			continue;
 		tech = s_(io, "technique");
 		ex[n] = json_number_value(json_object_get(io, "exits")) / req;
@@ -103,17 +104,16 @@ static json_t *io_row(json_t *wl, const char *series, json_t *calib)
 		cross = per_io * c.ns, lo = per_io * c.ci_lo, hi = per_io * c.ci_hi;
 		why[0] = 0;
 	}
-	return json_pack("{s:O,s:s,s:s,s:s?,s:I,s:o,s:o,s:o,s:o,s:o,s:[o,o],s:o,s:s,s:s}",
-			 "workload", json_object_get(wl, "name"), "series", series, "technique",
-			 tech, "kind", kind, "runs", (json_int_t)n, "exits_per_io", nm(med(ex, n)),
-			 "notifications_per_io", nm(med(nt, n)), "interrupts_per_io",
-			 nm(med(irq, n)), "backend_cpu_ns_per_io", nm(med(cpu, n)),
-			 "crossing_ns_per_io", nm(cross), "crossing_ci95", nm(lo), nm(hi), "reason",
-			 why[0] ? json_string(why) : json_null(), "unit", "per I/O request; ns",
-			 "note",
-			 "crossings = (exits, or ioeventfd notifications for virtio-eventfd) per I/O x "
-			 "calibrated cost of that kind; interrupt injection and backend CPU are "
-			 "reported, not priced; part of mediation, not added to it again");
+	return json_pack(
+	    "{s:O,s:s,s:s,s:s?,s:I,s:o,s:o,s:o,s:o,s:o,s:[o,o],s:o,s:s,s:s}", "workload",
+	    json_object_get(wl, "name"), "series", series, "technique", tech, "kind", kind, "runs",
+	    (json_int_t)n, "exits_per_io", nm(med(ex, n)), "notifications_per_io", nm(med(nt, n)),
+	    "interrupts_per_io", nm(med(irq, n)), "backend_cpu_ns_per_io", nm(med(cpu, n)),
+	    "crossing_ns_per_io", nm(cross), "crossing_ci95", nm(lo), nm(hi), "reason",
+	    why[0] ? json_string(why) : json_null(), "unit", "per I/O request; ns", "note",
+	    "crossings = (exits, or ioeventfd notifications for virtio-eventfd) per I/O x "
+	    "calibrated cost of that kind; interrupt injection and backend CPU are "
+	    "reported, not priced; part of mediation, not added to it again");
 }
 
 json_t *decompose_io(json_t *results, json_t *calib)
@@ -186,15 +186,15 @@ static json_t *pressure_row(json_t *wl, const char *side, const char *limit_text
 	if (!n)
 		snprintf(why, sizeof(why), "no ok run under the limit (%zu tried)%s%s", tried,
 			 first_reason ? ": " : "", first_reason ? first_reason : "");
-	return json_pack("{s:O,s:s,s:s,s:I,s:I,s:o,s:[o,o],s:o,s:o,s:I,s:o,s:s}", "workload",
-			 json_object_get(wl, "name"), "side", side, "series", lim, "runs",
-			 (json_int_t)tried, "ok_pairs", (json_int_t)n, "slowdown_pct",
-			 nm(med(slow, n)), "slowdown_ci95", nm(lo), nm(hi), "major_faults_median",
-			 nm(med(majf, nm_)), "refaults_median", nm(med(refault, nm_)),
-			 "oom_kills", kills, "reason", why[0] ? json_string(why) : json_null(),
-			 "note",
-			 "time under the limit / time unlimited - 1, same side and rep, median over "
-			 "reps; major faults and refaults from the run's cgroup (memory.stat delta)");
+	return json_pack(
+	    "{s:O,s:s,s:s,s:I,s:I,s:o,s:[o,o],s:o,s:o,s:I,s:o,s:s}", "workload",
+	    json_object_get(wl, "name"), "side", side, "series", lim, "runs", (json_int_t)tried,
+	    "ok_pairs", (json_int_t)n, "slowdown_pct", nm(med(slow, n)), "slowdown_ci95", nm(lo),
+	    nm(hi), "major_faults_median", nm(med(majf, nm_)), "refaults_median",
+	    nm(med(refault, nm_)), "oom_kills", kills, "reason",
+	    why[0] ? json_string(why) : json_null(), "note",
+	    "time under the limit / time unlimited - 1, same side and rep, median over "
+	    "reps; major faults and refaults from the run's cgroup (memory.stat delta)");
 }
 
 json_t *decompose_mem_pressure(json_t *results)
@@ -222,8 +222,9 @@ static double side_median(json_t *wl, const char *series, size_t *n)
 	size_t i;
 	json_t *run;
 	*n = 0;
-	json_array_foreach(json_object_get(wl, "runs"), i, run)
-	    if (!strcmp(s_(run, "series"), series) && counted_ok(run) && *n < XMAX)
+	json_array_foreach(json_object_get(wl, "runs"), i,
+			   run) if (!strcmp(s_(run, "series"), series) && counted_ok(run) &&
+				    *n < XMAX)
 	{
 		double v = time_ns(run);
 		if (isfinite(v))
@@ -236,8 +237,8 @@ static json_t *find_wl(json_t *results, const char *name)
 {
 	json_t *wl;
 	size_t i;
-	json_array_foreach(json_object_get(results, "workloads"), i, wl)
-	    if (!strcmp(s_(wl, "name"), name)) return wl;
+	json_array_foreach(json_object_get(results, "workloads"), i,
+			   wl) if (!strcmp(s_(wl, "name"), name)) return wl;
 	return NULL;
 }
 
@@ -266,17 +267,19 @@ json_t *decompose_sharing(json_t *const *results, size_t n)
 					double of = side_median(off, side, &n_off);
 					json_array_append_new(
 					    rows,
-					    json_pack("{s:O,s:s,s:O,s:o,s:o,s:o,s:I,s:I,s:s}", "workload",
-						      json_object_get(wl, "name"), "side", side, "mode",
-						      json_object_get(ct, "mode"), "time_with_ns", nm(on),
-						      "time_without_ns", nm(of), "slowdown_pct",
-						      nm((on / of - 1) * 100), "n_with", (json_int_t)n_on,
-						      "n_without", (json_int_t)n_off, "label",
-						      "sharing cost, not a virtualization cost"));
+					    json_pack(
+						"{s:O,s:s,s:O,s:o,s:o,s:o,s:I,s:I,s:s}", "workload",
+						json_object_get(wl, "name"), "side", side, "mode",
+						json_object_get(ct, "mode"), "time_with_ns", nm(on),
+						"time_without_ns", nm(of), "slowdown_pct",
+						nm((on / of - 1) * 100), "n_with", (json_int_t)n_on,
+						"n_without", (json_int_t)n_off, "label",
+						"sharing cost, not a virtualization cost"));
 				}
 			}
 			if (matched)
-				break; /* the first file without a co-tenant that has the workload */
+				break; /* the first file without a co-tenant that has the workload
+					*/
 		}
 	}
 	return rows;

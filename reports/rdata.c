@@ -25,8 +25,10 @@ int rdata_load(const char *path, json_t **root, char *err, size_t errlen)
 	json_error_t je;
 	json_t *r = json_load_file(file, 0, &je);
 	if (!r) {
-		snprintf(err, errlen, "%s: not readable JSON (line %d: %s); expected virttax's "
-			 "results.json", file, je.line, je.text);
+		snprintf(err, errlen,
+			 "%s: not readable JSON (line %d: %s); expected virttax's "
+			 "results.json",
+			 file, je.line, je.text);
 		return -EINVAL;
 	}
 	const char *schema = json_string_value(json_object_get(r, "schema"));
@@ -84,8 +86,8 @@ json_t *rdata_find_metric(json_t *run, json_t *key)
 {
 	size_t i;
 	json_t *m;
-	json_array_foreach(json_object_get(run, "metrics"), i, m) if (rdata_same_metric(m, key))
-	    return m;
+	json_array_foreach(json_object_get(run, "metrics"), i,
+			   m) if (rdata_same_metric(m, key)) return m;
 	return NULL;
 }
 
@@ -122,11 +124,10 @@ json_t *rdata_vm_series(json_t *runs)
 		if (seen)
 			continue;
 		json_t *bs = json_object_get(run, "baseline_series");
-		json_array_append_new(out, json_pack("{s:s,s:s,s:O}", "series", name,
-						     "baseline_series",
-						     json_is_string(bs) ? json_string_value(bs)
-									: "bare",
-						     "config", json_object_get(run, "config")));
+		json_array_append_new(out,
+				      json_pack("{s:s,s:s,s:O}", "series", name, "baseline_series",
+						json_is_string(bs) ? json_string_value(bs) : "bare",
+						"config", json_object_get(run, "config")));
 	}
 	return out;
 }

@@ -15,7 +15,7 @@
 #include "reports/rdata.h"
 
 const struct report_ops *const report_formats[] = {&report_md, &report_html, &report_csv,
-						    &report_json, NULL};
+						   &report_json, NULL};
 
 const struct report_ops *report_find(const char *name)
 {
@@ -30,8 +30,10 @@ static int load_calib(const char *path, json_t **out, char *err, size_t len)
 	json_error_t je;
 	*out = json_load_file(path, 0, &je);
 	if (!*out) {
-		snprintf(err, len, "--calibration %s: %s (line %d); expected calibration.json "
-			 "from `virttax calibrate`", path, je.text, je.line);
+		snprintf(err, len,
+			 "--calibration %s: %s (line %d); expected calibration.json "
+			 "from `virttax calibrate`",
+			 path, je.text, je.line);
 		return -EINVAL;
 	}
 	return 0;
@@ -163,8 +165,8 @@ json_t *report_component(json_t *entry, const char *name)
 {
 	size_t i;
 	json_t *c;
-	json_array_foreach(json_object_get(entry, "components"), i, c) if (
-	    !strcmp(report_s(c, "name"), name)) return c;
+	json_array_foreach(json_object_get(entry, "components"), i,
+			   c) if (!strcmp(report_s(c, "name"), name)) return c;
 	return NULL;
 }
 

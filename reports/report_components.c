@@ -46,7 +46,11 @@ static void row(struct tab *t, const char *const *cells, size_t n)
 		}
 		fprintf(t->out, "<td>");
 		for (const char *c = cells[i]; *c; c++) /* the reasons come from the results file */
-			fprintf(t->out, "%s", *c == '<' ? "&lt;" : *c == '>' ? "&gt;" : *c == '&' ? "&amp;" : (char[2]){*c, 0});
+			fprintf(t->out, "%s",
+				*c == '<'   ? "&lt;"
+				: *c == '>' ? "&gt;"
+				: *c == '&' ? "&amp;"
+					    : (char[2]){*c, 0});
 		fprintf(t->out, "</td>");
 	}
 	fprintf(t->out, "%s\n", t->html ? "</tr>" : "");
@@ -65,9 +69,15 @@ static const char *num(json_t *o, const char *k, char *b, size_t len)
 
 static void io_table(struct tab *t, const struct report_ctx *ctx)
 {
-	static const char *const cols[] = {"workload", "series", "technique", "runs", "exits/I/O",
-					   "notifications/I/O", "interrupts/I/O",
-					   "backend CPU ns/I/O", "crossing ns/I/O [95% CI]"};
+	static const char *const cols[] = {"workload",
+					   "series",
+					   "technique",
+					   "runs",
+					   "exits/I/O",
+					   "notifications/I/O",
+					   "interrupts/I/O",
+					   "backend CPU ns/I/O",
+					   "crossing ns/I/O [95% CI]"};
 	bool any = false;
 	for (size_t s = 0; s < ctx->n; s++) {
 		json_t *rows = json_object_get(ctx->decomp[s], "io"), *r;
@@ -77,9 +87,12 @@ static void io_table(struct tab *t, const struct report_ctx *ctx)
 			char a[32], b[32], c[32], d[32], e[96], n[16];
 			if (!any)
 				head(t, "I/O boundary crossings",
-				     "Per I/O request, medians over the VM runs: crossings = exits (or "
-				     "ioeventfd notifications for virtio-eventfd) per I/O x the calibrated "
-				     "cost of that kind (pio / mmio / mmio-ioeventfd). Part of mediation, "
+				     "Per I/O request, medians over the VM runs: crossings = exits "
+				     "(or "
+				     "ioeventfd notifications for virtio-eventfd) per I/O x the "
+				     "calibrated "
+				     "cost of that kind (pio / mmio / mmio-ioeventfd). Part of "
+				     "mediation, "
 				     "not added to it again.",
 				     cols, 9);
 			any = true;
@@ -90,12 +103,15 @@ static void io_table(struct tab *t, const struct report_ctx *ctx)
 					      json_object_get(r, "crossing_ci95"), e, sizeof(e));
 			else
 				snprintf(e, sizeof(e), "n/a: %.80s", report_s(r, "reason"));
-			const char *cells[] = {report_s(r, "workload"), report_s(r, "series"),
-					       report_s(r, "technique"), n,
+			const char *cells[] = {report_s(r, "workload"),
+					       report_s(r, "series"),
+					       report_s(r, "technique"),
+					       n,
 					       num(r, "exits_per_io", a, sizeof(a)),
 					       num(r, "notifications_per_io", b, sizeof(b)),
 					       num(r, "interrupts_per_io", c, sizeof(c)),
-					       num(r, "backend_cpu_ns_per_io", d, sizeof(d)), e};
+					       num(r, "backend_cpu_ns_per_io", d, sizeof(d)),
+					       e};
 			row(t, cells, 9);
 		}
 	}
@@ -105,9 +121,9 @@ static void io_table(struct tab *t, const struct report_ctx *ctx)
 
 static void pressure_table(struct tab *t, const struct report_ctx *ctx)
 {
-	static const char *const cols[] = {"workload", "series", "runs (ok)",
-					   "slowdown vs unlimited % [CI]", "major faults/run",
-					   "refaults/run", "OOM kills", "outcome"};
+	static const char *const cols[] = {
+	    "workload",		"series",	"runs (ok)", "slowdown vs unlimited % [CI]",
+	    "major faults/run", "refaults/run", "OOM kills", "outcome"};
 	bool any = false;
 	for (size_t s = 0; s < ctx->n; s++) {
 		json_t *rows = json_object_get(ctx->decomp[s], "memory_pressure"), *r;
@@ -117,8 +133,10 @@ static void pressure_table(struct tab *t, const struct report_ctx *ctx)
 			char a[96], b[32], c[32], k[24], n[32];
 			if (!any)
 				head(t, "Memory pressure",
-				     "Each side under the cgroup limit against the same side unlimited "
-				     "(same rep): time ratio − 1, median [order-statistic CI]; faults from "
+				     "Each side under the cgroup limit against the same side "
+				     "unlimited "
+				     "(same rep): time ratio − 1, median [order-statistic CI]; "
+				     "faults from "
 				     "the run's memory cgroup.",
 				     cols, 8);
 			any = true;
@@ -127,11 +145,15 @@ static void pressure_table(struct tab *t, const struct report_ctx *ctx)
 				 (long long)json_integer_value(json_object_get(r, "ok_pairs")));
 			snprintf(k, sizeof(k), "%lld",
 				 (long long)json_integer_value(json_object_get(r, "oom_kills")));
-			report_val_ci(report_d(r, "slowdown_pct"), json_object_get(r, "slowdown_ci95"), a,
-				      sizeof(a));
-			const char *cells[] = {report_s(r, "workload"), report_s(r, "series"), n, a,
+			report_val_ci(report_d(r, "slowdown_pct"),
+				      json_object_get(r, "slowdown_ci95"), a, sizeof(a));
+			const char *cells[] = {report_s(r, "workload"),
+					       report_s(r, "series"),
+					       n,
+					       a,
 					       num(r, "major_faults_median", b, sizeof(b)),
-					       num(r, "refaults_median", c, sizeof(c)), k,
+					       num(r, "refaults_median", c, sizeof(c)),
+					       k,
 					       json_is_string(json_object_get(r, "reason"))
 						   ? report_s(r, "reason")
 						   : "ran"};
@@ -144,8 +166,9 @@ static void pressure_table(struct tab *t, const struct report_ctx *ctx)
 
 static void sharing_table(struct tab *t, const struct report_ctx *ctx)
 {
-	static const char *const cols[] = {"workload", "side", "co-tenant", "time with (ns)",
-					   "time without (ns)", "slowdown %", "n with/without"};
+	static const char *const cols[] = {
+	    "workload",		 "side",       "co-tenant",	"time with (ns)",
+	    "time without (ns)", "slowdown %", "n with/without"};
 	json_t *r;
 	size_t i;
 	if (!json_array_size(ctx->sharing))
@@ -161,10 +184,13 @@ static void sharing_table(struct tab *t, const struct report_ctx *ctx)
 		snprintf(n, sizeof(n), "%lld/%lld",
 			 (long long)json_integer_value(json_object_get(r, "n_with")),
 			 (long long)json_integer_value(json_object_get(r, "n_without")));
-		const char *cells[] = {report_s(r, "workload"), report_s(r, "side"),
-				       report_s(r, "mode"), num(r, "time_with_ns", a, sizeof(a)),
+		const char *cells[] = {report_s(r, "workload"),
+				       report_s(r, "side"),
+				       report_s(r, "mode"),
+				       num(r, "time_with_ns", a, sizeof(a)),
 				       num(r, "time_without_ns", b, sizeof(b)),
-				       num(r, "slowdown_pct", c, sizeof(c)), n};
+				       num(r, "slowdown_pct", c, sizeof(c)),
+				       n};
 		row(t, cells, 7);
 	}
 	tail(t);

@@ -52,7 +52,8 @@ static bool same_point(json_t *e, json_t *s)
 	if (strcmp(report_s(e, "metric"), report_s(s, "metric")) ||
 	    strcmp(report_s(e, "series"), report_s(s, "series")))
 		return false;
-	bool ce = json_is_string(json_object_get(e, "xk")), cs = json_is_string(json_object_get(s, "xk"));
+	bool ce = json_is_string(json_object_get(e, "xk")),
+	     cs = json_is_string(json_object_get(s, "xk"));
 	return ce == cs && (!ce || report_d(e, "x") == report_d(s, "x"));
 }
 
@@ -60,8 +61,9 @@ static json_t *decomp_entry(json_t *dec, const char *wl, json_t *s)
 {
 	size_t i;
 	json_t *e;
-	json_array_foreach(json_object_get(dec, "entries"), i, e) if (
-	    !strcmp(report_s(e, "workload"), wl) && same_point(e, s)) return e;
+	json_array_foreach(json_object_get(dec, "entries"), i,
+			   e) if (!strcmp(report_s(e, "workload"), wl) &&
+				  same_point(e, s)) return e;
 	return NULL;
 }
 
@@ -101,9 +103,10 @@ static void row(FILE *out, const char *src, const char *wl, json_t *s, json_t *d
 
 static int csv_render(FILE *out, const struct report_ctx *ctx)
 {
-	fprintf(out, "source,workload,metric,unit,better,xk,xu,x,series,"
-		     "bare_median,bare_ci95_lo,bare_ci95_hi,bare_n,vm_median,vm_ci95_lo,vm_ci95_hi,vm_n,"
-		     "overhead_pct,overhead_ci95_lo,overhead_ci95_hi,pairs");
+	fprintf(out,
+		"source,workload,metric,unit,better,xk,xu,x,series,"
+		"bare_median,bare_ci95_lo,bare_ci95_hi,bare_n,vm_median,vm_ci95_lo,vm_ci95_hi,vm_n,"
+		"overhead_pct,overhead_ci95_lo,overhead_ci95_hi,pairs");
 	for (int c = 0; c < 4; c++)
 		fprintf(out, ",%s_pct,%s_ci95_lo,%s_ci95_hi", comps[c], comps[c], comps[c]);
 	fputc('\n', out);

@@ -23,11 +23,20 @@ static void esc(FILE *out, const char *s)
 {
 	for (; s && *s; s++) {
 		switch (*s) {
-		case '<': fputs("&lt;", out); break;
-		case '>': fputs("&gt;", out); break;
-		case '&': fputs("&amp;", out); break;
-		case '"': fputs("&quot;", out); break;
-		default: fputc(*s, out);
+		case '<':
+			fputs("&lt;", out);
+			break;
+		case '>':
+			fputs("&gt;", out);
+			break;
+		case '&':
+			fputs("&amp;", out);
+			break;
+		case '"':
+			fputs("&quot;", out);
+			break;
+		default:
+			fputc(*s, out);
 		}
 	}
 }
@@ -36,7 +45,7 @@ static void esc(FILE *out, const char *s)
 
 struct bar {
 	json_t *e;
-	size_t src; /* which source (run) it comes from */
+	size_t src;	 /* which source (run) it comes from */
 	double pos, neg; /* stacked extents, percent */
 };
 
@@ -60,7 +69,8 @@ static size_t collect_bars(const struct report_ctx *ctx, struct bar *bars, size_
 			}
 			double m = report_d(json_object_get(e, "measured"), "value_pct");
 			if (isfinite(m))
-				bars[n].pos = fmax(bars[n].pos, m), bars[n].neg = fmin(bars[n].neg, m);
+				bars[n].pos = fmax(bars[n].pos, m),
+				bars[n].neg = fmin(bars[n].neg, m);
 			n++;
 		}
 	}
@@ -77,10 +87,12 @@ static void bar_chart(FILE *out, const struct report_ctx *ctx)
 {
 	struct bar bars[128];
 	size_t n = collect_bars(ctx, bars, 128);
-	fprintf(out, "<figure><svg id=\"chart-decomposition\" xmlns=\"http://www.w3.org/2000/svg\" ");
+	fprintf(out,
+		"<figure><svg id=\"chart-decomposition\" xmlns=\"http://www.w3.org/2000/svg\" ");
 	if (!n) {
-		fprintf(out, "width=\"600\" height=\"40\"><text x=\"10\" y=\"25\">no decomposition: no "
-			     "workload with paired runs</text></svg></figure>\n");
+		fprintf(out,
+			"width=\"600\" height=\"40\"><text x=\"10\" y=\"25\">no decomposition: no "
+			"workload with paired runs</text></svg></figure>\n");
 		return;
 	}
 	double hi = 1, lo = 0;
@@ -90,16 +102,22 @@ static void bar_chart(FILE *out, const struct report_ctx *ctx)
 	hi = ceil(hi / step) * step, lo = floor(lo / step) * step;
 	const double L = 80, T = 30, H = 320, BW = 46, GAP = 34;
 	double W = L + n * (BW + GAP) + 160;
-	fprintf(out, "width=\"%.0f\" height=\"%.0f\" font-family=\"sans-serif\" font-size=\"11\">\n", W,
+	fprintf(out,
+		"width=\"%.0f\" height=\"%.0f\" font-family=\"sans-serif\" font-size=\"11\">\n", W,
 		T + H + 150);
 #define Y(v) (T + (hi - (v)) / (hi - lo) * H)
 	for (double t = lo; t <= hi + step / 2; t += step) {
-		fprintf(out, "<line x1=\"%.0f\" x2=\"%.0f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"%s\"/>"
-			     "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">%g%%</text>\n",
-			L, W - 160, Y(t), Y(t), fabs(t) < 1e-12 ? "#000" : "#ddd", L - 6, Y(t) + 4, t);
+		fprintf(out,
+			"<line x1=\"%.0f\" x2=\"%.0f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"%s\"/>"
+			"<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">%g%%</text>\n",
+			L, W - 160, Y(t), Y(t), fabs(t) < 1e-12 ? "#000" : "#ddd", L - 6, Y(t) + 4,
+			t);
 	}
-	fprintf(out, "<text transform=\"translate(16,%.0f) rotate(-90)\" text-anchor=\"middle\">overhead, "
-		     "%% of bare-metal time (lower is better)</text>\n", T + H / 2);
+	fprintf(
+	    out,
+	    "<text transform=\"translate(16,%.0f) rotate(-90)\" text-anchor=\"middle\">overhead, "
+	    "%% of bare-metal time (lower is better)</text>\n",
+	    T + H / 2);
 	for (size_t i = 0; i < n; i++) {
 		json_t *e = bars[i].e;
 		double x = L + GAP / 2 + i * (BW + GAP), up = 0, down = 0;
@@ -111,45 +129,57 @@ static void bar_chart(FILE *out, const struct report_ctx *ctx)
 		for (int c = 0; c < 4; c++) {
 			json_t *cp = report_component(e, comps[c]);
 			double v = report_d(cp, "value_pct");
-			if (!json_is_true(json_object_get(cp, "available")) || !isfinite(v) || v == 0)
+			if (!json_is_true(json_object_get(cp, "available")) || !isfinite(v) ||
+			    v == 0)
 				continue;
 			double y0 = v >= 0 ? up : down, y1 = y0 + v;
 			*(v >= 0 ? &up : &down) = y1;
 			char b[96];
-			fprintf(out, "<rect class=\"seg seg-%s\" x=\"%.1f\" y=\"%.1f\" width=\"%.0f\" "
-				     "height=\"%.1f\" fill=\"%s\"><title>%s %s: %s</title></rect>\n",
+			fprintf(out,
+				"<rect class=\"seg seg-%s\" x=\"%.1f\" y=\"%.1f\" width=\"%.0f\" "
+				"height=\"%.1f\" fill=\"%s\"><title>%s %s: %s</title></rect>\n",
 				comps[c], x, Y(fmax(y0, y1)), BW, fabs(Y(y0) - Y(y1)), colors[c],
 				report_s(e, "workload"), comps[c], report_comp(cp, b, sizeof(b)));
 		}
 		json_t *m = json_object_get(e, "measured"), *ci = json_object_get(m, "ci95_pct");
 		double mv = report_d(m, "value_pct");
 		if (isfinite(mv)) {
-			double c0 = json_number_value(json_array_get(ci, 0)), c1 = json_number_value(json_array_get(ci, 1));
-			fprintf(out, "<line class=\"measured\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" "
-				     "stroke=\"#000\" stroke-width=\"2\"/><line x1=\"%.1f\" x2=\"%.1f\" "
-				     "y1=\"%.1f\" y2=\"%.1f\" stroke=\"#000\"/>\n",
-				x - 4, x + BW + 4, Y(mv), Y(mv), x + BW / 2, x + BW / 2, Y(c0), Y(c1));
+			double c0 = json_number_value(json_array_get(ci, 0)),
+			       c1 = json_number_value(json_array_get(ci, 1));
+			fprintf(out,
+				"<line class=\"measured\" x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" "
+				"y2=\"%.1f\" "
+				"stroke=\"#000\" stroke-width=\"2\"/><line x1=\"%.1f\" x2=\"%.1f\" "
+				"y1=\"%.1f\" y2=\"%.1f\" stroke=\"#000\"/>\n",
+				x - 4, x + BW + 4, Y(mv), Y(mv), x + BW / 2, x + BW / 2, Y(c0),
+				Y(c1));
 		}
-		fprintf(out, "<text transform=\"translate(%.1f,%.0f) rotate(40)\">", x + 4, T + H + 14);
+		fprintf(out, "<text transform=\"translate(%.1f,%.0f) rotate(40)\">", x + 4,
+			T + H + 14);
 		esc(out, report_s(e, "workload"));
 		fprintf(out, " ");
 		esc(out, report_s(e, "series"));
 		if (ctx->n > 1)
 			fprintf(out, " run #%zu", bars[i].src + 1);
-		fprintf(out, " (n=%lld)</text>\n</g>\n", (long long)json_integer_value(json_object_get(e, "pairs")));
+		fprintf(out, " (n=%lld)</text>\n</g>\n",
+			(long long)json_integer_value(json_object_get(e, "pairs")));
 	}
 	for (int c = 0; c < 4; c++)
-		fprintf(out, "<rect x=\"%.0f\" y=\"%.0f\" width=\"12\" height=\"12\" fill=\"%s\"/>"
-			     "<text x=\"%.0f\" y=\"%.0f\">%s</text>\n",
+		fprintf(out,
+			"<rect x=\"%.0f\" y=\"%.0f\" width=\"12\" height=\"12\" fill=\"%s\"/>"
+			"<text x=\"%.0f\" y=\"%.0f\">%s</text>\n",
 			W - 150, T + c * 18.0, colors[c], W - 132, T + c * 18.0 + 10, comps[c]);
-	fprintf(out, "<line x1=\"%.0f\" x2=\"%.0f\" y1=\"%.0f\" y2=\"%.0f\" stroke=\"#000\" stroke-width=\"2\"/>"
-		     "<text x=\"%.0f\" y=\"%.0f\">measured [95%% CI]</text>\n",
+	fprintf(out,
+		"<line x1=\"%.0f\" x2=\"%.0f\" y1=\"%.0f\" y2=\"%.0f\" stroke=\"#000\" "
+		"stroke-width=\"2\"/>"
+		"<text x=\"%.0f\" y=\"%.0f\">measured [95%% CI]</text>\n",
 		W - 150, W - 138, T + 78, T + 78, W - 132, T + 82);
 #undef Y
-	fprintf(out, "</svg><figcaption>Overhead components per workload and VM series, %% of the "
-		     "bare-metal time (time-equivalent), median over n pairs; black line: measured "
-		     "overhead with its 95%% bootstrap CI. Components that could not be computed are "
-		     "left out (reasons in the table below).</figcaption></figure>\n");
+	fprintf(out,
+		"</svg><figcaption>Overhead components per workload and VM series, %% of the "
+		"bare-metal time (time-equivalent), median over n pairs; black line: measured "
+		"overhead with its 95%% bootstrap CI. Components that could not be computed are "
+		"left out (reasons in the table below).</figcaption></figure>\n");
 }
 
 /* ---- ladder ---- */
@@ -160,29 +190,35 @@ static void ladder_chart(FILE *out, const struct report_ctx *ctx)
 	json_t *r;
 	fprintf(out, "<figure><svg id=\"chart-ladder\" xmlns=\"http://www.w3.org/2000/svg\" ");
 	if (!n) {
-		fprintf(out, "width=\"600\" height=\"40\"><text x=\"10\" y=\"25\">no calibration: run "
-			     "virttax calibrate</text></svg></figure>\n");
+		fprintf(out,
+			"width=\"600\" height=\"40\"><text x=\"10\" y=\"25\">no calibration: run "
+			"virttax calibrate</text></svg></figure>\n");
 		return;
 	}
 	double mn = INFINITY, mx = 0;
 	json_array_foreach(ctx->ladder, i, r)
 	{
-		double v = report_d(r, "ns"), h = json_number_value(json_array_get(json_object_get(r, "ci95"), 1));
+		double v = report_d(r, "ns"),
+		       h = json_number_value(json_array_get(json_object_get(r, "ci95"), 1));
 		if (v > 0)
 			mn = fmin(mn, v), mx = fmax(mx, fmax(v, h));
 	}
 	double d0 = floor(log10(fmax(mn, 1e-3))), d1 = fmax(ceil(log10(fmax(mx, 1e-3))), d0 + 1);
 	const double L = 200, T = 20, RH = 22, W = 560;
-	fprintf(out, "width=\"%.0f\" height=\"%.0f\" font-family=\"sans-serif\" font-size=\"11\">\n",
+	fprintf(out,
+		"width=\"%.0f\" height=\"%.0f\" font-family=\"sans-serif\" font-size=\"11\">\n",
 		L + W + 230, T + n * RH + 50);
 #define X(v) (L + (log10(v) - d0) / (d1 - d0) * W)
 	for (double d = d0; d <= d1; d++)
-		fprintf(out, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.0f\" y2=\"%.0f\" stroke=\"#ddd\"/>"
-			     "<text x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\">%g ns</text>\n",
+		fprintf(out,
+			"<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.0f\" y2=\"%.0f\" stroke=\"#ddd\"/>"
+			"<text x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\">%g ns</text>\n",
 			X(pow(10, d)), X(pow(10, d)), T, T + n * RH, X(pow(10, d)), T + n * RH + 16,
 			pow(10, d));
-	fprintf(out, "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"middle\">ns per crossing (log scale, "
-		     "lower is cheaper)</text>\n", L + W / 2, T + n * RH + 38);
+	fprintf(out,
+		"<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"middle\">ns per crossing (log scale, "
+		"lower is cheaper)</text>\n",
+		L + W / 2, T + n * RH + 38);
 	json_array_foreach(ctx->ladder, i, r)
 	{
 		double v = fmax(report_d(r, "ns"), pow(10, d0)), y = T + i * RH;
@@ -193,14 +229,17 @@ static void ladder_chart(FILE *out, const struct report_ctx *ctx)
 		fprintf(out, "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">", L - 6, y + 15);
 		esc(out, report_s(r, "kind"));
 		fprintf(out, " (%s)</text>", report_s(r, "side"));
-		fprintf(out, "<rect class=\"rung\" data-kind=\"%s\" x=\"%.0f\" y=\"%.1f\" width=\"%.1f\" "
-			     "height=\"%.0f\" fill=\"%s\"/>",
-			report_s(r, "kind"), L, y + 4, X(v) - L, RH - 8,
-			!strcmp(report_s(r, "side"), "vm") ? "#d95f02" : "#1b9e77");
-		fprintf(out, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#000\"/>",
+		fprintf(
+		    out,
+		    "<rect class=\"rung\" data-kind=\"%s\" x=\"%.0f\" y=\"%.1f\" width=\"%.1f\" "
+		    "height=\"%.0f\" fill=\"%s\"/>",
+		    report_s(r, "kind"), L, y + 4, X(v) - L, RH - 8,
+		    !strcmp(report_s(r, "side"), "vm") ? "#d95f02" : "#1b9e77");
+		fprintf(out,
+			"<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#000\"/>",
 			X(c0), X(c1), y + RH / 2, y + RH / 2);
-		fprintf(out, "<text x=\"%.1f\" y=\"%.1f\">%s ns (n=%lld)</text>\n", X(c1) + 6, y + 15,
-			report_val_ci(report_d(r, "ns"), ci, b, sizeof(b)),
+		fprintf(out, "<text x=\"%.1f\" y=\"%.1f\">%s ns (n=%lld)</text>\n", X(c1) + 6,
+			y + 15, report_val_ci(report_d(r, "ns"), ci, b, sizeof(b)),
 			(long long)json_integer_value(json_object_get(r, "n")));
 	}
 #undef X
@@ -234,7 +273,8 @@ static size_t curve_points(json_t *wl, const char *metric, const char *series, b
 		} else if (strcmp(report_s(e, "series"), series)) {
 			continue;
 		}
-		json_t *st = json_object_get(e, bare ? "bare" : "vm"), *ci = json_object_get(st, "ci95");
+		json_t *st = json_object_get(e, bare ? "bare" : "vm"),
+		       *ci = json_object_get(st, "ci95");
 		if (!json_integer_value(json_object_get(st, "n")))
 			continue;
 		p[n++] = (struct curve_pt){report_d(e, "x"), report_d(st, "median"),
@@ -254,17 +294,20 @@ static void draw_series(FILE *out, const struct curve_frame *f, const char *name
 {
 #define PX(v) (f->L + (log2(v) - f->x0) / (f->x1 - f->x0) * f->W)
 #define PY(v) (f->T + (f->y1 - log10(v)) / (f->y1 - f->y0) * f->H)
-	fprintf(out, "<polyline class=\"series-line\" data-series=\"%s\" fill=\"none\" stroke=\"%s\" "
-		     "stroke-width=\"2\" points=\"", name, color);
+	fprintf(out,
+		"<polyline class=\"series-line\" data-series=\"%s\" fill=\"none\" stroke=\"%s\" "
+		"stroke-width=\"2\" points=\"",
+		name, color);
 	for (size_t i = 0; i < n; i++)
 		fprintf(out, "%.1f,%.1f ", PX(p[i].x), PY(p[i].y));
 	fprintf(out, "\"/>\n");
 	for (size_t i = 0; i < n; i++)
-		fprintf(out, "<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"%s\"/>"
-			     "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"><title>%s x=%g: %g %s "
-			     "[%g, %g] n=%ld</title></circle>\n",
-			PX(p[i].x), PX(p[i].x), PY(p[i].lo), PY(p[i].hi), color, PX(p[i].x), PY(p[i].y),
-			color, name, p[i].x, p[i].y, unit, p[i].lo, p[i].hi, p[i].n);
+		fprintf(out,
+			"<line x1=\"%.1f\" x2=\"%.1f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"%s\"/>"
+			"<circle cx=\"%.1f\" cy=\"%.1f\" r=\"3\" fill=\"%s\"><title>%s x=%g: %g %s "
+			"[%g, %g] n=%ld</title></circle>\n",
+			PX(p[i].x), PX(p[i].x), PY(p[i].lo), PY(p[i].hi), color, PX(p[i].x),
+			PY(p[i].y), color, name, p[i].x, p[i].y, unit, p[i].lo, p[i].hi, p[i].n);
 #undef PX
 #undef PY
 }
@@ -308,13 +351,16 @@ static void curve_chart(const struct report_ctx *ctx, size_t src, json_t *wl, co
 	f.x1 = f.x1 > f.x0 ? f.x1 : f.x0 + 1;
 	f.y0 = floor(f.y0), f.y1 = fmax(ceil(f.y1), f.y0 + 1);
 	const char *unit = report_s(first, "unit"), *xu = report_s(first, "xu");
-	fprintf(out, "<figure><svg id=\"chart-curve-%s-%s\" class=\"curve\" xmlns=\"http://www.w3.org/2000/svg\" "
-		     "width=\"820\" height=\"360\" font-family=\"sans-serif\" font-size=\"11\">\n",
+	fprintf(out,
+		"<figure><svg id=\"chart-curve-%s-%s\" class=\"curve\" "
+		"xmlns=\"http://www.w3.org/2000/svg\" "
+		"width=\"820\" height=\"360\" font-family=\"sans-serif\" font-size=\"11\">\n",
 		report_s(wl, "name"), metric);
 	for (double d = f.y0; d <= f.y1; d++) {
 		double y = f.T + (f.y1 - d) / (f.y1 - f.y0) * f.H;
-		fprintf(out, "<line x1=\"%.0f\" x2=\"%.0f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>"
-			     "<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">%g %s</text>\n",
+		fprintf(out,
+			"<line x1=\"%.0f\" x2=\"%.0f\" y1=\"%.1f\" y2=\"%.1f\" stroke=\"#ddd\"/>"
+			"<text x=\"%.0f\" y=\"%.1f\" text-anchor=\"end\">%g %s</text>\n",
 			f.L, f.L + f.W, y, y, f.L - 4, y + 4, pow(10, d), unit);
 	}
 	for (size_t k = 0; k < np[0]; k++) {
@@ -322,25 +368,30 @@ static void curve_chart(const struct report_ctx *ctx, size_t src, json_t *wl, co
 		double v = pts[0][k].x;
 		const char *sfx = "";
 		if (!strcmp(xu, "B"))
-			for (const char *const *u = (const char *const[]){"KiB", "MiB", "GiB", NULL}; *u && v >= 1024; u++)
+			for (const char *const *u =
+				 (const char *const[]){"KiB", "MiB", "GiB", NULL};
+			     *u && v >= 1024; u++)
 				v /= 1024, sfx = *u;
 		fprintf(out, "<text x=\"%.1f\" y=\"%.0f\" text-anchor=\"middle\">%g%s</text>\n", x,
 			f.T + f.H + 16, v, *sfx ? sfx : xu);
 	}
-	fprintf(out, "<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"middle\">%s (%s, log scale)</text>"
-		     "<text transform=\"translate(14,%.0f) rotate(-90)\" text-anchor=\"middle\">%s, %s "
-		     "(log scale, %s is better)</text>\n",
-		f.L + f.W / 2, f.T + f.H + 34, report_s(first, "xk"), xu, f.T + f.H / 2, metric, unit,
-		report_s(first, "better"));
+	fprintf(out,
+		"<text x=\"%.0f\" y=\"%.0f\" text-anchor=\"middle\">%s (%s, log scale)</text>"
+		"<text transform=\"translate(14,%.0f) rotate(-90)\" text-anchor=\"middle\">%s, %s "
+		"(log scale, %s is better)</text>\n",
+		f.L + f.W / 2, f.T + f.H + 34, report_s(first, "xk"), xu, f.T + f.H / 2, metric,
+		unit, report_s(first, "better"));
 	for (size_t s = 0; s < ns; s++) {
 		draw_series(out, &f, names[s], line_colors[s % 5], pts[s], np[s], unit);
-		fprintf(out, "<rect x=\"%.0f\" y=\"%.0f\" width=\"12\" height=\"3\" fill=\"%s\"/><text "
-			     "x=\"%.0f\" y=\"%.0f\">%s</text>\n",
+		fprintf(out,
+			"<rect x=\"%.0f\" y=\"%.0f\" width=\"12\" height=\"3\" fill=\"%s\"/><text "
+			"x=\"%.0f\" y=\"%.0f\">%s</text>\n",
 			f.L + f.W + 14, f.T + s * 16.0 + 4, line_colors[s % 5], f.L + f.W + 30,
 			f.T + s * 16.0 + 9, names[s]);
 	}
-	fprintf(out, "</svg><figcaption>%s: %s (%s) per %s, bare vs VM; points are medians, whiskers "
-		     "the 95%% CI of the median; n = %ld..%ld runs per point.</figcaption></figure>\n",
+	fprintf(out,
+		"</svg><figcaption>%s: %s (%s) per %s, bare vs VM; points are medians, whiskers "
+		"the 95%% CI of the median; n = %ld..%ld runs per point.</figcaption></figure>\n",
 		report_s(wl, "name"), metric, unit, report_s(first, "xk"), nmin, nmax);
 }
 
@@ -363,7 +414,8 @@ static void decomposition_table(FILE *out, const struct report_ctx *ctx)
 			esc(out, report_s(e, "workload"));
 			fprintf(out, "</td><td>");
 			esc(out, report_s(e, "series"));
-			fprintf(out, "</td><td>%s (%s)", report_s(e, "metric"), report_s(e, "unit"));
+			fprintf(out, "</td><td>%s (%s)", report_s(e, "metric"),
+				report_s(e, "unit"));
 			if (json_is_string(json_object_get(e, "xk")))
 				fprintf(out, " @%s", report_x_label(e, b, sizeof(b)));
 			fprintf(out, "</td><td>%lld</td><td>%s</td>",
@@ -372,7 +424,9 @@ static void decomposition_table(FILE *out, const struct report_ctx *ctx)
 			for (int c = 0; c < 4; c++) {
 				json_t *cp = report_component(e, comps[c]);
 				fprintf(out, "<td title=\"");
-				esc(out, report_s(cp, json_is_true(json_object_get(cp, "available")) ? "note" : "reason"));
+				esc(out, report_s(cp, json_is_true(json_object_get(cp, "available"))
+							  ? "note"
+							  : "reason"));
 				fprintf(out, "\">%s</td>", report_comp(cp, b, sizeof(b)));
 			}
 			fprintf(out, "</tr>\n");
@@ -388,27 +442,34 @@ static void validation_table(FILE *out, const struct report_ctx *ctx)
 	json_t *v;
 	if (!json_array_size(ctx->validation))
 		return;
-	fprintf(out, "<h2>Validation: exit-storm predicted vs measured</h2><table><tr><th>series</th>"
-		     "<th>kind</th><th>k</th><th>gap µs</th><th>exits</th><th>pairs</th><th>measured %%</th>"
-		     "<th>back-to-back %%</th><th>error %%</th><th>spacing-aware %%</th><th>error %%</th>"
-		     "<th>residual %%</th><th>within ±10%%</th></tr>\n");
+	fprintf(
+	    out,
+	    "<h2>Validation: exit-storm predicted vs measured</h2><table><tr><th>series</th>"
+	    "<th>kind</th><th>k</th><th>gap µs</th><th>exits</th><th>pairs</th><th>measured %%</th>"
+	    "<th>back-to-back %%</th><th>error %%</th><th>spacing-aware %%</th><th>error %%</th>"
+	    "<th>residual %%</th><th>within ±10%%</th></tr>\n");
 	json_array_foreach(ctx->validation, i, v)
 	{
 		char a[96], b[96], bb[96], c[96], d[32], db[32], gp[32];
 		bool sp = !strcmp(report_s(v, "model"), "spacing-aware");
-		fprintf(out, "<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%lld</td>"
-			     "<td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td>"
-			     "<td>%s</td></tr>\n",
+		fprintf(out,
+			"<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%lld</td>"
+			"<td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td>"
+			"<td>%s</td></tr>\n",
 			report_s(v, "series"), report_s(v, "kind"), report_s(v, "k"),
 			report_num(report_d(v, "gap_us"), gp, sizeof(gp)), report_s(v, "exits"),
 			(long long)json_integer_value(json_object_get(v, "pairs")),
-			report_val_ci(report_d(v, "measured_pct"), json_object_get(v, "measured_ci95"), a, sizeof(a)),
-			report_val_ci(report_d(v, "predicted_b2b_pct"), json_object_get(v, "predicted_b2b_ci95"), bb, sizeof(bb)),
+			report_val_ci(report_d(v, "measured_pct"),
+				      json_object_get(v, "measured_ci95"), a, sizeof(a)),
+			report_val_ci(report_d(v, "predicted_b2b_pct"),
+				      json_object_get(v, "predicted_b2b_ci95"), bb, sizeof(bb)),
 			report_num(report_d(v, "error_b2b_pct"), db, sizeof(db)),
-			sp ? report_val_ci(report_d(v, "predicted_pct"), json_object_get(v, "predicted_ci95"), b, sizeof(b))
+			sp ? report_val_ci(report_d(v, "predicted_pct"),
+					   json_object_get(v, "predicted_ci95"), b, sizeof(b))
 			   : "no spacing curve",
 			sp ? report_num(report_d(v, "error_pct"), d, sizeof(d)) : "–",
-			report_val_ci(report_d(v, "residual_pct"), json_object_get(v, "residual_ci95"), c, sizeof(c)),
+			report_val_ci(report_d(v, "residual_pct"),
+				      json_object_get(v, "residual_ci95"), c, sizeof(c)),
 			json_is_true(json_object_get(v, "within_tol")) ? "yes" : "no");
 	}
 	fprintf(out, "</table>\n");
@@ -416,18 +477,21 @@ static void validation_table(FILE *out, const struct report_ctx *ctx)
 
 static int html_render(FILE *out, const struct report_ctx *ctx)
 {
-	fprintf(out, "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
-		     "<title>virttax report</title><style>body{font-family:sans-serif;margin:24px;"
-		     "max-width:1400px}table{border-collapse:collapse;font-size:12px;margin:8px 0}"
-		     "td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}th{background:#f3f3f3}"
-		     "figure{margin:16px 0}figcaption{font-size:12px;color:#444;max-width:900px}"
-		     ".note{font-size:12px;color:#555}</style></head><body>\n<h1>virttax report</h1>\n<p>");
+	fprintf(
+	    out,
+	    "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+	    "<title>virttax report</title><style>body{font-family:sans-serif;margin:24px;"
+	    "max-width:1400px}table{border-collapse:collapse;font-size:12px;margin:8px 0}"
+	    "td,th{border:1px solid #ccc;padding:3px 6px;text-align:right}th{background:#f3f3f3}"
+	    "figure{margin:16px 0}figcaption{font-size:12px;color:#444;max-width:900px}"
+	    ".note{font-size:12px;color:#555}</style></head><body>\n<h1>virttax report</h1>\n<p>");
 	for (size_t s = 0; s < ctx->n; s++) {
 		if (ctx->n > 1)
 			fprintf(out, "run #%zu: ", s + 1);
 		esc(out, ctx->paths[s]);
 		fprintf(out, " (created %s, reps %lld)%s", report_s(ctx->results[s], "created"),
-			(long long)json_integer_value(json_object_get(json_object_get(ctx->results[s], "parameters"), "reps")),
+			(long long)json_integer_value(json_object_get(
+			    json_object_get(ctx->results[s], "parameters"), "reps")),
 			s + 1 < ctx->n ? "; " : "");
 	}
 	fprintf(out, "</p>\n<h2>Where the overhead goes</h2>\n");
@@ -439,8 +503,9 @@ static int html_render(FILE *out, const struct report_ctx *ctx)
 	ladder_chart(out, ctx);
 	fprintf(out, "<h2>Curves: bare vs VM</h2>\n");
 	report_for_each_curve(ctx, curve_chart, out);
-	fprintf(out, "<p class=\"note\">Method: docs/METHOD.md. Every number: median, 95%% CI, n.</p>"
-		     "</body></html>\n");
+	fprintf(out,
+		"<p class=\"note\">Method: docs/METHOD.md. Every number: median, 95%% CI, n.</p>"
+		"</body></html>\n");
 	return ferror(out) ? -5 : 0;
 }
 

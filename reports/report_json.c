@@ -12,15 +12,14 @@ static int json_render(FILE *out, const struct report_ctx *ctx)
 		size_t i;
 		json_array_foreach(json_object_get(ctx->results[s], "workloads"), i, wl)
 		    json_object_set(sums, report_s(wl, "name"), json_object_get(wl, "summary"));
-		json_array_append_new(sources, json_pack("{s:s,s:O,s:o,s:O}", "path", ctx->paths[s],
-							 "parameters",
-							 json_object_get(ctx->results[s], "parameters"),
-							 "summary", sums, "decomposition",
-							 ctx->decomp[s]));
+		json_array_append_new(
+		    sources, json_pack("{s:s,s:O,s:o,s:O}", "path", ctx->paths[s], "parameters",
+				       json_object_get(ctx->results[s], "parameters"), "summary",
+				       sums, "decomposition", ctx->decomp[s]));
 	}
-	json_t *doc = json_pack("{s:s,s:i,s:o,s:O,s:O}", "schema", "virttax-report", "schema_version",
-				1, "sources", sources, "validation", ctx->validation,
-				"calibration_ladder", ctx->ladder);
+	json_t *doc = json_pack("{s:s,s:i,s:o,s:O,s:O}", "schema", "virttax-report",
+				"schema_version", 1, "sources", sources, "validation",
+				ctx->validation, "calibration_ladder", ctx->ladder);
 	int rc = json_dumpf(doc, out, JSON_INDENT(1)) ? -5 : 0;
 	fputc('\n', out);
 	json_decref(doc);

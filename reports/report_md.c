@@ -25,23 +25,27 @@ static void summary_table(FILE *out, json_t *wl)
 {
 	size_t i;
 	json_t *e;
-	fprintf(out, "| metric | unit | better | x | series | bare median [95%% CI] | VM median [95%% CI] "
-		     "| overhead %% [95%% CI] (pairs) | outliers (MAD) |\n");
+	fprintf(
+	    out,
+	    "| metric | unit | better | x | series | bare median [95%% CI] | VM median [95%% CI] "
+	    "| overhead %% [95%% CI] (pairs) | outliers (MAD) |\n");
 	fprintf(out, "|---|---|---|---|---|---:|---:|---:|---|\n");
 	json_array_foreach(json_object_get(wl, "summary"), i, e)
 	{
 		char x[64], o[96];
-		json_t *ov = json_object_get(e, "overhead_pct"), *ol = json_object_get(e, "outliers");
+		json_t *ov = json_object_get(e, "overhead_pct"),
+		       *ol = json_object_get(e, "outliers");
 		report_x_label(e, x, sizeof(x));
-		fprintf(out, "| %s | %s | %s | %s | %s |", report_s(e, "metric"), report_s(e, "unit"),
-			report_s(e, "better"), x, report_s(e, "series"));
+		fprintf(out, "| %s | %s | %s | %s | %s |", report_s(e, "metric"),
+			report_s(e, "unit"), report_s(e, "better"), x, report_s(e, "series"));
 		stats_cell(out, json_object_get(e, "bare"));
 		stats_cell(out, json_object_get(e, "vm"));
-		fprintf(out, " %s (%lld) | bare %zu, vm %zu |\n",
-			report_val_ci(report_d(ov, "value"), json_object_get(ov, "ci95"), o, sizeof(o)),
-			(long long)json_integer_value(json_object_get(ov, "pairs")),
-			json_array_size(json_object_get(ol, "bare")),
-			json_array_size(json_object_get(ol, "vm")));
+		fprintf(
+		    out, " %s (%lld) | bare %zu, vm %zu |\n",
+		    report_val_ci(report_d(ov, "value"), json_object_get(ov, "ci95"), o, sizeof(o)),
+		    (long long)json_integer_value(json_object_get(ov, "pairs")),
+		    json_array_size(json_object_get(ol, "bare")),
+		    json_array_size(json_object_get(ol, "vm")));
 	}
 }
 
@@ -80,8 +84,11 @@ static void decomposition_table(FILE *out, json_t *dec, const char *wl, int *not
 		if (!header) {
 			fprintf(out, "\nDecomposition (%% of bare-metal time, lower is better; "
 				     "median over pairs [95%% bootstrap CI]):\n\n");
-			fprintf(out, "| series | metric | x | pairs | measured | mediation | translation "
-				     "| scheduling | residual |\n|---|---|---|---:|---:|---:|---:|---:|---:|\n");
+			fprintf(
+			    out,
+			    "| series | metric | x | pairs | measured | mediation | translation "
+			    "| scheduling | residual "
+			    "|\n|---|---|---|---:|---:|---:|---:|---:|---:|\n");
 			header = true;
 		}
 		char x[64], b[96];
@@ -117,20 +124,22 @@ static void mediation_detail(FILE *out, json_t *dec, const char *wl)
 		json_t *det = json_object_get(report_component(e, "mediation"), "detail");
 		if (!json_array_size(json_object_get(det, "kinds")))
 			continue;
-		fprintf(out, "\nExits charged in `%s` (median per run; cost = calibrated ns per exit "
-			     "[95%% CI], n rounds):\n\n| calibration kind | exit reasons | exits/run | "
-			     "cost ns | source |\n|---|---|---:|---:|---|\n",
+		fprintf(out,
+			"\nExits charged in `%s` (median per run; cost = calibrated ns per exit "
+			"[95%% CI], n rounds):\n\n| calibration kind | exit reasons | exits/run | "
+			"cost ns | source |\n|---|---|---:|---:|---|\n",
 			report_s(e, "series"));
 		json_array_foreach(json_object_get(det, "kinds"), j, k)
 		{
 			char b[96], c[32];
 			json_t *cost = json_object_get(k, "cost_ns");
-			fprintf(out, "| %s | %s | %s | ", report_s(k, "kind"), report_s(k, "exit_reasons"),
+			fprintf(out, "| %s | %s | %s | ", report_s(k, "kind"),
+				report_s(k, "exit_reasons"),
 				report_num(report_d(k, "count_median"), c, sizeof(c)));
 			if (cost)
 				fprintf(out, "%s (n=%lld)",
-					report_val_ci(report_d(cost, "median"), json_object_get(cost, "ci95"),
-						      b, sizeof(b)),
+					report_val_ci(report_d(cost, "median"),
+						      json_object_get(cost, "ci95"), b, sizeof(b)),
 					(long long)json_integer_value(json_object_get(cost, "n")));
 			else
 				fprintf(out, "not priced: %s", report_s(k, "reason"));
@@ -149,37 +158,40 @@ static void validation(FILE *out, const struct report_ctx *ctx)
 	json_t *v;
 	if (!json_array_size(ctx->validation))
 		return;
-	fprintf(out, "\n## Validation: exit-storm, predicted vs measured\n\n"
-		     "Predicted = exits × calibrated cost / bare time: back-to-back = the cost of exits "
-		     "in a tight loop; spacing-aware = the calibration's spacing curve at the mean "
-		     "compute gap between exits (bare time / exits). Error = (predicted − measured) / "
-		     "measured; the verdict (±10%%) uses the spacing-aware model when the calibration "
-		     "has a curve.\n\n"
-		     "| series | kind | k (units/exit) | gap µs | exits | pairs | measured %% [CI] | "
-		     "back-to-back %% [CI] | error %% | spacing-aware %% [CI] | error %% | residual %% "
-		     "[CI] | guest-timed exit %% | within ±10%% |\n"
-		     "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
+	fprintf(out,
+		"\n## Validation: exit-storm, predicted vs measured\n\n"
+		"Predicted = exits × calibrated cost / bare time: back-to-back = the cost of exits "
+		"in a tight loop; spacing-aware = the calibration's spacing curve at the mean "
+		"compute gap between exits (bare time / exits). Error = (predicted − measured) / "
+		"measured; the verdict (±10%%) uses the spacing-aware model when the calibration "
+		"has a curve.\n\n"
+		"| series | kind | k (units/exit) | gap µs | exits | pairs | measured %% [CI] | "
+		"back-to-back %% [CI] | error %% | spacing-aware %% [CI] | error %% | residual %% "
+		"[CI] | guest-timed exit %% | within ±10%% |\n"
+		"|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|\n");
 	json_array_foreach(ctx->validation, i, v)
 	{
 		char a[96], b[96], bb[96], c[96], d[32], db[32], g[32], gp[32];
 		bool sp = !strcmp(report_s(v, "model"), "spacing-aware");
-		fprintf(out, "| %s | %s | %s | %s | %s | %lld | %s | %s | %s | %s | %s | %s | %s | %s |\n",
-			report_s(v, "series"), report_s(v, "kind"), report_s(v, "k"),
-			report_num(report_d(v, "gap_us"), gp, sizeof(gp)), report_s(v, "exits"),
-			(long long)json_integer_value(json_object_get(v, "pairs")),
-			report_val_ci(report_d(v, "measured_pct"), json_object_get(v, "measured_ci95"), a,
-				      sizeof(a)),
-			report_val_ci(report_d(v, "predicted_b2b_pct"),
-				      json_object_get(v, "predicted_b2b_ci95"), bb, sizeof(bb)),
-			report_num(report_d(v, "error_b2b_pct"), db, sizeof(db)),
-			sp ? report_val_ci(report_d(v, "predicted_pct"),
-					   json_object_get(v, "predicted_ci95"), b, sizeof(b))
-			   : "no spacing curve",
-			sp ? report_num(report_d(v, "error_pct"), d, sizeof(d)) : "–",
-			report_val_ci(report_d(v, "residual_pct"), json_object_get(v, "residual_ci95"), c,
-				      sizeof(c)),
-			report_num(report_d(v, "guest_exit_time_pct"), g, sizeof(g)),
-			json_is_true(json_object_get(v, "within_tol")) ? "yes" : "**no**");
+		fprintf(
+		    out,
+		    "| %s | %s | %s | %s | %s | %lld | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+		    report_s(v, "series"), report_s(v, "kind"), report_s(v, "k"),
+		    report_num(report_d(v, "gap_us"), gp, sizeof(gp)), report_s(v, "exits"),
+		    (long long)json_integer_value(json_object_get(v, "pairs")),
+		    report_val_ci(report_d(v, "measured_pct"), json_object_get(v, "measured_ci95"),
+				  a, sizeof(a)),
+		    report_val_ci(report_d(v, "predicted_b2b_pct"),
+				  json_object_get(v, "predicted_b2b_ci95"), bb, sizeof(bb)),
+		    report_num(report_d(v, "error_b2b_pct"), db, sizeof(db)),
+		    sp ? report_val_ci(report_d(v, "predicted_pct"),
+				       json_object_get(v, "predicted_ci95"), b, sizeof(b))
+		       : "no spacing curve",
+		    sp ? report_num(report_d(v, "error_pct"), d, sizeof(d)) : "–",
+		    report_val_ci(report_d(v, "residual_pct"), json_object_get(v, "residual_ci95"),
+				  c, sizeof(c)),
+		    report_num(report_d(v, "guest_exit_time_pct"), g, sizeof(g)),
+		    json_is_true(json_object_get(v, "within_tol")) ? "yes" : "**no**");
 	}
 }
 
@@ -193,8 +205,9 @@ static void ladder(FILE *out, const struct report_ctx *ctx)
 			     "`--calibration FILE`, or `virttax run` with calibration.\n");
 		return;
 	}
-	fprintf(out, "Cost of one crossing, ns per operation (median [95%% CI], n rounds), cheapest "
-		     "first:\n\n| kind | side | ns/op [95%% CI] | n |\n|---|---|---:|---:|\n");
+	fprintf(out,
+		"Cost of one crossing, ns per operation (median [95%% CI], n rounds), cheapest "
+		"first:\n\n| kind | side | ns/op [95%% CI] | n |\n|---|---|---:|---:|\n");
 	json_array_foreach(ctx->ladder, i, r)
 	{
 		char b[96];
@@ -211,7 +224,8 @@ static int md_render(FILE *out, const struct report_ctx *ctx)
 	for (size_t s = 0; s < ctx->n; s++) {
 		json_t *r = ctx->results[s], *p = json_object_get(r, "parameters"), *wl;
 		size_t i;
-		fprintf(out, "## %s\n\ncreated %s, virttax %s, reps %lld, warm-up %lld (discarded)%s\n",
+		fprintf(out,
+			"## %s\n\ncreated %s, virttax %s, reps %lld, warm-up %lld (discarded)%s\n",
 			ctx->paths[s], report_s(r, "created"), report_s(r, "virttax_version"),
 			(long long)json_integer_value(json_object_get(p, "reps")),
 			(long long)json_integer_value(json_object_get(p, "warmup")),
@@ -228,9 +242,10 @@ static int md_render(FILE *out, const struct report_ctx *ctx)
 	validation(out, ctx);
 	report_components(out, ctx, false);
 	ladder(out, ctx);
-	fprintf(out, "\n---\nCIs: medians from order statistics (level in results.json), overheads and "
-		     "components by bootstrap over pairs (fixed seed). Outliers are flagged by "
-		     "modified z-score > 3.5 on the MAD and never dropped. Method: docs/METHOD.md.\n");
+	fprintf(out,
+		"\n---\nCIs: medians from order statistics (level in results.json), overheads and "
+		"components by bootstrap over pairs (fixed seed). Outliers are flagged by "
+		"modified z-score > 3.5 on the MAD and never dropped. Method: docs/METHOD.md.\n");
 	return ferror(out) ? -5 : 0;
 }
 

@@ -87,7 +87,8 @@ int net_backend_open(struct net_backend *n, const char *spec, char *err, size_t 
 	memset(n, 0, sizeof(*n));
 	n->fd = -1;
 	if (!name || !*name || strlen(name) >= IFNAMSIZ || strchr(name, '/')) {
-		snprintf(err, errlen, "--net '%s': expected tap=NAME (an interface name, < %d chars)",
+		snprintf(err, errlen,
+			 "--net '%s': expected tap=NAME (an interface name, < %d chars)",
 			 spec ? spec : "", IFNAMSIZ);
 		return -EINVAL;
 	}
@@ -178,12 +179,14 @@ static void tx_process(struct virtio_mmio *t, struct virtq *q)
 			continue;
 		}
 		if ((niov = net_tx_iov(&r, iov, VIRTQ_MAX_SEGS, &len)) < 0) {
-			fail(t, q, got, &r, "tx", "no header, empty/oversize frame or writable part");
+			fail(t, q, got, &r, "tx",
+			     "no header, empty/oversize frame or writable part");
 			continue;
 		}
 		IO_ADD(t->stats->requests, 1);
 		if (writev(n->fd, iov, niov) != (ssize_t)len) {
-			n->tx_dropped++; /* tap not up or queue full: the frame is lost, as on a wire */
+			n->tx_dropped++; /* tap not up or queue full: the frame is lost, as on a
+					    wire */
 			IO_ADD(t->stats->errors, 1);
 		} else {
 			n->tx_frames++;

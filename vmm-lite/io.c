@@ -75,7 +75,8 @@ int io_technique_probe(enum io_technique t, const char *sysroot, char *why, size
 			snprintf(why, len, "unavailable: no /dev/vhost-net");
 			return -ENODEV;
 		}
-		/* the vhost-net backend (VHOST_SET_MEM_TABLE, VHOST_NET_SET_BACKEND) is not written */
+		/* the vhost-net backend (VHOST_SET_MEM_TABLE, VHOST_NET_SET_BACKEND) is not written
+		 */
 		snprintf(why, len, "unavailable: vmm-lite has no vhost-net backend (docs/IO.md)");
 		return -ENODEV;
 	case IO_TECH_PASSTHROUGH:
@@ -250,20 +251,21 @@ json_t *vm_io_to_json(struct vm_io *io)
 	    io->have_ata   ? "ata-pio"
 	    : io->have_net ? (io->have_blk ? "virtio-blk+virtio-net" : "virtio-net")
 			   : "virtio-blk",
-	    "backing", io->disk.path ? io->disk.path : (snprintf(tap, sizeof(tap), "tap:%s", io->net.ifname), tap),
-	    "direct", io->disk.direct, "requests",
-	    (json_int_t)s->requests, "bytes", (json_int_t)s->bytes, "errors", (json_int_t)s->errors,
-	    "notifications", (json_int_t)s->notifications, "exits", (json_int_t)s->exits,
-	    "interrupts", (json_int_t)s->interrupts, "handler_ns", (json_int_t)s->handler_ns,
-	    "backend_cpu_ns", (json_int_t)(io->blk.backend_cpu_ns + io->netdev.backend_cpu_ns),
-	    "unit_time", "ns");
+	    "backing",
+	    io->disk.path ? io->disk.path
+			  : (snprintf(tap, sizeof(tap), "tap:%s", io->net.ifname), tap),
+	    "direct", io->disk.direct, "requests", (json_int_t)s->requests, "bytes",
+	    (json_int_t)s->bytes, "errors", (json_int_t)s->errors, "notifications",
+	    (json_int_t)s->notifications, "exits", (json_int_t)s->exits, "interrupts",
+	    (json_int_t)s->interrupts, "handler_ns", (json_int_t)s->handler_ns, "backend_cpu_ns",
+	    (json_int_t)(io->blk.backend_cpu_ns + io->netdev.backend_cpu_ns), "unit_time", "ns");
 	json_object_set_new(j, "setup_exits", json_integer((json_int_t)s->setup_exits));
 	if (io->have_net)
-		json_object_set_new(
-		    j, "net",
-		    json_pack("{s:s,s:I,s:I,s:I,s:I}", "tap", io->net.ifname, "rx_frames",
-			      (json_int_t)io->net.rx_frames, "tx_frames", (json_int_t)io->net.tx_frames,
-			      "rx_dropped", (json_int_t)io->net.rx_dropped, "tx_dropped",
-			      (json_int_t)io->net.tx_dropped));
+		json_object_set_new(j, "net",
+				    json_pack("{s:s,s:I,s:I,s:I,s:I}", "tap", io->net.ifname,
+					      "rx_frames", (json_int_t)io->net.rx_frames,
+					      "tx_frames", (json_int_t)io->net.tx_frames,
+					      "rx_dropped", (json_int_t)io->net.rx_dropped,
+					      "tx_dropped", (json_int_t)io->net.tx_dropped));
 	return j;
 }

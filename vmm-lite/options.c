@@ -273,9 +273,10 @@ static int apply_option(struct vmm_options *o, int c, const char *arg, char *err
 		if (strcmp(arg, "emulated") && strcmp(arg, "virtio-user") &&
 		    strcmp(arg, "virtio-eventfd") && strcmp(arg, "poll") && strcmp(arg, "vhost") &&
 		    strcmp(arg, "passthrough"))
-			USAGE("--io-technique '%s': expected emulated, virtio-user, virtio-eventfd, "
-			      "poll, vhost or passthrough",
-			      arg);
+			USAGE(
+			    "--io-technique '%s': expected emulated, virtio-user, virtio-eventfd, "
+			    "poll, vhost or passthrough",
+			    arg);
 		o->io_technique = arg;
 		break;
 	case OPT_EXIT_DELAY:

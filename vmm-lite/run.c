@@ -235,9 +235,9 @@ static void emulation_verdict(struct vm *vm)
 	}
 	/* user MSR exits and what the guest declared trapping on purpose
 	 * (calibration, docs/CALIBRATION.md) are expected emulations too */
-	vm->native = emulation_is_native(vm->insn_emulation_delta,
-					 io_exit_count(vm) + vm->calib.declared + vm->calib.msr_exits,
-					 vm->emu_reason, sizeof(vm->emu_reason));
+	vm->native = emulation_is_native(
+	    vm->insn_emulation_delta, io_exit_count(vm) + vm->calib.declared + vm->calib.msr_exits,
+	    vm->emu_reason, sizeof(vm->emu_reason));
 	if (!vm->native && (vm->stop == STOP_GUEST_EXIT || vm->stop == STOP_SHUTDOWN)) {
 		vm->stop = STOP_INVALID;
 		vm->exit_status = VMM_EXIT_INVALID;

@@ -140,8 +140,8 @@ struct virtio_dev_ops {
 	/* serve what the driver made available on queue q (transport lock held) */
 	void (*process)(struct virtio_mmio *t, struct virtq *q);
 	/* optional, for devices with host-driven input (virtio-net rx): */
-	uint32_t nqueues;      /* 0 or 1: one queue; at most VIRTIO_MMIO_MAX_QUEUES */
-	uint32_t device_fed;   /* bitmask of queues filled by host events (rx), not by kicks */
+	uint32_t nqueues;    /* 0 or 1: one queue; at most VIRTIO_MMIO_MAX_QUEUES */
+	uint32_t device_fed; /* bitmask of queues filled by host events (rx), not by kicks */
 	/* fd the backend thread waits on for host input, -1: none right now */
 	int (*backend_fd)(struct virtio_mmio *t);
 	/* host input is ready (or, under poll, may be): move it (lock held) */
@@ -216,12 +216,12 @@ void ata_pio_destroy(struct ata_pio *a);
 
 #define VIRTIO_ID_NET 1
 #define VIRTIO_NET_F_MAC 5
-#define VIRTIO_NET_HDR_LEN 12	  /* struct virtio_net_hdr_v1 (VERSION_1: num_buffers present) */
+#define VIRTIO_NET_HDR_LEN 12	   /* struct virtio_net_hdr_v1 (VERSION_1: num_buffers present) */
 #define VIRTIO_NET_MAX_FRAME 65550 /* an Ethernet header + the largest tap MTU (65535) */
 #define VIRTIO_NET_RXQ 0
 #define VIRTIO_NET_TXQ 1
 struct net_backend {
-	int fd;		/* /dev/net/tun, IFF_TAP | IFF_NO_PI, non-blocking */
+	int fd; /* /dev/net/tun, IFF_TAP | IFF_NO_PI, non-blocking */
 	char ifname[16];
 	uint8_t mac[6]; /* the guest's */
 	uint8_t *frame; /* one received frame held until an rx buffer is posted */

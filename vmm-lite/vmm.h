@@ -129,7 +129,7 @@ struct vmm_options {
 	uint32_t npin;
 	uint32_t timeout_s; /* 0: no watchdog */
 	const char *stats_json;
-	int control_fd; /* -1: none */
+	int control_fd;		  /* -1: none */
 	const char *blk;	  /* --blk FILE[,direct] (virtio.h) */
 	const char *io_technique; /* --io-technique NAME */
 	const char *net;	  /* --net tap=NAME (virtio.h) */

@@ -88,7 +88,8 @@ static int mem_pressure_run(struct wl_env *env)
 		uint64_t a = wl_rdtsc();
 		mp_pass(base, pages, stride, done == 0);
 		ns[done] = wl_ticks_to_ns(env, wl_rdtsc() - a);
-		env->emit(env, "pass_time", "ns", true, ns[done], "pass", "count", (double)done + 1);
+		env->emit(env, "pass_time", "ns", true, ns[done], "pass", "count",
+			  (double)done + 1);
 		done++;
 	}
 	double total = wl_ticks_to_ns(env, wl_rdtsc() - t0);

@@ -112,8 +112,9 @@ static int wait_reply(struct net_run *r, uint32_t op, uint64_t seq, uint64_t dea
 			continue;
 		}
 		bool ok = len >= 46 && f[12] == (VTX_NET_ETHERTYPE >> 8) &&
-			  f[13] == (VTX_NET_ETHERTYPE & 0xff) && get_le(f + 14, 4) == VTX_NET_MAGIC &&
-			  get_le(f + 18, 4) == op && get_le(f + 22, 8) == seq;
+			  f[13] == (VTX_NET_ETHERTYPE & 0xff) &&
+			  get_le(f + 14, 4) == VTX_NET_MAGIC && get_le(f + 18, 4) == op &&
+			  get_le(f + 22, 8) == seq;
 		if (ok && frames) {
 			*frames = get_le(f + 30, 8);
 			*bytes = get_le(f + 38, 8);
@@ -142,8 +143,9 @@ static int setup(struct net_run *r, struct wl_env *env)
 		return rc;
 	r->n = wl_net_get();
 	if (!r->n) {
-		env->log(env, "no network interface: net-* run in a VM with vmm-lite --net tap=NAME, "
-			      "or in the harness's veth baseline (virttax run --io-technique)");
+		env->log(env,
+			 "no network interface: net-* run in a VM with vmm-lite --net tap=NAME, "
+			 "or in the harness's veth baseline (virttax run --io-technique)");
 		return -ENODEV_;
 	}
 	if (r->size < VTX_NET_MIN_FRAME || r->size > VTX_NET_MAX_FRAME ||
@@ -174,8 +176,9 @@ static int net_rr_run(struct wl_env *env)
 			return rc;
 		if (!wait_reply(&r, VTX_NET_ECHO, seq, ts + sec, 0, 0)) {
 			if (++r.lost > 3) {
-				env->log(env, "no answer from the reflector for 4 frames (is it running "
-					      "on the tap?)");
+				env->log(env,
+					 "no answer from the reflector for 4 frames (is it running "
+					 "on the tap?)");
 				return -ETIMEDOUT_;
 			}
 			continue;

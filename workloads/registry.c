@@ -25,7 +25,10 @@ extern const struct workload_ops wl_sched_spinlock;
 extern const struct workload_ops wl_mem_pressure;
 
 const struct workload_ops *const workload_table[] = {
-    &wl_noop, &wl_cpu_int, &wl_cpu_fp, &wl_mem_chase, &wl_mem_stream, &wl_blk_seq, &wl_blk_rand, &wl_net_rr, &wl_net_stream, &wl_calib, &wl_exit_storm, &wl_sys_call, &wl_ctx_switch, &wl_pt_churn, &wl_sched_wakeup, &wl_sched_ipi, &wl_sched_spinlock, &wl_mem_pressure, NULL,
+    &wl_noop,	    &wl_cpu_int,	&wl_cpu_fp,	  &wl_mem_chase,  &wl_mem_stream,
+    &wl_blk_seq,    &wl_blk_rand,	&wl_net_rr,	  &wl_net_stream, &wl_calib,
+    &wl_exit_storm, &wl_sys_call,	&wl_ctx_switch,	  &wl_pt_churn,	  &wl_sched_wakeup,
+    &wl_sched_ipi,  &wl_sched_spinlock, &wl_mem_pressure, NULL,
 };
 
 const struct workload_ops *workload_find(const char *name)

@@ -44,8 +44,9 @@ static int run_flag(struct wl_env *env, uint64_t iters, uint64_t bound, uint64_t
 {
 	unsigned have = env->ncpus ? env->ncpus(env) : 1;
 	if (have < 2) {
-		env->log(env, "sched-ipi flag: unavailable: only one CPU can run workload code here "
-			      "(give the VM --vcpus 2)");
+		env->log(env,
+			 "sched-ipi flag: unavailable: only one CPU can run workload code here "
+			 "(give the VM --vcpus 2)");
 		return 0;
 	}
 	struct pp *p = env->alloc(env, sizeof(*p), 64);
@@ -124,7 +125,8 @@ static int ipi_run(struct wl_env *env)
 	uint64_t iters, max_ms;
 	int rc;
 	const char *mode = env->param(env, "mode");
-	if ((rc = wl_param_u64(env, "iters", &iters)) || (rc = wl_param_u64(env, "max_ms", &max_ms)))
+	if ((rc = wl_param_u64(env, "iters", &iters)) ||
+	    (rc = wl_param_u64(env, "max_ms", &max_ms)))
 		return rc;
 	bool flag = wl_streq(mode, "flag") || wl_streq(mode, "both");
 	bool wake = wl_streq(mode, "wake") || wl_streq(mode, "both");

@@ -25,7 +25,8 @@ static int wake_run(struct wl_env *env)
 	uint64_t period, iters, max_ms;
 	int rc;
 	if ((rc = wl_param_u64(env, "period_us", &period)) ||
-	    (rc = wl_param_u64(env, "iters", &iters)) || (rc = wl_param_u64(env, "max_ms", &max_ms)))
+	    (rc = wl_param_u64(env, "iters", &iters)) ||
+	    (rc = wl_param_u64(env, "max_ms", &max_ms)))
 		return rc;
 	if (period < 10 || period > 1000000 || iters < 10 || iters > 10000000) {
 		env->log(env, "sched-wakeup: period_us must be 10..1e6 and iters 10..1e7");

@@ -42,17 +42,17 @@
 /* Guest exit status written to the isa-debug-exit port (0xf4).
  * QEMU and vmm-lite turn value v into process status (v << 1) | 1. */
 #define VTX_EXIT_PORT 0xf4
-#define VTX_GUEST_OK 0          /* -> process status 1 */
-#define VTX_GUEST_WL_FAILED 1   /* workload reported an error -> 3 */
+#define VTX_GUEST_OK 0		/* -> process status 1 */
+#define VTX_GUEST_WL_FAILED 1	/* workload reported an error -> 3 */
 #define VTX_GUEST_BAD_CMDLINE 2 /* -> 5 */
-#define VTX_GUEST_EXCEPTION 3   /* CPU exception -> 7 */
-#define VTX_GUEST_PANIC 4       /* agent internal error -> 9 */
+#define VTX_GUEST_EXCEPTION 3	/* CPU exception -> 7 */
+#define VTX_GUEST_PANIC 4	/* agent internal error -> 9 */
 
 /* COM1 */
 #define VTX_COM1_PORT 0x3f8
 
 /* PVM (kvm_pvm) paravirtual MSRs, see ../shared/PLATFORM.md */
-#define PVM_MSR_VIF 0x4b564d10       /* GPA of zeroed 4K page | 1 */
+#define PVM_MSR_VIF 0x4b564d10	     /* GPA of zeroed 4K page | 1 */
 #define PVM_MSR_SIGNATURE 0x4b564d11 /* reads 0x4d5650 "PVM" */
 #define PVM_MSR_TSC_KHZ 0x4b564d13   /* TSC rate in kHz */
 #define PVM_SIGNATURE 0x4d5650

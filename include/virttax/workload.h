@@ -80,7 +80,7 @@ static inline uint64_t wl_rdtsc(void)
 	__asm__ volatile("lfence; rdtsc" : "=a"(lo), "=d"(hi)::"memory");
 	return ((uint64_t)hi << 32) | lo;
 }
-int wl_parse_u64(const char *s, uint64_t *out);  /* decimal/hex, K/M/G suffixes (binary) */
+int wl_parse_u64(const char *s, uint64_t *out); /* decimal/hex, K/M/G suffixes (binary) */
 int wl_param_u64(struct wl_env *env, const char *key, uint64_t *out);
 double wl_ticks_to_ns(const struct wl_env *env, uint64_t ticks);
 uint64_t wl_xorshift64(uint64_t *state);

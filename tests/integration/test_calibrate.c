@@ -16,7 +16,6 @@
 
 #include "helpers.h"
 
-
 Test(calibrate, quick_writes_a_valid_calibration, .timeout = 120)
 {
 	int fd = open("/dev/kvm", O_RDWR);
@@ -87,6 +86,7 @@ Test(calibrate, quick_writes_a_valid_calibration, .timeout = 120)
 Test(calibrate, bad_flag_exits_2)
 {
 	char cmd[PATH_MAX * 2];
-	snprintf(cmd, sizeof(cmd), "%s/virttax calibrate --pin x >/dev/null 2>&1", itest_build_dir());
+	snprintf(cmd, sizeof(cmd), "%s/virttax calibrate --pin x >/dev/null 2>&1",
+		 itest_build_dir());
 	cr_assert_eq(itest_run_cmd(cmd), 2);
 }

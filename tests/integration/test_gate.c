@@ -40,24 +40,37 @@ static int sh(const char *cmd, char *out, size_t len)
 static int gate(const char *a, const char *b, const char *extra, char *err, size_t len)
 {
 	char cmd[4096];
-	snprintf(cmd, sizeof(cmd), "%s/virttax gate --baseline %s --candidate %s %s 2>&1 >/dev/null",
-		 build_dir(), a, b, extra);
+	snprintf(cmd, sizeof(cmd),
+		 "%s/virttax gate --baseline %s --candidate %s %s 2>&1 >/dev/null", build_dir(), a,
+		 b, extra);
 	return sh(cmd, err, len);
 }
 
 Test(gate, exit_codes)
 {
 	static char err[16384];
-	cr_assert_eq(gate("tests/data/synthetic-a.json", "tests/data/synthetic-a.json", "", err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(gate("tests/data/synthetic-a.json", "tests/data/synthetic-a.json", "", err,
+			  sizeof(err)),
+		     0, "%s", err);
 	cr_assert(strstr(err, "pass"));
-	cr_assert_eq(gate("tests/data/synthetic-a.json", "tests/data/synthetic-b.json", "", err, sizeof(err)), 1, "%s", err);
+	cr_assert_eq(gate("tests/data/synthetic-a.json", "tests/data/synthetic-b.json", "", err,
+			  sizeof(err)),
+		     1, "%s", err);
 	cr_assert(strstr(err, "regression: exit-storm time vm[pagesize=2m]"), "%s", err);
 	cr_assert_null(strstr(err, "regression: mem-stream"), "1%% is noise: %s", err);
-	cr_assert_eq(gate("tests/data/synthetic-a.json", "tests/data/synthetic-c.json", "", err, sizeof(err)), 0, "improvements pass: %s", err);
-	cr_assert_eq(gate("tests/data/synthetic-a.json", "/nonexistent/results.json", "", err, sizeof(err)), 2);
+	cr_assert_eq(gate("tests/data/synthetic-a.json", "tests/data/synthetic-c.json", "", err,
+			  sizeof(err)),
+		     0, "improvements pass: %s", err);
+	cr_assert_eq(
+	    gate("tests/data/synthetic-a.json", "/nonexistent/results.json", "", err, sizeof(err)),
+	    2);
 	cr_assert(strstr(err, "/nonexistent"));
-	cr_assert_eq(gate("tests/data/synthetic-a.json", "tests/data/make_synthetic.py", "", err, sizeof(err)), 2, "not JSON");
-	cr_assert_eq(gate("tests/data/synthetic-a.json", "tests/data/synthetic-b.json", "--noise abc", err, sizeof(err)), 2);
+	cr_assert_eq(gate("tests/data/synthetic-a.json", "tests/data/make_synthetic.py", "", err,
+			  sizeof(err)),
+		     2, "not JSON");
+	cr_assert_eq(gate("tests/data/synthetic-a.json", "tests/data/synthetic-b.json",
+			  "--noise abc", err, sizeof(err)),
+		     2);
 	cr_assert_eq(sh("cd / && true", NULL, 0), 0);
 }
 
@@ -66,7 +79,9 @@ Test(gate, junit_is_well_formed_xml)
 	char dir[] = "/tmp/vtx-gate-XXXXXX", cmd[512], out[8192];
 	cr_assert(mkdtemp(dir));
 	snprintf(cmd, sizeof(cmd), "--junit %s/j.xml --markdown %s/g.md", dir, dir);
-	cr_assert_eq(gate("tests/data/synthetic-a.json", "tests/data/synthetic-b.json", cmd, out, sizeof(out)), 1);
+	cr_assert_eq(gate("tests/data/synthetic-a.json", "tests/data/synthetic-b.json", cmd, out,
+			  sizeof(out)),
+		     1);
 	if (sh("command -v xmllint >/dev/null", NULL, 0) == 0) {
 		snprintf(cmd, sizeof(cmd), "xmllint --noout %s/j.xml 2>&1", dir);
 		cr_assert_eq(sh(cmd, out, sizeof(out)), 0, "xmllint: %s", out);
@@ -96,11 +111,13 @@ Test(report, html_renders_in_headless_chromium, .timeout = 120)
 	char dir[] = "/tmp/vtx-html-XXXXXX", cmd[2048];
 	static char dom[1 << 20];
 	cr_assert(mkdtemp(dir));
-	snprintf(cmd, sizeof(cmd), "%s/virttax report tests/data/synthetic-a.json --format html -o %s/r.html",
+	snprintf(cmd, sizeof(cmd),
+		 "%s/virttax report tests/data/synthetic-a.json --format html -o %s/r.html",
 		 build_dir(), dir);
 	cr_assert_eq(sh(cmd, NULL, 0), 0);
 	snprintf(cmd, sizeof(cmd),
-		 "timeout 90 chromium --headless --no-sandbox --disable-gpu --disable-quic --no-first-run "
+		 "timeout 90 chromium --headless --no-sandbox --disable-gpu --disable-quic "
+		 "--no-first-run "
 		 "--disable-background-networking --disable-component-update --disable-sync "
 		 "--user-data-dir=%s/profile --dump-dom file://%s/r.html 2>/dev/null",
 		 dir, dir);

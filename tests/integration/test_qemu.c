@@ -67,7 +67,8 @@ Test(qemu, noop_kvm_stats_over_qmp, .init = setup, .fini = teardown, .timeout = 
 	cr_assert_gt(json_integer_value(json_object_get(v0, "tid")), 0, "vCPU tid not found");
 	json_t *ex = json_object_get(json_object_get(v0, "stats"), "exits");
 	cr_assert_gt(json_integer_value(json_object_get(ex, "delta")), 0, "exits did not grow");
-	cr_assert(json_is_true(json_object_get(json_object_get(r.vmm_stats, "emulation"), "native")));
+	cr_assert(
+	    json_is_true(json_object_get(json_object_get(r.vmm_stats, "emulation"), "native")));
 	json_t *kc = json_object_get(r.collectors, "kvm-stats");
 	cr_assert_null(json_object_get(kc, "reason"), "kvm-stats collector: %s",
 		       json_string_value(json_object_get(kc, "reason")));

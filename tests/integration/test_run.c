@@ -41,8 +41,8 @@ static void need_kvm(void)
 static int virttax(const char *env, const char *args)
 {
 	char cmd[PATH_MAX * 3 + 256];
-	snprintf(cmd, sizeof(cmd), "%s '%s/virttax' %s >>'%s/log' 2>&1", env ? env : "", itest_build_dir(),
-		 args, tmp_dir);
+	snprintf(cmd, sizeof(cmd), "%s '%s/virttax' %s >>'%s/log' 2>&1", env ? env : "",
+		 itest_build_dir(), args, tmp_dir);
 	int st = system(cmd);
 	cr_assert(WIFEXITED(st), "%s did not exit normally", cmd);
 	return WEXITSTATUS(st);

@@ -30,12 +30,12 @@ Test(calib_spacing, record_to_point_and_sorted_into_the_kind)
 {
 	/* tsc 1 GHz, 10 iters: (3000-1000)/10 = 200 ns, (3100-1000)/10 = 210, (2900-1000)/10 = 190;
 	 * the gap-alone round is 1000/10 = 100 ns */
-	json_t *recs = parse(
-	    "[{\"kind\":\"pio\",\"ok\":true,\"iters\":4,\"ticks\":[400,400,400]},"
-	    "{\"kind\":\"pio\",\"ok\":true,\"spacing\":true,\"gap_units\":5000,\"iters\":10,"
-	    "\"ticks\":[3000,3100,2900],\"base_ticks\":[1000,1000,1000]},"
-	    "{\"kind\":\"pio\",\"ok\":true,\"spacing\":true,\"gap_units\":0,\"iters\":10,"
-	    "\"ticks\":[500,500,500],\"base_ticks\":[0,0,0]}]");
+	json_t *recs =
+	    parse("[{\"kind\":\"pio\",\"ok\":true,\"iters\":4,\"ticks\":[400,400,400]},"
+		  "{\"kind\":\"pio\",\"ok\":true,\"spacing\":true,\"gap_units\":5000,\"iters\":10,"
+		  "\"ticks\":[3000,3100,2900],\"base_ticks\":[1000,1000,1000]},"
+		  "{\"kind\":\"pio\",\"ok\":true,\"spacing\":true,\"gap_units\":0,\"iters\":10,"
+		  "\"ticks\":[500,500,500],\"base_ticks\":[0,0,0]}]");
 	const char *why;
 	for (size_t i = 0; i < 3; i++)
 		cr_assert_eq(calib_record_check(json_array_get(recs, i), &why), 0);
@@ -63,8 +63,9 @@ Test(calib_spacing, record_to_point_and_sorted_into_the_kind)
 Test(calib_spacing, bad_records_and_points_rejected)
 {
 	const char *why;
-	json_t *r = parse("{\"kind\":\"pio\",\"ok\":true,\"spacing\":true,\"gap_units\":1,\"iters\":1,"
-			  "\"ticks\":[1,2],\"base_ticks\":[1]}");
+	json_t *r =
+	    parse("{\"kind\":\"pio\",\"ok\":true,\"spacing\":true,\"gap_units\":1,\"iters\":1,"
+		  "\"ticks\":[1,2],\"base_ticks\":[1]}");
 	cr_assert_eq(calib_record_check(r, &why), -EINVAL);
 	cr_assert(strstr(why, "base_ticks"));
 	json_decref(r);
@@ -119,10 +120,11 @@ Test(calib_spacing, interpolation_log_gap_linear_cost_clamped)
 
 Test(calib_spacing, lookup_reads_the_vm_kind_curve)
 {
-	json_t *c = parse("{\"version\":1,\"bare\":{},\"vm\":{\"pio\":{\"available\":true,\"ns\":1,"
-			  "\"ci95\":[1,1],\"n\":3,\"spacing\":[{\"gap_ns\":100,\"ns\":5,\"ci95\":[4,6],"
-			  "\"n\":7},{\"gap_ns\":10,\"ns\":3,\"ci95\":[2,4],\"n\":7}]},"
-			  "\"cpuid\":{\"available\":true,\"ns\":1,\"ci95\":[1,1],\"n\":3}}}");
+	json_t *c =
+	    parse("{\"version\":1,\"bare\":{},\"vm\":{\"pio\":{\"available\":true,\"ns\":1,"
+		  "\"ci95\":[1,1],\"n\":3,\"spacing\":[{\"gap_ns\":100,\"ns\":5,\"ci95\":[4,6],"
+		  "\"n\":7},{\"gap_ns\":10,\"ns\":3,\"ci95\":[2,4],\"n\":7}]},"
+		  "\"cpuid\":{\"available\":true,\"ns\":1,\"ci95\":[1,1],\"n\":3}}}");
 	struct calib_spacing sp;
 	cr_assert_eq(calib_read_spacing(c, "pio", &sp), 0);
 	cr_assert_eq(sp.n, 2);

@@ -21,8 +21,7 @@ static json_t *load(const char *name)
 	return j;
 }
 
-static json_t *entry(json_t *dec, const char *wl, const char *series, const char *metric,
-		     double x)
+static json_t *entry(json_t *dec, const char *wl, const char *series, const char *metric, double x)
 {
 	size_t i;
 	json_t *e;
@@ -43,8 +42,9 @@ static json_t *component(json_t *e, const char *name)
 {
 	size_t i;
 	json_t *c;
-	json_array_foreach(json_object_get(e, "components"), i, c) if (
-	    !strcmp(json_string_value(json_object_get(c, "name")), name)) return c;
+	json_array_foreach(
+	    json_object_get(e, "components"), i,
+	    c) if (!strcmp(json_string_value(json_object_get(c, "name")), name)) return c;
 	return NULL;
 }
 
@@ -86,7 +86,8 @@ Test(decompose, exit_storm_components_by_hand)
 	cr_assert_float_eq(json_number_value(json_object_get(v0, "error_pct")),
 			   (10.0 - 13.0) / 13.0 * 100, 1e-9);
 	cr_assert(json_is_false(json_object_get(v0, "within_tol")));
-	cr_assert_float_eq(json_number_value(json_object_get(v0, "guest_exit_time_pct")), 9.5, 1e-9);
+	cr_assert_float_eq(json_number_value(json_object_get(v0, "guest_exit_time_pct")), 9.5,
+			   1e-9);
 	json_decref(d);
 	json_decref(r);
 }
@@ -99,7 +100,8 @@ Test(decompose, vmm_exits_mapped_and_kernel_exits_priced)
 	cr_assert(e);
 	/* warm-up (999 ms) ignored; 100 pio x 5 us + 100 kernel exits x 1 us over 200 ms */
 	cr_assert_float_eq(val(component(e, "mediation")), 0.3, 1e-9);
-	json_t *kinds = json_object_get(json_object_get(component(e, "mediation"), "detail"), "kinds");
+	json_t *kinds =
+	    json_object_get(json_object_get(component(e, "mediation"), "detail"), "kinds");
 	cr_assert_eq(json_array_size(kinds), 2);
 	json_t *det = json_object_get(component(e, "mediation"), "detail");
 	cr_assert_float_eq(json_number_value(json_object_get(det, "excluded_exits_median")), 300,

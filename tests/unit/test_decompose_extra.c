@@ -29,8 +29,8 @@ static json_t *row(json_t *rows, const char *key, const char *val)
 {
 	json_t *r;
 	size_t i;
-	json_array_foreach(rows, i, r)
-	    if (!strcmp(json_string_value(json_object_get(r, key)), val)) return r;
+	json_array_foreach(
+	    rows, i, r) if (!strcmp(json_string_value(json_object_get(r, key)), val)) return r;
 	cr_assert_fail("no row with %s=%s", key, val);
 	return NULL;
 }

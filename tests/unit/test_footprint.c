@@ -76,21 +76,24 @@ Test(footprint, live_process)
 Test(footprint, table_has_spread_n_and_ratio_cis)
 {
 	json_error_t e;
-	json_t *cfgs = json_loads(
-	    "[{\"config\":\"1 vCPU / 128 MiB\",\"vmms\":{"
-	    "\"vmm-lite\":{"
-	    "\"boot_to_hello_ms\":{\"n\":10,\"median\":14.5,\"ci95\":[13.3,15.7]},"
-	    "\"spawn_to_entry_ms\":{\"n\":8,\"median\":3.0,\"ci95\":[2.8,3.2]},"
-	    "\"overhead_rss_kib\":{\"n\":10,\"median\":1500,\"ci95\":[1480,1520]},"
-	    "\"overhead_pss_kib\":{\"n\":10,\"median\":900,\"ci95\":[890,910]}},"
-	    "\"qemu\":{\"available\":false,\"reason\":\"no qemu-system-x86_64\"}},"
-	    "\"ratio_vmmlite_over_qemu\":{"
-	    "\"boot_to_hello_ms\":{\"value\":0.25,\"ci95\":[0.2,0.3],\"n_vmmlite\":10,\"n_qemu\":9},"
-	    "\"spawn_to_entry_ms\":null,"
-	    "\"overhead_rss_kib\":{\"value\":0.1,\"ci95\":[0.09,0.11],\"n_vmmlite\":10,\"n_qemu\":9},"
-	    "\"overhead_pss_kib\":{\"value\":0.05,\"ci95\":[0.04,0.06],\"n_vmmlite\":10,\"n_qemu\":9}}"
-	    "}]",
-	    0, &e);
+	json_t *cfgs =
+	    json_loads("[{\"config\":\"1 vCPU / 128 MiB\",\"vmms\":{"
+		       "\"vmm-lite\":{"
+		       "\"boot_to_hello_ms\":{\"n\":10,\"median\":14.5,\"ci95\":[13.3,15.7]},"
+		       "\"spawn_to_entry_ms\":{\"n\":8,\"median\":3.0,\"ci95\":[2.8,3.2]},"
+		       "\"overhead_rss_kib\":{\"n\":10,\"median\":1500,\"ci95\":[1480,1520]},"
+		       "\"overhead_pss_kib\":{\"n\":10,\"median\":900,\"ci95\":[890,910]}},"
+		       "\"qemu\":{\"available\":false,\"reason\":\"no qemu-system-x86_64\"}},"
+		       "\"ratio_vmmlite_over_qemu\":{"
+		       "\"boot_to_hello_ms\":{\"value\":0.25,\"ci95\":[0.2,0.3],\"n_vmmlite\":10,"
+		       "\"n_qemu\":9},"
+		       "\"spawn_to_entry_ms\":null,"
+		       "\"overhead_rss_kib\":{\"value\":0.1,\"ci95\":[0.09,0.11],\"n_vmmlite\":10,"
+		       "\"n_qemu\":9},"
+		       "\"overhead_pss_kib\":{\"value\":0.05,\"ci95\":[0.04,0.06],\"n_vmmlite\":10,"
+		       "\"n_qemu\":9}}"
+		       "}]",
+		       0, &e);
 	cr_assert(cfgs, "%s", e.text);
 	char *buf = NULL;
 	size_t len = 0;

@@ -145,7 +145,7 @@ Test(net, rx_frame_fills_header_and_frame_across_descriptors)
 	cr_assert_eq(net_rx_fill(&req, frame, sizeof(frame), &used), 112);
 	cr_assert_eq(used, 112);
 	memcpy(&nbuf, mem + DATA + 10, 2);
-	cr_assert_eq(nbuf, 1); /* num_buffers */
+	cr_assert_eq(nbuf, 1);		 /* num_buffers */
 	cr_assert_eq(mem[DATA + 0], 0);	 /* flags */
 	cr_assert_eq(mem[DATA + 12], 0); /* frame[0] */
 	cr_assert_eq(mem[DATA + 19], 7);

@@ -21,7 +21,8 @@ Test(qmp, reply_event_error)
 	cr_assert_eq(parse("{\"return\": {}, \"id\": 3}", &ret, err), 0);
 	cr_assert(json_is_object(ret));
 	json_decref(ret);
-	cr_assert_eq(parse("{\"timestamp\": {\"seconds\": 1}, \"event\": \"RESUME\"}", &ret, err), 1);
+	cr_assert_eq(parse("{\"timestamp\": {\"seconds\": 1}, \"event\": \"RESUME\"}", &ret, err),
+		     1);
 	cr_assert_eq(parse("{\"QMP\": {\"version\": {}}}", &ret, err), 1);
 	cr_assert_eq(parse("{\"error\": {\"class\": \"GenericError\", \"desc\": \"no such "
 			   "target\"}}",
@@ -97,8 +98,8 @@ Test(qmp, stats_to_kvm_shape)
 	cr_assert_not_null(k);
 	json_t *vm = json_object_get(k, "vm");
 	cr_assert_eq(field(vm, "pages_4k", "delta"), 64);
-	cr_assert_str_eq(json_string_value(json_object_get(json_object_get(vm, "pages_4k"), "type")),
-			 "instant");
+	cr_assert_str_eq(
+	    json_string_value(json_object_get(json_object_get(vm, "pages_4k"), "type")), "instant");
 	json_t *v0 = json_array_get(json_object_get(k, "vcpus"), 0);
 	cr_assert_eq(json_integer_value(json_object_get(v0, "tid")), 4242);
 	json_t *st = json_object_get(v0, "stats");

@@ -60,7 +60,8 @@ static const char *verdict(json_t *row)
 
 Test(compare, synthetic_regression_noise_and_improvement)
 {
-	json_t *a = load("synthetic-a.json"), *b = load("synthetic-b.json"), *c = load("synthetic-c.json");
+	json_t *a = load("synthetic-a.json"), *b = load("synthetic-b.json"),
+	       *c = load("synthetic-c.json");
 	char err[300];
 	json_t *self = compare_results(a, a, 5.0, err, sizeof(err));
 	cr_assert(self);
@@ -121,9 +122,12 @@ static char *report_text(const char *fmt)
 Test(report, markdown_has_units_n_and_spread)
 {
 	char *md = report_text("md");
-	cr_assert(strstr(md, "| time | ms | lower | - | vm[pagesize=4k] | 100 [100, 100] (n=6) |"), "%s", md);
+	cr_assert(strstr(md, "| time | ms | lower | - | vm[pagesize=4k] | 100 [100, 100] (n=6) |"),
+		  "%s", md);
 	cr_assert(strstr(md, "Decomposition (% of bare-metal time"));
-	cr_assert(strstr(md, "| vm[pagesize=4k] | time (ms) | - | 6 | 13 [13, 13]% | 10 [10, 10]% | 3 [3, 3]% | 1 [1, 1]% | -1 [-1, -1]% |"), "%s", md);
+	cr_assert(strstr(md, "| vm[pagesize=4k] | time (ms) | - | 6 | 13 [13, 13]% | 10 [10, 10]% "
+			     "| 3 [3, 3]% | 1 [1, 1]% | -1 [-1, -1]% |"),
+		  "%s", md);
 	cr_assert(strstr(md, "needs a whole-run time metric"), "unavailable components say why");
 	cr_assert(strstr(md, "## Validation: exit-storm"));
 	cr_assert(strstr(md, "| pio | vm | 5000 [5000, 5000] | 10 |"), "ladder row");
@@ -135,7 +139,10 @@ Test(report, csv_rows_with_medians_cis_and_n)
 	char *csv = report_text("csv");
 	cr_assert(strstr(csv, "source,workload,metric,unit,better,xk,xu,x,series,bare_median,"));
 	cr_assert(strstr(csv, ",bare_n,"));
-	cr_assert(strstr(csv, "tests/data/synthetic-a.json,exit-storm,time,ms,lower,,,,vm[pagesize=4k],100,100,100,6,113,113,113,6,13,"), "%s", csv);
+	cr_assert(strstr(csv, "tests/data/"
+			      "synthetic-a.json,exit-storm,time,ms,lower,,,,vm[pagesize=4k],100,"
+			      "100,100,6,113,113,113,6,13,"),
+		  "%s", csv);
 	cr_assert(strstr(csv, "mem-chase,latency,ns,lower,wss,B,67108864,vm[pagesize=4k],90,"));
 	/* every line has the same number of fields */
 	int fields = -1;
