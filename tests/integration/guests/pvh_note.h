@@ -1,3 +1,5 @@
+/* clang-format off */
+/* (included from assembly: clang-format would break the directives) */
 /*
  * Shared bits of the vmm-lite test guests: the PVH entry note and port I/O
  * numbers. Why: every test guest must be PVH-bootable exactly like the agent.
