@@ -4,7 +4,8 @@
  *
  * Why: `--io-technique` is the experiment's independent variable, so its
  * mapping to devices lives in one place: emulated -> ATA-PIO disk on ports
- * 0x1f0-0x1f7; virtio-user / virtio-eventfd / poll -> virtio-blk on
+ * 0x1f0-0x1f7 and legacy NIC on 0x300-0x31f; virtio-user / virtio-eventfd /
+ * poll -> virtio-blk on
  * virtio-mmio transport 0 with the matching notification path; vhost and
  * passthrough are probed (/dev/vhost-net, VFIO) and refused with
  * "unavailable: <reason>" rather than simulated.
@@ -165,14 +166,17 @@ static int setup_net(struct vm *vm, struct vm_io *io, char *err, size_t errlen)
 	size_t used = strlen(io->cmdline_extra);
 	int r;
 
-	if (io->tech == IO_TECH_EMULATED) {
-		snprintf(err, errlen,
-			 "--net with --io-technique emulated: unavailable: vmm-lite has no "
-			 "legacy-style emulated NIC (docs/IO.md)");
-		return -ENODEV;
-	}
 	if ((r = net_backend_open(&io->net, vm->opt->net, err, errlen)))
 		return r;
+	if (io->tech == IO_TECH_EMULATED) { /* the agent probes LNIC_ID, as it does ATA */
+		if ((r = legacy_nic_init(&io->lnic, &io->net, &io->stats)) ||
+		    (r = bus_register(&vm->pio, &io->lnic.dev))) {
+			snprintf(err, errlen, "cannot create the legacy NIC at ports 0x300-0x31f");
+			return r ? r : -EBUSY;
+		}
+		io->have_lnic = true;
+		return 0;
+	}
 	r = virtio_mmio_init(&io->netdev, vm, io->have_blk ? 1 : 0, &virtio_net_ops, &io->net,
 			     io->tech, &io->stats, err, errlen);
 	io->have_net = true;
@@ -231,6 +235,8 @@ void vm_io_destroy(struct vm_io *io)
 		virtio_mmio_destroy(&io->netdev);
 	if (io->have_ata)
 		ata_pio_destroy(&io->ata);
+	if (io->have_lnic)
+		legacy_nic_destroy(&io->lnic);
 	blk_backend_close(&io->disk);
 	net_backend_close(&io->net);
 	free(io);
@@ -248,7 +254,8 @@ json_t *vm_io_to_json(struct vm_io *io)
 	json_t *j = json_pack(
 	    "{s:s,s:s,s:s,s:b,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:I,s:s}", "technique",
 	    io_technique_name(io->tech), "device",
-	    io->have_ata   ? "ata-pio"
+	    io->have_lnic  ? (io->have_ata ? "ata-pio+legacy-nic" : "legacy-nic")
+	    : io->have_ata ? "ata-pio"
 	    : io->have_net ? (io->have_blk ? "virtio-blk+virtio-net" : "virtio-net")
 			   : "virtio-blk",
 	    "backing",
@@ -260,9 +267,10 @@ json_t *vm_io_to_json(struct vm_io *io)
 	    (json_int_t)s->interrupts, "handler_ns", (json_int_t)s->handler_ns, "backend_cpu_ns",
 	    (json_int_t)(io->blk.backend_cpu_ns + io->netdev.backend_cpu_ns), "unit_time", "ns");
 	json_object_set_new(j, "setup_exits", json_integer((json_int_t)s->setup_exits));
-	if (io->have_net)
+	if (io->have_net || io->have_lnic)
 		json_object_set_new(j, "net",
-				    json_pack("{s:s,s:I,s:I,s:I,s:I}", "tap", io->net.ifname,
+				    json_pack("{s:s,s:I,s:I,s:I,s:I,s:I}", "tap", io->net.ifname,
+					      "idle_polls", (json_int_t)io->lnic.idle_polls,
 					      "rx_frames", (json_int_t)io->net.rx_frames,
 					      "tx_frames", (json_int_t)io->net.tx_frames,
 					      "rx_dropped", (json_int_t)io->net.rx_dropped,

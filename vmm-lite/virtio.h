@@ -242,6 +242,45 @@ int net_tx_iov(const struct vq_req *r, struct iovec *iov, int maxiov, size_t *le
 int net_rx_fill(const struct vq_req *r, const void *frame, size_t len, uint32_t *used);
 extern const struct virtio_dev_ops virtio_net_ops; /* priv: struct net_backend */
 
+/* ---- legacy-style NIC at ports 0x300-0x31f (dev_legacy_nic.c), the `emulated`
+ * network: every register access and every 32-bit data word is a port-I/O exit.
+ * Offsets (docs/IO.md): */
+#define LNIC_BASE 0x300
+#define LNIC_LEN 0x20
+#define LNIC_ID 0x00	  /* r32: LNIC_MAGIC */
+#define LNIC_STATUS 0x04  /* r32: LNIC_ST_*; polls the tap when nothing is pending */
+#define LNIC_TX_LEN 0x08  /* w32: start a tx frame of this many bytes */
+#define LNIC_TX_DATA 0x0c /* w16/w32: next bytes of the tx frame */
+#define LNIC_RX_LEN 0x10  /* r32: length of the pending rx frame, 0: none */
+#define LNIC_RX_DATA 0x14 /* r16/r32: next bytes of the pending rx frame */
+#define LNIC_CMD 0x18	  /* w8: LNIC_CMD_* */
+#define LNIC_MAC 0x1a	  /* r8 x 6 */
+#define LNIC_MAGIC 0x4e4c5456u /* "VTLN" */
+#define LNIC_ST_RX_READY 0x1
+#define LNIC_ST_TX_ERR 0x2 /* the last SEND failed (bad length/sequence, tap error) */
+#define LNIC_ST_RX_ERR 0x4 /* a read past the rx frame or with nothing pending */
+#define LNIC_CMD_SEND 1
+#define LNIC_CMD_RX_NEXT 2
+#define LNIC_RXQ 4 /* frames held in the VMM */
+struct legacy_nic {
+	struct bus_dev dev;
+	pthread_mutex_t lock;
+	struct net_backend *net;
+	struct io_stats *stats;
+	uint8_t *tx;		/* VIRTIO_NET_MAX_FRAME */
+	uint32_t tx_len, tx_pos; /* tx_len 0: no frame started */
+	bool tx_bad;		 /* this frame is failed at SEND */
+	uint32_t status;
+	uint8_t *rx[LNIC_RXQ];
+	uint32_t rx_len[LNIC_RXQ], rx_head, rx_count, rx_pos;
+	uint64_t idle_polls; /* STATUS reads that found nothing */
+};
+int legacy_nic_init(struct legacy_nic *l, struct net_backend *net, struct io_stats *stats);
+void legacy_nic_destroy(struct legacy_nic *l);
+/* the bus handlers, for the unit tests */
+void legacy_nic_read(struct bus_dev *d, uint64_t off, uint8_t *data, uint32_t len);
+void legacy_nic_write(struct bus_dev *d, uint64_t off, const uint8_t *data, uint32_t len);
+
 /* ---- the VM's I/O (io.c): devices for --blk under --io-technique ---- */
 struct vm_io {
 	enum io_technique tech;
@@ -251,7 +290,8 @@ struct vm_io {
 	bool have_blk, have_ata;
 	struct net_backend net;
 	struct virtio_mmio netdev;
-	bool have_net;
+	struct legacy_nic lnic;
+	bool have_net, have_lnic;
 	struct io_stats stats;
 	char cmdline_extra[160];
 };
