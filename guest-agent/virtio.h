@@ -62,6 +62,9 @@ int ag_virtq_used(struct ag_vq *q, uint32_t *id, uint32_t *len);
 
 /* ata_pio.c */
 struct wl_blk *ag_ata_probe(void);
+/* legacy_nic.c: the emulated NIC at ports 0x300-0x31f, NULL when absent */
+struct wl_net;
+struct wl_net *ag_legacy_nic_probe(void);
 
 /* virtio_blk.c: vtx.selftest=virtq-bad */
 __attribute__((noreturn)) void ag_selftest_virtq_bad(void);

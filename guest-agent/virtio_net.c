@@ -142,6 +142,8 @@ struct wl_net *wl_net_get(void)
 	if (!probe_done) {
 		probe_done = true;
 		probed = vnet_probe();
+		if (!probed) /* no virtio-net announced: the emulated NIC? */
+			probed = ag_legacy_nic_probe();
 	}
 	return probed;
 }
