@@ -36,6 +36,11 @@ struct dec {
 	/* spacing-aware cost of kind k in pair i at its mean gap (bare ns / exits) */
 	double gap[MAXP][MAXK], sp_ns[MAXP][MAXK], sp_se[MAXP][MAXK];
 	struct dec_kind kinds[MAXK];
+	/* in-run cost: the VM run's own selfcal_exit_ns (exit-storm), ns per exit
+	 * of kind inrun_kind; have_inrun when every pair has it */
+	double inrun[MAXP];
+	int inrun_kind;
+	bool have_inrun;
 	bool have_time, have_sched, have_trans;
 	char time_why[200], sched_why[200], trans_why[200], trans_note[300], sched_note[400];
 };
@@ -120,7 +125,7 @@ static void count_exits_vmm(struct dec *d, size_t i, json_t *run)
 }
 
 /* exit-storm style workloads report the exits of their timed region themselves */
-static bool count_exits_metric(struct dec *d, size_t i, json_t *run, json_t *wl)
+static bool count_exits_metric(struct dec *d, size_t i, json_t *run, json_t *wl, int *slot)
 {
 	json_t *key = json_pack("{s:s}", "m", "exits");
 	json_t *m = rdata_find_metric(run, key);
@@ -132,7 +137,18 @@ static bool count_exits_metric(struct dec *d, size_t i, json_t *run, json_t *wl)
 			  "workload metric 'exits' (timed region only)");
 	if (k >= 0)
 		d->counts[i][k] += json_number_value(json_object_get(m, "v"));
+	*slot = k;
 	return true;
+}
+
+/* the VM run's self-calibrated ns per exit (exit-storm's selfcal_exit_ns), NAN if none */
+static double inrun_cost(json_t *run)
+{
+	json_t *key = json_pack("{s:s}", "m", "selfcal_exit_ns");
+	json_t *m = rdata_find_metric(run, key);
+	json_decref(key);
+	double v = m ? rdata_to_ns(json_number_value(json_object_get(m, "v")), str(m, "u")) : NAN;
+	return isfinite(v) && v > 0 ? v : NAN;
 }
 
 static double cost_se(const struct calib_cost *c)
@@ -308,12 +324,20 @@ static void gather(struct dec *d, json_t *wl, json_t *series, json_t *ser, json_
 			 "waits into a fraction of the run; this metric is '%s' (%s)",
 			 str(key, "m"), str(key, "u"));
 	d->have_sched = true;
+	d->inrun_kind = -1;
+	d->have_inrun = d->n > 0;
 	for (size_t i = 0; i < d->n; i++) {
 		json_t *rb = rdata_run(runs, bs, d->rep[i]), *rv = rdata_run(runs, vs, d->rep[i]);
 		d->ovh[i] = stats_overhead_pct(d->bare[i], d->vm[i], lower) / 100.0;
 		d->tbare[i] = is_time ? rdata_to_ns(d->bare[i], str(key, "u")) : NAN;
-		if (!count_exits_metric(d, i, rv, wl))
+		int slot = -1;
+		if (!count_exits_metric(d, i, rv, wl, &slot))
 			count_exits_vmm(d, i, rv);
+		d->inrun[i] = inrun_cost(rv);
+		if (slot < 0 || !isfinite(d->inrun[i]) ||
+		    (d->inrun_kind >= 0 && d->inrun_kind != slot))
+			d->have_inrun = false;
+		d->inrun_kind = slot;
 		bool sa_b, sa_v;
 		double st_b, st_v;
 		char why[200] = "";
@@ -345,8 +369,29 @@ static void gather(struct dec *d, json_t *wl, json_t *series, json_t *ser, json_
 /* ---- estimates: medians and a joint bootstrap ---- */
 
 struct est {
-	double measured, med, sched, trans, residual, med_b2b;
+	double measured, med, sched, trans, residual, med_b2b, med_sp, med_inrun;
 };
+
+/* cost models of the mediation; the component uses the best available one */
+enum med_model { MED_B2B, MED_SPACING, MED_INRUN };
+
+static bool any_spacing(const struct dec *d)
+{
+	for (size_t k = 0; k < d->nk; k++)
+		if (d->kinds[k].has_sp)
+			return true;
+	return false;
+}
+
+static enum med_model chosen_model(const struct dec *d)
+{
+	return d->have_inrun ? MED_INRUN : any_spacing(d) ? MED_SPACING : MED_B2B;
+}
+
+static const char *model_name(enum med_model m)
+{
+	return m == MED_INRUN ? "in-run" : m == MED_SPACING ? "spacing-aware" : "back-to-back";
+}
 
 static double median_of(double *v, size_t n)
 {
@@ -354,16 +399,20 @@ static double median_of(double *v, size_t n)
 }
 
 /* mediation fraction of pair i; z[k]: the calibration draw of kind k in
- * standard errors (0 for the point estimate); spacing-aware or back-to-back */
-static double mediation_at(const struct dec *d, size_t i, const double *z, bool spacing)
+ * standard errors (0 for the point estimate). In-run: the in-run kind at the
+ * pair's own measured cost (no draw: its spread between VM boots is in the
+ * bootstrap over pairs), other kinds spacing-aware. */
+static double mediation_at(const struct dec *d, size_t i, const double *z, enum med_model m)
 {
 	double ns = 0;
 	for (size_t k = 0; k < d->nk; k++) {
 		const struct dec_kind *dk = &d->kinds[k];
-		if (!dk->priced)
+		bool inrun = m == MED_INRUN && (int)k == d->inrun_kind;
+		if (!dk->priced && !inrun)
 			continue;
-		double c = spacing ? d->sp_ns[i][k] + z[k] * d->sp_se[i][k]
-				   : dk->cost.ns + z[k] * cost_se(&dk->cost);
+		double c = inrun		 ? d->inrun[i]
+			   : m != MED_B2B ? d->sp_ns[i][k] + z[k] * d->sp_se[i][k]
+					  : dk->cost.ns + z[k] * cost_se(&dk->cost);
 		ns += d->counts[i][k] * c;
 	}
 	return ns / d->tbare[i];
@@ -376,14 +425,17 @@ static void estimate(const struct dec *d, const size_t *idx, const double *z, do
 	for (size_t j = 0; j < n; j++)
 		buf[j] = d->ovh[idx[j]];
 	e->measured = median_of(buf, n);
-	e->med = e->sched = e->trans = e->med_b2b = 0;
+	e->med = e->sched = e->trans = e->med_b2b = e->med_sp = e->med_inrun = 0;
 	if (d->have_time) {
-		for (size_t j = 0; j < n; j++)
-			buf[j] = mediation_at(d, idx[j], z, true);
-		e->med = median_of(buf, n);
-		for (size_t j = 0; j < n; j++)
-			buf[j] = mediation_at(d, idx[j], z, false);
-		e->med_b2b = median_of(buf, n);
+		double *out[] = {&e->med_b2b, &e->med_sp, &e->med_inrun};
+		for (int m = MED_B2B; m <= MED_INRUN; m++) {
+			if (m == MED_INRUN && !d->have_inrun)
+				continue;
+			for (size_t j = 0; j < n; j++)
+				buf[j] = mediation_at(d, idx[j], z, (enum med_model)m);
+			*out[m] = median_of(buf, n);
+		}
+		e->med = *out[chosen_model(d)];
 	}
 	if (d->have_sched) {
 		for (size_t j = 0; j < n; j++)
@@ -398,7 +450,8 @@ static void estimate(const struct dec *d, const size_t *idx, const double *z, do
 	e->residual = e->measured - e->med - e->sched - e->trans;
 }
 
-#define NCOMP 6 /* measured, mediation, scheduling, translation, residual, back-to-back */
+#define NCOMP 8 /* measured, mediation, scheduling, translation, residual, back-to-back,
+		   spacing-aware, in-run */
 struct ci {
 	double lo[NCOMP], hi[NCOMP];
 };
@@ -424,7 +477,8 @@ static void bootstrap(const struct dec *d, struct ci *ci)
 			z[k] = stats_normal(&rng); /* one draw per kind: shared by all pairs */
 		struct est e;
 		estimate(d, idx, z, buf, &e);
-		double v[NCOMP] = {e.measured, e.med, e.sched, e.trans, e.residual, e.med_b2b};
+		double v[NCOMP] = {e.measured, e.med,	  e.sched,  e.trans,
+				   e.residual, e.med_b2b, e.med_sp, e.med_inrun};
 		for (int c = 0; c < NCOMP; c++)
 			reps[c * DECOMPOSE_ITERS + b] = v[c];
 	}
@@ -509,10 +563,17 @@ static void mediation_status(const struct dec *d, char *why, size_t len, char *n
 				 d->kinds[k].kind, d->kinds[k].why);
 			unpriced++;
 		}
-	if (d->nk && unpriced == d->nk) {
+	if (d->nk && unpriced == d->nk && !d->have_inrun) {
 		*avail = false;
 		snprintf(why, len, "no exit kind has a calibrated cost: %.500s", note);
 	}
+}
+
+static json_t *model_json(bool avail, double v, const struct ci *ci, int c)
+{
+	return json_pack("{s:o,s:[o,o]}", "value_pct", avail ? num(v * 100) : json_null(),
+			 "ci95_pct", avail ? num(ci->lo[c] * 100) : json_null(),
+			 avail ? num(ci->hi[c] * 100) : json_null());
 }
 
 static json_t *entry_json(const struct dec *d, json_t *wl, json_t *ser, json_t *key)
@@ -531,17 +592,22 @@ static json_t *entry_json(const struct dec *d, json_t *wl, json_t *ser, json_t *
 	json_t *xk = json_object_get(key, "xk");
 	bool curve = json_is_string(xk);
 	json_t *comps = json_array();
-	bool sp = false;
-	for (size_t k = 0; k < d->nk; k++)
-		sp = sp || d->kinds[k].has_sp;
+	bool sp = any_spacing(d);
 	json_t *m = comp("mediation", mavail, e.med, ci.lo[1], ci.hi[1], why, note);
 	json_t *det = mediation_detail(d);
-	json_object_set_new(det, "model", json_string(sp ? "spacing-aware" : "back-to-back"));
-	json_object_set_new(det, "back_to_back",
-			    json_pack("{s:o,s:[o,o]}", "value_pct",
-				      mavail ? num(e.med_b2b * 100) : json_null(), "ci95_pct",
-				      mavail ? num(ci.lo[5] * 100) : json_null(),
-				      mavail ? num(ci.hi[5] * 100) : json_null()));
+	json_object_set_new(det, "model", json_string(model_name(chosen_model(d))));
+	json_object_set_new(det, "back_to_back", model_json(mavail, e.med_b2b, &ci, 5));
+	json_object_set_new(det, "spacing_aware", model_json(mavail && sp, e.med_sp, &ci, 6));
+	json_t *ir = model_json(mavail && d->have_inrun, e.med_inrun, &ci, 7);
+	if (d->have_inrun) {
+		json_object_set_new(ir, "cost_ns_median", num(stats_median(d->inrun, d->n)));
+		json_object_set_new(ir, "kind", json_string(d->kinds[d->inrun_kind].kind));
+		json_object_set_new(ir, "source",
+				    json_string("workload metric 'selfcal_exit_ns' of each VM run "
+						"(back-to-back exits in the same VM, before the "
+						"timed region)"));
+	}
+	json_object_set_new(det, "in_run", ir);
 	json_object_set_new(m, "detail", det);
 	json_array_append_new(comps, m);
 	json_array_append_new(comps, comp("translation", d->have_trans, e.trans, ci.lo[3], ci.hi[3],
@@ -588,6 +654,26 @@ static json_t *selected_keys(json_t *runs)
 	return out;
 }
 
+/* predicted_<sfx>_pct, _ci95, error_<sfx>_pct, within_tol_<sfx> of one cost model
+ * (null / false when the model is not available) */
+static void validation_model(json_t *row, json_t *model, const char *sfx, double mv)
+{
+	char k[4][48];
+	json_t *v = json_object_get(model, "value_pct");
+	double pv = json_is_number(v) ? json_number_value(v) : NAN, err = (pv - mv) / mv * 100;
+	snprintf(k[0], sizeof(k[0]), "predicted_%s_pct", sfx);
+	snprintf(k[1], sizeof(k[1]), "predicted_%s_ci95", sfx);
+	snprintf(k[2], sizeof(k[2]), "error_%s_pct", sfx);
+	snprintf(k[3], sizeof(k[3]), "within_tol_%s", sfx);
+	json_object_set_new(row, k[0], num(pv));
+	json_object_set(row, k[1],
+			json_is_number(v) ? json_object_get(model, "ci95_pct") : json_null());
+	json_object_set_new(row, k[2], num(err));
+	json_object_set_new(row, k[3],
+			    json_boolean(isfinite(err) &&
+					 fabs(err) <= DECOMPOSE_VALIDATION_TOL_PCT));
+}
+
 static json_t *validation_row(json_t *wl, json_t *entry, const struct dec *d)
 {
 	json_t *params = json_object_get(wl, "params");
@@ -611,9 +697,7 @@ static json_t *validation_row(json_t *wl, json_t *entry, const struct dec *d)
 	}
 	json_decref(key);
 	double err = (pv - mv) / mv * 100;
-	json_t *det = json_object_get(med, "detail"), *b2b = json_object_get(det, "back_to_back");
-	double bv = json_number_value(json_object_get(b2b, "value_pct"));
-	double berr = (bv - mv) / mv * 100;
+	json_t *det = json_object_get(med, "detail");
 	double gap = NAN;
 	json_t *k0 = json_array_get(json_object_get(det, "kinds"), 0);
 	if (json_is_object(json_object_get(k0, "spacing")))
@@ -625,11 +709,16 @@ static json_t *validation_row(json_t *wl, json_t *entry, const struct dec *d)
 			gg[i] = d->counts[i][0] > 0 ? d->tbare[i] / d->counts[i][0] : NAN;
 		gap = stats_median(gg, d->n);
 	}
-	json_t *extra = json_pack(
-	    "{s:O,s:f,s:O,s:o,s:b,s:o}", "model", json_object_get(det, "model"),
-	    "predicted_b2b_pct", bv, "predicted_b2b_ci95", json_object_get(b2b, "ci95_pct"),
-	    "error_b2b_pct", num(berr), "within_tol_b2b",
-	    isfinite(berr) && fabs(berr) <= DECOMPOSE_VALIDATION_TOL_PCT, "gap_us", num(gap / 1e3));
+	json_t *extra = json_pack("{s:O,s:o}", "model", json_object_get(det, "model"), "gap_us",
+				  num(gap / 1e3));
+	validation_model(extra, json_object_get(det, "back_to_back"), "b2b", mv);
+	validation_model(extra, json_object_get(det, "spacing_aware"), "sp", mv);
+	json_t *ir = json_object_get(det, "in_run");
+	validation_model(extra, ir, "inrun", mv);
+	json_object_set(extra, "selfcal_exit_ns",
+			json_is_number(json_object_get(ir, "cost_ns_median"))
+			    ? json_object_get(ir, "cost_ns_median")
+			    : json_null());
 	json_t *row = json_pack("{s:O,s:O,s:O,s:O,s:O,s:I,s:f,s:O,s:f,s:O,s:O,s:O,s:o,s:b,s:o}",
 			 "workload", json_object_get(wl, "name"), "series",
 			 json_object_get(entry, "series"), "k", json_object_get(params, "k"),
@@ -687,7 +776,8 @@ json_t *decompose_results(json_t *results, json_t *calib)
 	    "per pair: overhead = time-equivalent (VM-bare)/bare; mediation = sum over exit kinds "
 	    "of exits x calibrated ns / bare time (spacing-aware: the cost at the mean compute gap "
 	    "between exits, bare time / exits, on the calibration's spacing curve; back-to-back "
-	    "cost for kinds without one); translation = overhead(4k guest pages) - "
+	    "cost for kinds without one; exit-storm runs with selfcal_exit_ns: that VM run's own "
+	    "in-run cost per exit, since exit cost varies per VM boot); translation = overhead(4k guest pages) - "
 	    "overhead(2m) of the same rep; scheduling = (vCPU run-queue wait - bare wait + steal) "
 	    "/ bare time; value = median over pairs, residual = measured - sum; 95% CI: "
 	    "bootstrap over pairs (2000 resamples, fixed seed) with calibrated costs drawn from "

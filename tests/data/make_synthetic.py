@@ -56,17 +56,22 @@ def base(workloads):
             "calibration": CALIB, "workloads": workloads}
 
 
-def storm(vm2m_ms=110.0, vm4k_ms=113.0):
+def storm(vm2m_ms=110.0, vm4k_ms=113.0, selfcal=False):
     # bare 100 ms; 2000 pio exits x 5000 ns = 10 ms = 10 %; vCPU waits 2 ms per 100 ms of CPU,
     # the bare thread 1 ms: scheduling 1 %; 4k guest pages cost 3 ms more than 2m = 3 %.
+    # selfcal: each VM run's in-run cost is 6000 + 100 x rep ns per exit (bare: a 10 ns
+    # no-op), so the in-run prediction per pair is 12.0, 12.2 ... 13.0 %, median 12.5 %.
     runs = []
     for rep in range(REPS):
+        sc_b = [metric("selfcal_exit_ns", "ns", "lower", 10.0)] if selfcal else []
+        sc_v = [metric("selfcal_exit_ns", "ns", "lower", 6000.0 + 100 * rep)] if selfcal else []
         runs.append(run("bare", "bare", rep, [metric("time", "ms", "lower", 100.0),
-                                               metric("exits", "count", "lower", 0)], wait_ns=1e6))
+                                               metric("exits", "count", "lower", 0)] + sc_b,
+                        wait_ns=1e6))
         for ps, t in (("4k", vm4k_ms), ("2m", vm2m_ms)):
             runs.append(run("vm", "vm[pagesize=%s]" % ps, rep,
                             [metric("time", "ms", "lower", t), metric("exits", "count", "lower", 2000),
-                             metric("exit_time", "ms", "lower", 9.5)],
+                             metric("exit_time", "ms", "lower", 9.5)] + sc_v,
                             pagesize=ps, wait_ns=2e6, exits={"io:0x4f0": 2000, "io:0x3f8": 300},
                             kvm_exits=2400))
     return workload("exit-storm", {"kind": "pio", "k": "10000", "exits": "2000", "max_ms": "30000"}, runs)
@@ -124,4 +129,6 @@ write("synthetic-a.json", base([storm(), cpu_int(), mem_chase(), mem_stream()]))
 # (below the 5 % noise), the rest identical
 write("synthetic-b.json", base([storm(132.0, 135.0), cpu_int(), mem_chase(), mem_stream(0.99)]))
 # candidate C: mem-chase 30 % faster at every point (an improvement)
+# exit-storm with the in-run self-calibration (selfcal_exit_ns per VM run)
+write("synthetic-selfcal.json", base([storm(selfcal=True)]))
 write("synthetic-c.json", base([storm(), cpu_int(), mem_chase(0.7), mem_stream()]))
