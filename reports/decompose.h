@@ -33,7 +33,11 @@
  * VROW  = {"workload","series","k","kind","exits","pairs","measured_pct","measured_ci95",
  *          "predicted_pct","predicted_ci95","residual_pct","residual_ci95",
  *          "error_pct" ((predicted - measured) / measured * 100),"within_tol": bool,
- *          "guest_exit_time_pct"}  for exit-storm entries with a priced kind.
+ *          "guest_exit_time_pct", "model" (in-run|spacing-aware|back-to-back: the one
+ *          predicted_pct and within_tol use), "gap_us", "selfcal_exit_ns", and per model
+ *          m in b2b|sp|inrun: "predicted_<m>_pct","predicted_<m>_ci95","error_<m>_pct",
+ *          "within_tol_<m>" (null/false when m is not available)}
+ *          for exit-storm entries with a priced kind or an in-run cost.
  * `calib` may be NULL: then results["calibration"] is used if present.
  */
 json_t *decompose_results(json_t *results, json_t *calib);
