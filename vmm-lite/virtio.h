@@ -247,14 +247,14 @@ extern const struct virtio_dev_ops virtio_net_ops; /* priv: struct net_backend *
  * Offsets (docs/IO.md): */
 #define LNIC_BASE 0x300
 #define LNIC_LEN 0x20
-#define LNIC_ID 0x00	  /* r32: LNIC_MAGIC */
-#define LNIC_STATUS 0x04  /* r32: LNIC_ST_*; polls the tap when nothing is pending */
-#define LNIC_TX_LEN 0x08  /* w32: start a tx frame of this many bytes */
-#define LNIC_TX_DATA 0x0c /* w16/w32: next bytes of the tx frame */
-#define LNIC_RX_LEN 0x10  /* r32: length of the pending rx frame, 0: none */
-#define LNIC_RX_DATA 0x14 /* r16/r32: next bytes of the pending rx frame */
-#define LNIC_CMD 0x18	  /* w8: LNIC_CMD_* */
-#define LNIC_MAC 0x1a	  /* r8 x 6 */
+#define LNIC_ID 0x00	       /* r32: LNIC_MAGIC */
+#define LNIC_STATUS 0x04       /* r32: LNIC_ST_*; polls the tap when nothing is pending */
+#define LNIC_TX_LEN 0x08       /* w32: start a tx frame of this many bytes */
+#define LNIC_TX_DATA 0x0c      /* w16/w32: next bytes of the tx frame */
+#define LNIC_RX_LEN 0x10       /* r32: length of the pending rx frame, 0: none */
+#define LNIC_RX_DATA 0x14      /* r16/r32: next bytes of the pending rx frame */
+#define LNIC_CMD 0x18	       /* w8: LNIC_CMD_* */
+#define LNIC_MAC 0x1a	       /* r8 x 6 */
 #define LNIC_MAGIC 0x4e4c5456u /* "VTLN" */
 #define LNIC_ST_RX_READY 0x1
 #define LNIC_ST_TX_ERR 0x2 /* the last SEND failed (bad length/sequence, tap error) */
@@ -267,7 +267,7 @@ struct legacy_nic {
 	pthread_mutex_t lock;
 	struct net_backend *net;
 	struct io_stats *stats;
-	uint8_t *tx;		/* VIRTIO_NET_MAX_FRAME */
+	uint8_t *tx;		 /* VIRTIO_NET_MAX_FRAME */
 	uint32_t tx_len, tx_pos; /* tx_len 0: no frame started */
 	bool tx_bad;		 /* this frame is failed at SEND */
 	uint32_t status;
