@@ -5,6 +5,7 @@
 #include "reports/report.h"
 
 #include <errno.h>
+#include <stdbool.h>
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
@@ -108,6 +109,62 @@ const char *report_num(double v, char *buf, size_t len)
 	else
 		snprintf(buf, len, "%.4g", v);
 	return buf;
+}
+
+const char *const report_validation_headers[REPORT_VALIDATION_COLS] = {
+    "series",	       "kind",
+    "k (units/exit)",  "gap µs",
+    "exits",	       "pairs",
+    "measured % [CI]", "back-to-back % [CI]",
+    "error %",	       "spacing-aware % [CI]",
+    "error %",	       "in-run ns/exit",
+    "in-run % [CI]",   "error %",
+    "residual % [CI]", "guest-timed exit %",
+    "model",	       "within ±10%"};
+
+static void cell_val_ci(json_t *v, const char *key, const char *ci, char *buf, size_t len)
+{
+	report_val_ci(report_d(v, key), json_object_get(v, ci), buf, len);
+}
+
+static void cell_num(json_t *v, const char *key, char *buf, size_t len)
+{
+	report_num(report_d(v, key), buf, len);
+}
+
+void report_validation_cells(json_t *v, char c[REPORT_VALIDATION_COLS][96])
+{
+	bool sp = json_is_number(json_object_get(v, "predicted_sp_pct"));
+	bool ir = json_is_number(json_object_get(v, "predicted_inrun_pct"));
+	snprintf(c[0], 96, "%s", report_s(v, "series"));
+	snprintf(c[1], 96, "%s", report_s(v, "kind"));
+	snprintf(c[2], 96, "%s", report_s(v, "k"));
+	cell_num(v, "gap_us", c[3], 96);
+	snprintf(c[4], 96, "%s", report_s(v, "exits"));
+	snprintf(c[5], 96, "%lld", (long long)json_integer_value(json_object_get(v, "pairs")));
+	cell_val_ci(v, "measured_pct", "measured_ci95", c[6], 96);
+	cell_val_ci(v, "predicted_b2b_pct", "predicted_b2b_ci95", c[7], 96);
+	cell_num(v, "error_b2b_pct", c[8], 96);
+	if (sp) {
+		cell_val_ci(v, "predicted_sp_pct", "predicted_sp_ci95", c[9], 96);
+		cell_num(v, "error_sp_pct", c[10], 96);
+	} else {
+		snprintf(c[9], 96, "no spacing curve");
+		snprintf(c[10], 96, "–");
+	}
+	if (ir) {
+		cell_num(v, "selfcal_exit_ns", c[11], 96);
+		cell_val_ci(v, "predicted_inrun_pct", "predicted_inrun_ci95", c[12], 96);
+		cell_num(v, "error_inrun_pct", c[13], 96);
+	} else {
+		snprintf(c[11], 96, "–");
+		snprintf(c[12], 96, "no selfcal_exit_ns");
+		snprintf(c[13], 96, "–");
+	}
+	cell_val_ci(v, "residual_pct", "residual_ci95", c[14], 96);
+	cell_num(v, "guest_exit_time_pct", c[15], 96);
+	snprintf(c[16], 96, "%s", report_s(v, "model"));
+	snprintf(c[17], 96, "%s", json_is_true(json_object_get(v, "within_tol")) ? "yes" : "no");
 }
 
 const char *report_x_label(json_t *e, char *buf, size_t len)

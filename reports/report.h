@@ -47,6 +47,11 @@ const char *report_num(double v, char *buf, size_t len);
 /* "12.3 [11.9, 12.8]" from a STATS object or a value/ci95 pair */
 const char *report_val_ci(double v, json_t *ci, char *buf, size_t len);
 double report_d(json_t *o, const char *key);
+/* One exit-storm validation row as text cells, shared by the Markdown and HTML
+ * tables so both show the same columns. */
+#define REPORT_VALIDATION_COLS 18
+extern const char *const report_validation_headers[REPORT_VALIDATION_COLS];
+void report_validation_cells(json_t *v, char cells[REPORT_VALIDATION_COLS][96]);
 /* The curve point of an entry with xk/xu/x: "wss=16 KiB" (bytes made human), else "-" */
 const char *report_x_label(json_t *e, char *buf, size_t len);
 const char *report_s(json_t *o, const char *key);

@@ -442,42 +442,24 @@ static void validation_table(FILE *out, const struct report_ctx *ctx)
 	json_t *v;
 	if (!json_array_size(ctx->validation))
 		return;
-	fprintf(
-	    out,
-	    "<h2>Validation: exit-storm predicted vs measured</h2><table><tr><th>series</th>"
-	    "<th>kind</th><th>k</th><th>gap µs</th><th>exits</th><th>pairs</th><th>measured %%</th>"
-	    "<th>back-to-back %%</th><th>error %%</th><th>spacing-aware %%</th><th>error %%</th>"
-	    "<th>in-run %%</th><th>error %%</th><th>residual %%</th><th>model</th>"
-	    "<th>within ±10%%</th></tr>\n");
+	fprintf(out, "<h2>Validation: exit-storm predicted vs measured</h2><table><tr>");
+	for (int k = 0; k < REPORT_VALIDATION_COLS; k++) {
+		fprintf(out, "<th>");
+		esc(out, report_validation_headers[k]);
+		fprintf(out, "</th>");
+	}
+	fprintf(out, "</tr>\n");
 	json_array_foreach(ctx->validation, i, v)
 	{
-		char a[96], b[96], bb[96], bi[96], c[96], d[32], db[32], di[32], gp[32];
-		bool sp = json_is_number(json_object_get(v, "predicted_sp_pct"));
-		bool ir = json_is_number(json_object_get(v, "predicted_inrun_pct"));
-		fprintf(out,
-			"<tr><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%lld</td>"
-			"<td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td><td>%s</td>"
-			"<td>%s</td><td>%s</td><td>%s</td><td>%s</td></tr>\n",
-			report_s(v, "series"), report_s(v, "kind"), report_s(v, "k"),
-			report_num(report_d(v, "gap_us"), gp, sizeof(gp)), report_s(v, "exits"),
-			(long long)json_integer_value(json_object_get(v, "pairs")),
-			report_val_ci(report_d(v, "measured_pct"),
-				      json_object_get(v, "measured_ci95"), a, sizeof(a)),
-			report_val_ci(report_d(v, "predicted_b2b_pct"),
-				      json_object_get(v, "predicted_b2b_ci95"), bb, sizeof(bb)),
-			report_num(report_d(v, "error_b2b_pct"), db, sizeof(db)),
-			sp ? report_val_ci(report_d(v, "predicted_sp_pct"),
-					   json_object_get(v, "predicted_sp_ci95"), b, sizeof(b))
-			   : "no spacing curve",
-			sp ? report_num(report_d(v, "error_sp_pct"), d, sizeof(d)) : "–",
-			ir ? report_val_ci(report_d(v, "predicted_inrun_pct"),
-					   json_object_get(v, "predicted_inrun_ci95"), bi, sizeof(bi))
-			   : "no selfcal_exit_ns",
-			ir ? report_num(report_d(v, "error_inrun_pct"), di, sizeof(di)) : "–",
-			report_val_ci(report_d(v, "residual_pct"),
-				      json_object_get(v, "residual_ci95"), c, sizeof(c)),
-			report_s(v, "model"),
-			json_is_true(json_object_get(v, "within_tol")) ? "yes" : "no");
+		char c[REPORT_VALIDATION_COLS][96];
+		report_validation_cells(v, c);
+		fprintf(out, "<tr>");
+		for (int k = 0; k < REPORT_VALIDATION_COLS; k++) {
+			fprintf(out, "<td>");
+			esc(out, c[k]);
+			fprintf(out, "</td>");
+		}
+		fprintf(out, "</tr>\n");
 	}
 	fprintf(out, "</table>\n");
 }

@@ -158,52 +158,31 @@ static void validation(FILE *out, const struct report_ctx *ctx)
 	json_t *v;
 	if (!json_array_size(ctx->validation))
 		return;
-	fprintf(out,
-		"\n## Validation: exit-storm, predicted vs measured\n\n"
-		"Predicted = exits × cost per exit / bare time: back-to-back = the calibration's "
-		"cost of exits in a tight loop; spacing-aware = the calibration's spacing curve at "
-		"the mean compute gap between exits (bare time / exits); in-run = each VM run's own "
-		"back-to-back cost (`selfcal_exit_ns`, timed in the same VM before the storm). "
-		"Error = (predicted − measured) / measured. The verdict (±10%%) uses the in-run "
-		"prediction when the runs have `selfcal_exit_ns`, else spacing-aware when the "
-		"calibration has a curve, else back-to-back (column *model*): on a nested host the "
-		"cost of an exit varies by about ±10%% from VM boot to VM boot, so a calibration "
-		"from another VM cannot reach ±10%% reliably.\n\n"
-		"| series | kind | k (units/exit) | gap µs | exits | pairs | measured %% [CI] | "
-		"back-to-back %% [CI] | error %% | spacing-aware %% [CI] | error %% | in-run ns/exit | "
-		"in-run %% [CI] | error %% | residual %% [CI] | guest-timed exit %% | model | "
-		"within ±10%% |\n"
-		"|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---|---|\n");
+	fprintf(
+	    out,
+	    "\n## Validation: exit-storm, predicted vs measured\n\n"
+	    "Predicted = exits × cost per exit / bare time: back-to-back = the calibration's "
+	    "cost of exits in a tight loop; spacing-aware = the calibration's spacing curve at "
+	    "the mean compute gap between exits (bare time / exits); in-run = each VM run's own "
+	    "back-to-back cost (`selfcal_exit_ns`, timed in the same VM before the storm). "
+	    "Error = (predicted − measured) / measured. The verdict (±10%%) uses the in-run "
+	    "prediction when the runs have `selfcal_exit_ns`, else spacing-aware when the "
+	    "calibration has a curve, else back-to-back (column *model*): on a nested host the "
+	    "cost of an exit varies by about ±10%% from VM boot to VM boot, so a calibration "
+	    "from another VM cannot reach ±10%% reliably.\n\n");
+	for (int k = 0; k < REPORT_VALIDATION_COLS; k++)
+		fprintf(out, "| %s ", report_validation_headers[k]);
+	fprintf(out, "|\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+		     "---:|---|---|\n");
 	json_array_foreach(ctx->validation, i, v)
 	{
-		char a[96], b[96], bb[96], bi[96], c[96], d[32], db[32], di[32], g[32], gp[32], sc[32];
-		bool sp = json_is_number(json_object_get(v, "predicted_sp_pct"));
-		bool ir = json_is_number(json_object_get(v, "predicted_inrun_pct"));
-		fprintf(out,
-			"| %s | %s | %s | %s | %s | %lld | %s | %s | %s | %s | %s | %s | %s | %s | %s "
-			"| %s | %s | %s |\n",
-			report_s(v, "series"), report_s(v, "kind"), report_s(v, "k"),
-			report_num(report_d(v, "gap_us"), gp, sizeof(gp)), report_s(v, "exits"),
-			(long long)json_integer_value(json_object_get(v, "pairs")),
-			report_val_ci(report_d(v, "measured_pct"),
-				      json_object_get(v, "measured_ci95"), a, sizeof(a)),
-			report_val_ci(report_d(v, "predicted_b2b_pct"),
-				      json_object_get(v, "predicted_b2b_ci95"), bb, sizeof(bb)),
-			report_num(report_d(v, "error_b2b_pct"), db, sizeof(db)),
-			sp ? report_val_ci(report_d(v, "predicted_sp_pct"),
-					   json_object_get(v, "predicted_sp_ci95"), b, sizeof(b))
-			   : "no spacing curve",
-			sp ? report_num(report_d(v, "error_sp_pct"), d, sizeof(d)) : "–",
-			ir ? report_num(report_d(v, "selfcal_exit_ns"), sc, sizeof(sc)) : "–",
-			ir ? report_val_ci(report_d(v, "predicted_inrun_pct"),
-					   json_object_get(v, "predicted_inrun_ci95"), bi, sizeof(bi))
-			   : "no selfcal_exit_ns",
-			ir ? report_num(report_d(v, "error_inrun_pct"), di, sizeof(di)) : "–",
-			report_val_ci(report_d(v, "residual_pct"),
-				      json_object_get(v, "residual_ci95"), c, sizeof(c)),
-			report_num(report_d(v, "guest_exit_time_pct"), g, sizeof(g)),
-			report_s(v, "model"),
-			json_is_true(json_object_get(v, "within_tol")) ? "yes" : "**no**");
+		char c[REPORT_VALIDATION_COLS][96];
+		report_validation_cells(v, c);
+		if (!strcmp(c[17], "no"))
+			snprintf(c[17], sizeof(c[17]), "**no**");
+		for (int k = 0; k < REPORT_VALIDATION_COLS; k++)
+			fprintf(out, "| %s ", c[k]);
+		fprintf(out, "|\n");
 	}
 }
 
