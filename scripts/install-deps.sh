@@ -13,7 +13,6 @@ PKGS=(
   linux-libc-dev       # linux/kvm.h, linux/perf_event.h
   libhwloc-dev         # topology and pinning plans
   libcriterion-dev     # unit and integration tests
-  libseccomp-dev       # sandboxing of device backends
   fio                  # block I/O baseline
   iperf3               # network throughput baseline
   qemu-system-x86      # peer VMM (-M microvm)
