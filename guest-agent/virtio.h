@@ -66,6 +66,10 @@ struct wl_blk *ag_ata_probe(void);
 struct wl_net;
 struct wl_net *ag_legacy_nic_probe(void);
 
+/* virtio_balloon.c: inflate to the device's target before the workload runs
+ * (0 also when no balloon is announced) */
+int ag_balloon_inflate(uint64_t tsc_hz);
+
 /* virtio_blk.c: vtx.selftest=virtq-bad */
 __attribute__((noreturn)) void ag_selftest_virtq_bad(void);
 

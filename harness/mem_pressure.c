@@ -47,12 +47,14 @@ struct mp_ctx {
 	unsigned seq;
 	bool fatal;
 	char fatal_msg[400];
+	unsigned long balloon_mib; /* --balloon MIB: vmm-lite's virtio-balloon target, 0: none */
+	char balloon_arg[32];	   /* "--balloon=MIB" for the VM side */
 };
 
 bool mem_pressure_wanted(int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++)
-		if (!strncmp(argv[i], "--mem-limit", 11))
+		if (!strncmp(argv[i], "--mem-limit", 11) || !strncmp(argv[i], "--balloon", 9))
 			return true;
 	return false;
 }
@@ -84,6 +86,35 @@ int mem_pressure_take_flag(int *argc, char **argv, uint64_t *limit, char *text, 
 		return -EINVAL;
 	snprintf(text, len, "%s", val);
 	return 0;
+}
+
+/* Removes --balloon MIB / --balloon=MIB: 0, 1 when absent, -EINVAL (not 1..1048576). */
+static int balloon_take_flag(int *argc, char **argv, unsigned long *mib)
+{
+	const char *val = NULL;
+	int found = 0;
+	for (int i = 1; i < *argc; i++) {
+		int drop = 0;
+		if (!strcmp(argv[i], "--balloon")) {
+			val = i + 1 < *argc ? argv[i + 1] : NULL;
+			drop = val ? 2 : 1;
+		} else if (!strncmp(argv[i], "--balloon=", 10)) {
+			val = argv[i] + 10;
+			drop = 1;
+		}
+		if (!drop)
+			continue;
+		found = 1;
+		memmove(&argv[i], &argv[i + drop], (size_t)(*argc - i - drop + 1) * sizeof(char *));
+		*argc -= drop;
+		i--;
+	}
+	if (!found)
+		return 1;
+	char *end;
+	errno = 0;
+	*mib = val && *val >= '0' && *val <= '9' ? strtoul(val, &end, 10) : 0;
+	return !val || errno || *end || *mib == 0 || *mib > (1ul << 20) ? -EINVAL : 0;
 }
 
 /* Groups of earlier harnesses that died before removing them (empty ones only). */
@@ -166,6 +197,9 @@ static int mp_run(struct mp_ctx *c, struct run_spec *spec, const struct run_meta
 	}
 	json_t *rec = results_run_record(meta, &res);
 	oom_verdict(c, rec, delta, limit);
+	json_t *bal = json_object_get(res.vmm_stats, "balloon");
+	if (meta->vmm && c->balloon_mib)
+		json_object_set_new(rec, "balloon", bal ? json_incref(bal) : json_null());
 	json_object_set_new(rec, "memcg",
 			    json_pack("{s:s,s:s,s:o,s:o,s:b}", "interface",
 				      memcg_iface_name(c->host.iface), "knob",
@@ -190,7 +224,7 @@ static int mp_rep(struct mp_ctx *c, const struct plan_workload *w, unsigned rep,
 		  json_t *runs)
 {
 	const struct plan *p = &c->plan;
-	char bare_s[64], vm_s[64];
+	char bare_s[64], vm_s[128];
 	struct run_spec spec = {
 	    .workload = w->ops->name,
 	    .wl_args = (const char *const *)w->args,
@@ -205,12 +239,26 @@ static int mp_rep(struct mp_ctx *c, const struct plan_workload *w, unsigned rep,
 	    .vcpus = p->vcpus,
 	    .cpu_list = p->cpu_list_set ? p->cpu_list : NULL,
 	};
+	const char *vargs[PLAN_MAX_VMM_ARGS + 1];
+	char bal_s[40] = "";
+	if (c->balloon_mib) { /* the VM side only: bare metal has no balloon */
+		for (size_t i = 0; i < p->nvmm_args; i++)
+			vargs[i] = p->vmm_args[i];
+		vargs[p->nvmm_args] = c->balloon_arg;
+		spec.vmm_args = vargs;
+		spec.nvmm_args = p->nvmm_args + 1;
+		snprintf(bal_s, sizeof(bal_s), "balloon=%luM", c->balloon_mib);
+	}
 	int rc = 0;
-	for (int lim = 0; lim < 2 && !rc; lim++) {
+	for (int lim = 0; lim < (c->limit ? 2 : 1) && !rc; lim++) {
 		uint64_t limit = lim ? c->limit : UINT64_MAX;
 		snprintf(bare_s, sizeof(bare_s), lim ? "bare[mem-limit=%s]" : "bare",
 			 c->limit_text);
-		snprintf(vm_s, sizeof(vm_s), lim ? "vm[mem-limit=%s]" : "vm", c->limit_text);
+		if (lim)
+			snprintf(vm_s, sizeof(vm_s), "vm[mem-limit=%s%s%s]", c->limit_text,
+				 *bal_s ? "," : "", bal_s);
+		else
+			snprintf(vm_s, sizeof(vm_s), *bal_s ? "vm[%s]" : "vm", bal_s);
 		spec.backing = plan_bare_backing(p->backings[0]);
 		spec.pagesize = NULL;
 		struct run_meta m = {.side = "bare",
@@ -304,13 +352,24 @@ static int mp_execute(struct mp_ctx *c, json_t **cal)
 				 "calibration failed (see the run's stderr)");
 	json_object_set_new(results, "calibration", *cal);
 	*cal = NULL;
-	json_object_set_new(
-	    results, "mem_pressure",
-	    json_pack("{s:I,s:s,s:s,s:s,s:s,s:s}", "limit_bytes", (json_int_t)c->limit, "limit",
-		      c->limit_text, "interface", memcg_iface_name(c->host.iface), "knob",
-		      memcg_knob(c->host.iface), "probe", c->host_note, "note",
-		      "series without [mem-limit=] ran in a group with no limit; the "
-		      "memory-pressure slowdown is limited vs unlimited on the same side"));
+	json_t *mp = json_pack("{s:o,s:s,s:s,s:s,s:s,s:s}", "limit_bytes",
+			       c->limit ? json_integer((json_int_t)c->limit) : json_null(), "limit",
+			       c->limit_text, "interface", memcg_iface_name(c->host.iface), "knob",
+			       memcg_knob(c->host.iface), "probe", c->host_note, "note",
+			       "series without [mem-limit=] ran in a group with no limit; the "
+			       "memory-pressure slowdown is limited vs unlimited on the same side");
+	json_object_set_new(mp, "balloon_mib",
+			    c->balloon_mib ? json_integer((json_int_t)c->balloon_mib)
+					   : json_null());
+	if (c->balloon_mib)
+		json_object_set_new(
+		    mp, "balloon_note",
+		    json_string(
+			"the VM side ran with a virtio-balloon inflated to balloon_mib "
+			"before the workload (per-run stats in runs[].balloon); the bare "
+			"side has no balloon: its comparable experiment is the cgroup limit "
+			"(--mem-limit)"));
+	json_object_set_new(results, "mem_pressure", mp);
 	for (size_t i = 0; i < c->plan.nwl && !c->fatal; i++)
 		mp_workload(c, &c->plan.wl[i], results);
 	rmdir(c->scratch);
@@ -331,11 +390,21 @@ int cmd_mem_pressure(int argc, char **argv)
 	const char *cal_path = NULL;
 	json_t *cal = NULL;
 	memset(&c, 0, sizeof(c));
-	if (mem_pressure_take_flag(&argc, argv, &c.limit, c.limit_text, sizeof(c.limit_text))) {
+	int brc = balloon_take_flag(&argc, argv, &c.balloon_mib);
+	if (brc < 0) {
+		fprintf(stderr, "virttax run: --balloon needs a target in MiB (1..1048576, below "
+				"--mem), e.g. --balloon 64\n");
+		return VTX_EXIT_USAGE;
+	}
+	int lrc = mem_pressure_take_flag(&argc, argv, &c.limit, c.limit_text, sizeof(c.limit_text));
+	if (lrc < 0 || (lrc == 1 && brc == 1)) {
 		fprintf(stderr, "virttax run: --mem-limit needs a SIZE >= 1M (bytes, K/M/G), e.g. "
 				"--mem-limit 96M\n");
 		return VTX_EXIT_USAGE;
 	}
+	if (lrc == 1)
+		c.limit = 0; /* --balloon alone: the unlimited pair only */
+	snprintf(c.balloon_arg, sizeof(c.balloon_arg), "--balloon=%lu", c.balloon_mib);
 	if (calib_take_flag(&argc, argv, &cal_path)) {
 		fprintf(stderr,
 			"virttax run: --calibration needs a FILE (from virttax calibrate)\n");
@@ -347,6 +416,13 @@ int cmd_mem_pressure(int argc, char **argv)
 			fprintf(stderr, "virttax run: %s\n", err);
 		plan_release(&c.plan);
 		return rc < 0 ? VTX_EXIT_USAGE : VTX_EXIT_OK;
+	}
+	if (c.balloon_mib && strcmp(c.plan.vmms[0], "vmm-lite")) {
+		fprintf(stderr,
+			"virttax run: --balloon is wired for --vmm vmm-lite only (got %s)\n",
+			c.plan.vmms[0]);
+		plan_release(&c.plan);
+		return VTX_EXIT_USAGE;
 	}
 	if (c.plan.co_tenant || (cal_path && calib_load(cal_path, &cal, err, sizeof(err)))) {
 		fprintf(stderr, "virttax run: %s\n",

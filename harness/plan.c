@@ -67,6 +67,8 @@ void plan_usage(FILE *out)
 	    "                       (`virttax run --io-technique x --help` for its flags)\n"
 	    "  --mem-limit SIZE     memory-pressure runs: every run in its own memory cgroup,\n"
 	    "                       unlimited and limited to SIZE (workload mem-pressure)\n"
+	    "  --balloon MIB        mem-pressure: the VM side (vmm-lite) gets a virtio-balloon\n"
+	    "                       inflated to MIB before the workload; bare gets none\n"
 	    "  --workloads vmm-footprint  boot-to-ready time and VMM memory overhead\n"
 	    "                       (same as `virttax footprint`)\n\n"
 	    "exit status: 0 all runs ok; 1 a run failed (recorded in results.json);\n"

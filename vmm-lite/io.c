@@ -188,6 +188,21 @@ static int setup_net(struct vm *vm, struct vm_io *io, char *err, size_t errlen)
 				   sizeof(io->cmdline_extra) - used);
 }
 
+/* virtio-balloon on the next free transport (after the disk's and the NIC's) */
+static int setup_balloon(struct vm *vm, struct vm_io *io, char *err, size_t errlen)
+{
+	uint32_t index = (io->have_blk ? 1 : 0) + (io->have_net ? 1 : 0);
+	size_t used = strlen(io->cmdline_extra);
+	int r = balloon_setup(vm, index, vm->opt->balloon_mib << 20, &io->balloon, err, errlen);
+
+	if (r)
+		return r;
+	if (used && used + 1 < sizeof(io->cmdline_extra))
+		io->cmdline_extra[used++] = ' ';
+	return balloon_cmdline(io->balloon, io->cmdline_extra + used,
+			       sizeof(io->cmdline_extra) - used);
+}
+
 int vm_io_setup(struct vm *vm, struct vm_io **out, char *err, size_t errlen)
 {
 	struct vm_io *io;
@@ -204,7 +219,7 @@ int vm_io_setup(struct vm *vm, struct vm_io **out, char *err, size_t errlen)
 		snprintf(err, errlen, "--io-technique %s: %s", io_technique_name(t), why);
 		return -ENODEV;
 	}
-	if (!vm->opt->blk && !vm->opt->net)
+	if (!vm->opt->blk && !vm->opt->net && !vm->opt->balloon_mib)
 		return 0;
 	if (!(io = calloc(1, sizeof(*io))))
 		return -ENOMEM;
@@ -214,7 +229,9 @@ int vm_io_setup(struct vm *vm, struct vm_io **out, char *err, size_t errlen)
 	*out = io;
 	if (vm->opt->blk && (r = setup_blk(vm, io, err, errlen)))
 		return r;
-	return vm->opt->net ? setup_net(vm, io, err, errlen) : 0;
+	if (vm->opt->net && (r = setup_net(vm, io, err, errlen)))
+		return r;
+	return vm->opt->balloon_mib ? setup_balloon(vm, io, err, errlen) : 0;
 }
 
 void vm_io_stop(struct vm_io *io)
@@ -233,6 +250,7 @@ void vm_io_destroy(struct vm_io *io)
 		virtio_mmio_destroy(&io->blk);
 	if (io->have_net)
 		virtio_mmio_destroy(&io->netdev);
+	balloon_destroy(io->balloon);
 	if (io->have_ata)
 		ata_pio_destroy(&io->ata);
 	if (io->have_lnic)
@@ -247,7 +265,8 @@ json_t *vm_io_to_json(struct vm_io *io)
 	const struct io_stats *s;
 	char tap[32];
 
-	if (!io)
+	/* no I/O device: a --balloon alone is not I/O */
+	if (!io || !(io->have_blk || io->have_net || io->have_ata || io->have_lnic))
 		return json_null();
 	vm_io_stop(io); /* the guest is gone: the backend thread's CPU time is final */
 	s = &io->stats;

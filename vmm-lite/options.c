@@ -145,6 +145,9 @@ void vmm_print_help(FILE *f)
 	    "  --io-technique T   emulated | virtio-user (default) | virtio-eventfd | poll |\n"
 	    "                     vhost | passthrough (the last two are probed: exit 65 with\n"
 	    "                     'unavailable: <reason>' where they cannot run; docs/IO.md)\n"
+	    "  --balloon MIB      virtio-balloon (inflate/deflate queues, no stats) on the next\n"
+	    "                     virtio-mmio transport with an initial target of MIB MiB;\n"
+	    "                     inflated pages are released with MADV_DONTNEED\n"
 	    "  --inject-exit-delay-us N  test knob: busy-wait N us in the handling of every\n"
 	    "                     exit that reaches user space (I/O, MMIO, MSR), a real and\n"
 	    "                     controlled regression for `virttax gate` tests (default 0)\n"
@@ -178,6 +181,7 @@ enum {
 	OPT_IO_TECH,
 	OPT_NET,
 	OPT_EXIT_DELAY,
+	OPT_BALLOON,
 	OPT_HELP
 };
 
@@ -195,6 +199,7 @@ static const struct option long_opts[] = {
     {"io-technique", required_argument, NULL, OPT_IO_TECH},
     {"net", required_argument, NULL, OPT_NET},
     {"inject-exit-delay-us", required_argument, NULL, OPT_EXIT_DELAY},
+    {"balloon", required_argument, NULL, OPT_BALLOON},
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -285,6 +290,12 @@ static int apply_option(struct vmm_options *o, int c, const char *arg, char *err
 			USAGE("--inject-exit-delay-us '%s': expected whole microseconds 0..1000000",
 			      arg);
 		o->exit_delay_us = (uint32_t)v;
+		break;
+	case OPT_BALLOON:
+		if (parse_uint(arg, 1ul << 20, &v) || v == 0)
+			USAGE("--balloon '%s': expected a target in MiB, 1 or more (below --mem)",
+			      arg);
+		o->balloon_mib = v;
 		break;
 	case OPT_HELP:
 		return 1;

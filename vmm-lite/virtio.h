@@ -137,6 +137,9 @@ struct virtio_dev_ops {
 	uint32_t device_id;
 	uint64_t features; /* device-specific bits; the transport adds VERSION_1 etc. */
 	void (*config_read)(struct virtio_mmio *t, uint64_t off, uint8_t *data, uint32_t len);
+	/* optional: a driver write to config space (NULL: read-only, ignored) */
+	void (*config_write)(struct virtio_mmio *t, uint64_t off, const uint8_t *data,
+			     uint32_t len);
 	/* serve what the driver made available on queue q (transport lock held) */
 	void (*process)(struct virtio_mmio *t, struct virtq *q);
 	/* optional, for devices with host-driven input (virtio-net rx): */
@@ -281,6 +284,41 @@ void legacy_nic_destroy(struct legacy_nic *l);
 void legacy_nic_read(struct bus_dev *d, uint64_t off, uint8_t *data, uint32_t len);
 void legacy_nic_write(struct bus_dev *d, uint64_t off, const uint8_t *data, uint32_t len);
 
+/* ---- virtio-balloon (dev_virtio_balloon.c), virtio 1.2 section 5.5: inflateq,
+ * deflateq, config num_pages (target) and actual; no stats, no free-page hints ---- */
+#define VIRTIO_ID_BALLOON 5
+#define BALLOON_PAGE 4096u
+#define BALLOON_INFLATEQ 0
+#define BALLOON_DEFLATEQ 1
+/* The pure part, unit-tested with hostile PFNs: a PFN is accepted only when
+ * its whole 4 KiB page is guest RAM (memmap type 1 and mapped); a page already
+ * inflated is a duplicate and not released twice. */
+struct balloon_core {
+	const struct guest_layout *layout;
+	void *ram;	       /* host mapping of guest RAM (layout_gpa_to_hva) */
+	uint8_t *inflated_map; /* one bit per 4 KiB of host RAM offset */
+	uint64_t map_pages;
+	uint64_t inflated;		     /* pages currently inflated (unique) */
+	uint64_t inflate_pfns, deflate_pfns; /* PFNs received */
+	uint64_t deflated;		     /* pages given back (were inflated) */
+	uint64_t released_bytes;	     /* MADV_DONTNEED done */
+	uint64_t resident_bytes;	     /* of those, resident just before (mincore) */
+	uint64_t bad_pfns, duplicate_pfns, release_errors;
+	uint64_t release_ns; /* host time in madvise+mincore */
+};
+int balloon_core_init(struct balloon_core *c, const struct guest_layout *l, void *ram);
+void balloon_core_free(struct balloon_core *c);
+/* 0, -EFAULT (not guest RAM), -EEXIST (already inflated), -EIO (madvise failed) */
+int balloon_inflate_pfn(struct balloon_core *c, uint32_t pfn);
+/* 0, -EFAULT, -ENOENT (was not inflated) */
+int balloon_deflate_pfn(struct balloon_core *c, uint32_t pfn);
+struct balloon;
+int balloon_setup(struct vm *vm, uint32_t index, uint64_t target_bytes, struct balloon **out,
+		  char *err, size_t errlen);
+int balloon_cmdline(const struct balloon *b, char *buf, size_t len);
+void balloon_destroy(struct balloon *b);
+json_t *balloon_to_json(const struct balloon *b);
+
 /* ---- the VM's I/O (io.c): devices for --blk under --io-technique ---- */
 struct vm_io {
 	enum io_technique tech;
@@ -293,7 +331,8 @@ struct vm_io {
 	struct legacy_nic lnic;
 	bool have_net, have_lnic;
 	struct io_stats stats;
-	char cmdline_extra[160];
+	struct balloon *balloon; /* --balloon (dev_virtio_balloon.c), NULL: none */
+	char cmdline_extra[240];
 };
 /* Reads vm->opt->blk / io_technique; NULL *out when the VM has no I/O device. */
 int vm_io_setup(struct vm *vm, struct vm_io **out, char *err, size_t errlen);

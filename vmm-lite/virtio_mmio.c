@@ -326,8 +326,14 @@ static void mmio_write(struct bus_dev *d, uint64_t off, const uint8_t *data, uin
 	uint32_t v;
 
 	count_exit(t);
+	if (off >= R_CONFIG && t->ops->config_write) {
+		pthread_mutex_lock(&t->lock);
+		t->ops->config_write(t, off - R_CONFIG, data, len);
+		pthread_mutex_unlock(&t->lock);
+		return;
+	}
 	if (off >= R_CONFIG || len != 4 || (off & 3))
-		return; /* config space is read-only here; registers are 32-bit */
+		return; /* config space is read-only unless the device says; registers are 32-bit */
 	memcpy(&v, data, 4);
 	pthread_mutex_lock(&t->lock);
 	reg_write(t, off, v);

@@ -134,6 +134,7 @@ struct vmm_options {
 	const char *io_technique; /* --io-technique NAME */
 	const char *net;	  /* --net tap=NAME (virtio.h) */
 	uint32_t exit_delay_us;	  /* --inject-exit-delay-us: busy-wait in every userspace exit */
+	uint64_t balloon_mib;	  /* --balloon MIB: virtio-balloon initial target, 0: none */
 };
 
 int parse_mem_size(const char *s, uint64_t *out);
