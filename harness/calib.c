@@ -18,6 +18,7 @@
 
 #include "collectors/collector.h"
 #include "harness/calib.h"
+#include "harness/argv.h"
 #include "harness/results.h"
 #include "harness/vmm.h"
 
@@ -475,27 +476,11 @@ void calib_print(FILE *f, json_t *calib)
 
 int calib_take_flag(int *argc, char **argv, const char **path)
 {
-	for (int i = 1; i < *argc; i++) {
-		const char *v = NULL;
-		int drop = 0;
-		if (!strcmp(argv[i], "--calibration")) {
-			if (i + 1 >= *argc)
-				return -EINVAL;
-			v = argv[i + 1];
-			drop = 2;
-		} else if (!strncmp(argv[i], "--calibration=", 14)) {
-			v = argv[i] + 14;
-			drop = 1;
-		} else if (!strcmp(argv[i], "--")) {
-			break;
-		}
-		if (!drop)
-			continue;
-		*path = v;
-		for (int j = i; j + drop <= *argc; j++)
-			argv[j] = argv[j + drop];
-		*argc -= drop;
-		i--;
-	}
+	const char *v = NULL;
+	if (argv_take_value(argc, argv, "--calibration", &v))
+		return 0;
+	if (!v)
+		return -EINVAL;
+	*path = v;
 	return 0;
 }

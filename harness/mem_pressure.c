@@ -29,6 +29,7 @@
 #include "harness/hosted.h"
 #include "harness/memcg.h"
 #include "harness/mem_pressure.h"
+#include "harness/argv.h"
 #include "harness/plan.h"
 #include "harness/results.h"
 #include "harness/table.h"
@@ -63,24 +64,7 @@ bool mem_pressure_wanted(int argc, char **argv)
 int mem_pressure_take_flag(int *argc, char **argv, uint64_t *limit, char *text, size_t len)
 {
 	const char *val = NULL;
-	int found = 0;
-	for (int i = 1; i < *argc; i++) {
-		int drop = 0;
-		if (!strcmp(argv[i], "--mem-limit")) {
-			val = i + 1 < *argc ? argv[i + 1] : NULL;
-			drop = val ? 2 : 1;
-		} else if (!strncmp(argv[i], "--mem-limit=", 12)) {
-			val = argv[i] + 12;
-			drop = 1;
-		}
-		if (!drop)
-			continue;
-		found = 1;
-		memmove(&argv[i], &argv[i + drop], (size_t)(*argc - i - drop + 1) * sizeof(char *));
-		*argc -= drop;
-		i--;
-	}
-	if (!found)
+	if (argv_take_value(argc, argv, "--mem-limit", &val))
 		return 1;
 	if (!val || wl_parse_u64(val, limit) || *limit < (1u << 20))
 		return -EINVAL;
@@ -92,24 +76,7 @@ int mem_pressure_take_flag(int *argc, char **argv, uint64_t *limit, char *text, 
 static int balloon_take_flag(int *argc, char **argv, unsigned long *mib)
 {
 	const char *val = NULL;
-	int found = 0;
-	for (int i = 1; i < *argc; i++) {
-		int drop = 0;
-		if (!strcmp(argv[i], "--balloon")) {
-			val = i + 1 < *argc ? argv[i + 1] : NULL;
-			drop = val ? 2 : 1;
-		} else if (!strncmp(argv[i], "--balloon=", 10)) {
-			val = argv[i] + 10;
-			drop = 1;
-		}
-		if (!drop)
-			continue;
-		found = 1;
-		memmove(&argv[i], &argv[i + drop], (size_t)(*argc - i - drop + 1) * sizeof(char *));
-		*argc -= drop;
-		i--;
-	}
-	if (!found)
+	if (argv_take_value(argc, argv, "--balloon", &val))
 		return 1;
 	char *end;
 	errno = 0;
