@@ -16,18 +16,6 @@
 #define ST_BSY 0x80
 #define SECTOR 512
 
-static inline void outw(uint16_t port, uint16_t v)
-{
-	__asm__ volatile("outw %0, %1" ::"a"(v), "Nd"(port));
-}
-
-static inline uint16_t inw(uint16_t port)
-{
-	uint16_t v;
-	__asm__ volatile("inw %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
-
 struct ata {
 	struct wl_blk pub;
 	bool done;
@@ -68,9 +56,9 @@ static int transfer(bool write, uint64_t lba, uint16_t *buf, uint32_t sectors)
 			return rc;
 		for (uint32_t w = 0; w < n * SECTOR / 2; w++) {
 			if (write)
-				outw(BASE, buf[w]);
+				ag_outw(BASE, buf[w]);
 			else
-				buf[w] = inw(BASE);
+				buf[w] = ag_inw(BASE);
 		}
 		if (ag_inb(BASE + 7) & ST_ERR)
 			return -AG_EIO;
@@ -115,7 +103,7 @@ struct wl_blk *ag_ata_probe(void)
 	if (wait_drq())
 		return NULL;
 	for (int i = 0; i < 256; i++)
-		id[i] = inw(BASE);
+		id[i] = ag_inw(BASE);
 	uint64_t sectors = id[60] | (uint32_t)id[61] << 16;
 	if (!sectors)
 		return NULL;

@@ -94,17 +94,6 @@ static struct {
 	uint32_t ok_ops; /* bit per op whose probe succeeded */
 } cs;
 
-static inline void outl(uint16_t port, uint32_t v)
-{
-	__asm__ volatile("outl %0, %1" ::"a"(v), "Nd"(port));
-}
-static inline uint32_t inl(uint16_t port)
-{
-	uint32_t v;
-	__asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
-
 static uint64_t *table_new(uint64_t align)
 {
 	uint64_t p = ag_arena_alloc(ag_memory_arena(), PAGE, align);
@@ -145,10 +134,10 @@ static void setup_fixups(void)
 
 static void setup_device(void)
 {
-	cs.dev = inl(VTX_CALIB_PIO_PORT) == VTX_CALIB_MAGIC;
+	cs.dev = ag_inl(VTX_CALIB_PIO_PORT) == VTX_CALIB_MAGIC;
 	if (!cs.dev)
 		return;
-	cs.dev_flags = inl(VTX_CALIB_PIO_STATUS);
+	cs.dev_flags = ag_inl(VTX_CALIB_PIO_STATUS);
 	for (int i = 0; i < 3; i++) {
 		uint8_t v;
 		__asm__ volatile("inb %1, %0"
@@ -502,7 +491,7 @@ static void declare_trapped(unsigned op, uint64_t n)
 		return;
 	while (pending) {
 		uint32_t v = pending > 500000 ? 500000 : (uint32_t)pending;
-		outl(VTX_CALIB_PIO_STATUS, v);
+		ag_outl(VTX_CALIB_PIO_STATUS, v);
 		pending -= v;
 	}
 }

@@ -31,18 +31,6 @@
 
 void *memcpy(void *d, const void *s, size_t n);
 
-static inline void outl(uint16_t port, uint32_t v)
-{
-	__asm__ volatile("outl %0, %1" ::"a"(v), "Nd"(port));
-}
-
-static inline uint32_t inl(uint16_t port)
-{
-	uint32_t v;
-	__asm__ volatile("inl %1, %0" : "=a"(v) : "Nd"(port));
-	return v;
-}
-
 struct lnic {
 	struct wl_net pub;
 	uint8_t *rx; /* VTX_NET_MAX_FRAME rounded up to whole words */
@@ -56,11 +44,11 @@ static int lnic_send(struct wl_net *n, const void *frame, uint32_t len)
 	(void)n;
 	if (len < VTX_NET_HDR || len > VTX_NET_MAX_FRAME)
 		return -AG_EINVAL;
-	outl(BASE + R_TX_LEN, len);
+	ag_outl(BASE + R_TX_LEN, len);
 	for (uint32_t i = 0; i < len; i += 4) {
 		uint32_t w = 0;
 		memcpy(&w, p + i, len - i < 4 ? len - i : 4);
-		outl(BASE + R_TX_DATA, w);
+		ag_outl(BASE + R_TX_DATA, w);
 	}
 	ag_outb(BASE + R_CMD, CMD_SEND);
 	return 0;
@@ -78,7 +66,7 @@ static int lnic_recv(struct wl_net *n, const uint8_t **frame, uint32_t *len)
 {
 	struct lnic *l = n->priv;
 	lnic_release(n);
-	uint32_t k = inl(BASE + R_RX_LEN);
+	uint32_t k = ag_inl(BASE + R_RX_LEN);
 	if (!k)
 		return 0;
 	if (k > VTX_NET_MAX_FRAME) { /* larger than we take: skip it */
@@ -87,7 +75,7 @@ static int lnic_recv(struct wl_net *n, const uint8_t **frame, uint32_t *len)
 	}
 	uint32_t *w = (uint32_t *)l->rx;
 	for (uint32_t i = 0; i < (k + 3) / 4; i++)
-		w[i] = inl(BASE + R_RX_DATA);
+		w[i] = ag_inl(BASE + R_RX_DATA);
 	l->held = true;
 	*frame = l->rx;
 	*len = k;
@@ -96,7 +84,7 @@ static int lnic_recv(struct wl_net *n, const uint8_t **frame, uint32_t *len)
 
 struct wl_net *ag_legacy_nic_probe(void)
 {
-	if (inl(BASE + R_ID) != MAGIC)
+	if (ag_inl(BASE + R_ID) != MAGIC)
 		return NULL;
 	if (!(ln.rx = (uint8_t *)ag_arena_alloc(ag_memory_arena(), VTX_NET_MAX_FRAME + 4, 4096)))
 		return NULL;
