@@ -508,3 +508,11 @@ void child_check_hello(struct run_result *res, const char *side, const char *pag
 		return;
 	res->status = RUN_FAILED;
 }
+
+size_t child_workload_cmdline(const struct run_spec *spec, char *buf, size_t len)
+{
+	size_t off = (size_t)snprintf(buf, len, "workload=%s", spec->workload);
+	for (size_t i = 0; i < spec->nwl_args && off < len; i++)
+		off += (size_t)snprintf(buf + off, len - off, " %s", spec->wl_args[i]);
+	return off;
+}

@@ -78,6 +78,10 @@ void child_check_hello(struct run_result *res, const char *side, const char *pag
 /* lfence; rdtsc on the host (the clock of the agent's tsc_entry) */
 uint64_t child_rdtsc(void);
 
+/* "workload=NAME k=v ..." of a run spec, the start of every VMM's guest
+ * command line; returns the length written (truncated at len). */
+size_t child_workload_cmdline(const struct run_spec *spec, char *buf, size_t len);
+
 /* Directory of /proc/self/exe, for finding vmm-lite and the agent. */
 int child_self_dir(char *buf, size_t len);
 /* A file the VM drivers need: $env when set, else `file` next to the virttax

@@ -82,9 +82,7 @@ static int qemu_probe(char *why, size_t len)
 
 static void build_cmdline(const struct run_spec *spec, char *buf, size_t len)
 {
-	size_t off = (size_t)snprintf(buf, len, "workload=%s", spec->workload);
-	for (size_t i = 0; i < spec->nwl_args && off < len; i++)
-		off += (size_t)snprintf(buf + off, len - off, " %s", spec->wl_args[i]);
+	size_t off = child_workload_cmdline(spec, buf, len);
 	if (off < len)
 		off += (size_t)snprintf(buf + off, len - off, " pagesize=%s vtx.hold=%d",
 					spec->pagesize ? spec->pagesize : "2m", HOLD_MS);

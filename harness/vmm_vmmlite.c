@@ -46,9 +46,7 @@ static int vmmlite_probe(char *why, size_t len)
 
 static void build_cmdline(const struct run_spec *spec, char *buf, size_t len)
 {
-	size_t off = (size_t)snprintf(buf, len, "workload=%s", spec->workload);
-	for (size_t i = 0; i < spec->nwl_args && off < len; i++)
-		off += (size_t)snprintf(buf + off, len - off, " %s", spec->wl_args[i]);
+	size_t off = child_workload_cmdline(spec, buf, len);
 	if (off < len)
 		snprintf(buf + off, len - off, " pagesize=%s tsc_khz=%lu", spec->pagesize,
 			 spec->tsc_khz);
