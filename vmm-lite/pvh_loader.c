@@ -5,7 +5,12 @@
  * guest agent image boots under both VMMs. The loader is a pure function over
  * a buffer (no file or KVM access) so that malformed ELFs can be unit tested:
  * every offset and size read from the image is bounds checked before use, and
- * nothing is copied until the whole image has been validated.
+ * nothing is copied until the whole image has been validated: segments must
+ * lie in guest RAM without overlapping each other (a later one would silently
+ * overwrite an earlier one), and the entry must be in a segment's file data
+ * (an entry in a gap or in .bss runs zeroed memory). Error text names the
+ * segment's real range and the area it hits (boot/VIF pages, the legacy hole,
+ * the PCI hole, the end of RAM). tests/fuzz/fuzz_pvh.c fuzzes this file.
  */
 #include <elf.h>
 #include <errno.h>
@@ -93,9 +98,51 @@ static int find_pvh_note(const uint8_t *elf, size_t len, const Elf64_Phdr *ph, u
 	return 0;
 }
 
+/* The first GPA of [lo, hi) that is not RAM: past the RAM entry holding lo, or lo. */
+static uint64_t first_non_ram(const struct guest_layout *l, uint64_t lo)
+{
+	for (uint32_t i = 0; i < l->nmap; i++) {
+		const struct mem_region *r = &l->map[i];
+
+		if (r->type == E820_RAM && lo >= r->addr && lo - r->addr < r->size)
+			return r->addr + r->size;
+	}
+	return lo;
+}
+
+/* What a segment [lo, hi) that is not all RAM runs into, with the fix. */
+static void blame_area(const struct guest_layout *l, uint64_t lo, char *buf, size_t len)
+{
+	uint64_t p = first_non_ram(l, lo), vif_end = layout_vif_gpa(l->nvcpus);
+	uint64_t ram_end = l->high_ram_bytes ? GPA_4G + l->high_ram_bytes : l->low_ram_bytes;
+
+	if (p < vif_end)
+		snprintf(buf, len,
+			 "overlaps the reserved boot/VIF area [%#llx, %#" PRIx64
+			 "): relink the kernel above 1 MiB",
+			 GPA_START_INFO, vif_end);
+	else if (p >= GPA_LEGACY_HOLE && p < GPA_LOW_RAM_END)
+		snprintf(buf, len,
+			 "overlaps the legacy VGA/BIOS hole [%#llx, %#llx): relink the kernel "
+			 "above 1 MiB",
+			 GPA_LEGACY_HOLE, GPA_LOW_RAM_END);
+	else if (p >= GPA_PCI_HOLE && p < GPA_4G && l->low_ram_bytes == GPA_PCI_HOLE)
+		snprintf(buf, len,
+			 "overlaps the PCI/MMIO hole [%#llx, %#llx) where guest RAM has no "
+			 "backing: relink the kernel below 3 GiB",
+			 GPA_PCI_HOLE, GPA_4G);
+	else
+		snprintf(buf, len,
+			 "runs past the end of guest RAM at %#" PRIx64 " (--mem %" PRIu64
+			 " MiB): raise --mem or relink the kernel lower",
+			 ram_end, l->ram_bytes >> 20);
+}
+
 static int check_load(const uint8_t *elf, size_t len, const Elf64_Phdr *ph, unsigned idx,
 		      const struct guest_layout *l, char *err, size_t errlen)
 {
+	char where[192];
+
 	if (!in_buf(ph->p_offset, ph->p_filesz, len))
 		FAIL("PT_LOAD segment %u: file data [%#" PRIx64 ", +%#" PRIx64
 		     ") lies past end of file (%zu bytes)",
@@ -103,14 +150,43 @@ static int check_load(const uint8_t *elf, size_t len, const Elf64_Phdr *ph, unsi
 	if (ph->p_filesz > ph->p_memsz)
 		FAIL("PT_LOAD segment %u: filesz %#" PRIx64 " > memsz %#" PRIx64, idx,
 		     (uint64_t)ph->p_filesz, (uint64_t)ph->p_memsz);
-	if (ph->p_paddr > UINT64_MAX - ph->p_memsz || !layout_is_ram(l, ph->p_paddr, ph->p_memsz))
-		FAIL("PT_LOAD segment %u [%#" PRIx64 ", %#" PRIx64
-		     ") is outside guest RAM or overlaps the reserved boot/VIF area "
-		     "[%#llx, %#" PRIx64 "): relink the kernel above 1 MiB or raise --mem",
-		     idx, (uint64_t)ph->p_paddr, (uint64_t)(ph->p_paddr + ph->p_memsz),
-		     GPA_START_INFO, layout_vif_gpa(l->nvcpus));
+	if (ph->p_paddr > UINT64_MAX - ph->p_memsz)
+		FAIL("PT_LOAD segment %u at %#" PRIx64 " with memsz %#" PRIx64
+		     " wraps past the top of the 64-bit address space",
+		     idx, (uint64_t)ph->p_paddr, (uint64_t)ph->p_memsz);
+	if (!layout_is_ram(l, ph->p_paddr, ph->p_memsz)) {
+		blame_area(l, ph->p_paddr, where, sizeof(where));
+		FAIL("PT_LOAD segment %u [%#" PRIx64 ", %#" PRIx64 ") is not guest RAM: it %s", idx,
+		     (uint64_t)ph->p_paddr, (uint64_t)(ph->p_paddr + ph->p_memsz), where);
+	}
 	(void)elf;
 	return 0;
+}
+
+/* Loaded segments [lo, hi), file data up to file_hi, for the overlap and
+ * entry checks; more than PVH_MAX_SEGMENTS is refused (bounds the checks). */
+#define PVH_MAX_SEGMENTS 64
+struct seg {
+	uint64_t lo, hi, file_hi;
+	unsigned idx;
+};
+
+static int check_segments(const struct seg *s, uint32_t n, uint32_t entry, char *err, size_t errlen)
+{
+	for (uint32_t i = 0; i < n; i++)
+		for (uint32_t j = i + 1; j < n; j++)
+			if (s[i].lo < s[j].hi && s[j].lo < s[i].hi)
+				FAIL("PT_LOAD segments %u [%#" PRIx64 ", %#" PRIx64 ") and %u "
+				     "[%#" PRIx64 ", %#" PRIx64
+				     ") overlap: the later would overwrite the earlier; fix the "
+				     "linker script",
+				     s[i].idx, s[i].lo, s[i].hi, s[j].idx, s[j].lo, s[j].hi);
+	for (uint32_t i = 0; i < n; i++)
+		if (entry >= s[i].lo && entry < s[i].file_hi)
+			return 0;
+	FAIL("PVH entry %#x is not inside the file data of any PT_LOAD segment (it would run "
+	     "zeroed or unloaded memory): check the PVH note's address",
+	     entry);
 }
 
 int pvh_load_elf(const uint8_t *elf, size_t len, const struct guest_layout *l, void *ram,
@@ -118,6 +194,7 @@ int pvh_load_elf(const uint8_t *elf, size_t len, const struct guest_layout *l, v
 {
 	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)elf;
 	const Elf64_Phdr *ph;
+	struct seg segs[PVH_MAX_SEGMENTS];
 	bool have_note = false;
 	int r;
 
@@ -138,6 +215,12 @@ int pvh_load_elf(const uint8_t *elf, size_t len, const struct guest_layout *l, v
 		} else if (p.p_type == PT_LOAD && p.p_memsz) {
 			if ((r = check_load(elf, len, &p, i, l, err, errlen)))
 				return r;
+			if (img->nsegments == PVH_MAX_SEGMENTS)
+				FAIL("ELF has more than %d PT_LOAD segments", PVH_MAX_SEGMENTS);
+			segs[img->nsegments] = (struct seg){.lo = p.p_paddr,
+							    .hi = p.p_paddr + p.p_memsz,
+							    .file_hi = p.p_paddr + p.p_filesz,
+							    .idx = i};
 			if (p.p_paddr < img->load_lo)
 				img->load_lo = p.p_paddr;
 			if (p.p_paddr + p.p_memsz > img->load_hi)
@@ -151,9 +234,8 @@ int pvh_load_elf(const uint8_t *elf, size_t len, const struct guest_layout *l, v
 		     "segment: add one (see docs/VMM-LITE.md)");
 	if (img->nsegments == 0)
 		FAIL("ELF has no PT_LOAD segment");
-	if (img->entry < img->load_lo || img->entry >= img->load_hi)
-		FAIL("PVH entry %#x lies outside the loaded image [%#" PRIx64 ", %#" PRIx64 ")",
-		     img->entry, img->load_lo, img->load_hi);
+	if ((r = check_segments(segs, img->nsegments, img->entry, err, errlen)))
+		return r;
 
 	for (unsigned i = 0; i < eh->e_phnum; i++) {
 		Elf64_Phdr p;

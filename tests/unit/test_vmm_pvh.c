@@ -172,7 +172,132 @@ Test(vmm_pvh, malformed_note)
 	make_elf(&e);
 	e.desc = LOAD_GPA + 0x5000; /* entry outside the image */
 	cr_assert_neq(load(&e, sizeof(e), &img), 0);
-	cr_assert(strstr(err, "outside"), "%s", err);
+	cr_assert(strstr(err, "not inside the file data"), "%s", err);
+	make_elf(&e);
+	e.desc = LOAD_GPA + 0x1000; /* in the segment, but in its zeroed .bss */
+	cr_assert_neq(load(&e, sizeof(e), &img), 0);
+	cr_assert(strstr(err, "not inside the file data"), "%s", err);
+}
+
+/* Two PT_LOAD segments (the second maps code[0..32) at gpa2) and the note. */
+struct two_seg_elf {
+	Elf64_Ehdr eh;
+	Elf64_Phdr ph[3];
+	Elf64_Nhdr nh;
+	char name[4];
+	uint64_t desc;
+	uint8_t code[64];
+};
+
+static void make_two(struct two_seg_elf *e, uint64_t gpa2, uint64_t memsz2, uint64_t entry)
+{
+	struct test_elf one;
+
+	make_elf(&one);
+	memset(e, 0, sizeof(*e));
+	e->eh = one.eh;
+	e->eh.e_phoff = offsetof(struct two_seg_elf, ph);
+	e->eh.e_phnum = 3;
+	e->ph[0] = one.ph[0];
+	e->ph[0].p_offset = offsetof(struct two_seg_elf, code);
+	e->ph[1] = (Elf64_Phdr){.p_type = PT_LOAD,
+				.p_offset = offsetof(struct two_seg_elf, code),
+				.p_paddr = gpa2,
+				.p_filesz = 32,
+				.p_memsz = memsz2};
+	e->ph[2] = one.ph[1];
+	e->ph[2].p_offset = offsetof(struct two_seg_elf, nh);
+	e->nh = one.nh;
+	memcpy(e->name, one.name, 4);
+	e->desc = entry;
+	memcpy(e->code, one.code, sizeof(e->code));
+}
+
+static int load_two(struct two_seg_elf *e, struct pvh_image *img)
+{
+	return pvh_load_elf((const uint8_t *)e, sizeof(*e), &layout, ram, img, err, sizeof(err));
+}
+
+Test(vmm_pvh, overlapping_segments_refused)
+{
+	struct two_seg_elf e;
+	struct pvh_image img;
+
+	make_two(&e, LOAD_GPA + 0x1000, 0x1000, LOAD_GPA + 0x10); /* inside segment 0 */
+	cr_assert_neq(load_two(&e, &img), 0);
+	cr_assert(strstr(err, "PT_LOAD segments 0 [0x100000, 0x102000) and 1 [0x101000, "
+			      "0x102000) overlap"),
+		  "%s", err);
+	cr_assert_eq(ram[LOAD_GPA], 0xaa, "a refused image was copied");
+	make_two(&e, LOAD_GPA + 0x1800, 0x1000, LOAD_GPA + 0x10); /* straddles its end */
+	cr_assert_neq(load_two(&e, &img), 0);
+	cr_assert(strstr(err, "overlap"), "%s", err);
+	make_two(&e, LOAD_GPA + 0x2000, 0x1000, LOAD_GPA + 0x10); /* adjacent: fine */
+	cr_assert_eq(load_two(&e, &img), 0, "%s", err);
+	cr_assert_eq(img.nsegments, 2);
+	cr_assert_eq(ram[LOAD_GPA + 0x2000], 1);
+}
+
+Test(vmm_pvh, entry_must_be_in_loaded_file_data)
+{
+	struct two_seg_elf e;
+	struct pvh_image img;
+
+	make_two(&e, LOAD_GPA + 0x10000, 0x1000, LOAD_GPA + 0x8000); /* the gap between them */
+	cr_assert_neq(load_two(&e, &img), 0);
+	cr_assert(strstr(err, "PVH entry 0x108000 is not inside the file data"), "%s", err);
+	make_two(&e, LOAD_GPA + 0x10000, 0x1000, LOAD_GPA + 0x10000 + 0x20); /* past filesz 32 */
+	cr_assert_neq(load_two(&e, &img), 0);
+	make_two(&e, LOAD_GPA + 0x10000, 0x1000, LOAD_GPA + 0x10000 + 0x1f); /* last file byte */
+	cr_assert_eq(load_two(&e, &img), 0, "%s", err);
+	cr_assert_eq(img.entry, LOAD_GPA + 0x1001f);
+}
+
+/* The message names the real range and the area actually hit. */
+Test(vmm_pvh, error_names_range_and_area)
+{
+	struct test_elf e;
+	struct pvh_image img;
+
+	make_elf(&e);
+	e.ph[0].p_paddr = UINT64_MAX - 0xfff; /* [0xfffffffffffff000, +0x2000) wraps */
+	cr_assert_neq(load(&e, sizeof(e), &img), 0);
+	cr_assert(strstr(err, "at 0xfffffffffffff000 with memsz 0x2000 wraps"), "%s", err);
+	cr_assert_null(strstr(err, ", 0x1000)"), "wrapped end printed: %s", err);
+
+	make_elf(&e);
+	e.ph[0].p_paddr = GPA_CMDLINE;
+	cr_assert_neq(load(&e, sizeof(e), &img), 0);
+	cr_assert(strstr(err, "[0x2000, 0x4000) is not guest RAM: it overlaps the reserved "
+			      "boot/VIF area [0x1000, 0x7000)"),
+		  "%s", err);
+
+	make_elf(&e);
+	e.ph[0].p_paddr = 0x9f000; /* RAM up to 0xa0000, then the legacy hole */
+	cr_assert_neq(load(&e, sizeof(e), &img), 0);
+	cr_assert(strstr(err, "legacy VGA/BIOS hole [0xa0000, 0x100000)"), "%s", err);
+
+	make_elf(&e);
+	e.ph[0].p_paddr = RAM - 0x1000;
+	cr_assert_neq(load(&e, sizeof(e), &img), 0);
+	cr_assert(strstr(err, "[0x3fff000, 0x4001000) is not guest RAM: it runs past the end of "
+			      "guest RAM at 0x4000000 (--mem 64 MiB)"),
+		  "%s", err);
+	cr_assert_null(strstr(err, "boot"), "%s", err);
+
+	make_elf(&e);
+	e.ph[0].p_paddr = 1ULL << 40;
+	cr_assert_neq(load(&e, sizeof(e), &img), 0);
+	cr_assert(strstr(err, "past the end of guest RAM at 0x4000000"), "%s", err);
+
+	struct guest_layout big;
+	cr_assert_eq(layout_build(&big, 4ULL << 30, 1), 0);
+	make_elf(&e);
+	e.ph[0].p_paddr = GPA_PCI_HOLE - 0x1000;
+	e.desc = e.ph[0].p_paddr;
+	cr_assert_neq(
+	    pvh_load_elf((const uint8_t *)&e, sizeof(e), &big, ram, &img, err, sizeof(err)), 0);
+	cr_assert(strstr(err, "PCI/MMIO hole [0xc0000000, 0x100000000)"), "%s", err);
 }
 
 Test(vmm_pvh, segments_outside_ram_or_reserved)
