@@ -27,3 +27,6 @@ $(BUILD)/tests/guests/%.elf: tests/integration/guests/%.S tests/integration/gues
 vmm-test-guests: $(VMM_TEST_GUESTS)
 # order-only: the guests are not link inputs of the test binary
 $(BUILD)/tests/integration-tests: | $(VMM_TEST_GUESTS) $(BUILD)/vmm-lite
+
+# seccomp allow-lists (vmm-lite/sandbox.c); every binary linking libvmmlite.a needs it
+HOST_LDLIBS += $(shell pkg-config --libs libseccomp 2>/dev/null || echo -lseccomp)

@@ -19,6 +19,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "vmm-lite/sandbox.h"
 #include "vmm-lite/virtio.h"
 
 static const char *const tech_names[] = {
@@ -211,6 +212,10 @@ int vm_io_setup(struct vm *vm, struct vm_io **out, char *err, size_t errlen)
 	int r;
 
 	*out = NULL;
+	if (vm->opt->test_escape && sandbox_escape_device(vm, vm->opt->test_escape)) {
+		snprintf(err, errlen, "--test-escape: port %#x is taken", SANDBOX_ESCAPE_PORT);
+		return -EBUSY;
+	}
 	if (vm->opt->io_technique && io_technique_parse(vm->opt->io_technique, &t)) {
 		snprintf(err, errlen, "--io-technique '%s': unknown", vm->opt->io_technique);
 		return -EINVAL;

@@ -16,6 +16,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "vmm-lite/sandbox.h"
 #include "vmm-lite/vmm.h"
 
 #define MAX_KERNEL_BYTES (256u << 20)
@@ -113,6 +114,10 @@ int main(int argc, char **argv)
 		return VMM_EXIT_USAGE;
 	}
 	signal(SIGPIPE, SIG_IGN); /* a closed stdout or control fd must not kill the run */
+	if (sandbox_init(!o.no_seccomp, err, sizeof(err))) {
+		fprintf(stderr, "vmm-lite: %s\n", err);
+		return VMM_EXIT_HOST;
+	}
 	if (read_file(o.kernel, &elf, &len, err, sizeof(err))) {
 		fprintf(stderr, "vmm-lite: %s\n", err);
 		return VMM_EXIT_USAGE;

@@ -151,6 +151,8 @@ void vmm_print_help(FILE *f)
 	    "  --inject-exit-delay-us N  test knob: busy-wait N us in the handling of every\n"
 	    "                     exit that reaches user space (I/O, MMIO, MSR), a real and\n"
 	    "                     controlled regression for `virttax gate` tests (default 0)\n"
+	    "  --no-seccomp       do not install the per-thread seccomp allow-lists (for\n"
+	    "                     strace/gdb; docs/VMM-LITE.md \"Sandbox\")\n"
 	    "  --help             this text\n"
 	    "\n"
 	    "Guest COM1 (0x3f8) output goes to stdout byte for byte.\n"
@@ -163,7 +165,9 @@ void vmm_print_help(FILE *f)
 	    "  66        guest crashed: triple fault, internal/emulation error, failed entry\n"
 	    "  67        watchdog timeout (--timeout)\n"
 	    "  68        run invalid: the guest was emulated instead of running natively\n"
-	    "            (PVM: more than %d emulated instructions beyond its I/O exits)\n",
+	    "            (PVM: more than %d emulated instructions beyond its I/O exits)\n"
+	    "  69        sandbox: a vmm-lite thread made a system call outside its seccomp\n"
+	    "            allow-list (a device bug reached by the guest); named on stderr\n",
 	    CMDLINE_MAX - 1, VMM_MAX_VCPUS, VMM_DEFAULT_TIMEOUT_S, EMUL_EXCESS_LIMIT);
 }
 
@@ -182,6 +186,8 @@ enum {
 	OPT_NET,
 	OPT_EXIT_DELAY,
 	OPT_BALLOON,
+	OPT_NO_SECCOMP,
+	OPT_TEST_ESCAPE,
 	OPT_HELP
 };
 
@@ -200,6 +206,8 @@ static const struct option long_opts[] = {
     {"net", required_argument, NULL, OPT_NET},
     {"inject-exit-delay-us", required_argument, NULL, OPT_EXIT_DELAY},
     {"balloon", required_argument, NULL, OPT_BALLOON},
+    {"no-seccomp", no_argument, NULL, OPT_NO_SECCOMP},
+    {"test-escape", required_argument, NULL, OPT_TEST_ESCAPE}, /* hidden: sandbox test */
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
 };
@@ -296,6 +304,12 @@ static int apply_option(struct vmm_options *o, int c, const char *arg, char *err
 			USAGE("--balloon '%s': expected a target in MiB, 1 or more (below --mem)",
 			      arg);
 		o->balloon_mib = v;
+		break;
+	case OPT_NO_SECCOMP:
+		o->no_seccomp = true;
+		break;
+	case OPT_TEST_ESCAPE:
+		o->test_escape = arg;
 		break;
 	case OPT_HELP:
 		return 1;

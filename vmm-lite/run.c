@@ -16,6 +16,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "vmm-lite/sandbox.h"
 #include "vmm-lite/vmm.h"
 
 static void kick_handler(int sig)
@@ -275,7 +276,8 @@ static int run_guest(struct vm *vm, char *err, size_t errlen)
 	char line[96];
 	int cfd = vm->opt->control_fd, r;
 
-	if ((r = pin_threads(vm, err, errlen)))
+	if ((r = pin_threads(vm, err, errlen)) ||
+	    (r = sandbox_enter(SANDBOX_MAIN, "main", err, errlen)))
 		return r;
 	if (cfd >= 0 && (r = send_ready(vm)) == 0)
 		r = control_wait(cfd);

@@ -19,6 +19,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "vmm-lite/sandbox.h"
 #include "vmm-lite/vmm.h"
 
 #define X86_CR0_PE 0x1
@@ -324,7 +325,11 @@ void *vcpu_thread(void *arg)
 {
 	struct vcpu *v = arg;
 	struct vm *vm = v->vm;
+	char name[16], err[160];
 
+	snprintf(name, sizeof(name), "vcpu%u", v->index);
+	if (sandbox_enter(SANDBOX_VCPU, name, err, sizeof(err)))
+		vm_request_stop(vm, STOP_HOST_ERROR, VMM_EXIT_HOST, 0, err);
 	pthread_mutex_lock(&vm->lock);
 	v->tid = gettid();
 	vm->nready++;

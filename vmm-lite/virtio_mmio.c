@@ -24,6 +24,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "vmm-lite/sandbox.h"
 #include "vmm-lite/virtio.h"
 
 enum {
@@ -413,7 +414,13 @@ static void poll_loop(struct virtio_mmio *t)
 static void *backend_thread(void *arg)
 {
 	struct virtio_mmio *t = arg;
+	char name[32], err[160];
 
+	snprintf(name, sizeof(name), "%s io", t->ops->name);
+	if (sandbox_enter(SANDBOX_IO, name, err, sizeof(err))) {
+		vm_request_stop(t->vm, STOP_HOST_ERROR, VMM_EXIT_HOST, 0, err);
+		return NULL;
+	}
 	if (t->tech == IO_TECH_POLL)
 		poll_loop(t);
 	else

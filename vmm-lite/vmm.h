@@ -24,6 +24,7 @@
 #define VMM_EXIT_CRASH 66
 #define VMM_EXIT_TIMEOUT 67
 #define VMM_EXIT_INVALID 68
+#define VMM_EXIT_SANDBOX 69 /* a thread made a system call outside its seccomp allow-list */
 
 #define VMM_MAX_VCPUS 32
 #define VMM_MIN_MEM (16ULL << 20)
@@ -135,6 +136,8 @@ struct vmm_options {
 	const char *net;	  /* --net tap=NAME (virtio.h) */
 	uint32_t exit_delay_us;	  /* --inject-exit-delay-us: busy-wait in every userspace exit */
 	uint64_t balloon_mib;	  /* --balloon MIB: virtio-balloon initial target, 0: none */
+	bool no_seccomp;	  /* --no-seccomp: no per-thread allow-list (debugging) */
+	const char *test_escape;  /* --test-escape FILE: hidden test knob (sandbox.h) */
 };
 
 int parse_mem_size(const char *s, uint64_t *out);
