@@ -247,6 +247,11 @@ void balloon_destroy(struct balloon *b)
 	free(b);
 }
 
+const struct guest_errlog *balloon_errlog(const struct balloon *b)
+{
+	return b ? &b->t.errlog : NULL;
+}
+
 json_t *balloon_to_json(const struct balloon *b)
 {
 	const struct balloon_core *c;

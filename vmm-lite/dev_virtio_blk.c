@@ -166,7 +166,7 @@ static void blk_process(struct virtio_mmio *t, struct virtq *q)
 		}
 		IO_ADD(t->stats->requests, 1);
 		IO_ADD(t->stats->errors, 1);
-		fprintf(stderr, "vmm-lite: virtio-blk: bad request failed: %s\n", why);
+		guest_err(&t->errlog, mono_ns(), "bad request failed: %s", why);
 		if (got == VQ_BAD_CHAIN)
 			virtio_mmio_complete(t, q, r.head, 0);
 	}

@@ -157,7 +157,7 @@ static void fail(struct virtio_mmio *t, struct virtq *q, int got, const struct v
 {
 	IO_ADD(t->stats->requests, 1);
 	IO_ADD(t->stats->errors, 1);
-	fprintf(stderr, "vmm-lite: virtio-net %s: bad request failed: %s\n", dir, why);
+	guest_err(&t->errlog, mono_ns(), "%s: bad request failed: %s", dir, why);
 	if (got != VQ_BAD_HEAD)
 		virtio_mmio_complete(t, q, r->head, 0);
 }

@@ -301,3 +301,18 @@ json_t *vm_io_to_json(struct vm_io *io)
 					      "tx_dropped", (json_int_t)io->net.tx_dropped));
 	return j;
 }
+
+json_t *vm_io_guest_errors_json(const struct vm_io *io)
+{
+	const struct guest_errlog *logs[3] = {
+	    io && io->have_blk ? &io->blk.errlog : NULL,
+	    io && io->have_net ? &io->netdev.errlog : NULL,
+	    io ? balloon_errlog(io->balloon) : NULL,
+	};
+	json_t *j = json_object();
+
+	for (size_t i = 0; i < sizeof(logs) / sizeof(logs[0]); i++)
+		if (logs[i] && logs[i]->dev)
+			json_object_set_new(j, logs[i]->dev, guest_errlog_to_json(logs[i]));
+	return j;
+}

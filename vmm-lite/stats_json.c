@@ -98,6 +98,7 @@ json_t *vm_stats_to_json(struct vm *vm)
 				      "writes", (json_int_t)vm->pio.unhandled_writes));
 	json_object_set_new(j, "io", vm_io_to_json(vm->io));
 	json_object_set_new(j, "balloon", vm->io ? balloon_to_json(vm->io->balloon) : json_null());
+	json_object_set_new(j, "guest_errors", vm_io_guest_errors_json(vm->io));
 	json_object_set_new(j, "kvm_stats", kvm_stats_json(vm));
 	json_object_set_new(j, "threads", threads_json(vm));
 	json_object_set_new(j, "config",

@@ -126,6 +126,25 @@ struct io_stats { /* updated with __atomic builtins from several threads */
 };
 #define IO_ADD(field, n) __atomic_add_fetch(&(field), (n), __ATOMIC_RELAXED)
 
+/* ---- guest-caused error messages (guest_err.c): per device, a burst of
+ * GUEST_ERR_BURST lines then one per GUEST_ERR_REFILL_NS, the rest counted ---- */
+#define GUEST_ERR_BURST 10
+#define GUEST_ERR_REFILL_NS 1000000000ULL
+struct guest_errlog {
+	const char *dev; /* "virtio-blk" */
+	uint64_t total, printed;
+	uint32_t tokens;
+	bool started;
+	uint64_t refill_ns; /* time the bucket was last refilled */
+};
+/* One guest error at CLOCK_MONOTONIC `now`: printed as "vmm-lite: DEV: ..." if
+ * the bucket allows, counted always. The caller holds the device lock. */
+void guest_err(struct guest_errlog *l, uint64_t now, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+/* "N more guest errors not printed" at teardown, when some were suppressed */
+void guest_errlog_summary(const struct guest_errlog *l);
+json_t *guest_errlog_to_json(const struct guest_errlog *l); /* {count, printed, suppressed} */
+
 /* ---- virtio-mmio transport (virtio_mmio.c), virtio 1.2 section 4.2, version 2 ---- */
 #define VIRTIO_MMIO_BASE 0xfeb00000ULL
 #define VIRTIO_MMIO_STRIDE 0x200ULL
@@ -168,6 +187,7 @@ struct virtio_mmio {
 	volatile bool stop;
 	struct io_stats *stats;
 	uint64_t backend_cpu_ns;
+	struct guest_errlog errlog; /* the device's guest-error messages */
 };
 /* Creates transport `index` for `ops` on the VM's MMIO bus (and the ioeventfd,
  * irqfd and backend thread the technique needs). */
@@ -318,6 +338,7 @@ int balloon_setup(struct vm *vm, uint32_t index, uint64_t target_bytes, struct b
 int balloon_cmdline(const struct balloon *b, char *buf, size_t len);
 void balloon_destroy(struct balloon *b);
 json_t *balloon_to_json(const struct balloon *b);
+const struct guest_errlog *balloon_errlog(const struct balloon *b);
 
 /* ---- the VM's I/O (io.c): devices for --blk under --io-technique ---- */
 struct vm_io {
@@ -339,5 +360,7 @@ int vm_io_setup(struct vm *vm, struct vm_io **out, char *err, size_t errlen);
 void vm_io_stop(struct vm_io *io);
 void vm_io_destroy(struct vm_io *io);
 json_t *vm_io_to_json(struct vm_io *io);
+/* {"virtio-blk":{count,printed,suppressed},...}: every device that reports guest errors */
+json_t *vm_io_guest_errors_json(const struct vm_io *io);
 
 #endif

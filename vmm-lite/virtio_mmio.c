@@ -211,8 +211,10 @@ static void queue_ready(struct virtio_mmio *t, struct virtq *q, uint32_t v)
 	q->event_idx = t->driver_features & (1ULL << VIRTIO_F_EVENT_IDX);
 	q->indirect = t->driver_features & (1ULL << VIRTIO_F_INDIRECT_DESC);
 	if (virtq_enable(q)) {
-		fprintf(stderr, "vmm-lite: %s: queue rings outside guest RAM or misaligned\n",
-			t->ops->name);
+		guest_err(&t->errlog, now_ns(),
+			  "queue %u: rings outside guest RAM, misaligned or bad size; device "
+			  "needs reset",
+			  (unsigned)(q - t->vq));
 		t->status |= S_NEEDS_RESET;
 		return;
 	}
@@ -470,6 +472,7 @@ int virtio_mmio_init(struct virtio_mmio *t, struct vm *vm, uint32_t index,
 	t->tech = tech;
 	t->stats = stats;
 	t->ioeventfd = t->irqfd = -1;
+	t->errlog.dev = ops->name;
 	for (uint32_t i = 0; i < VIRTIO_MMIO_MAX_QUEUES; i++)
 		t->vq[i].mem = (struct vq_mem){.translate = vm_translate, .ctx = vm};
 	t->bus = (struct bus_dev){.ops = &mmio_ops,
@@ -506,6 +509,8 @@ void virtio_mmio_stop(struct virtio_mmio *t)
 void virtio_mmio_destroy(struct virtio_mmio *t)
 {
 	virtio_mmio_stop(t);
+	if (t->errlog.dev)
+		guest_errlog_summary(&t->errlog);
 	if (t->ioeventfd >= 0)
 		close(t->ioeventfd);
 	if (t->irqfd >= 0)
