@@ -21,6 +21,7 @@
 #define VMMLITE_EXIT_CRASH 66
 #define VMMLITE_EXIT_TIMEOUT 67
 #define VMMLITE_EXIT_INVALID 68
+#define VMMLITE_EXIT_SANDBOX 69
 
 static int vmmlite_paths(char *vmm, char *agent, size_t len)
 {
@@ -97,17 +98,26 @@ static void vmm_status_verdict(int code, struct run_result *res)
 	case VMMLITE_EXIT_INVALID:
 		res->status = RUN_INVALID;
 		break;
+	case VMMLITE_EXIT_SANDBOX: { /* no stats JSON: the SIGSYS line names the call */
+		const char *s = strstr(res->stderr_tail, "vmm-lite: seccomp: ");
+		res->status = RUN_CRASH;
+		if (s) {
+			first_line(s, line, sizeof(line));
+			detail = line;
+		}
+		break;
+	}
 	}
 	snprintf(res->reason, sizeof(res->reason), "vmm-lite exit %d: %s", code, detail);
 }
 
-/* 65 and 67 are odd like guest statuses ((v << 1) | 1): vmm-lite's own codes
+/* 65, 67 and 69 are odd like guest statuses ((v << 1) | 1): vmm-lite's own codes
  * win unless its stats JSON says the guest wrote the exit port. */
 static bool is_vmm_status(const struct run_result *res)
 {
 	const char *kind =
 	    json_string_value(json_object_get(json_object_get(res->vmm_stats, "status"), "kind"));
-	return res->exit_code >= VMMLITE_EXIT_USAGE && res->exit_code <= VMMLITE_EXIT_INVALID &&
+	return res->exit_code >= VMMLITE_EXIT_USAGE && res->exit_code <= VMMLITE_EXIT_SANDBOX &&
 	       !(kind && !strcmp(kind, "guest-exit"));
 }
 
