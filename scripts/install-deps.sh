@@ -13,6 +13,7 @@ PKGS=(
   linux-libc-dev       # linux/kvm.h, linux/perf_event.h
   libhwloc-dev         # topology and pinning plans
   libcriterion-dev     # unit and integration tests
+  libseccomp-dev       # vmm-lite's per-thread seccomp allow-lists
   fio                  # block I/O baseline
   iperf3               # network throughput baseline
   qemu-system-x86      # peer VMM (-M microvm)
