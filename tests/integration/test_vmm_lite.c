@@ -281,9 +281,10 @@ Test(vmm_lite, help_documents_flags_and_codes)
 {
 	static struct result r;
 	const char *args[] = {"--help", NULL};
-	const char *want[] = {"--kernel", "--cmdline", "--mem",	       "--vcpus",      "--backing",
-			      "--pin",	  "--timeout", "--stats-json", "--control-fd", "64",
-			      "65",	  "66",	       "67",	       "68",	       "(v<<1)|1"};
+	const char *want[] = {
+	    "--kernel",	 "--cmdline",	 "--mem",	 "--vcpus", "--backing",   "--pin",
+	    "--timeout", "--stats-json", "--control-fd", "64",	    "65",	   "66",
+	    "67",	 "68",		 "(v<<1)|1",	 "69",	    "--no-seccomp"};
 
 	run_vmm(&r, -1, args);
 	cr_assert_eq(r.status, 0);
