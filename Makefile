@@ -32,6 +32,7 @@ $(DEPS_STAMP): scripts/install-deps.sh
 include vmm-lite/build.mk
 include workloads/build.mk
 include guest-agent/build.mk
+include core/build.mk
 include harness/build.mk
 include tests/build.mk
 include tests/fuzz/build.mk

@@ -11,7 +11,6 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sys/wait.h>
@@ -21,7 +20,8 @@
 #include <unistd.h>
 
 #include "collectors/internal.h"
-#include "harness/hosted.h"
+#include "core/proc.h"
+#include "core/tsc.h"
 
 json_t *env_probe_kvm(void)
 {
@@ -51,46 +51,11 @@ json_t *env_probe_pmu(void)
 json_t *env_probe_tsc(void)
 {
 	uint64_t hz = 0;
-	int rc = hosted_tsc_measure(50, &hz);
+	int rc = tsc_measure_hz(50, &hz);
 	if (rc)
 		return json_pack("{s:s}", "error", strerror(-rc));
 	return json_pack("{s:I,s:s,s:s}", "measured_hz", (json_int_t)hz, "unit", "Hz", "method",
 			 "rdtsc against CLOCK_MONOTONIC_RAW over 50 ms");
-}
-
-/* dir/name or dir/../name, dir = directory of /proc/self/exe (virttax lives
- * next to vmm-lite; the unit-test binary one level below) */
-static int find_sibling(const char *name, char *out, size_t len)
-{
-	char dir[PATH_MAX];
-	ssize_t n = readlink("/proc/self/exe", dir, sizeof(dir) - 1);
-	if (n < 0)
-		return -errno;
-	dir[n] = 0;
-	char *slash = strrchr(dir, '/');
-	if (slash)
-		*slash = 0;
-	for (int up = 0; up < 2; up++) {
-		if (snprintf(out, len, "%s/%s%s", dir, up ? "../" : "", name) >= (int)len)
-			return -ENAMETOOLONG;
-		if (access(out, R_OK) == 0)
-			return 0;
-	}
-	return -ENOENT;
-}
-
-static int spawn_quiet(char *const argv[], int *wstatus)
-{
-	posix_spawn_file_actions_t fa;
-	pid_t pid;
-	posix_spawn_file_actions_init(&fa);
-	for (int fd = 0; fd <= 2; fd++)
-		posix_spawn_file_actions_addopen(&fa, fd, "/dev/null", fd ? O_WRONLY : O_RDONLY, 0);
-	int rc = posix_spawn(&pid, argv[0], &fa, NULL, argv, NULL);
-	posix_spawn_file_actions_destroy(&fa);
-	if (rc)
-		return -rc;
-	return waitpid(pid, wstatus, 0) < 0 ? -errno : 0;
 }
 
 static json_t *emu_unavailable(const char *why)
@@ -98,14 +63,14 @@ static json_t *emu_unavailable(const char *why)
 	return json_pack("{s:b,s:s}", "available", 0, "reason", why);
 }
 
-static json_t *emulation_verdict(const char *stats, int wstatus)
+static json_t *emulation_verdict(const char *stats, int status)
 {
 	char why[200];
 	json_t *doc = json_load_file(stats, 0, NULL);
 	json_t *emu = json_object_get(doc, "emulation");
 	if (!json_is_object(emu)) {
 		snprintf(why, sizeof(why), "unavailable: vmm-lite wrote no stats (exit status %d)",
-			 WIFEXITED(wstatus) ? WEXITSTATUS(wstatus) : -1);
+			 status < 128 ? status : -1);
 		json_decref(doc);
 		return emu_unavailable(why);
 	}
@@ -121,8 +86,8 @@ static json_t *emulation_verdict(const char *stats, int wstatus)
 json_t *env_probe_emulation(void)
 {
 	char vmm[PATH_MAX], agent[PATH_MAX], dir[] = "/tmp/vtx-emuprobe-XXXXXX", stats[64];
-	if (find_sibling("vmm-lite", vmm, sizeof(vmm)) ||
-	    find_sibling("guest-agent.elf", agent, sizeof(agent)))
+	if (proc_find_sibling("vmm-lite", vmm, sizeof(vmm)) ||
+	    proc_find_sibling("guest-agent.elf", agent, sizeof(agent)))
 		return emu_unavailable("unavailable: vmm-lite or guest-agent.elf not found next to "
 				       "this binary");
 	if (access("/dev/kvm", R_OK | W_OK))
@@ -132,10 +97,10 @@ json_t *env_probe_emulation(void)
 	snprintf(stats, sizeof(stats), "%s/stats.json", dir);
 	char *argv[] = {vmm,   "--kernel",  agent, "--cmdline",	   "workload=noop", "--mem",
 			"64M", "--timeout", "10",  "--stats-json", stats,	    NULL};
-	int wstatus = 0;
-	int rc = spawn_quiet(argv, &wstatus);
-	json_t *j = rc ? emu_unavailable("unavailable: could not start vmm-lite")
-		       : emulation_verdict(stats, wstatus);
+	char err[200];
+	int status = proc_run(argv, false, NULL, err, sizeof(err));
+	json_t *j = status < 0 ? emu_unavailable("unavailable: could not start vmm-lite")
+			       : emulation_verdict(stats, status);
 	unlink(stats);
 	rmdir(dir);
 	return j;

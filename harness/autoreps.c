@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "harness/plan.h"
-#include "harness/results.h"
+#include "core/results.h"
 
 double autoreps_widest_halfwidth(json_t *workload, char *which, size_t len)
 {

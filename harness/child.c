@@ -7,6 +7,9 @@
  * Nothing here blocks without a deadline.
  */
 #include "harness/child.h"
+
+#include "core/proc.h"
+#include "core/tsc.h"
 #include "harness/footprint.h"
 
 #include <errno.h>
@@ -43,13 +46,6 @@ void run_result_init(struct run_result *r)
 	proto_init(&r->proto);
 }
 
-uint64_t child_rdtsc(void)
-{
-	uint32_t lo, hi;
-	__asm__ volatile("lfence; rdtsc" : "=a"(lo), "=d"(hi));
-	return ((uint64_t)hi << 32) | lo;
-}
-
 void run_result_release(struct run_result *r)
 {
 	proto_release(&r->proto);
@@ -57,34 +53,6 @@ void run_result_release(struct run_result *r)
 	json_decref(r->vmm_stats);
 	json_decref(r->collectors);
 	memset(r, 0, sizeof(*r));
-}
-
-int child_self_dir(char *buf, size_t len)
-{
-	ssize_t n = readlink("/proc/self/exe", buf, len - 1);
-	if (n < 0)
-		return -errno;
-	if ((size_t)n >= len - 1)
-		return -ENAMETOOLONG;
-	buf[n] = 0;
-	char *slash = strrchr(buf, '/');
-	if (slash)
-		*slash = 0;
-	return 0;
-}
-
-int child_locate(const char *env, const char *file, char *out, size_t len)
-{
-	const char *over = getenv(env);
-	if (over && *over) {
-		snprintf(out, len, "%s", over);
-		return 0;
-	}
-	char dir[PATH_MAX];
-	int rc = child_self_dir(dir, sizeof(dir));
-	if (rc)
-		return rc;
-	return (size_t)snprintf(out, len, "%s/%s", dir, file) >= len ? -ENAMETOOLONG : 0;
 }
 
 int child_probe_agent_kvm(const char *agent, char *why, size_t len)
@@ -278,43 +246,6 @@ static int read_pipe(int fd, struct run_result *res, bool is_stdout)
 	return 0;
 }
 
-/* In the forked child: join a cgroup (memory limit) before exec, so that
- * everything the child allocates is charged to it. Async-signal-safe calls only. */
-static int join_cgroup(const char *procs)
-{
-	char buf[24];
-	size_t n = sizeof(buf);
-	for (unsigned long v = (unsigned long)getpid(); n == sizeof(buf) || v; v /= 10)
-		buf[--n] = (char)('0' + v % 10);
-	int fd = open(procs, O_WRONLY | O_CLOEXEC);
-	if (fd < 0)
-		return -1;
-	ssize_t w = write(fd, buf + n, sizeof(buf) - n);
-	close(fd);
-	return w == (ssize_t)(sizeof(buf) - n) ? 0 : -1;
-}
-
-static void exec_child(char *const argv[], int out_w, int err_w, int ctl_child,
-		       const char *cgroup_procs)
-{
-	int devnull = open("/dev/null", O_RDONLY);
-	if (devnull >= 0)
-		dup2(devnull, STDIN_FILENO);
-	dup2(out_w, STDOUT_FILENO);
-	dup2(err_w, STDERR_FILENO);
-	int fl = fcntl(ctl_child, F_GETFD);
-	if (fl >= 0)
-		fcntl(ctl_child, F_SETFD, fl & ~FD_CLOEXEC);
-	if (cgroup_procs && join_cgroup(cgroup_procs)) {
-		dprintf(STDERR_FILENO, "cannot join cgroup %s: %s\n", cgroup_procs,
-			strerror(errno));
-		_exit(126);
-	}
-	execv(argv[0], argv);
-	dprintf(STDERR_FILENO, "exec %s: %s\n", argv[0], strerror(errno));
-	_exit(127);
-}
-
 struct loop {
 	int out_r, err_r, pidfd;
 	bool out_eof, err_eof, ctl_eof, exited;
@@ -332,15 +263,17 @@ static int spawn(struct child *c, char *const argv[], struct loop *lp)
 		close(out[0]), close(out[1]);
 		return e;
 	}
-	c->pid = fork();
-	if (c->pid < 0) {
-		int e = -errno;
-		close(out[0]), close(out[1]), close(err[0]), close(err[1]);
-		return e;
-	}
-	if (c->pid == 0)
-		exec_child(argv, out[1], err[1], c->ctl_child, c->cgroup_procs);
+	struct proc_io io = {.out_fd = out[1],
+			     .err_fd = err[1],
+			     .keep_fd = c->ctl_child,
+			     .cgroup_procs = c->cgroup_procs};
+	int rc = proc_spawn(argv, &io, &c->pid);
 	close(out[1]), close(err[1]);
+	if (rc) {
+		c->pid = -1;
+		close(out[0]), close(err[0]);
+		return rc;
+	}
 	close_fd(&c->ctl_child);
 	lp->out_r = out[0];
 	lp->err_r = err[0];
@@ -435,7 +368,7 @@ int child_run(struct child *c, char *const argv[], unsigned timeout_s, struct ru
 	uint64_t t0 = now_ns();
 	c->t0 = t0;
 	c->res = res;
-	res->spawn_tsc = child_rdtsc();
+	res->spawn_tsc = tsc_read();
 	int rc = spawn(c, argv, &lp);
 	if (rc) {
 		if (c->pid > 0) { /* no pidfd: cannot watch it, do not leave it running */

@@ -75,18 +75,10 @@ bool child_protocol_verdict(struct run_result *res);
  * size) measured something else: mark it failed. pagesize NULL = not checked. */
 void child_check_hello(struct run_result *res, const char *side, const char *pagesize);
 
-/* lfence; rdtsc on the host (the clock of the agent's tsc_entry) */
-uint64_t child_rdtsc(void);
-
 /* "workload=NAME k=v ..." of a run spec, the start of every VMM's guest
  * command line; returns the length written (truncated at len). */
 size_t child_workload_cmdline(const struct run_spec *spec, char *buf, size_t len);
 
-/* Directory of /proc/self/exe, for finding vmm-lite and the agent. */
-int child_self_dir(char *buf, size_t len);
-/* A file the VM drivers need: $env when set, else `file` next to the virttax
- * binary. 0 or -errno. */
-int child_locate(const char *env, const char *file, char *out, size_t len);
 /* The probe steps every VM driver shares: the guest agent at `agent` is
  * readable and /dev/kvm opens. 0, or -errno with the reason and fix in why. */
 int child_probe_agent_kvm(const char *agent, char *why, size_t len);

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "harness/cmds.h"
+#include "core/tsc.h"
 #include "harness/hosted.h"
 #include "virttax/protocol.h"
 #include "workloads/wl_cmdline.h"
@@ -306,7 +307,7 @@ static int baseline_main(const struct baseline_opts *o, struct wl_cmdline *cmd, 
 			strerror(-rc));
 		return VTX_EXIT_HOST;
 	}
-	if ((rc = hosted_tsc_measure(BASELINE_TSC_WINDOW_MS, &b.env.tsc_hz))) {
+	if ((rc = tsc_measure_hz(BASELINE_TSC_WINDOW_MS, &b.env.tsc_hz))) {
 		fprintf(stderr, "virttax baseline: cannot measure the TSC: %s\n", strerror(-rc));
 		return VTX_EXIT_HOST;
 	}

@@ -16,7 +16,10 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "harness/calib.h"
+#include "core/calib.h"
+#include "core/outfile.h"
+#include "core/tsc.h"
+#include "harness/calib_run.h"
 #include "harness/cmds.h"
 #include "harness/hosted.h"
 #include "harness/plan.h"
@@ -130,7 +133,7 @@ int cmd_calibrate(int argc, char **argv)
 	if (a.cpu < 0 && (a.cpu = plan_default_cpu()) < 0)
 		a.cpu = 0;
 	uint64_t hz;
-	if ((rc = hosted_tsc_measure(100, &hz))) {
+	if ((rc = tsc_measure_hz(100, &hz))) {
 		fprintf(stderr, "virttax calibrate: cannot measure the TSC: %s\n", strerror(-rc));
 		return VTX_EXIT_HOST;
 	}
@@ -154,8 +157,10 @@ int cmd_calibrate(int argc, char **argv)
 		json_decref(cal);
 		return VTX_EXIT_HOST;
 	}
-	calib_print(stdout, cal);
-	printf("\ncalibration: %s\n", a.out);
+	FILE *human =
+	    outfile_is_stdout(a.out) ? stderr : stdout; /* `--out -`: the file owns stdout */
+	calib_print(human, cal);
+	fprintf(human, "\ncalibration: %s\n", a.out);
 	json_decref(cal);
 	return VTX_EXIT_OK;
 }

@@ -13,9 +13,10 @@
 #include <string.h>
 
 #include "harness/cmds.h"
+#include "core/results.h"
 #include "reports/compare.h"
 #include "reports/compare_fmt.h"
-#include "reports/outfile.h"
+#include "core/outfile.h"
 #include "reports/rdata.h"
 
 struct cmp_opts {
@@ -147,11 +148,11 @@ static json_t *load_and_compare(const char *cmd, const struct cmp_opts *o)
 {
 	char err[600];
 	json_t *a, *b, *cmp = NULL;
-	if (rdata_load(o->a, &a, err, sizeof(err))) {
+	if (results_load(o->a, &a, err, sizeof(err))) {
 		fprintf(stderr, "virttax %s: %s\n", cmd, err);
 		return NULL;
 	}
-	if (rdata_load(o->b, &b, err, sizeof(err))) {
+	if (results_load(o->b, &b, err, sizeof(err))) {
 		fprintf(stderr, "virttax %s: %s\n", cmd, err);
 		json_decref(a);
 		return NULL;
@@ -186,7 +187,8 @@ int cmd_compare(int argc, char **argv)
 	json_t *cmp = load_and_compare("compare", &o);
 	if (!cmp)
 		return VTX_EXIT_USAGE;
-	compare_print_table(stdout, cmp);
+	/* `--json -`: the document owns stdout, the table goes to stderr */
+	compare_print_table(o.json && outfile_is_stdout(o.json) ? stderr : stdout, cmp);
 	rc = write_out("compare", "JSON", o.json, compare_write_json, cmp);
 	json_decref(cmp);
 	return rc ? VTX_EXIT_USAGE : VTX_EXIT_OK;
@@ -201,7 +203,9 @@ int cmd_gate(int argc, char **argv)
 	json_t *cmp = load_and_compare("gate", &o);
 	if (!cmp)
 		return VTX_EXIT_USAGE;
-	compare_print_table(stdout, cmp);
+	bool doc_on_stdout = (o.junit && outfile_is_stdout(o.junit)) ||
+			     (o.markdown && outfile_is_stdout(o.markdown));
+	compare_print_table(doc_on_stdout ? stderr : stdout, cmp);
 	if (write_out("gate", "JUnit XML", o.junit, compare_write_junit, cmp) ||
 	    write_out("gate", "Markdown", o.markdown, compare_write_markdown, cmp)) {
 		json_decref(cmp);

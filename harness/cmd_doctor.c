@@ -14,7 +14,8 @@
 #include <unistd.h>
 
 #include "collectors/internal.h"
-#include "harness/results.h"
+#include "core/outfile.h"
+#include "core/results.h"
 #include "harness/cmds.h"
 
 static void doctor_usage(FILE *out)
@@ -81,8 +82,10 @@ int cmd_doctor(int argc, char **argv)
 		fprintf(stderr, "virttax doctor: out of memory describing the machine\n");
 		return VTX_EXIT_HOST;
 	}
-	environment_print(stdout, env);
-	fflush(stdout);
+	/* `--json -`: the document owns stdout, the human report goes to stderr */
+	FILE *human = json_path && outfile_is_stdout(json_path) ? stderr : stdout;
+	environment_print(human, env);
+	fflush(human);
 	if (json_path && (rc = results_write_atomic(json_path, env))) {
 		fprintf(stderr, "virttax doctor: --json %s: %s\n", json_path, strerror(-rc));
 		json_decref(env);

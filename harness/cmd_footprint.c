@@ -24,11 +24,13 @@
 #include <unistd.h>
 
 #include "harness/cmds.h"
+#include "core/outfile.h"
+#include "core/tsc.h"
 #include "harness/footprint.h"
 #include "harness/hosted.h"
 #include "harness/plan.h"
-#include "harness/results.h"
-#include "harness/stats.h"
+#include "core/results.h"
+#include "core/stats.h"
 #include "harness/vmm.h"
 
 #define FP_MAX_VMMS 4
@@ -438,7 +440,7 @@ static int prepare(struct fp_ctx *x)
 	if (!usable)
 		return VTX_EXIT_HOST;
 	uint64_t hz;
-	if (hosted_tsc_measure(100, &hz)) {
+	if (tsc_measure_hz(100, &hz)) {
 		fprintf(stderr, "virttax footprint: cannot measure the TSC frequency\n");
 		return VTX_EXIT_HOST;
 	}
@@ -464,20 +466,6 @@ static int measure(struct fp_ctx *x)
 	return VTX_EXIT_OK;
 }
 
-static int mkdirs(const char *path)
-{
-	char buf[PATH_MAX];
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (char *s = buf + 1; *s; s++)
-		if (*s == '/') {
-			*s = 0;
-			if (mkdir(buf, 0777) && errno != EEXIST)
-				return -errno;
-			*s = '/';
-		}
-	return mkdir(buf, 0777) && errno != EEXIST ? -errno : 0;
-}
-
 static int write_out(struct fp_ctx *x)
 {
 	json_t *cfgs = json_array();
@@ -488,7 +476,7 @@ static int write_out(struct fp_ctx *x)
 				x->a->cpu, "tsc_khz", (json_int_t)x->tsc_khz, "configs", cfgs,
 				"runs", json_incref(x->runs));
 	char path[PATH_MAX + 32];
-	int rc = mkdirs(x->a->out);
+	int rc = outfile_mkdirs(x->a->out);
 	snprintf(path, sizeof(path), "%s/footprint.json", x->a->out);
 	if (!rc)
 		rc = results_write_atomic(path, doc);

@@ -11,7 +11,7 @@
 #include <string.h>
 
 #include "harness/cmds.h"
-#include "reports/outfile.h"
+#include "core/outfile.h"
 #include "reports/report.h"
 
 static void usage(FILE *out)

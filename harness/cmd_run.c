@@ -17,16 +17,20 @@
 #include <unistd.h>
 
 #include "collectors/collector.h"
-#include "harness/calib.h"
+#include "core/calib.h"
+#include "core/outfile.h"
+#include "core/tsc.h"
 #include "harness/autoreps.h"
+#include "harness/calib_run.h"
 #include "harness/cmds.h"
 #include "harness/cotenant.h"
 #include "harness/hosted.h"
 #include "harness/io_run.h"
 #include "harness/mem_pressure.h"
 #include "harness/plan.h"
-#include "harness/results.h"
-#include "harness/table.h"
+#include "core/results.h"
+#include "harness/run_record.h"
+#include "reports/table.h"
 #include "harness/vmm.h"
 
 #define TSC_WINDOW_MS 100
@@ -156,24 +160,9 @@ static int run_workload(struct run_ctx *ctx, const struct plan_workload *w, json
 	return rc ? rc : results_summarize(wl);
 }
 
-static int mkdir_p(const char *path)
-{
-	char buf[PATH_MAX];
-	snprintf(buf, sizeof(buf), "%s", path);
-	for (char *s = buf + 1; *s; s++) {
-		if (*s != '/')
-			continue;
-		*s = 0;
-		if (mkdir(buf, 0777) && errno != EEXIST)
-			return -errno;
-		*s = '/';
-	}
-	return mkdir(buf, 0777) && errno != EEXIST ? -errno : 0;
-}
-
 static int write_results(const struct plan *p, json_t *results, char *path, size_t len)
 {
-	int rc = mkdir_p(p->out_dir);
+	int rc = outfile_mkdirs(p->out_dir);
 	if (rc)
 		return rc;
 	if ((size_t)snprintf(path, len, "%s/results.json", p->out_dir) >= len)
@@ -202,7 +191,7 @@ static int prepare(struct run_ctx *ctx)
 		return rc == -ENOENT ? VTX_EXIT_USAGE : VTX_EXIT_HOST;
 	}
 	uint64_t hz;
-	if ((rc = hosted_tsc_measure(TSC_WINDOW_MS, &hz))) {
+	if ((rc = tsc_measure_hz(TSC_WINDOW_MS, &hz))) {
 		fprintf(stderr, "virttax run: cannot measure the TSC frequency: %s\n",
 			strerror(-rc));
 		return VTX_EXIT_HOST;

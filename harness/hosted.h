@@ -1,10 +1,10 @@
 /*
- * The hosted workload runtime behind `virttax baseline`: host TSC frequency,
- * workload memory with a chosen page backing, and the protocol writer.
+ * The hosted workload runtime behind `virttax baseline`: workload memory with
+ * a chosen page backing, the protocol writer and the platform primitives
+ * (the TSC is core/tsc.h).
  *
- * Why separate from cmd_baseline.c: the harness also needs the host TSC
- * frequency (it passes tsc_khz= to the guest agent), and unit tests drive
- * the allocator and the record writer without running a subprocess.
+ * Why separate from cmd_baseline.c: unit tests drive the allocator and the
+ * record writer without running a subprocess.
  */
 #ifndef VIRTTAX_HARNESS_HOSTED_H
 #define VIRTTAX_HARNESS_HOSTED_H
@@ -13,12 +13,6 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdio.h>
-
-/* ---- hosted_tsc.c ---- */
-/* Measure the TSC frequency against CLOCK_MONOTONIC_RAW over `window_ms`
- * milliseconds (50-100 is plenty: the error is ~100 ns / window). Nothing is
- * cached. 0 or -errno (no invariant TSC, clock failure). */
-int hosted_tsc_measure(unsigned window_ms, uint64_t *hz);
 
 /* ---- hosted_mem.c ---- */
 enum hosted_backing {

@@ -16,7 +16,6 @@
 #include <fcntl.h>
 #include <getopt.h>
 #include <limits.h>
-#include <spawn.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,18 +28,18 @@
 #include <jansson.h>
 
 #include "harness/child.h"
+#include "core/outfile.h"
+#include "core/proc.h"
 #include "harness/io_run.h"
 #include "harness/net_env.h"
 #include "harness/plan.h"
-#include "harness/results.h"
+#include "core/results.h"
 #include "virttax/protocol.h"
 #include "vmm-lite/virtio.h"
 
 #define IO_MAX_TECH 8
 #define IO_MAX_WL 4
 #define IO_DEFAULT_FILE_MB 256
-
-extern char **environ;
 
 struct io_plan {
 	const char *wl[IO_MAX_WL];
@@ -215,38 +214,6 @@ static int parse(struct io_plan *p, int argc, char **argv, char *err, size_t len
 
 /* ---- children ---- */
 
-static int spawn_capture(char *const argv[], char **out, int *status)
-{
-	int fds[2];
-	posix_spawn_file_actions_t fa;
-	pid_t pid;
-	size_t cap = 1 << 16, n = 0;
-	if (pipe(fds))
-		return -errno;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, fds[1], STDOUT_FILENO);
-	posix_spawn_file_actions_addclose(&fa, fds[0]);
-	int rc = posix_spawn(&pid, argv[0], &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	close(fds[1]);
-	if (rc) {
-		close(fds[0]);
-		return -rc;
-	}
-	*out = malloc(cap);
-	for (ssize_t r; *out && (r = read(fds[0], *out + n, cap - n - 1)) > 0;) {
-		n += (size_t)r;
-		if (cap - n < 4096 && !(*out = realloc(*out, cap *= 2)))
-			break;
-	}
-	close(fds[0]);
-	waitpid(pid, status, 0);
-	if (!*out)
-		return -ENOMEM;
-	(*out)[n] = 0;
-	return 0;
-}
-
 static double jnum(json_t *o, const char *k)
 {
 	return json_number_value(json_object_get(o, k));
@@ -276,13 +243,14 @@ static int fio_run(const struct io_plan *p, const char *wl, struct io_sample *s,
 			p->direct ? "--direct=1" : "--direct=0",
 			"--output-format=json",
 			NULL};
-	int status, rc = spawn_capture(argv, &out, &status);
-	if (rc)
-		return rc;
+	char err[200];
+	int status = proc_run(argv, false, &out, err, sizeof(err));
+	if (status < 0)
+		return status;
 	json_error_t je;
-	json_t *j = json_loads(out, 0, &je);
+	json_t *j = out ? json_loads(out, 0, &je) : NULL;
 	free(out);
-	if (!j || !WIFEXITED(status) || WEXITSTATUS(status)) {
+	if (!j || status) {
 		json_decref(j);
 		return -EIO;
 	}
@@ -365,11 +333,12 @@ static int vm_run_io(const struct io_plan *p, const char *wl, const char *tech, 
 			"--stats-json",
 			stats,
 			NULL};
-	int status, rc = spawn_capture(argv, &out, &status);
-	if (rc)
-		return rc;
+	char err[200];
+	int status = proc_run(argv, false, &out, err, sizeof(err));
+	if (status < 0)
+		return status;
 	json_t *metrics = json_object();
-	parse_metrics(out, s, metrics);
+	parse_metrics(out ? out : "", s, metrics);
 	free(out);
 	json_t *st = json_load_file(stats, 0, NULL);
 	unlink(stats);
@@ -382,9 +351,9 @@ static int vm_run_io(const struct io_plan *p, const char *wl, const char *tech, 
 		s->vmm_cpu_ns = vmm_cpu_ns(st) / s->requests;
 	}
 	/* the agent exits with (0<<1)|1 when the workload succeeded */
-	s->ok = WIFEXITED(status) && WEXITSTATUS(status) == 1 && s->iops > 0;
+	s->ok = status == 1 && s->iops > 0;
 	*raw = json_pack("{s:o,s:O,s:i}", "metrics", metrics, "io", io ? io : json_null(),
-			 "exit_status", WIFEXITED(status) ? WEXITSTATUS(status) : -1);
+			 "exit_status", status < 128 ? status : -1);
 	json_decref(st);
 	return 0;
 }
@@ -551,7 +520,7 @@ static int locate(struct io_plan *p)
 {
 	char dir[PATH_MAX];
 	const char *v = getenv("VIRTTAX_VMM_LITE"), *a = getenv("VIRTTAX_AGENT");
-	int rc = child_self_dir(dir, sizeof(dir));
+	int rc = proc_self_dir(dir, sizeof(dir));
 	if (rc)
 		return rc;
 	snprintf(p->vmm, sizeof(p->vmm), "%s", v && *v ? v : dir);
@@ -604,10 +573,10 @@ int cmd_io_run(int argc, char **argv)
 	rmdir(p.scratch);
 	json_t *root = json_pack("{s:s,s:i,s:o}", "kind", "io-techniques", "pinned_cpu", p.cpu,
 				 "io_workloads", wls);
-	mkdir("out", 0777);
-	mkdir(p.out, 0777);
 	snprintf(path, sizeof(path), "%s/results.json", p.out);
-	rc = results_write_atomic(path, root);
+	rc = outfile_mkdirs(p.out);
+	if (!rc)
+		rc = results_write_atomic(path, root);
 	json_decref(root);
 	if (rc) {
 		fprintf(stderr, "virttax run: cannot write %s: %s (check --out)\n", path,

@@ -8,7 +8,7 @@
 #include <string.h>
 
 #include "harness/cmds.h"
-#include "harness/results.h"
+#include "core/results.h"
 
 struct subcommand {
 	const char *name;

@@ -24,15 +24,19 @@
 #include <unistd.h>
 
 #include "collectors/collector.h"
-#include "harness/calib.h"
+#include "core/calib.h"
+#include "core/outfile.h"
+#include "core/tsc.h"
+#include "harness/calib_run.h"
 #include "harness/cmds.h"
 #include "harness/hosted.h"
 #include "harness/memcg.h"
 #include "harness/mem_pressure.h"
 #include "harness/argv.h"
 #include "harness/plan.h"
-#include "harness/results.h"
-#include "harness/table.h"
+#include "core/results.h"
+#include "harness/run_record.h"
+#include "reports/table.h"
 #include "harness/vmm.h"
 
 #define MP_GROUP_PREFIX "virttax-memlimit-"
@@ -273,7 +277,7 @@ static int mp_prepare(struct mp_ctx *c)
 		return rc == -ENOENT ? VTX_EXIT_USAGE : VTX_EXIT_HOST;
 	}
 	uint64_t hz;
-	if ((rc = hosted_tsc_measure(100, &hz))) {
+	if ((rc = tsc_measure_hz(100, &hz))) {
 		fprintf(stderr, "virttax run: cannot measure the TSC frequency: %s\n",
 			strerror(-rc));
 		return VTX_EXIT_HOST;
@@ -292,9 +296,10 @@ static int mp_prepare(struct mp_ctx *c)
 static int mp_write(struct mp_ctx *c, json_t *results)
 {
 	char path[PATH_MAX + 16];
-	mkdir(c->plan.out_dir, 0777);
 	snprintf(path, sizeof(path), "%s/results.json", c->plan.out_dir);
-	int rc = results_write_atomic(path, results);
+	int rc = outfile_mkdirs(c->plan.out_dir);
+	if (!rc)
+		rc = results_write_atomic(path, results);
 	if (rc) {
 		fprintf(stderr, "virttax run: cannot write %s: %s (check --out)\n", path,
 			strerror(-rc));

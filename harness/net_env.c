@@ -30,7 +30,6 @@
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
-#include <spawn.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,67 +39,18 @@
 #include <unistd.h>
 
 #include "harness/hosted.h"
+#include "core/proc.h"
+#include "core/tsc.h"
 #include "harness/net_env.h"
 #include "virttax/wl_net.h"
 #include "virttax/workload.h"
 
-extern char **environ;
-
 /* ---- commands ---- */
 
-/* Run argv (PATH lookup); stdout into *out when out != NULL, stderr's first
- * line into err. Returns the exit status (0 ok) or -errno. */
+/* Run argv (PATH lookup): core/proc.c's proc_run. */
 int net_run_cmd(char *const argv[], char **out, char *err, size_t errlen)
 {
-	int po[2] = {-1, -1}, pe[2];
-	posix_spawn_file_actions_t fa;
-	pid_t pid;
-	int status, rc;
-
-	if (pipe(pe) || (out && pipe(po)))
-		return -errno;
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_adddup2(&fa, pe[1], STDERR_FILENO);
-	if (out)
-		posix_spawn_file_actions_adddup2(&fa, po[1], STDOUT_FILENO);
-	else
-		posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-	rc = posix_spawnp(&pid, argv[0], &fa, NULL, argv, environ);
-	posix_spawn_file_actions_destroy(&fa);
-	close(pe[1]);
-	if (out)
-		close(po[1]);
-	if (rc) {
-		close(pe[0]);
-		if (out)
-			close(po[0]);
-		snprintf(err, errlen, "%s: %s", argv[0], strerror(rc));
-		return -rc;
-	}
-	if (out) {
-		size_t cap = 1 << 16, n = 0;
-		ssize_t k;
-
-		*out = malloc(cap);
-		while (*out && (k = read(po[0], *out + n, cap - n - 1)) > 0)
-			if ((n += (size_t)k) + 4096 > cap && !(*out = realloc(*out, cap *= 2)))
-				break;
-		if (*out)
-			(*out)[n] = 0;
-		close(po[0]);
-	}
-	char ebuf[512];
-	ssize_t k = read(pe[0], ebuf, sizeof(ebuf) - 1);
-	close(pe[0]);
-	waitpid(pid, &status, 0);
-	rc = WIFEXITED(status) ? WEXITSTATUS(status) : 128;
-	if (rc && err && errlen) {
-		ebuf[k > 0 ? k : 0] = 0;
-		ebuf[strcspn(ebuf, "\n")] = 0;
-		snprintf(err, errlen, "%s %s: %s", argv[0], argv[1] ? argv[1] : "",
-			 ebuf[0] ? ebuf : "failed");
-	}
-	return rc;
+	return proc_run(argv, true, out, err, errlen);
 }
 
 #define CMD(err, len, ...) net_run_cmd((char *[]){__VA_ARGS__, NULL}, NULL, err, len)
@@ -573,7 +523,7 @@ int net_bare_run(const struct net_veth *v, const char *wl, const char *params, j
 		snprintf(err, len, "unknown workload %s", wl);
 		return -EINVAL;
 	}
-	if ((rc = hosted_tsc_measure(50, &hz))) {
+	if ((rc = tsc_measure_hz(50, &hz))) {
 		snprintf(err, len, "cannot measure the TSC: %s", strerror(-rc));
 		return rc;
 	}
@@ -606,7 +556,6 @@ int net_iperf3(const struct net_veth *v, unsigned secs, double *gbps, json_t **r
 	       size_t len)
 {
 	char t[16], *out = NULL;
-	posix_spawn_file_actions_t fa;
 	pid_t srv;
 	int rc;
 	char *sargv[] = {"ip", "netns", "exec", (char *)v->ns_b, "iperf3",
@@ -614,14 +563,11 @@ int net_iperf3(const struct net_veth *v, unsigned secs, double *gbps, json_t **r
 
 	*raw = NULL;
 	snprintf(t, sizeof(t), "%u", secs);
-	posix_spawn_file_actions_init(&fa);
-	posix_spawn_file_actions_addopen(&fa, STDOUT_FILENO, "/dev/null", O_WRONLY, 0);
-	posix_spawn_file_actions_addopen(&fa, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
-	rc = posix_spawnp(&srv, "ip", &fa, NULL, sargv, environ);
-	posix_spawn_file_actions_destroy(&fa);
+	struct proc_io io = {.out_fd = -1, .err_fd = -1, .keep_fd = -1, .search_path = true};
+	rc = proc_spawn(sargv, &io, &srv);
 	if (rc) {
-		snprintf(err, len, "iperf3 server: %s", strerror(rc));
-		return -rc;
+		snprintf(err, len, "iperf3 server: %s", strerror(-rc));
+		return rc;
 	}
 	/* the client retries while the server is still binding */
 	for (int tries = 0; tries < 20; tries++) {

@@ -15,7 +15,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "harness/proto.h"
+#include "core/proto.h"
 
 enum run_status {
 	RUN_OK,

@@ -21,9 +21,10 @@
 #include <unistd.h>
 
 #include "harness/child.h"
+#include "core/proc.h"
 #include "harness/plan.h"
 #include "harness/qmp.h"
-#include "harness/results.h"
+#include "core/results.h"
 #include "vmm-lite/vmm.h"
 
 #define QEMU_BIN "qemu-system-x86_64"
@@ -74,7 +75,7 @@ static int qemu_probe(char *why, size_t len)
 			   "unavailable: " QEMU_BIN
 			   " not found (apt-get install qemu-system-x86, or set VIRTTAX_QEMU)"),
 		       -ENOENT;
-	if (child_locate("VIRTTAX_AGENT", "guest-agent.elf", agent, sizeof(agent)))
+	if (proc_locate("VIRTTAX_AGENT", "guest-agent.elf", agent, sizeof(agent)))
 		return snprintf(why, len, "cannot locate the guest agent: set VIRTTAX_AGENT"),
 		       -ENOENT;
 	return child_probe_agent_kvm(agent, why, len);
@@ -289,7 +290,7 @@ static int run_child(const struct run_spec *spec, struct qemu_drv *d, const char
 	char bin[PATH_MAX], agent[PATH_MAX], qmp[PATH_MAX + 64], cmdline[2048], mem[32], smp[16];
 	int rc = find_qemu(bin, sizeof(bin));
 	if (!rc)
-		rc = child_locate("VIRTTAX_AGENT", "guest-agent.elf", agent, sizeof(agent));
+		rc = proc_locate("VIRTTAX_AGENT", "guest-agent.elf", agent, sizeof(agent));
 	if (rc)
 		return rc;
 	struct child c;

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "harness/child.h"
+#include "core/proc.h"
 #include "harness/plan.h"
 
 #define VMMLITE_EXIT_USAGE 64
@@ -25,8 +26,8 @@
 
 static int vmmlite_paths(char *vmm, char *agent, size_t len)
 {
-	int rc = child_locate("VIRTTAX_VMM_LITE", "vmm-lite", vmm, len);
-	return rc ? rc : child_locate("VIRTTAX_AGENT", "guest-agent.elf", agent, len);
+	int rc = proc_locate("VIRTTAX_VMM_LITE", "vmm-lite", vmm, len);
+	return rc ? rc : proc_locate("VIRTTAX_AGENT", "guest-agent.elf", agent, len);
 }
 
 static int vmmlite_probe(char *why, size_t len)

@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/stats.h"
+#include "core/stats.h"
 #include "reports/rdata.h"
 
 #define MAXS 4096

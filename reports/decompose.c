@@ -8,8 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "harness/stats.h"
-#include "reports/calib_read.h"
+#include "core/stats.h"
+#include "core/calib_read.h"
 #include "reports/rdata.h"
 
 #define MAXP 1024  /* pairs */

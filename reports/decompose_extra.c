@@ -17,8 +17,8 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "harness/stats.h"
-#include "reports/calib_read.h"
+#include "core/stats.h"
+#include "core/calib_read.h"
 #include "reports/rdata.h"
 
 #define XMAX 1024

@@ -1,5 +1,6 @@
 /*
- * results.json readers shared by reports, compare, gate and decompose (see rdata.h).
+ * results.json readers shared by reports, compare, gate and decompose (see rdata.h;
+ * loading and the schema check are core/results.c).
  */
 #include "reports/rdata.h"
 
@@ -7,41 +8,6 @@
 #include <math.h>
 #include <stdio.h>
 #include <string.h>
-#include <sys/stat.h>
-
-#include "harness/results.h"
-
-int rdata_load(const char *path, json_t **root, char *err, size_t errlen)
-{
-	char file[4096];
-	struct stat st;
-	*root = NULL;
-	if (stat(path, &st)) {
-		snprintf(err, errlen, "%s: %s (give a run directory or its results.json)", path,
-			 strerror(errno));
-		return -ENOENT;
-	}
-	snprintf(file, sizeof(file), S_ISDIR(st.st_mode) ? "%s/results.json" : "%s", path);
-	json_error_t je;
-	json_t *r = json_load_file(file, 0, &je);
-	if (!r) {
-		snprintf(err, errlen,
-			 "%s: not readable JSON (line %d: %s); expected virttax's "
-			 "results.json",
-			 file, je.line, je.text);
-		return -EINVAL;
-	}
-	const char *schema = json_string_value(json_object_get(r, "schema"));
-	if (!schema || strcmp(schema, RESULTS_SCHEMA) ||
-	    !json_is_array(json_object_get(r, "workloads"))) {
-		snprintf(err, errlen, "%s: not a virttax results file (schema \"%s\" expected)",
-			 file, RESULTS_SCHEMA);
-		json_decref(r);
-		return -EINVAL;
-	}
-	*root = r;
-	return 0;
-}
 
 json_t *rdata_workload(json_t *root, const char *name)
 {

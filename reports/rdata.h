@@ -16,10 +16,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 
-/* Load PATH (a run directory holding results.json, or the file itself) and
- * check the schema. 0; -errno with a one-line message naming PATH and the fix. */
-int rdata_load(const char *path, json_t **root, char *err, size_t errlen);
-
 /* The workload object called `name`, or NULL (borrowed). */
 json_t *rdata_workload(json_t *root, const char *name);
 

@@ -1,7 +1,8 @@
 /*
- * The report model and the format table (see report.h).
+ * The report model and the helpers the formats share (see report.h; the
+ * format table is reports/report_formats.c).
  */
-#include "harness/table.h"
+#include "reports/table.h"
 #include "reports/report.h"
 
 #include <errno.h>
@@ -10,21 +11,10 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "harness/results.h"
-#include "reports/calib_read.h"
+#include "core/results.h"
+#include "core/calib_read.h"
 #include "reports/decompose.h"
 #include "reports/rdata.h"
-
-const struct report_ops *const report_formats[] = {&report_md, &report_html, &report_csv,
-						   &report_json, NULL};
-
-const struct report_ops *report_find(const char *name)
-{
-	for (const struct report_ops *const *f = report_formats; *f; f++)
-		if (!strcmp((*f)->name, name))
-			return *f;
-	return NULL;
-}
 
 static int load_calib(const char *path, json_t **out, char *err, size_t len)
 {
@@ -65,7 +55,7 @@ int report_ctx_load(struct report_ctx *ctx, const char *const *paths, size_t n,
 	if (calib_path && load_calib(calib_path, &ctx->calib, err, errlen))
 		return -EINVAL;
 	for (size_t i = 0; i < n; i++) {
-		int rc = rdata_load(paths[i], &ctx->results[i], err, errlen);
+		int rc = results_load(paths[i], &ctx->results[i], err, errlen);
 		if (rc)
 			return report_ctx_release(ctx), rc;
 		ctx->paths[i] = paths[i];

@@ -11,7 +11,8 @@
 #include <stdlib.h>
 #include <unistd.h>
 
-#include "harness/calib.h"
+#include "core/calib.h"
+#include "harness/calib_run.h"
 
 Test(calib, median_and_ci_order_statistics)
 {

@@ -9,8 +9,8 @@
 #include <math.h>
 #include <string.h>
 
-#include "harness/calib.h"
-#include "reports/calib_read.h"
+#include "core/calib.h"
+#include "core/calib_read.h"
 #include "reports/decompose.h"
 
 static json_t *parse(const char *s)

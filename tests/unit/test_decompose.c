@@ -8,7 +8,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "reports/calib_read.h"
+#include "core/calib_read.h"
 #include "reports/decompose.h"
 
 static json_t *load(const char *name)

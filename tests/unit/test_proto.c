@@ -6,7 +6,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "harness/proto.h"
+#include "core/proto.h"
 #include "virttax/protocol.h"
 
 #define P VTX_PROTO_PREFIX

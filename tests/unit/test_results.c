@@ -11,8 +11,9 @@
 #include <unistd.h>
 
 #include "harness/plan.h"
-#include "harness/results.h"
-#include "harness/table.h"
+#include "core/results.h"
+#include "harness/run_record.h"
+#include "reports/table.h"
 #include "virttax/protocol.h"
 
 /* A finished run whose stdout carried one scalar and one curve point. */

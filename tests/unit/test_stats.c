@@ -4,7 +4,7 @@
 #include <criterion/criterion.h>
 #include <math.h>
 
-#include "harness/stats.h"
+#include "core/stats.h"
 
 #define EPS 1e-9
 

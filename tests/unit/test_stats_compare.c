@@ -5,7 +5,7 @@
 #include <criterion/criterion.h>
 #include <math.h>
 
-#include "harness/stats.h"
+#include "core/stats.h"
 
 Test(stats_compare, mad_by_hand)
 {

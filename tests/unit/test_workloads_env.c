@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "harness/hosted.h"
+#include "core/tsc.h"
 #include "tests/unit/test_workloads_env.h"
 
 static struct tenv *tenv_of(struct wl_env *env)
@@ -64,7 +65,7 @@ static const char *tenv_param(struct wl_env *env, const char *key)
 int tenv_setup(struct tenv *t, const char *line)
 {
 	memset(t, 0, sizeof(*t));
-	if (hosted_tsc_measure(20, &t->env.tsc_hz))
+	if (tsc_measure_hz(20, &t->env.tsc_hz))
 		return -EIO;
 	t->env.alloc = tenv_alloc;
 	t->env.emit = tenv_emit;

@@ -1,17 +1,19 @@
 /*
  * Calibration: {"t":"calib"} records -> per-kind costs with a 95% CI ->
- * calibration.json (schema: docs/CALIBRATION.md).
+ * calibration.json (schema: docs/CALIBRATION.md): check, load, ladder.
  *
- * Why separate from cmd_calibrate.c: `virttax run` calibrates too, the
- * protocol parser validates calib records, and the statistics and the file
- * round trip are unit tested without booting anything.
+ * Why in core/: `virttax run` and `virttax calibrate` make calibrations, the
+ * protocol parser validates calib records and the reports read the file; the
+ * statistics and the file round trip are unit tested without booting
+ * anything. The procedure that boots the agent is harness/calib_run.c.
  */
-#ifndef VIRTTAX_HARNESS_CALIB_H
-#define VIRTTAX_HARNESS_CALIB_H
+#ifndef VIRTTAX_CORE_CALIB_H
+#define VIRTTAX_CORE_CALIB_H
 
 #include <jansson.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdio.h>
 
 #define CALIB_SCHEMA_VERSION 1
 #define CALIB_MAX_KINDS 64
@@ -54,25 +56,7 @@ int calib_write(const char *path, json_t *calib); /* atomic: temp + rename */
 /* Calibrated ns per op of `kind` on `side` ("vm"/"bare"), or -1 when unavailable. */
 double calib_cost_ns(json_t *calib, const char *side, const char *kind);
 
-/* The whole procedure (harness/cmd_calibrate.c): boots the agent, runs the host side. */
-struct calib_opts {
-	const char *vmm;
-	int cpu;
-	bool quick;
-	unsigned long tsc_khz;
-	const char *scratch_dir;
-};
-/* 0 and *out (new ref), or -errno with a one-line reason in err. */
-int calibrate(const struct calib_opts *o, json_t **out, char *err, size_t len);
-
-/* harness/cmd_calibrate.c: shared with `virttax run`; prints its own error. */
-int calibrate_now(const char *vmm_name, int cpu, bool quick, const char *scratch,
-		  unsigned long tsc_khz, json_t **out);
-/* `virttax run --calibration FILE` (or =FILE): consumed here, removed from argv
- * before the plan parser sees it. -EINVAL when FILE is missing. */
-int calib_take_flag(int *argc, char **argv, const char **path);
 /* A human-readable table of every kind and the ladder. */
-#include <stdio.h>
 void calib_print(FILE *f, json_t *calib);
 
 #endif

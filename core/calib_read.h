@@ -7,8 +7,8 @@
  * view all need "what does one crossing of kind K cost here, with what CI",
  * and the answer must say why when it is unavailable rather than guess.
  */
-#ifndef VIRTTAX_REPORTS_CALIB_READ_H
-#define VIRTTAX_REPORTS_CALIB_READ_H
+#ifndef VIRTTAX_CORE_CALIB_READ_H
+#define VIRTTAX_CORE_CALIB_READ_H
 
 #include <jansson.h>
 #include <stdbool.h>

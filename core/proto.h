@@ -6,8 +6,8 @@
  * for both. It is fed raw bytes as they arrive from a pipe, never trusts the
  * producer (a guest may print anything), and bounds everything it keeps.
  */
-#ifndef VIRTTAX_HARNESS_PROTO_H
-#define VIRTTAX_HARNESS_PROTO_H
+#ifndef VIRTTAX_CORE_PROTO_H
+#define VIRTTAX_CORE_PROTO_H
 
 #include <jansson.h>
 #include <stdbool.h>

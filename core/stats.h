@@ -6,8 +6,8 @@
  * deterministic (fixed-seed bootstrap) so the same samples always give the
  * same results.json.
  */
-#ifndef VIRTTAX_HARNESS_STATS_H
-#define VIRTTAX_HARNESS_STATS_H
+#ifndef VIRTTAX_CORE_STATS_H
+#define VIRTTAX_CORE_STATS_H
 
 #include <stdbool.h>
 #include <stddef.h>

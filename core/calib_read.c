@@ -1,7 +1,7 @@
 /*
  * Calibration lookups and exit-reason mapping (see calib_read.h).
  */
-#include "reports/calib_read.h"
+#include "core/calib_read.h"
 
 #include <errno.h>
 #include <math.h>
@@ -60,8 +60,9 @@ static void walk(json_t *j, const char *side, const char *keyname, struct centry
 		if (!k)
 			k = json_string_value(json_object_get(j, "name"));
 		const char *s = json_string_value(json_object_get(j, "side"));
-		if (!k && keyname && (json_object_get(j, "ns") || json_object_get(j, "ns_per_op") ||
-				      json_object_get(j, "available")))
+		if (!k && keyname &&
+		    (json_object_get(j, "ns") || json_object_get(j, "ns_per_op") ||
+		     json_object_get(j, "available")))
 			k = keyname;
 		if (k && (json_object_get(j, "ns") || json_object_get(j, "ns_per_op") ||
 			  json_object_get(j, "median_ns") || json_object_get(j, "available"))) {
@@ -127,7 +128,7 @@ static bool entry_cost(const struct centry *e, struct calib_cost *out, char *why
 }
 
 int calib_read_lookup(json_t *calib, const char *kind, struct calib_cost *out, char *why,
-		 size_t whylen)
+		      size_t whylen)
 {
 	struct centry e[MAX_ENTRIES];
 	size_t n = calib ? entries(calib, e) : 0;
@@ -173,8 +174,10 @@ static int spacing_from(json_t *arr, struct calib_spacing *out)
 		}
 		out->gap_ns[j] = g;
 		out->ns[j] = ns;
-		out->ci_lo[j] = json_array_size(ci) == 2 ? json_number_value(json_array_get(ci, 0)) : ns;
-		out->ci_hi[j] = json_array_size(ci) == 2 ? json_number_value(json_array_get(ci, 1)) : ns;
+		out->ci_lo[j] =
+		    json_array_size(ci) == 2 ? json_number_value(json_array_get(ci, 0)) : ns;
+		out->ci_hi[j] =
+		    json_array_size(ci) == 2 ? json_number_value(json_array_get(ci, 1)) : ns;
 		out->cnt[j] = json_is_integer(n) ? (long)json_integer_value(n) : 0;
 	}
 	return out->n ? 0 : -ENOENT;
@@ -270,7 +273,8 @@ const char *calib_read_exit_kind(const char *reason, char *why, size_t whylen)
 		return "hypercall";
 	if (!strcmp(reason, "x86_rdmsr") || !strcmp(reason, "msr_read") || !strcmp(reason, "rdmsr"))
 		return "msr-user-read";
-	if (!strcmp(reason, "x86_wrmsr") || !strcmp(reason, "msr_write") || !strcmp(reason, "wrmsr"))
+	if (!strcmp(reason, "x86_wrmsr") || !strcmp(reason, "msr_write") ||
+	    !strcmp(reason, "wrmsr"))
 		return "msr-user-write";
 	if (!strcmp(reason, "shutdown") || !strcmp(reason, "system_event")) {
 		snprintf(why, whylen, "end of the guest: outside the timed region");

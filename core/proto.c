@@ -2,8 +2,8 @@
  * The one parser for the line protocol spoken by both the bare-metal runner
  * and the guest agent (see proto.h for why, protocol.h for the format).
  */
-#include "harness/proto.h"
-#include "harness/calib.h"
+#include "core/proto.h"
+#include "core/calib.h"
 
 #include <stdio.h>
 #include <string.h>

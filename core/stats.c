@@ -1,7 +1,7 @@
 /*
  * Statistics for virttax results (see stats.h for why they look like this).
  */
-#include "harness/stats.h"
+#include "core/stats.h"
 
 #include <errno.h>
 #include <math.h>

@@ -1,13 +1,13 @@
 /*
- * results.json construction, summary and atomic write (see results.h for why;
- * the format is documented in docs/RESULTS-SCHEMA.md).
+ * results.json: summary, loading with the schema check, atomic write (see
+ * results.h for why; the format is documented in docs/RESULTS-SCHEMA.md).
  */
-#include "reports/outfile.h"
-#include "harness/results.h"
+#include "core/results.h"
 
 #include <errno.h>
 #include <libgen.h>
 #include <limits.h>
+#include <sys/stat.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,80 +15,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "harness/plan.h"
-#include "harness/stats.h"
-
-static json_t *iso8601_now(void)
-{
-	char buf[40];
-	time_t now = time(NULL);
-	struct tm tm;
-	gmtime_r(&now, &tm);
-	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return json_string(buf);
-}
-
-json_t *results_new(const struct plan *p, json_t *environment, unsigned long tsc_khz,
-		    const char *version)
-{
-	json_t *params = plan_to_json(p);
-	json_object_set_new(params, "tsc_khz", json_integer((json_int_t)tsc_khz));
-	return json_pack("{s:s,s:i,s:o,s:s,s:o,s:o,s:[]}", "schema", RESULTS_SCHEMA,
-			 "schema_version", RESULTS_SCHEMA_VERSION, "created", iso8601_now(),
-			 "virttax_version", version, "environment",
-			 environment ? environment : json_null(), "parameters", params,
-			 "workloads");
-}
-
-static json_t *str_or_null(const char *s)
-{
-	return s ? json_string(s) : json_null();
-}
-
-/* Text from a child may be anything: never let it break the record. */
-static json_t *safe_text(const char *s)
-{
-	json_t *j = json_string(s);
-	if (j)
-		return j;
-	char clean[1024];
-	size_t n = 0;
-	for (; *s && n < sizeof(clean) - 1; s++)
-		clean[n++] = (*s >= 0x20 && *s < 0x7f) || *s == '\n' ? *s : '?';
-	clean[n] = 0;
-	return json_string(clean);
-}
+#include "core/outfile.h"
+#include "core/stats.h"
 
 static json_t *num(double v)
 {
 	return isfinite(v) ? json_real(v) : json_null();
-}
-
-json_t *results_run_record(const struct run_meta *m, const struct run_result *res)
-{
-	json_t *r = json_pack("{s:s,s:o,s:s,s:{s:s,s:o},s:i,s:b,s:s,s:o,s:I}", "side", m->side,
-			      "vmm", str_or_null(m->vmm), "series", m->series, "config", "backing",
-			      m->backing, "pagesize", str_or_null(m->pagesize), "rep", (int)m->rep,
-			      "warmup", m->warmup, "status", run_status_name(res->status), "reason",
-			      res->reason[0] ? safe_text(res->reason) : json_null(), "wall_ns",
-			      (json_int_t)res->wall_ns);
-	if (m->baseline_series)
-		json_object_set_new(r, "baseline_series", json_string(m->baseline_series));
-	json_object_set_new(r, "exit_code",
-			    res->exit_code >= 0 ? json_integer(res->exit_code) : json_null());
-	json_object_set_new(r, "signal",
-			    res->term_signal ? json_integer(res->term_signal) : json_null());
-	json_object_set(r, "metrics", res->proto.metrics);
-	json_object_set(r, "params", res->proto.params);
-	json_object_set_new(r, "hello",
-			    res->proto.hello ? json_incref(res->proto.hello) : json_null());
-	json_object_set_new(r, "vmm_stats",
-			    res->vmm_stats ? json_incref(res->vmm_stats) : json_null());
-	json_object_set_new(r, "collectors",
-			    res->collectors ? json_incref(res->collectors) : json_null());
-	json_object_set_new(r, "protocol", proto_to_json(&res->proto));
-	json_object_set_new(r, "stderr", safe_text(res->stderr_tail));
-	return r;
 }
 
 /* ---- summary ---- */
@@ -359,4 +291,36 @@ static int results_dump(FILE *out, void *root)
 int results_write_atomic(const char *path, json_t *root)
 {
 	return outfile_write(path, results_dump, root);
+}
+
+int results_load(const char *path, json_t **root, char *err, size_t errlen)
+{
+	char file[4096];
+	struct stat st;
+	*root = NULL;
+	if (stat(path, &st)) {
+		snprintf(err, errlen, "%s: %s (give a run directory or its results.json)", path,
+			 strerror(errno));
+		return -ENOENT;
+	}
+	snprintf(file, sizeof(file), S_ISDIR(st.st_mode) ? "%s/results.json" : "%s", path);
+	json_error_t je;
+	json_t *r = json_load_file(file, 0, &je);
+	if (!r) {
+		snprintf(err, errlen,
+			 "%s: not readable JSON (line %d: %s); expected virttax's "
+			 "results.json",
+			 file, je.line, je.text);
+		return -EINVAL;
+	}
+	const char *schema = json_string_value(json_object_get(r, "schema"));
+	if (!schema || strcmp(schema, RESULTS_SCHEMA) ||
+	    !json_is_array(json_object_get(r, "workloads"))) {
+		snprintf(err, errlen, "%s: not a virttax results file (schema \"%s\" expected)",
+			 file, RESULTS_SCHEMA);
+		json_decref(r);
+		return -EINVAL;
+	}
+	*root = r;
+	return 0;
 }

@@ -10,8 +10,7 @@
 #include <stdint.h>
 #include <time.h>
 
-#include "harness/hosted.h"
-#include "virttax/workload.h"
+#include "core/tsc.h"
 
 #define TSC_SAMPLE_TRIES 16
 
@@ -28,7 +27,7 @@ static void tsc_sample(uint64_t *ns, uint64_t *tsc)
 	uint64_t best = UINT64_MAX;
 	for (int i = 0; i < TSC_SAMPLE_TRIES; i++) {
 		uint64_t a = clock_raw_ns();
-		uint64_t t = wl_rdtsc();
+		uint64_t t = tsc_read();
 		uint64_t b = clock_raw_ns();
 		if (b - a < best) {
 			best = b - a;
@@ -38,7 +37,7 @@ static void tsc_sample(uint64_t *ns, uint64_t *tsc)
 	}
 }
 
-int hosted_tsc_measure(unsigned window_ms, uint64_t *hz)
+int tsc_measure_hz(unsigned window_ms, uint64_t *hz)
 {
 	if (window_ms == 0)
 		return -EINVAL;

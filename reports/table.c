@@ -1,7 +1,7 @@
 /*
  * Summary table (see table.h for why it is printed from results.json).
  */
-#include "harness/table.h"
+#include "reports/table.h"
 
 #include <math.h>
 #include <stdbool.h>

@@ -4,8 +4,8 @@
  * Why from results.json and not from in-memory state: what is printed is then
  * exactly what was saved, and the table can be re-printed from any file.
  */
-#ifndef VIRTTAX_HARNESS_TABLE_H
-#define VIRTTAX_HARNESS_TABLE_H
+#ifndef VIRTTAX_REPORTS_TABLE_H
+#define VIRTTAX_REPORTS_TABLE_H
 
 #include <jansson.h>
 #include <stddef.h>

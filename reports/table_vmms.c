@@ -13,7 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "harness/table.h"
+#include "reports/table.h"
 
 #define TV_MAX_VMMS 4
 

@@ -1,0 +1,32 @@
+/*
+ * results.json, the schema every experiment writes and every reader reads:
+ * the summary, loading with the schema check, the atomic writer.
+ *
+ * Why its own file: results.json is virttax's product (docs/RESULTS-SCHEMA.md).
+ * The summary is computed from the run records alone, so anyone can recompute
+ * it from the file, and tests can check it without running anything. How run
+ * records are made from children is the runner's business (harness/).
+ */
+#ifndef VIRTTAX_CORE_RESULTS_H
+#define VIRTTAX_CORE_RESULTS_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <stddef.h>
+
+#define RESULTS_SCHEMA "virttax-results"
+#define RESULTS_SCHEMA_VERSION 1
+#define VIRTTAX_VERSION "0.1.0"
+
+/* Recompute "summary" of one workload object from its "runs". 0 or -errno. */
+int results_summarize(json_t *workload);
+/* Count of runs whose status is not "ok" across all workloads. */
+size_t results_failed_runs(json_t *root);
+/* Write to `path` via a temporary file in the same directory, fsync, rename
+ * (core/outfile.c: in place when `path` is not a regular file). */
+int results_write_atomic(const char *path, json_t *root);
+/* Load PATH (a run directory holding results.json, or the file itself) and
+ * check the schema. 0; -errno with a one-line message naming PATH and the fix. */
+int results_load(const char *path, json_t **root, char *err, size_t errlen);
+
+#endif
