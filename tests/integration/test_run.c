@@ -190,8 +190,13 @@ Test(run, vm_timeout_is_recorded_not_dropped, .init = setup, .fini = teardown, .
 			 json_string_value(json_object_get(vm, "reason")));
 	cr_assert_not_null(json_string_value(json_object_get(vm, "reason")));
 	json_t *s = json_array_get(json_object_get(wl, "summary"), 0);
-	cr_assert_eq(json_integer_value(json_object_get(json_object_get(s, "vm"), "n")), 0);
-	cr_assert_eq(json_integer_value(json_object_get(json_object_get(s, "failed_runs"), "vm")),
-		     1);
+	if (!strcmp(bare_status, "ok")) { /* a summary needs one ok run with metrics */
+		cr_assert_eq(json_integer_value(json_object_get(json_object_get(s, "vm"), "n")), 0);
+		cr_assert_eq(
+		    json_integer_value(json_object_get(json_object_get(s, "failed_runs"), "vm")),
+		    1);
+	} else {
+		cr_assert_eq(json_array_size(json_object_get(wl, "summary")), 0);
+	}
 	json_decref(r);
 }
