@@ -228,10 +228,11 @@ static void emulation_verdict(struct vm *vm)
 			vm->insn_emulation_delta += st->after - st->before;
 		}
 	}
-	if (!vm->insn_emulation_known) {
-		vm->native = true;
+	if (!vm->insn_emulation_known) { /* stats JSON: native null, verdict unknown */
+		vm->native = false;
 		snprintf(vm->emu_reason, sizeof(vm->emu_reason),
-			 "unknown: no insn_emulation vCPU stat on this host");
+			 "unknown: no insn_emulation vCPU stat on this host, native execution "
+			 "cannot be checked");
 		return;
 	}
 	/* user MSR exits and what the guest declared trapping on purpose

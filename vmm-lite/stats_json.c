@@ -80,10 +80,19 @@ json_t *vm_stats_to_json(struct vm *vm)
 	    j, "pvm",
 	    json_pack("{s:b,s:o}", "detected", vm->pvm, "vif_gpa",
 		      vm->pvm ? json_integer((json_int_t)layout_vif_gpa(0)) : json_null()));
-	json_object_set_new(j, "emulation",
-			    json_pack("{s:I,s:b,s:s}", "insn_emulation_delta",
-				      (json_int_t)vm->insn_emulation_delta, "native", vm->native,
-				      "reason", vm->emu_reason));
+	/* native: true/false from the insn_emulation verdict, null when this
+	 * host has no such stat (verdict "unknown": the run cannot be trusted) */
+	json_object_set_new(
+	    j, "emulation",
+	    json_pack("{s:o,s:o,s:s,s:s}", "insn_emulation_delta",
+		      vm->insn_emulation_known ? json_integer((json_int_t)vm->insn_emulation_delta)
+					       : json_null(),
+		      "native", vm->insn_emulation_known ? json_boolean(vm->native) : json_null(),
+		      "verdict",
+		      !vm->insn_emulation_known ? "unknown"
+		      : vm->native		? "native"
+						: "emulated",
+		      "reason", vm->emu_reason));
 	json_object_set_new(j, "calib", calib_to_json(vm));
 	json_object_set_new(j, "wall_ns",
 			    json_integer(vm->t_start_ns ? (json_int_t)(stop - vm->t_start_ns) : 0));
