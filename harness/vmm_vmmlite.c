@@ -156,14 +156,27 @@ static void load_stats(const char *path, struct run_result *res)
 	unlink(path);
 }
 
-/* vmm-lite exits 68 for an emulated guest; double-check its own verdict */
+/* vmm-lite exits 68 for an emulated guest; double-check its own verdict.
+ * Only a verdict of "native" lets a run count: without the stats file, or on
+ * a host without the insn_emulation stat (native null), nobody checked that
+ * the guest ran natively, so the run is invalid-unknown. */
 static void check_native(struct run_result *res)
 {
-	json_t *native = json_object_get(json_object_get(res->vmm_stats, "emulation"), "native");
-	if (res->status == RUN_OK && json_is_false(native)) {
-		res->status = RUN_INVALID;
+	json_t *emu = json_object_get(res->vmm_stats, "emulation");
+	json_t *native = json_object_get(emu, "native");
+	const char *why = json_string_value(json_object_get(emu, "reason"));
+	if (res->status != RUN_OK || json_is_true(native))
+		return;
+	res->status = RUN_INVALID;
+	if (json_is_false(native))
 		snprintf(res->reason, sizeof(res->reason), "guest was emulated, not run natively");
-	}
+	else if (!res->vmm_stats)
+		snprintf(res->reason, sizeof(res->reason),
+			 "invalid-unknown: vmm-lite wrote no stats file, native execution was not "
+			 "checked");
+	else
+		snprintf(res->reason, sizeof(res->reason), "invalid-unknown: %.200s",
+			 why && *why ? why : "the stats file has no emulation verdict");
 }
 
 static int vmmlite_run(const struct run_spec *spec, struct run_result *res)
@@ -210,8 +223,8 @@ static int vmmlite_run(const struct run_spec *spec, struct run_result *res)
 		return rc;
 	load_stats(stats, res);
 	vmmlite_verdict(&c, spec, res);
-	check_native(res);
 	child_check_hello(res, "vm", spec->pagesize);
+	check_native(res);
 	return 0;
 }
 

@@ -87,6 +87,11 @@ Test(child, protocol_verdicts)
 
 static char mock_dir[] = "/tmp/vtx-mockvmm-XXXXXX";
 
+/* shell: write JSON (no single quotes in it) to the --stats-json argument */
+#define WRITE_STATS(json)                                                                          \
+	"S=; for a in \"$@\"; do [ \"$p\" = --stats-json ] && S=$a; p=$a; done; "                  \
+	"[ -n \"$S\" ] && echo '" json "' > \"$S\"; "
+
 static void write_mock(const char *body)
 {
 	char path[128];
@@ -134,7 +139,8 @@ Test(vmmlite, exit_codes_map_to_status, .fini = cleanup_mock)
 	    {68, RUN_INVALID, RUN_FATAL_NONE}, {7, RUN_CRASH, RUN_FATAL_NONE},
 	    {3, RUN_FAILED, RUN_FATAL_NONE},   {1, RUN_OK, RUN_FATAL_NONE},
 	};
-	write_mock("echo \"$@\" >&2; " GOOD_OUTPUT "exit $MOCK_CODE");
+	write_mock("echo \"$@\" >&2; " WRITE_STATS("{\"emulation\":{\"native\":true}}") GOOD_OUTPUT
+		   "exit $MOCK_CODE");
 	for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
 		char code[8];
 		snprintf(code, sizeof(code), "%d", cases[i].code);
@@ -149,6 +155,37 @@ Test(vmmlite, exit_codes_map_to_status, .fini = cleanup_mock)
 		    "agent command line: %s", res.stderr_tail);
 		run_result_release(&res);
 	}
+}
+
+/* A run nobody could check for native execution is invalid-unknown, never native. */
+static void expect_invalid_unknown(const char *body, const char *why)
+{
+	write_mock(body);
+	struct run_result res;
+	mock_run(&res);
+	cr_assert_eq(res.status, RUN_INVALID, "%s", res.reason);
+	cr_assert(strstr(res.reason, "invalid-unknown") && strstr(res.reason, why), "%s",
+		  res.reason);
+	run_result_release(&res);
+}
+
+Test(vmmlite, no_stats_file_is_invalid_unknown, .fini = cleanup_mock)
+{
+	expect_invalid_unknown(GOOD_OUTPUT "exit 1", "no stats file");
+}
+
+Test(vmmlite, no_insn_emulation_stat_is_invalid_unknown, .fini = cleanup_mock)
+{
+	expect_invalid_unknown(WRITE_STATS("{\"emulation\":{\"native\":null,\"reason\":"
+					   "\"unknown: no insn_emulation vCPU stat\"}}") GOOD_OUTPUT
+			       "exit 1",
+			       "no insn_emulation");
+}
+
+Test(vmmlite, stats_without_verdict_is_invalid_unknown, .fini = cleanup_mock)
+{
+	expect_invalid_unknown(WRITE_STATS("{\"vmm\":\"vmm-lite\"}") GOOD_OUTPUT "exit 1",
+			       "no emulation verdict");
 }
 
 Test(vmmlite, stats_json_embedded_and_emulated_is_invalid, .fini = cleanup_mock)
