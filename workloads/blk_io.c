@@ -182,7 +182,9 @@ static int blk_run_common(struct wl_env *env, bool rnd)
 	r = (struct blk_run){.env = env, .rnd = rnd, .rng = 0x9e3779b97f4a7c15ull};
 	if ((rc = params(&r, env)) || (rc = wl_param_u64(env, "ms", &ms)) || (rc = setup(&r, env)))
 		return rc;
+	wl_region_begin(env, "run");
 	rc = loop(&r, ms * (env->tsc_hz / 1000), &ticks);
+	wl_region_end(env, "run");
 	if (rc)
 		return rc;
 	if (r.errors || !r.nlat) {

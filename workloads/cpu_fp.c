@@ -67,6 +67,7 @@ static int cpu_fp_run(struct wl_env *env)
 	}
 	double x[CPU_FP_CHAINS] = {0.0, 0.25, 0.5, 2.0};
 	uint64_t bound = wl_ms_to_ticks(env, max_ms), done = 0;
+	wl_region_begin(env, "run");
 	uint64_t t0 = wl_rdtsc();
 	while (done < iters) {
 		uint64_t n = iters - done < CPU_FP_CHECK_EVERY ? iters - done : CPU_FP_CHECK_EVERY;
@@ -76,6 +77,7 @@ static int cpu_fp_run(struct wl_env *env)
 			break;
 	}
 	uint64_t t1 = wl_rdtsc();
+	wl_region_end(env, "run");
 	uint64_t sum = cpu_fp_checksum(x);
 	wl_keep_u64(sum);
 	if (done < iters)

@@ -43,6 +43,7 @@ static void cpu_int_loop(struct wl_env *env, uint64_t iters, uint64_t max_ms,
 	uint64_t bound = wl_ms_to_ticks(env, max_ms);
 	uint64_t x = 0x243f6a8885a308d3ull;
 	uint64_t done = 0;
+	wl_region_begin(env, "run");
 	uint64_t t0 = wl_rdtsc();
 	while (done < iters) {
 		uint64_t n =
@@ -53,6 +54,7 @@ static void cpu_int_loop(struct wl_env *env, uint64_t iters, uint64_t max_ms,
 			break;
 	}
 	uint64_t t1 = wl_rdtsc();
+	wl_region_end(env, "run");
 	wl_keep_u64(x);
 	r->done = done;
 	r->ticks = t1 - t0;

@@ -87,11 +87,16 @@ static int storm_selfcal(struct wl_env *env, unsigned op, bool do_exit, uint64_t
 	double r[SELFCAL_ROUNDS];
 	int rc;
 	for (unsigned j = 0; j < SELFCAL_ROUNDS; j++) {
+		wl_region_begin(env, "selfcal_exit_ns");
 		uint64_t t0 = wl_rdtsc();
 		for (uint64_t i = 0; i < per; i++)
 			if ((rc = storm_exit(env, op, do_exit, &ign)))
-				return rc;
-		r[j] = wl_ticks_to_ms(env, wl_rdtsc() - t0) * 1e6 / (double)per;
+				break;
+		uint64_t t1 = wl_rdtsc();
+		wl_region_end(env, "selfcal_exit_ns");
+		if (rc)
+			return rc;
+		r[j] = wl_ticks_to_ms(env, t1 - t0) * 1e6 / (double)per;
 		for (unsigned a = j; a > 0 && r[a] < r[a - 1]; a--) {
 			double x = r[a];
 			r[a] = r[a - 1], r[a - 1] = x;
@@ -118,21 +123,26 @@ static int exit_storm_run(struct wl_env *env)
 	bool do_exit = storm_can_exit(env, op);
 	if (selfcal && (rc = storm_selfcal(env, op, do_exit, selfcal)))
 		return rc;
+	wl_region_begin(env, "run");
 	uint64_t t0 = wl_rdtsc(), deadline = t0 + wl_ms_to_ticks(env, max_ms), n = 0;
 	for (; n < exits; n++) {
 		x = wl_cpu_int_block(x, n * k, k);
 		if (do_exit) {
 			if ((rc = storm_exit(env, op, do_exit, &exit_ticks)))
-				return rc;
+				break;
 			done++;
 		}
 		if ((n & 63) == 63 && wl_rdtsc() > deadline) {
-			wl_log_u64(env, "exit-storm: max_ms reached after blocks ", n + 1, "");
 			n++;
 			break;
 		}
 	}
 	uint64_t t1 = wl_rdtsc();
+	wl_region_end(env, "run");
+	if (rc)
+		return rc;
+	if (n < exits)
+		wl_log_u64(env, "exit-storm: max_ms reached after blocks ", n, "");
 	wl_log_u64(env, "exit-storm: checksum ", x, "");
 	env->emit(env, "time", "ms", true, wl_ticks_to_ms(env, t1 - t0), 0, 0, 0);
 	env->emit(env, "exits", "count", true, (double)done, 0, 0, 0);

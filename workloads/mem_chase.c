@@ -101,9 +101,13 @@ static double chase_one(struct wl_env *env, char *buf, uint64_t wss, const struc
 	size_t lines = (size_t)(wss / CHASE_LINE);
 	wl_chase_build(buf, lines, c->seed);
 	void *p = wl_chase_walk(buf, lines < c->accesses ? lines : c->accesses); /* warm up */
+	char label[WL_REGION_LABEL_MAX];
+	wl_region_label_at(label, sizeof(label), "latency", wss);
+	wl_region_begin(env, label);
 	uint64_t t0 = wl_rdtsc();
 	p = wl_chase_walk(p, c->accesses);
 	uint64_t t1 = wl_rdtsc();
+	wl_region_end(env, label);
 	wl_keep_u64((uint64_t)(uintptr_t)p);
 	return wl_ticks_to_ns(env, t1 - t0) / (double)c->accesses;
 }

@@ -78,21 +78,36 @@ static void stream_init(struct stream_arrays *s)
 		s->a[j] = 2.0 * s->a[j]; /* as STREAM: touches a once more */
 }
 
-/* One repetition; ticks[k] = TSC ticks of kernel k. */
-static void stream_rep(struct stream_arrays *s, uint64_t ticks[STREAM_NKERNELS])
+static void stream_kernel(struct stream_arrays *s, int k)
 {
-	uint64_t t[STREAM_NKERNELS + 1];
-	t[0] = wl_rdtsc();
-	wl_stream_copy(s->c, s->a, s->n);
-	t[1] = wl_rdtsc();
-	wl_stream_scale(s->b, s->c, STREAM_SCALAR, s->n);
-	t[2] = wl_rdtsc();
-	wl_stream_add(s->c, s->a, s->b, s->n);
-	t[3] = wl_rdtsc();
-	wl_stream_triad(s->a, s->b, s->c, STREAM_SCALAR, s->n);
-	t[4] = wl_rdtsc();
-	for (int k = 0; k < STREAM_NKERNELS; k++)
-		ticks[k] = t[k + 1] - t[k];
+	switch (k) {
+	case 0:
+		wl_stream_copy(s->c, s->a, s->n);
+		break;
+	case 1:
+		wl_stream_scale(s->b, s->c, STREAM_SCALAR, s->n);
+		break;
+	case 2:
+		wl_stream_add(s->c, s->a, s->b, s->n);
+		break;
+	default:
+		wl_stream_triad(s->a, s->b, s->c, STREAM_SCALAR, s->n);
+		break;
+	}
+}
+
+/* One repetition; ticks[k] = TSC ticks of kernel k, each in its own timed
+ * region labelled with the kernel's metric. */
+static void stream_rep(struct wl_env *env, struct stream_arrays *s, uint64_t ticks[STREAM_NKERNELS])
+{
+	for (int k = 0; k < STREAM_NKERNELS; k++) {
+		wl_region_begin(env, stream_names[k]);
+		uint64_t t0 = wl_rdtsc();
+		stream_kernel(s, k);
+		uint64_t t1 = wl_rdtsc();
+		wl_region_end(env, stream_names[k]);
+		ticks[k] = t1 - t0;
+	}
 }
 
 static bool near(double got, double want)
@@ -159,7 +174,7 @@ static int mem_stream_run(struct wl_env *env)
 	uint64_t bound = wl_ms_to_ticks(env, max_ms), t0 = wl_rdtsc(), reps = 0;
 	while (reps < ntimes && (reps == 0 || wl_rdtsc() - t0 <= bound)) {
 		uint64_t ticks[STREAM_NKERNELS];
-		stream_rep(&s, ticks);
+		stream_rep(env, &s, ticks);
 		for (int k = 0; k < STREAM_NKERNELS; k++)
 			best[k] = ticks[k] < best[k] ? ticks[k] : best[k];
 		reps++;

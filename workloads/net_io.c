@@ -168,6 +168,7 @@ static int net_rr_run(struct wl_env *env)
 		return rc;
 	if (!(lat = env->alloc(env, MAX_SAMPLES * sizeof(uint64_t), 4096)))
 		return -12;
+	wl_region_begin(env, "run"); /* an error return leaves it open: not reported */
 	uint64_t sec = env->tsc_hz, t0 = wl_rdtsc(), end = t0 + ms * (env->tsc_hz / 1000);
 	for (uint64_t seq = 1; n < MAX_SAMPLES && (count ? n < count : wl_rdtsc() < end); seq++) {
 		build(&r, VTX_NET_ECHO, seq, r.size);
@@ -186,6 +187,7 @@ static int net_rr_run(struct wl_env *env)
 		lat[n++] = wl_rdtsc() - ts;
 	}
 	uint64_t total = wl_rdtsc() - t0;
+	wl_region_end(env, "run");
 	if (!n)
 		return -EIO_;
 	sort_u64(lat, n);
@@ -228,6 +230,7 @@ static int net_stream_run(struct wl_env *env)
 	    (rc = report(&r, 1, &frames, &bytes))) /* resets the reflector's counters */
 		return rc;
 	build(&r, VTX_NET_SINK, 0, r.size);
+	wl_region_begin(env, "run"); /* an error return leaves it open: not reported */
 	uint64_t t0 = wl_rdtsc(), end = t0 + ms * (env->tsc_hz / 1000);
 	while (wl_rdtsc() < end) {
 		rc = r.n->send(r.n, r.frame, (uint32_t)r.size);
@@ -240,6 +243,7 @@ static int net_stream_run(struct wl_env *env)
 	if ((rc = report(&r, 2, &frames, &bytes)))
 		return rc;
 	double secs = wl_ticks_to_ns(env, wl_rdtsc() - t0) / 1e9;
+	wl_region_end(env, "run");
 	if (!frames)
 		return -EIO_;
 	env->emit(env, "gbps", "Gbit/s", false, (double)bytes * 8 / secs / 1e9, 0, 0, 0);

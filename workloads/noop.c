@@ -18,10 +18,12 @@ static int noop_run(struct wl_env *env)
 		return rc;
 	if (iters == 0)
 		return -22; /* -EINVAL */
+	wl_region_begin(env, "run");
 	uint64_t t0 = wl_rdtsc();
 	for (uint64_t i = 0; i < iters; i++)
 		(void)wl_rdtsc();
 	uint64_t t1 = wl_rdtsc();
+	wl_region_end(env, "run");
 	env->emit(env, "tsc_read", "ns", true, wl_ticks_to_ns(env, t1 - t0) / (double)iters, 0, 0,
 		  0);
 	return 0;

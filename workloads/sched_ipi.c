@@ -56,6 +56,7 @@ static int run_flag(struct wl_env *env, uint64_t iters, uint64_t bound, uint64_t
 	int rc = env->cpu_run(env, 1, pp_responder, p);
 	if (rc)
 		return rc;
+	wl_region_begin(env, "flag_rtt");
 	uint64_t t0 = wl_rdtsc(), n = 0;
 	for (uint64_t i = 1; i <= iters; i++, n++) {
 		uint64_t a = wl_rdtsc();
@@ -74,6 +75,7 @@ static int run_flag(struct wl_env *env, uint64_t iters, uint64_t bound, uint64_t
 			break;
 		}
 	}
+	wl_region_end(env, "flag_rtt");
 	env->cpu_join(env, 1);
 	struct wl_dist d;
 	wl_dist_compute(rt, n, &d);
@@ -105,13 +107,17 @@ static int run_wake(struct wl_env *env, uint64_t iters, uint64_t bound, uint64_t
 		env->log(env, msg);
 		return 0;
 	}
+	wl_region_begin(env, "wake_rtt");
 	uint64_t t0 = wl_rdtsc(), n = 0;
 	for (; n < iters && wl_rdtsc() - t0 < bound; n++) {
 		uint64_t ticks;
 		if ((rc = env->op(env, op, 1, &ticks)))
-			return rc;
+			break;
 		rt[n] = (uint64_t)wl_ticks_to_ns(env, ticks);
 	}
+	wl_region_end(env, "wake_rtt");
+	if (rc)
+		return rc;
 	env->log(env, op == WL_OP_IPI ? "sched-ipi wake: IPI ping-pong between two vCPUs"
 				      : "sched-ipi wake: futex ping-pong between two threads");
 	struct wl_dist d;

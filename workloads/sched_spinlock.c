@@ -122,6 +122,7 @@ static int spin_run(struct wl_env *env)
 		return rc;
 	while (__atomic_load_n(&sh->ready, __ATOMIC_ACQUIRE) < cpus - 1)
 		__asm__ volatile("pause");
+	wl_region_begin(env, "run");
 	uint64_t t0 = wl_rdtsc(), dur = ms * (env->tsc_hz / 1000);
 	__atomic_store_n(&sh->go, 1, __ATOMIC_RELEASE);
 	/* CPU 0 contends too and watches the clock */
@@ -145,6 +146,7 @@ static int spin_run(struct wl_env *env)
 	for (unsigned i = 1; i < cpus; i++)
 		env->cpu_join(env, i);
 	uint64_t t1 = wl_rdtsc();
+	wl_region_end(env, "run");
 	me->sink = x;
 	/* gather: compact all samples into buf, converting ticks -> ns */
 	uint64_t acq = 0, worst = 0, n = 0;

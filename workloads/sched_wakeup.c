@@ -45,13 +45,17 @@ static int wake_run(struct wl_env *env)
 		return -WL_ENOMEM;
 	}
 	uint64_t step = period * (env->tsc_hz / 1000000), bound = max_ms * (env->tsc_hz / 1000);
+	wl_region_begin(env, "run");
 	uint64_t t0 = wl_rdtsc(), n = 0;
 	for (; n < iters && wl_rdtsc() - t0 < bound; n++) {
 		uint64_t dl = wl_rdtsc() + step, woke = 0;
 		if ((rc = env->sleep_until(env, dl, &woke)))
-			return rc;
+			break;
 		lat[n] = (uint64_t)wl_ticks_to_ns(env, woke > dl ? woke - dl : 0);
 	}
+	wl_region_end(env, "run");
+	if (rc)
+		return rc;
 	if (n < iters)
 		env->log(env, "sched-wakeup: max_ms reached, fewer wakeups measured");
 	struct wl_dist d;

@@ -42,16 +42,20 @@ int wl_opbench_run(struct wl_env *env, unsigned op)
 	uint64_t per = iters / batches, ticks[OPBENCH_MAX_BATCHES], total = 0, done = 0;
 	uint64_t deadline = wl_rdtsc() + wl_ms_to_ticks(env, max_ms);
 	uint32_t nb = 0;
+	wl_region_begin(env, "run");
 	while (nb < batches) {
 		if ((rc = env->op(env, op, per, &ticks[nb])))
-			return rc;
+			break;
 		total += ticks[nb++];
 		done += per;
-		if (wl_rdtsc() > deadline) {
-			wl_log_u64(env, "max_ms reached: batches done ", nb, "");
+		if (wl_rdtsc() > deadline)
 			break;
-		}
 	}
+	wl_region_end(env, "run");
+	if (rc)
+		return rc;
+	if (nb < batches)
+		wl_log_u64(env, "max_ms reached: batches done ", nb, "");
 	sort_u64(ticks, nb);
 	double med =
 	    nb & 1 ? (double)ticks[nb / 2] : 0.5 * (double)(ticks[nb / 2 - 1] + ticks[nb / 2]);

@@ -166,3 +166,11 @@ void wl_log_u64(struct wl_env *env, const char *prefix, uint64_t v, const char *
 	wl_strcat(msg, sizeof(msg), suffix);
 	env->log(env, msg);
 }
+
+const char *wl_region_label_at(char *buf, size_t cap, const char *metric, uint64_t x)
+{
+	buf[0] = 0;
+	wl_strcat(buf, cap, metric);
+	wl_strcat(buf, cap, "@");
+	return wl_strcat_u64(buf, cap, x);
+}

@@ -14,6 +14,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "virttax/region.h"
+
 struct wl_env;
 struct wl_calib; /* include/virttax/wl_ops.h */
 
@@ -50,7 +52,21 @@ struct wl_env {
 	 * clock_nanosleep). */
 	int (*sleep_probe)(struct wl_env *env, char *why, size_t len);
 	int (*sleep_until)(struct wl_env *env, uint64_t deadline, uint64_t *woke);
+	/* Optional timed-region markers (docs/INTERFACES.md section 2); NULL =
+	 * none. Workloads call wl_region_begin()/wl_region_end() (never this
+	 * pointer directly) just outside each timed interval: begin before the
+	 * TSC read that starts it, end after the TSC read that ends it. The
+	 * runtime accounts what happened in between (guest: the VMM's exits and
+	 * KVM stats via a marker port; host: thread CPU time, run delay, context
+	 * switches). `label` (WL_REGION_LABEL_MAX, [A-Za-z0-9_.@=+-]) names what
+	 * the interval times: "METRIC", "METRIC@X" (the curve point x = X), or
+	 * "run" (every metric of the run without a region of its own). */
+	void (*region)(struct wl_env *env, unsigned edge, const char *label);
 };
+
+#define WL_REGION_BEGIN VTX_REGION_BEGIN
+#define WL_REGION_END VTX_REGION_END
+#define WL_REGION_LABEL_MAX VTX_REGION_LABEL_MAX
 
 struct wl_param {
 	const char *key;
@@ -84,5 +100,18 @@ int wl_parse_u64(const char *s, uint64_t *out); /* decimal/hex, K/M/G suffixes (
 int wl_param_u64(struct wl_env *env, const char *key, uint64_t *out);
 double wl_ticks_to_ns(const struct wl_env *env, uint64_t ticks);
 uint64_t wl_xorshift64(uint64_t *state);
+/* Timed-region markers (wl_env.region); no-ops when the runtime has none. */
+static inline void wl_region_begin(struct wl_env *env, const char *label)
+{
+	if (env->region)
+		env->region(env, WL_REGION_BEGIN, label);
+}
+static inline void wl_region_end(struct wl_env *env, const char *label)
+{
+	if (env->region)
+		env->region(env, WL_REGION_END, label);
+}
+/* "METRIC@X" into buf (cap >= WL_REGION_LABEL_MAX) for an integral curve point x. */
+const char *wl_region_label_at(char *buf, size_t cap, const char *metric, uint64_t x);
 
 #endif

@@ -177,6 +177,8 @@ static void run_ok(const char *line)
 	cr_assert_eq(tenv_setup(&T, line), 0, "%s: %s", line, T.cmd.err);
 	int rc = tenv_run(&T);
 	cr_assert_eq(rc, 0, "%s: rc %d, last log '%s'", line, rc, T.last_log);
+	char why[160];
+	cr_assert_eq(tenv_check_regions(&T, why, sizeof(why)), 0, "%s: regions: %s", line, why);
 }
 
 static void assert_scalar(const char *m, const char *unit, bool lower)
@@ -381,4 +383,46 @@ Test(validation, no_memory_is_enomem)
 		cr_assert_eq(tenv_run(&T), -WL_ENOMEM, "%s", lines[i]);
 		cr_assert(strstr(T.last_log, "cannot allocate"), "%s", T.last_log);
 	}
+}
+
+/* ---- timed regions (wl_env.region): where each workload marks its intervals ---- */
+
+static size_t count_regions(const char *label)
+{
+	size_t n = 0;
+	for (size_t i = 0; i < T.nregions; i++)
+		n += T.regions[i].edge == WL_REGION_BEGIN && !strcmp(T.regions[i].label, label);
+	return n;
+}
+
+Test(regions, each_timed_interval_is_marked_and_labelled)
+{
+	run_ok("workload=mem-stream size=256K ntimes=3");
+	for (const char *const *k = (const char *const[]){"copy", "scale", "add", "triad", NULL};
+	     *k; k++)
+		cr_assert_eq(count_regions(*k), 3, "%s", *k);
+	run_ok("workload=mem-chase min=16K max=64K step=2 accesses=2000");
+	cr_assert_eq(count_regions("latency@16384"), 1);
+	cr_assert_eq(count_regions("latency@65536"), 1);
+	run_ok("workload=cpu-int iters=100000");
+	cr_assert_eq(count_regions("run"), 1);
+	run_ok("workload=exit-storm exits=50 k=10 selfcal=10");
+	cr_assert_eq(count_regions("run"), 1);
+	cr_assert_eq(count_regions("selfcal_exit_ns"), 5);
+	run_ok("workload=mem-pressure wss=1M passes=3");
+	cr_assert_eq(count_regions("run"), 1);
+}
+
+Test(regions, the_checker_can_fail)
+{
+	char why[160];
+	run_ok("workload=cpu-int iters=100000");
+	T.regions[1].edge = WL_REGION_BEGIN; /* begin, begin */
+	cr_assert_neq(tenv_check_regions(&T, why, sizeof(why)), 0);
+	T.regions[1].edge = WL_REGION_END;
+	snprintf(T.regions[0].label, sizeof(T.regions[0].label), "time_total");
+	snprintf(T.regions[1].label, sizeof(T.regions[1].label), "time_total");
+	cr_assert_neq(tenv_check_regions(&T, why, sizeof(why)), 0, "label ties to nothing");
+	T.nregions = 0;
+	cr_assert_neq(tenv_check_regions(&T, why, sizeof(why)), 0, "timed metrics, no region");
 }

@@ -57,6 +57,61 @@ static void tenv_log(struct wl_env *env, const char *msg)
 	copy_str(t->last_log, sizeof(t->last_log), msg);
 }
 
+static void tenv_region(struct wl_env *env, unsigned edge, const char *label)
+{
+	struct tenv *t = tenv_of(env);
+	if (t->nregions == TENV_MAX_REGIONS)
+		return;
+	t->regions[t->nregions].edge = edge;
+	copy_str(t->regions[t->nregions++].label, sizeof(t->regions[0].label), label);
+}
+
+/* label ties to an emitted metric: exact, a METRIC_* family, or METRIC@X */
+static bool label_tied(const struct tenv *t, const char *label)
+{
+	size_t n = strlen(label);
+	if (!strcmp(label, "run") || !strncmp(label, "calib.", 6))
+		return true;
+	for (size_t i = 0; i < t->nmetrics; i++) {
+		const struct tenv_metric *m = &t->metrics[i];
+		char at[WL_REGION_LABEL_MAX + 32];
+		snprintf(at, sizeof(at), "%s@%.0f", m->m, m->x);
+		if ((!m->xk[0] && !strcmp(m->m, label)) ||
+		    (!strncmp(m->m, label, n) && m->m[n] == '_') ||
+		    (m->xk[0] && !strcmp(at, label)))
+			return true;
+	}
+	return false;
+}
+
+int tenv_check_regions(const struct tenv *t, char *why, size_t len)
+{
+	bool timed = false;
+	for (size_t i = 0; i < t->nmetrics; i++)
+		timed = timed || strcmp(t->metrics[i].u, "count");
+	if (t->nregions == TENV_MAX_REGIONS)
+		return snprintf(why, len, "more than %d region calls", TENV_MAX_REGIONS), -1;
+	if (timed && !t->nregions)
+		return snprintf(why, len, "timed metrics but no region"), -1;
+	if (t->nregions % 2)
+		return snprintf(why, len, "odd number of region calls (%zu)", t->nregions), -1;
+	for (size_t i = 0; i < t->nregions; i += 2) {
+		const struct tenv_region *b = &t->regions[i], *e = &t->regions[i + 1];
+		if (b->edge != WL_REGION_BEGIN || e->edge != WL_REGION_END ||
+		    strcmp(b->label, e->label))
+			return snprintf(why, len,
+					"call %zu: not a begin/end pair of one label (%s, %s)", i,
+					b->label, e->label),
+			       -1;
+		if (!vtx_region_label_ok(b->label, sizeof(b->label)))
+			return snprintf(why, len, "bad label '%s'", b->label), -1;
+		if (!label_tied(t, b->label))
+			return snprintf(why, len, "label '%s' names no emitted metric", b->label),
+			       -1;
+	}
+	return 0;
+}
+
 static const char *tenv_param(struct wl_env *env, const char *key)
 {
 	return wl_cmdline_param(&tenv_of(env)->cmd, key);
@@ -71,6 +126,7 @@ int tenv_setup(struct tenv *t, const char *line)
 	t->env.emit = tenv_emit;
 	t->env.log = tenv_log;
 	t->env.param = tenv_param;
+	t->env.region = tenv_region;
 	t->env.priv = t;
 	wl_cmdline_init(&t->cmd);
 	int rc = wl_cmdline_add_line(&t->cmd, line);
@@ -79,6 +135,7 @@ int tenv_setup(struct tenv *t, const char *line)
 
 int tenv_run(struct tenv *t)
 {
+	t->nregions = 0;
 	int rc = t->cmd.wl->run(&t->env);
 	for (size_t i = 0; i < t->nallocs; i++)
 		free(t->allocs[i]);
