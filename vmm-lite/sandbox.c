@@ -84,6 +84,7 @@ static const struct rule rules[] = {
 	{SCMP_SYS(fdatasync), M_VCPU | M_IO, ANY, 0, "flush requests"},
 	{SCMP_SYS(writev), M_VCPU | M_IO, ANY, 0, "virtio-net tx"},
 	{SCMP_SYS(mincore), M_VCPU, ANY, 0, "balloon: was the page resident"},
+	{SCMP_SYS(getrusage), M_VCPU, ANY, 0, "timed-region markers: context switches"},
 	{SCMP_SYS(poll), M_IO, ANY, 0, "I/O thread waits on its eventfd and tap"},
 	{SCMP_SYS(ppoll), M_IO, ANY, 0, "I/O thread waits on its eventfd and tap"},
 	/* ioctls, one request at a time */
