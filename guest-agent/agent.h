@@ -61,6 +61,7 @@ struct ag_options {
 	uint64_t tsc_khz; /* 0 when absent */
 	bool vif;
 	uint64_t hold_ms;     /* vtx.hold=, 0 when absent */
+	bool no_regions;      /* vtx.regions=0: send no timed-region markers */
 	char err[AG_ERR_MAX]; /* first error, "" when none */
 	char store[AG_CMDLINE_MAX];
 };
@@ -199,7 +200,12 @@ int ag_tsc_init(uint64_t cmdline_khz, bool pvm, struct ag_tsc *out);
 
 /* ---- runtime.c ---- */
 struct wl_cmdline;
-int ag_run_workload(const struct wl_cmdline *cmd, uint64_t tsc_hz);
+int ag_run_workload(const struct wl_cmdline *cmd, uint64_t tsc_hz, bool regions);
+
+/* ---- region.c: timed-region markers to vmm-lite (include/virttax/region.h) ---- */
+/* Install wl_env.region when the marker device answers, and send the null
+ * regions that measure the marker's own footprint. No-op otherwise. */
+void ag_region_install(struct wl_env *env);
 
 /* ---- calib_ops.c, calib_report.c: wl_env.op_probe/op/emit_calib ---- */
 void ag_calib_env(struct wl_env *env);

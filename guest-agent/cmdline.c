@@ -105,6 +105,10 @@ static int option_namespaced(struct ag_options *o, const char *k, const char *v)
 		if (!in_list(selftests, v))
 			return fail(o, "unknown selftest: ", v);
 		o->selftest = v;
+	} else if (ag_streq(k, "vtx.regions")) {
+		if (!ag_streq(v, "1") && !ag_streq(v, "0"))
+			return fail(o, "vtx.regions must be 0 or 1, got ", v);
+		o->no_regions = ag_streq(v, "0");
 	} else if (ag_streq(k, "vtx.hold")) {
 		if (parse_u64_dec(v, &o->hold_ms) || o->hold_ms > AG_HOLD_MAX_MS)
 			return fail(o, "vtx.hold must be milliseconds 0..60000, got ", v);

@@ -78,7 +78,7 @@ static void run_workload(uint64_t tsc_hz)
 		ag_finish(VTX_GUEST_BAD_CMDLINE);
 	}
 	ag_balloon_inflate(tsc_hz); /* --balloon: before the workload's allocations */
-	int rc = ag_run_workload(&wl_cmd, tsc_hz);
+	int rc = ag_run_workload(&wl_cmd, tsc_hz, !opts.no_regions);
 	if (rc) {
 		char msg[AG_ERR_MAX] = "workload failed: errno ";
 		char num[24];

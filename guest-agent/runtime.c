@@ -96,7 +96,7 @@ static int rt_sleep_until(struct wl_env *env, uint64_t deadline, uint64_t *woke)
 	return ag_sleep_until(deadline, woke);
 }
 
-int ag_run_workload(const struct wl_cmdline *cmd, uint64_t tsc_hz)
+int ag_run_workload(const struct wl_cmdline *cmd, uint64_t tsc_hz, bool regions)
 {
 	struct runtime rt = {
 	    .env = {.tsc_hz = tsc_hz,
@@ -113,6 +113,8 @@ int ag_run_workload(const struct wl_cmdline *cmd, uint64_t tsc_hz)
 	};
 	rt.env.priv = &rt;
 	ag_calib_env(&rt.env); /* platform primitives + calib records (calib_*.c) */
+	if (regions)
+		ag_region_install(&rt.env); /* timed-region markers (region.c) */
 	emit_params(cmd);
 	struct ag_arena_mark mark = ag_arena_mark(ag_memory_arena());
 	int rc = cmd->wl->run(&rt.env);

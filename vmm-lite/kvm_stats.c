@@ -93,7 +93,38 @@ int kvm_stats_parse(const uint8_t *buf, size_t len, struct kvm_stats_snap *s, bo
 	free(s->stats);
 	s->stats = st;
 	s->n = h.num_desc;
+	s->data_offset = h.data_offset;
+	s->data_len = 0;
+	for (uint32_t i = 0; i < s->n; i++)
+		if (st[i].offset + (size_t)st[i].size * 8 > s->data_len)
+			s->data_len = st[i].offset + (size_t)st[i].size * 8;
 	return 0;
+}
+
+int kvm_stats_read_values(const struct kvm_stats_snap *s, uint8_t *buf, size_t cap, uint64_t *vals)
+{
+	ssize_t r;
+
+	if (s->fd < 0 || !s->stats || s->data_len > cap)
+		return -EINVAL;
+	do
+		r = pread(s->fd, buf, s->data_len, (off_t)s->data_offset);
+	while (r < 0 && errno == EINTR);
+	if (r < 0)
+		return -errno;
+	if ((size_t)r != s->data_len)
+		return -EIO;
+	for (uint32_t i = 0; i < s->n; i++)
+		vals[i] = stat_value(buf, &s->stats[i]);
+	return 0;
+}
+
+bool kvm_stat_is_counter(const struct kvm_stat *st)
+{
+	uint32_t t = st->flags & KVM_STATS_TYPE_MASK;
+
+	return t == KVM_STATS_TYPE_CUMULATIVE || t == KVM_STATS_TYPE_LINEAR_HIST ||
+	       t == KVM_STATS_TYPE_LOG_HIST;
 }
 
 int kvm_stats_read_fd(int fd, uint8_t **bufp, size_t *lenp)

@@ -287,6 +287,8 @@ static int run_guest(struct vm *vm, char *err, size_t errlen)
 		return r;
 	}
 	snapshot_kvm_stats(vm, false);
+	if (vm->region && region_start(vm)) /* markers then count as snapshot_failed */
+		fprintf(stderr, "vmm-lite: warning: timed-region accounting unavailable\n");
 	pthread_mutex_lock(&vm->lock);
 	vm->t_start_ns = now_ns();
 	vm->go = true;

@@ -179,6 +179,10 @@ static int vm_setup_devices(struct vm *vm, char *err, size_t errlen)
 		return -EBUSY;
 	}
 	vm->calib.pio_efd = vm->calib.mmio_efd = -1;
+	if (region_init(vm)) { /* timed-region markers (dev_region.c) */
+		snprintf(err, errlen, "cannot register the timed-region marker port");
+		return -EBUSY;
+	}
 	calib_pio_init(vm); /* test devices of the calibration (docs/CALIBRATION.md) */
 	calib_mmio_init(vm);
 	/* KVM_X86_SET_MSR_FILTER waits for an SRCU grace period (15-25 ms measured
@@ -269,6 +273,7 @@ void vm_destroy(struct vm *vm)
 		vcpu_destroy(&vm->vcpus[i]);
 	kvm_stats_free(&vm->vm_kstats);
 	calib_release(vm);
+	region_release(vm);
 	vm_io_destroy(vm->io);
 	vm->io = NULL;
 	if (vm->com1.dev.ops)

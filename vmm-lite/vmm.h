@@ -17,6 +17,8 @@
 #include <stdio.h>
 #include <sys/types.h>
 
+#include "virttax/region.h"
+
 /* Exit codes of the vmm-lite process (docs/INTERFACES.md section 4) */
 #define VMM_EXIT_CLEAN 0
 #define VMM_EXIT_USAGE 64
@@ -224,6 +226,98 @@ void calib_msr_exit(struct vcpu *v);
 void calib_release(struct vm *vm);
 json_t *calib_to_json(const struct vm *vm);
 
+/* ---- timed-region markers (dev_region.c, include/virttax/region.h) ---- */
+struct vtx_region_marker;
+#define REGION_MAX_LABELS 64
+#define REGION_MAX_EXIT_KEYS 16
+#define REGION_NTHREAD 6 /* wall_ns run_ns wait_ns timeslices vol_ctxsw invol_ctxsw */
+enum region_error {
+	REGION_OK,
+	REGION_ERR_ACCESS,   /* not an outl at offset 0, or from an unknown thread */
+	REGION_ERR_GPA,	     /* descriptor not wholly inside guest RAM */
+	REGION_ERR_MAGIC,    /* descriptor without VTX_REGION_MAGIC */
+	REGION_ERR_EDGE,     /* edge neither begin nor end */
+	REGION_ERR_LABEL,    /* label empty, too long, unterminated or bad characters */
+	REGION_ERR_SEQUENCE, /* begin while open, end without (matching) begin */
+	REGION_ERR_SEQ_GAP,  /* seq not previous + 1 (marker still used) */
+	REGION_ERR_TOO_MANY, /* more than REGION_MAX_LABELS labels (interval dropped) */
+	REGION_ERR_SNAPSHOT, /* a counter could not be read (interval dropped) */
+	REGION_ERR_COUNT
+};
+struct region_exit {
+	const char *key;
+	uint64_t count;
+};
+/* Per label: n intervals and the sums of their deltas. Values are laid out
+ * [REGION_NTHREAD thread fields][vCPU stats, summed over vCPUs][VM stats]. */
+struct region_acc {
+	char label[VTX_REGION_LABEL_MAX];
+	uint64_t n;
+	uint64_t *sum;
+	uint64_t *shortest; /* the deltas of the interval with the least wall time */
+	struct {
+		char key[32];
+		uint64_t count;
+	} exits[REGION_MAX_EXIT_KEYS];
+	uint32_t nexits;
+	uint64_t exits_other; /* exits of keys past REGION_MAX_EXIT_KEYS */
+};
+struct region_table {
+	uint32_t nvcpu_stats, nvm_stats, nvals;
+	struct region_acc acc[REGION_MAX_LABELS];
+	uint32_t nacc;
+	uint64_t *null_min; /* per field, minimum over the null regions */
+	uint64_t nnull;
+	uint64_t errors[REGION_ERR_COUNT];
+};
+int region_table_init(struct region_table *t, uint32_t nvcpu_stats, uint32_t nvm_stats);
+void region_table_free(struct region_table *t);
+/* Account one closed interval (deltas d[nvals]); the null label feeds the
+ * footprint. 0, or -ENOSPC (label table full: counted). */
+int region_table_add(struct region_table *t, const char *label, const uint64_t *d,
+		     const struct region_exit *exits, uint32_t nexits);
+/* v[i] minus n null footprints (v: a sum over n intervals), clamped at 0 */
+uint64_t region_net(const struct region_table *t, const uint64_t *v, uint64_t n, uint32_t i);
+/* One marker source (a vCPU thread, the hosted runner's thread): its open
+ * region and begin snapshot. */
+struct region_cursor {
+	bool open;
+	char label[VTX_REGION_LABEL_MAX];
+	int schedstat_fd; /* the thread's schedstat, opened once (-1: none) */
+	uint64_t *begin;  /* nvals */
+};
+int region_cursor_init(struct region_cursor *c, const struct region_table *t,
+		       const char *schedstat_path);
+void region_cursor_release(struct region_cursor *c);
+/* Before a begin snapshot: a region still open is dropped (counted). */
+void region_cursor_abandon(struct region_table *t, struct region_cursor *c);
+void region_cursor_open(struct region_cursor *c, const char *label);
+/* At an end marker: true when `label` closes the open region, else counted. */
+bool region_cursor_close(struct region_table *t, struct region_cursor *c, const char *label);
+/* cur -= begin (clamped at 0), then region_table_add(). */
+void region_table_close(struct region_table *t, const char *label, uint64_t *cur,
+			const uint64_t *begin, const struct region_exit *exits, uint32_t nexits);
+/* The REGION_NTHREAD thread fields of the calling thread: wall (CLOCK_MONOTONIC)
+ * and CPU time (CLOCK_THREAD_CPUTIME_ID), run delay and timeslices (schedstat),
+ * voluntary and involuntary context switches (getrusage RUSAGE_THREAD). At an
+ * end marker (`end`) the clocks are read first, at a begin marker last. */
+int region_thread_snapshot(int schedstat_fd, uint64_t *v, bool end);
+struct kvm_stats_snap;
+struct region_desc {
+	const struct kvm_stats_snap *vcpu, *vm; /* names/types of the KVM fields, or NULL */
+};
+/* {"markers","null","errors","list"} (docs/INTERFACES.md section 4, "regions") */
+json_t *region_table_to_json(const struct region_table *t, const struct region_desc *desc,
+			     uint64_t markers, uint64_t unclosed);
+/* Copy the marker at gpa out of guest RAM and check it: 0 or an enum region_error. */
+int region_marker_check(const struct guest_layout *l, void *ram, uint64_t gpa,
+			struct vtx_region_marker *m);
+struct vm;
+int region_init(struct vm *vm);	 /* register the port */
+int region_start(struct vm *vm); /* buffers + schedstat fds, before the first KVM_RUN */
+json_t *region_to_json(const struct vm *vm);
+void region_release(struct vm *vm);
+
 /* ---- exit accounting (exit_stats.c), pure ---- */
 #define EXIT_HIST_BUCKETS 40 /* bucket i: [2^i, 2^(i+1)) ns; bucket 0 also holds 0 */
 #define EXIT_STATS_MAX_KEYS 64
@@ -260,6 +354,8 @@ struct kvm_stats_snap {
 	int fd;
 	struct kvm_stat *stats;
 	uint32_t n;
+	uint64_t data_offset; /* of the data block in the stats file */
+	size_t data_len;      /* bytes of the data block the descriptors cover */
 };
 /* Pure: parse a whole stats "file" (header, descriptors, data) into values.
  * Fills s->stats (malloc) with `before`, or `after` when `after` is true and
@@ -268,6 +364,12 @@ int kvm_stats_parse(const uint8_t *buf, size_t len, struct kvm_stats_snap *s, bo
 int kvm_stats_read_fd(int fd, uint8_t **buf, size_t *len);
 int kvm_stats_snapshot(struct kvm_stats_snap *s, bool after);
 const struct kvm_stat *kvm_stats_find(const struct kvm_stats_snap *s, const char *name);
+/* Current value of every stat of s (parsed before, same order) into vals[s->n]:
+ * one pread of the data block into buf (cap >= s->data_len). 0 or -errno.
+ * No allocation: used at timed-region markers (dev_region.c). */
+int kvm_stats_read_values(const struct kvm_stats_snap *s, uint8_t *buf, size_t cap, uint64_t *vals);
+/* true for cumulative counters and histograms (whose deltas mean "events"). */
+bool kvm_stat_is_counter(const struct kvm_stat *st);
 json_t *kvm_stats_to_json(const struct kvm_stats_snap *s);
 void kvm_stats_free(struct kvm_stats_snap *s);
 
@@ -324,7 +426,8 @@ struct vm {
 	struct uart16550 com1;
 	struct debug_exit dbg_exit;
 	struct calib_devs calib;
-	struct vm_io *io; /* --blk devices (virtio.h), NULL: none */
+	struct vm_io *io;	   /* --blk devices (virtio.h), NULL: none */
+	struct region_dev *region; /* timed-region markers (dev_region.c) */
 	struct vcpu vcpus[VMM_MAX_VCPUS];
 	uint32_t nvcpus;
 	bool pvm;

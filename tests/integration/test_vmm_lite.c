@@ -435,3 +435,110 @@ Test(vmm_lite, halt_with_interrupts_on_waits_for_watchdog)
 	check_stats_shape(r.stats, "timeout");
 	json_decref(r.stats);
 }
+
+static long long region_err(json_t *regions, const char *name)
+{
+	return json_integer_value(json_object_get(json_object_get(regions, "errors"), name));
+}
+
+static json_t *region_of(json_t *regions, const char *label)
+{
+	size_t i;
+	json_t *e;
+
+	json_array_foreach(
+	    json_object_get(regions, "list"), i,
+	    e) if (!strcmp(json_string_value(json_object_get(e, "label")), label)) return e;
+	return NULL;
+}
+
+/* The guest is untrusted: every bad marker is counted, nothing else changes. */
+Test(vmm_lite, region_markers_from_a_hostile_guest_are_counted)
+{
+	static struct result r;
+	const char *args[] = {"--kernel", path_of("tests/guests/markers.elf"), NULL};
+
+	run_vmm(&r, -1, args);
+	cr_assert_eq(r.status, 1, "status %d (guest code %d), stderr: %s", r.status, r.status >> 1,
+		     r.err);
+	json_t *g = json_object_get(r.stats, "regions");
+	cr_assert_not_null(g);
+	cr_assert_eq(json_integer_value(json_object_get(g, "markers")), 150);
+	cr_assert_eq(region_err(g, "bad_gpa"), 2);
+	cr_assert_eq(region_err(g, "bad_magic"), 1);
+	cr_assert_eq(region_err(g, "bad_edge"), 1);
+	cr_assert_eq(region_err(g, "bad_label"), 2);
+	cr_assert_eq(region_err(g, "bad_sequence"), 1);
+	cr_assert_eq(region_err(g, "bad_access"), 1);
+	cr_assert_eq(region_err(g, "too_many_labels"), 7);
+	cr_assert_eq(region_err(g, "seq_gaps"), 1);
+	cr_assert_eq(region_err(g, "unclosed"), 1);
+	cr_assert_eq(region_err(g, "snapshot_failed"), 0);
+	cr_assert_eq(json_array_size(json_object_get(g, "list")), 64);
+	json_t *a = region_of(g, "a");
+	cr_assert_not_null(a);
+	cr_assert_eq(json_integer_value(json_object_get(a, "n")), 1);
+	cr_assert_null(region_of(g, "open"));
+	cr_assert_eq(json_integer_value(json_object_get(json_object_get(g, "null"), "n")), 0);
+	json_decref(r.stats);
+}
+
+static double metric_of(const char *out, const char *m)
+{
+	char key[64];
+	const char *p;
+
+	snprintf(key, sizeof(key), "\"m\":\"%s\",", m);
+	p = strstr(out, key);
+	p = p ? strstr(p, "\"v\":") : NULL;
+	return p ? strtod(p + 4, NULL) : -1;
+}
+
+/* The agent marks cpu-int's timed interval: vmm-lite accounts exactly that
+ * interval (its wall time agrees with the guest's TSC-timed "time"), nets
+ * out the marker's own footprint measured by the null regions, and a run
+ * with vtx.regions=0 sends no marker at all. */
+Test(vmm_lite, agent_regions_account_the_timed_interval)
+{
+	static struct result r;
+	const char *args[] = {"--kernel",  path_of("guest-agent.elf"),
+			      "--cmdline", "workload=cpu-int iters=40000000",
+			      "--mem",	   "64M",
+			      NULL};
+
+	run_vmm(&r, -1, args);
+	cr_assert_eq(r.status, 1, "status %d, stderr: %s", r.status, r.err);
+	json_t *g = json_object_get(r.stats, "regions"), *run = region_of(g, "run");
+	cr_assert_not_null(run, "no region \"run\"");
+	cr_assert_eq(json_integer_value(json_object_get(run, "n")), 1);
+	cr_assert_eq(json_array_size(json_object_get(g, "list")), 1);
+	for (const char *const *e =
+		 (const char *const[]){"bad_gpa", "bad_label", "bad_sequence", "seq_gaps",
+				       "unclosed", "snapshot_failed", NULL};
+	     *e; e++)
+		cr_assert_eq(region_err(g, *e), 0, "%s", *e);
+	json_t *null = json_object_get(g, "null");
+	cr_assert_eq(json_integer_value(json_object_get(null, "n")), 3);
+	/* the end marker's own exit is what KVM counted in an empty region */
+	cr_assert_geq(
+	    json_integer_value(json_object_get(json_object_get(null, "kvm_vcpu"), "exits")), 1);
+	double time_ms = metric_of(r.out, "time");
+	double wall_ms = (double)json_integer_value(json_object_get(run, "wall_ns")) / 1e6;
+	double cpu_ms = (double)json_integer_value(json_object_get(run, "run_ns")) / 1e6;
+	cr_assert_gt(time_ms, 1, "no time metric in: %.300s", r.out);
+	cr_assert(wall_ms > time_ms * 0.97 - 0.1 && wall_ms < time_ms * 1.03 + 0.1,
+		  "region wall %.3f ms vs guest-timed %.3f ms", wall_ms, time_ms);
+	cr_assert(cpu_ms <= wall_ms * 1.01 + 0.1, "cpu %.3f ms > wall %.3f ms", cpu_ms, wall_ms);
+	json_decref(r.stats);
+
+	const char *off[] = {"--kernel",  path_of("guest-agent.elf"),
+			     "--cmdline", "workload=cpu-int iters=1000000 vtx.regions=0",
+			     "--mem",	  "64M",
+			     NULL};
+	run_vmm(&r, -1, off);
+	cr_assert_eq(r.status, 1, "status %d, stderr: %s", r.status, r.err);
+	g = json_object_get(r.stats, "regions");
+	cr_assert_eq(json_integer_value(json_object_get(g, "markers")), 0);
+	cr_assert_eq(json_array_size(json_object_get(g, "list")), 0);
+	json_decref(r.stats);
+}
