@@ -8,7 +8,7 @@
  * harness drives it exactly like a VMM (`--control-fd` handshake).
  *
  *   virttax baseline [--pin CPU] [--backing 4k|thp] [--control-fd FD]
- *                    workload=NAME [KEY=VALUE ...]
+ *                    [--stats-json FILE] workload=NAME [KEY=VALUE ...]
  *
  * Exit: 0 ok, 1 the workload failed, 2 bad input, 3 host problem.
  */
@@ -26,6 +26,7 @@
 #include "virttax/protocol.h"
 #include "workloads/wl_cmdline.h"
 #include "harness/hosted_smp.h"
+#include "core/outfile.h"
 
 #define BASELINE_TSC_WINDOW_MS 60
 
@@ -35,6 +36,7 @@ struct baseline_opts {
 	enum hosted_backing backing;
 	int first_token;	/* argv index of the first KEY=VALUE */
 	const char *thread_pin; /* --thread-pin LIST, NULL: none (harness/hosted_smp.c) */
+	const char *stats_json; /* --stats-json FILE: timed regions (hosted_region.c) */
 };
 
 struct baseline_env {
@@ -48,7 +50,7 @@ static void baseline_usage(FILE *f)
 {
 	fprintf(f, "usage: virttax baseline [--pin CPU] [--thread-pin LIST] [--backing 4k|thp] "
 		   "[--control-fd FD]\n"
-		   "                        workload=NAME [KEY=VALUE ...]\n"
+		   "                        [--stats-json FILE] workload=NAME [KEY=VALUE ...]\n"
 		   "Runs one workload as a host process and prints protocol records on stdout.\n"
 		   "Numbers take K/M/G (binary) suffixes and 0x hex. Exit: 0 ok, 1 workload\n"
 		   "failed, 2 bad input, 3 host problem. Workloads (KEY=default):\n");
@@ -92,6 +94,8 @@ static int baseline_parse_flag(int argc, char **argv, int *i, struct baseline_op
 		return parse_int(v, 1 << 20, &o->control_fd);
 	if ((v = flag_value(argc, argv, i, "--backing")))
 		return hosted_backing_parse(v, &o->backing);
+	if ((v = flag_value(argc, argv, i, "--stats-json")))
+		return *v ? (o->stats_json = v, 0) : -EINVAL;
 	if ((v = flag_value(argc, argv, i, "--thread-pin"))) {
 		int pins[8];
 		unsigned n;
@@ -106,6 +110,7 @@ static int baseline_parse_opts(int argc, char **argv, struct baseline_opts *o)
 	o->pin = -1;
 	o->control_fd = -1;
 	o->thread_pin = NULL;
+	o->stats_json = NULL;
 	o->backing = HOSTED_BACKING_THP;
 	int i = 1;
 	for (; i < argc && !strncmp(argv[i], "--", 2); i++) {
@@ -268,6 +273,25 @@ static int control_stopped(int fd, int status)
 
 /* ---- the run ---- */
 
+static int dump_json(FILE *out, void *arg)
+{
+	return json_dumpf(arg, out, JSON_INDENT(1) | JSON_SORT_KEYS) ? -EIO : 0;
+}
+
+/* --stats-json: what the runner measured beside the protocol, in the shape of
+ * vmm-lite's stats JSON (docs/INTERFACES.md section 5). */
+static int baseline_write_stats(const char *path)
+{
+	json_t *j = json_pack("{s:s,s:i,s:o}", "side", "bare", "version", 1, "regions",
+			      hosted_region_to_json());
+	int rc = j ? outfile_write(path, dump_json, j) : -ENOMEM;
+	json_decref(j);
+	if (rc)
+		fprintf(stderr, "virttax baseline: --stats-json %s: cannot write: %s\n", path,
+			strerror(-rc));
+	return rc;
+}
+
 static int baseline_run_workload(struct baseline_env *b)
 {
 	int rc = b->cmd->wl->run(&b->env);
@@ -328,11 +352,16 @@ static int baseline_main(const struct baseline_opts *o, struct wl_cmdline *cmd, 
 		return VTX_EXIT_HOST;
 	}
 	b.env.priv = &b;
+	if ((rc = hosted_region_install(&b.env))) /* timed regions, as vmm-lite's */
+		fprintf(stderr, "virttax baseline: timed regions unavailable: %s\n", strerror(-rc));
 	if ((rc = control_ready(o->control_fd))) {
 		fprintf(stderr, "virttax baseline: control fd: %s\n", strerror(-rc));
 		return VTX_EXIT_HOST;
 	}
 	int status = baseline_run_workload(&b);
+	if (o->stats_json && (rc = baseline_write_stats(o->stats_json)) && status == VTX_EXIT_OK)
+		status = VTX_EXIT_HOST;
+	hosted_region_release();
 	if ((rc = control_stopped(o->control_fd, status))) {
 		fprintf(stderr, "virttax baseline: control fd: %s\n", strerror(-rc));
 		return VTX_EXIT_HOST;

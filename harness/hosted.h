@@ -62,4 +62,12 @@ int hosted_proto_calib(FILE *out, const struct wl_calib *c);
 int hosted_proto_metric(FILE *out, const char *wl, const char *m, const char *u,
 			int lower_is_better, double v, const char *xk, const char *xu, double x);
 
+/* ---- hosted_region.c: wl_env.region on the host (include/virttax/region.h) ---- */
+/* Install the hook on the calling thread (the workload's) and send the null
+ * regions. 0 or -errno (then the runner goes on without regions). */
+int hosted_region_install(struct wl_env *env);
+/* The "regions" object (docs/INTERFACES.md section 4), null when not installed. */
+json_t *hosted_region_to_json(void);
+void hosted_region_release(void);
+
 #endif
