@@ -43,6 +43,7 @@ struct baseline_env {
 	struct wl_env env;
 	const struct wl_cmdline *cmd;
 	struct hosted_mem mem;
+	size_t mem_bytes, mem_huge; /* what the workload got, kept past the release */
 	FILE *out;
 };
 
@@ -280,10 +281,15 @@ static int dump_json(FILE *out, void *arg)
 
 /* --stats-json: what the runner measured beside the protocol, in the shape of
  * vmm-lite's stats JSON (docs/INTERFACES.md section 5). */
-static int baseline_write_stats(const char *path)
+static int baseline_write_stats(const char *path, const struct baseline_env *b)
 {
-	json_t *j = json_pack("{s:s,s:i,s:o}", "side", "bare", "version", 1, "regions",
-			      hosted_region_to_json());
+	json_t *mem = json_pack(
+	    "{s:s,s:I,s:I,s:o}", "backing", b->mem.backing == HOSTED_BACKING_THP ? "thp" : "4k",
+	    "bytes", (json_int_t)b->mem_bytes, "anon_huge_bytes", (json_int_t)b->mem_huge,
+	    "huge_share",
+	    b->mem_bytes ? json_real((double)b->mem_huge / (double)b->mem_bytes) : json_null());
+	json_t *j = json_pack("{s:s,s:i,s:o,s:o}", "side", "bare", "version", 1, "regions",
+			      hosted_region_to_json(), "memory", mem);
 	int rc = j ? outfile_write(path, dump_json, j) : -ENOMEM;
 	json_decref(j);
 	if (rc)
@@ -296,6 +302,8 @@ static int baseline_run_workload(struct baseline_env *b)
 {
 	int rc = b->cmd->wl->run(&b->env);
 	hosted_ops_release();
+	b->mem_bytes = b->mem.bytes;
+	b->mem_huge = b->mem.huge_bytes;
 	hosted_mem_release(&b->mem);
 	int status = wl_status_from_rc(rc);
 	if (rc) {
@@ -359,7 +367,8 @@ static int baseline_main(const struct baseline_opts *o, struct wl_cmdline *cmd, 
 		return VTX_EXIT_HOST;
 	}
 	int status = baseline_run_workload(&b);
-	if (o->stats_json && (rc = baseline_write_stats(o->stats_json)) && status == VTX_EXIT_OK)
+	if (o->stats_json && (rc = baseline_write_stats(o->stats_json, &b)) &&
+	    status == VTX_EXIT_OK)
 		status = VTX_EXIT_HOST;
 	hosted_region_release();
 	if ((rc = control_stopped(o->control_fd, status))) {

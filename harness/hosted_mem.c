@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #include "harness/hosted.h"
+#include "vmm-lite/vmm.h"
 
 #define HOSTED_PAGE 4096ul
 #define HOSTED_HUGE (2ul << 20)
@@ -98,28 +99,10 @@ void hosted_mem_release(struct hosted_mem *m)
 	m->bytes = m->huge_bytes = 0;
 }
 
-/* AnonHugePages of every VMA overlapping [lo, hi), capped by the overlap. */
+/* AnonHugePages of [addr, addr+len) (vmm-lite's smaps reader, one implementation). */
 long long hosted_mem_huge_bytes(const void *addr, size_t len)
 {
-	FILE *f = fopen("/proc/self/smaps", "re");
-	if (!f)
-		return -errno;
-	uintptr_t lo = (uintptr_t)addr, hi = lo + len, vs = 0, ve = 0;
-	long long total = 0;
-	char line[512];
-	while (fgets(line, sizeof(line), f)) {
-		uintptr_t s, e;
-		unsigned long long kb;
-		if (sscanf(line, "%" SCNxPTR "-%" SCNxPTR " ", &s, &e) == 2 && strchr(line, '-') &&
-		    line[0] != ' ') {
-			vs = s;
-			ve = e;
-		} else if (sscanf(line, "AnonHugePages: %llu kB", &kb) == 1 && ve > lo && vs < hi) {
-			uintptr_t ovl = (ve < hi ? ve : hi) - (vs > lo ? vs : lo);
-			long long b = (long long)kb * 1024;
-			total += b < (long long)ovl ? b : (long long)ovl;
-		}
-	}
-	fclose(f);
-	return total;
+	struct smaps_range r;
+	int rc = smaps_range(addr, len, &r);
+	return rc ? rc : (long long)r.anon_huge_bytes;
 }

@@ -9,6 +9,7 @@
 #include <errno.h>
 #include <inttypes.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
 #include <unistd.h>
@@ -144,4 +145,79 @@ void guest_mem_free(struct guest_mem *m)
 		munmap(m->map, m->map_bytes);
 	m->map = m->ram = NULL;
 	m->map_bytes = 0;
+}
+
+/* Rss and AnonHugePages of the VMAs overlapping [lo, hi) in an smaps text,
+ * each capped by the overlap. Pure over the stream (unit tested with
+ * fmemopen); the one smaps reader of vmm-lite and the hosted runner. */
+int smaps_range_read(FILE *f, uintptr_t lo, uintptr_t hi, struct smaps_range *out)
+{
+	uintptr_t vs = 0, ve = 0;
+	char line[512];
+
+	memset(out, 0, sizeof(*out));
+	while (fgets(line, sizeof(line), f)) {
+		uintptr_t s, e;
+		unsigned long long kb;
+
+		if (line[0] != ' ' && strchr(line, '-') &&
+		    sscanf(line, "%" SCNxPTR "-%" SCNxPTR " ", &s, &e) == 2) {
+			vs = s;
+			ve = e;
+			continue;
+		}
+		if (ve <= lo || vs >= hi)
+			continue;
+		uint64_t ovl = (ve < hi ? ve : hi) - (vs > lo ? vs : lo);
+		if (sscanf(line, "Rss: %llu kB", &kb) == 1)
+			out->rss_bytes += kb * 1024 < ovl ? kb * 1024 : ovl;
+		else if (sscanf(line, "AnonHugePages: %llu kB", &kb) == 1)
+			out->anon_huge_bytes += kb * 1024 < ovl ? kb * 1024 : ovl;
+	}
+	return ferror(f) ? -EIO : 0;
+}
+
+int smaps_range(const void *addr, size_t len, struct smaps_range *out)
+{
+	FILE *f = fopen("/proc/self/smaps", "re");
+	int r;
+
+	if (!f)
+		return -errno;
+	r = smaps_range_read(f, (uintptr_t)addr, (uintptr_t)addr + len, out);
+	fclose(f);
+	return r;
+}
+
+json_t *guest_mem_to_json(const struct guest_mem *m, uint64_t ram_bytes,
+			  const struct kvm_stats_snap *vm_stats)
+{
+	struct smaps_range r;
+	json_t *j = json_pack("{s:s,s:I}", "backing", backing_name(m->backing), "ram_bytes",
+			      (json_int_t)ram_bytes);
+	int rc = m->ram ? smaps_range(m->ram, ram_bytes, &r) : -ENOENT;
+
+	if (rc) {
+		json_object_set_new(j, "rss_bytes", json_null());
+		json_object_set_new(j, "anon_huge_bytes", json_null());
+		json_object_set_new(j, "huge_share", json_null());
+		json_object_set_new(j, "reason", json_string(strerror(-rc)));
+	} else {
+		json_object_set_new(j, "rss_bytes", json_integer((json_int_t)r.rss_bytes));
+		json_object_set_new(j, "anon_huge_bytes",
+				    json_integer((json_int_t)r.anon_huge_bytes));
+		json_object_set_new(j, "huge_share",
+				    r.rss_bytes
+					? json_real((double)r.anon_huge_bytes / (double)r.rss_bytes)
+					: json_null());
+	}
+	json_t *pages = json_object();
+	for (const char *const *n = (const char *const[]){"pages_4k", "pages_2m", "pages_1g", NULL};
+	     *n; n++) {
+		const struct kvm_stat *st = vm_stats ? kvm_stats_find(vm_stats, *n) : NULL;
+		json_object_set_new(pages, *n + 6,
+				    st ? json_integer((json_int_t)st->after) : json_null());
+	}
+	json_object_set_new(j, "kvm_pages", pages);
+	return j;
 }

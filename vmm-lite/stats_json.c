@@ -111,6 +111,8 @@ json_t *vm_stats_to_json(struct vm *vm)
 	json_object_set_new(j, "kvm_stats", kvm_stats_json(vm));
 	json_object_set_new(j, "threads", threads_json(vm));
 	json_object_set_new(j, "regions", region_to_json(vm));
+	json_object_set_new(j, "memory",
+			    guest_mem_to_json(&vm->mem, vm->layout.ram_bytes, &vm->vm_kstats));
 	json_object_set_new(j, "config",
 			    json_pack("{s:I,s:i,s:s,s:s}", "mem_bytes",
 				      (json_int_t)vm->opt->mem_bytes, "vcpus", (int)vm->nvcpus,

@@ -159,6 +159,18 @@ struct guest_mem {
 };
 int guest_mem_alloc(struct guest_mem *m, uint64_t bytes, enum backing b, char *err, size_t errlen);
 void guest_mem_free(struct guest_mem *m);
+/* What backs a range of our address space, from /proc/self/smaps */
+struct smaps_range {
+	uint64_t rss_bytes;	  /* resident */
+	uint64_t anon_huge_bytes; /* of which THP (AnonHugePages) */
+};
+int smaps_range_read(FILE *f, uintptr_t lo, uintptr_t hi, struct smaps_range *out);
+int smaps_range(const void *addr, size_t len, struct smaps_range *out);
+struct kvm_stats_snap;
+/* stats JSON "memory": backing, resident and THP-backed bytes of guest RAM
+ * (read after the guest ran), KVM's mappings by page size (pages_4k/2m/1g) */
+json_t *guest_mem_to_json(const struct guest_mem *m, uint64_t ram_bytes,
+			  const struct kvm_stats_snap *vm_stats);
 
 /* ---- I/O bus (bus.c): port I/O and MMIO handlers, kvmtool style ---- */
 struct bus_dev;

@@ -529,6 +529,11 @@ Test(vmm_lite, agent_regions_account_the_timed_interval)
 	cr_assert(wall_ms > time_ms * 0.97 - 0.1 && wall_ms < time_ms * 1.03 + 0.1,
 		  "region wall %.3f ms vs guest-timed %.3f ms", wall_ms, time_ms);
 	cr_assert(cpu_ms <= wall_ms * 1.01 + 0.1, "cpu %.3f ms > wall %.3f ms", cpu_ms, wall_ms);
+	/* guest RAM on 4 KiB pages (vmm-lite's default backing): resident, no THP */
+	json_t *mem = json_object_get(r.stats, "memory");
+	cr_assert_str_eq(json_string_value(json_object_get(mem, "backing")), "4k");
+	cr_assert_gt(json_integer_value(json_object_get(mem, "rss_bytes")), 0);
+	cr_assert_eq(json_integer_value(json_object_get(mem, "anon_huge_bytes")), 0);
 	json_decref(r.stats);
 
 	const char *off[] = {"--kernel",  path_of("guest-agent.elf"),
@@ -540,5 +545,28 @@ Test(vmm_lite, agent_regions_account_the_timed_interval)
 	g = json_object_get(r.stats, "regions");
 	cr_assert_eq(json_integer_value(json_object_get(g, "markers")), 0);
 	cr_assert_eq(json_array_size(json_object_get(g, "list")), 0);
+	json_decref(r.stats);
+}
+
+/* Huge-page coverage is measured, not assumed: THP-backed guest RAM that the
+ * guest touched shows AnonHugePages and KVM maps it with 2 MiB pages. */
+Test(vmm_lite, thp_coverage_of_guest_ram_is_reported)
+{
+	static struct result r;
+	const char *args[] = {"--kernel",  path_of("guest-agent.elf"),
+			      "--cmdline", "workload=mem-chase min=32M max=32M accesses=1000",
+			      "--mem",	   "256M",
+			      "--backing", "thp",
+			      NULL};
+
+	run_vmm(&r, -1, args);
+	cr_assert_eq(r.status, 1, "status %d, stderr: %s", r.status, r.err);
+	json_t *mem = json_object_get(r.stats, "memory");
+	long long rss = json_integer_value(json_object_get(mem, "rss_bytes"));
+	long long huge = json_integer_value(json_object_get(mem, "anon_huge_bytes"));
+	cr_assert_str_eq(json_string_value(json_object_get(mem, "backing")), "thp");
+	cr_assert_geq(rss, 32ll << 20, "the 32 MiB working set is resident");
+	cr_assert(huge > 0 && huge <= rss, "AnonHugePages %lld of %lld", huge, rss);
+	cr_assert_gt(json_integer_value(jpath(mem, "kvm_pages", "2m")), 0);
 	json_decref(r.stats);
 }

@@ -234,3 +234,37 @@ Test(vmm_pvm, detect_by_sysfs_root)
 	rmdir(path);
 	rmdir(dir);
 }
+
+/* /proc/self/smaps, trimmed: the range [0x7f0000200000, 0x7f0000a00000) overlaps the
+ * second VMA fully and the third by 2 MiB; values are capped by the overlap. */
+Test(vmm_smaps, range_sums_rss_and_anon_huge_capped_by_overlap)
+{
+	static const char text[] = "7f0000000000-7f0000200000 rw-p 00000000 00:00 0 \n"
+				   "Rss:                2048 kB\n"
+				   "AnonHugePages:      2048 kB\n"
+				   "7f0000200000-7f0000600000 rw-p 00000000 00:00 0 \n"
+				   "Size:               4096 kB\n"
+				   "Rss:                4096 kB\n"
+				   "AnonHugePages:      2048 kB\n"
+				   "7f0000600000-7f0001600000 rw-p 00000000 00:00 0      [anon]\n"
+				   "Rss:               16384 kB\n"
+				   "AnonHugePages:     16384 kB\n"
+				   "VmFlags: rd wr mr mw me ac hg\n";
+	FILE *f = fmemopen((void *)text, sizeof(text) - 1, "r");
+	struct smaps_range r;
+
+	cr_assert_not_null(f);
+	cr_assert_eq(smaps_range_read(f, 0x7f0000200000, 0x7f0000a00000, &r), 0);
+	cr_assert_eq(r.rss_bytes, (4096 + 4096) * 1024ull);
+	cr_assert_eq(r.anon_huge_bytes, (2048 + 4096) * 1024ull);
+	fclose(f);
+	/* the real file: a THP mapping we touch is found (or at least its Rss) */
+	size_t len = 8u << 20;
+	char *p = aligned_alloc(2u << 20, len);
+	cr_assert_not_null(p);
+	memset(p, 1, len);
+	cr_assert_eq(smaps_range(p, len, &r), 0);
+	cr_assert_geq(r.rss_bytes, len / 2, "rss %llu", (unsigned long long)r.rss_bytes);
+	cr_assert_leq(r.anon_huge_bytes, r.rss_bytes);
+	free(p);
+}
