@@ -173,6 +173,26 @@ calib_loop_ptchurn:
 	jnz 1b
 	ret
 
+/* void calib_loop_ptrewrite(uint64_t n, uint64_t *pte, uint64_t va, uint64_t pte_a, uint64_t pte_b):
+ * calib_loop_ptchurn without the access: what the fault through the new PTE adds */
+	.globl calib_loop_ptrewrite
+calib_loop_ptrewrite:
+1:	movq %rcx, (%rsi)
+	invlpg (%rdx)
+	xchgq %rcx, %r8
+	decq %rdi
+	jnz 1b
+	ret
+
+/* void calib_loop_cr0(uint64_t n): read CR0 n times (privileged: trapped and
+ * emulated when the guest kernel runs deprivileged, as on PVM) */
+	.globl calib_loop_cr0
+calib_loop_cr0:
+1:	movq %cr0, %rax
+	decq %rdi
+	jnz 1b
+	ret
+
 /* ---- interrupts: the handler records the TSC and the count, EOIs (x2APIC) ---- */
 	.globl calib_irq_handler
 calib_irq_handler:

@@ -56,6 +56,8 @@ void calib_loop_vmmcall(uint64_t n, uint64_t nr);
 void calib_loop_int1b(uint64_t n, uint64_t nr);
 void calib_loop_cr3(uint64_t n, uint64_t other, uint64_t self);
 void calib_loop_ptchurn(uint64_t n, uint64_t *pte, uint64_t va, uint64_t a, uint64_t b);
+void calib_loop_ptrewrite(uint64_t n, uint64_t *pte, uint64_t va, uint64_t a, uint64_t b);
+void calib_loop_cr0(uint64_t n);
 void calib_user_run(uint64_t n, uint64_t rsp);
 struct calib_try calib_try_vmcall(uint64_t nr);
 struct calib_try calib_try_vmmcall(uint64_t nr);
@@ -339,6 +341,22 @@ static const char *const hc_how[] = {
     "", "vmcall, nr 0xfff answered -KVM_ENOSYS", "vmmcall, nr 0xfff answered -KVM_ENOSYS",
     "int $0x1b (PVM in-kernel hypercall), nr 0xfff answered -ENOSYS"};
 
+/* host-irq: one gap of a tight TSC loop within WL_HOST_IRQ_PROBE_MS */
+static int probe_host_irq(char *why, size_t len)
+{
+	uint64_t sum;
+	if (wl_host_irq_gaps(cs.tsc_hz, 1, ag_rdtsc() + WL_HOST_IRQ_PROBE_MS * (cs.tsc_hz / 1000),
+			     &sum))
+		return say(why, len, -AG_ENOTSUP,
+			   "no host interrupt landed on the vCPU within 100 ms (tickless host "
+			   "CPU?)",
+			   NULL);
+	return say(why, len, 0,
+		   "TSC gaps of 0.5-500 us in a tight lfence;rdtsc loop: a host interrupt "
+		   "(timer tick) taking the vCPU out of the guest and back",
+		   NULL);
+}
+
 static int op_probe(unsigned op, char *why, size_t len);
 static int ag_op_probe(struct wl_env *env, unsigned op, char *why, size_t len)
 {
@@ -430,6 +448,21 @@ static int op_probe(unsigned op, char *why, size_t len)
 		return cs.churn_pte ? say(why, len, 0,
 					  "rewrite a 4 KiB PTE, invlpg, increment through it", NULL)
 				    : say(why, len, -AG_ENOTSUP, "cannot map the churn page", NULL);
+	case WL_OP_PT_REWRITE:
+		return cs.churn_pte ? say(why, len, 0,
+					  "rewrite a 4 KiB PTE and invlpg it, no access (pt-churn "
+					  "without its page fault)",
+					  NULL)
+				    : say(why, len, -AG_ENOTSUP, "cannot map the churn page", NULL);
+	case WL_OP_PRIV_INSN:
+		return say(why, len, 0,
+			   ag_pvm_vif_active()
+			       ? "mov from CR0 in the deprivileged guest kernel: trapped and "
+				 "emulated by PVM"
+			       : "mov from CR0 (not intercepted under VT-x/AMD-V: a native cost)",
+			   NULL);
+	case WL_OP_HOST_IRQ:
+		return probe_host_irq(why, len);
 	case WL_OP_THREAD_WAKE:
 	case WL_OP_PROCESS_RT:
 		return say(why, len, -AG_ENOTSUP,
@@ -482,6 +515,7 @@ static void declare_trapped(unsigned op, uint64_t n)
 	    [WL_OP_PIO_KERNEL] = 1,    [WL_OP_MMIO_KERNEL] = 1, [WL_OP_MSR_KERNEL_RD] = 1,
 	    [WL_OP_MSR_KERNEL_WR] = 1, [WL_OP_HLT_TIMER] = 3,	[WL_OP_SELF_IPI] = 2,
 	    [WL_OP_TIMER_LATENCY] = 2, [WL_OP_CTX_SWITCH] = 2,	[WL_OP_PT_CHURN] = 1,
+	    [WL_OP_PT_REWRITE] = 1,    [WL_OP_PRIV_INSN] = 1,
 	};
 	static uint64_t pending;
 	if (!cs.dev || op >= WL_OP_COUNT)
@@ -554,6 +588,17 @@ static int ag_op(struct wl_env *env, unsigned op, uint64_t n, uint64_t *ticks)
 	case WL_OP_PT_CHURN:
 		calib_loop_ptchurn(n, cs.churn_pte, CHURN_VA, cs.churn_b, cs.churn_a);
 		break;
+	case WL_OP_PT_REWRITE:
+		calib_loop_ptrewrite(n, cs.churn_pte, CHURN_VA, cs.churn_b, cs.churn_a);
+		break;
+	case WL_OP_PRIV_INSN:
+		calib_loop_cr0(n);
+		break;
+	case WL_OP_HOST_IRQ: {
+		int rc = wl_host_irq_gaps(env->tsc_hz, n, WL_HOST_IRQ_DEADLINE(t0, n, env->tsc_hz),
+					  ticks);
+		return rc ? -AG_EIO : 0;
+	}
 	default:
 		return -AG_EINVAL;
 	}

@@ -20,11 +20,12 @@
 #include "harness/vmm.h"
 
 #define CALIB_HOST_KINDS                                                                           \
-	"function-call,indirect-call,syscall,thread-wake,process-roundtrip,ctx-switch,pt-churn"
+	"function-call,indirect-call,syscall,thread-wake,process-roundtrip,ctx-switch,pt-churn,"   \
+	"host-irq"
 static const char *const vm_groups[] = {
     "function-call,indirect-call,cpuid,hypercall,pio,pio-ioeventfd,mmio,mmio-ioeventfd,"
     "msr-kernel-read,msr-kernel-write,msr-user-read,msr-user-write",
-    "syscall,ctx-switch,pt-churn",
+    "syscall,ctx-switch,pt-churn,pt-rewrite,priv-insn,host-irq",
     "hlt-timer,self-ipi,ipi,timer-latency",
 };
 

@@ -102,7 +102,6 @@ static int start_child(void)
 
 static int host_probe(struct wl_env *env, unsigned op, char *why, size_t len)
 {
-	(void)env;
 	int rc = 0;
 	const char *how = NULL;
 	switch (op) {
@@ -122,6 +121,19 @@ static int host_probe(struct wl_env *env, unsigned op, char *why, size_t len)
 	case WL_OP_PT_CHURN:
 		how = "mmap 4 KiB, write it, munmap";
 		break;
+	case WL_OP_HOST_IRQ: {
+		uint64_t sum;
+		if (wl_host_irq_gaps(env->tsc_hz, 1,
+				     wl_rdtsc() + WL_HOST_IRQ_PROBE_MS * (env->tsc_hz / 1000),
+				     &sum)) {
+			snprintf(why, len,
+				 "no interrupt landed on this CPU within 100 ms (tickless CPU?)");
+			return -ENOTSUP;
+		}
+		how = "TSC gaps of 0.5-500 us in a tight lfence;rdtsc loop: a host interrupt "
+		      "(timer tick) taking the CPU away from the process and back";
+		break;
+	}
 	default:
 		snprintf(why, len, "not a VM: this kind is a VM exit, the host runs it natively");
 		return -ENOTSUP;
@@ -166,10 +178,12 @@ static void thread_rt(uint64_t n)
 
 static int host_op(struct wl_env *env, unsigned op, uint64_t n, uint64_t *ticks)
 {
-	(void)env;
 	int rc = 0;
 	uint64_t t0 = wl_rdtsc();
 	switch (op) {
+	case WL_OP_HOST_IRQ: /* ticks: the sum of the n gaps, not the loop */
+		return wl_host_irq_gaps(env->tsc_hz, n, WL_HOST_IRQ_DEADLINE(t0, n, env->tsc_hz),
+					ticks);
 	case WL_OP_SYSCALL:
 		for (uint64_t i = 0; i < n; i++)
 			syscall(SYS_getpid);

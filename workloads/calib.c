@@ -43,6 +43,10 @@ static const struct wl_param calib_params[] = {
 
 enum { KIND_CALL = WL_OP_COUNT, KIND_INDIRECT, KIND_COUNT };
 
+/* host-irq waits for the host's interrupts (a timer tick every 1-10 ms): its
+ * rounds are a fixed number of them, not sized to goal_ms by doubling */
+#define CALIB_HOST_IRQ_PER_ROUND 8
+
 static const char *kind_name(unsigned k)
 {
 	if (k == KIND_CALL)
@@ -120,9 +124,9 @@ static void calibrate_kind(struct calib_ctx *c, unsigned k, const char *how)
 {
 	struct wl_calib rec = {.kind = kind_name(k), .how = how};
 	char why[WHY_LEN] = "";
-	uint64_t n = 1, t = 0;
-	int rc;
-	for (;;) {
+	uint64_t n = k == WL_OP_HOST_IRQ ? CALIB_HOST_IRQ_PER_ROUND : 1, t = 0;
+	int rc = 0;
+	while (k != WL_OP_HOST_IRQ) {
 		if ((rc = measure(c->env, k, n, &t)))
 			break;
 		if (t >= c->goal || n >= CALIB_MAX_ITERS)

@@ -1,6 +1,7 @@
 /*
  * Helpers shared by every workload, in both builds. Freestanding: no libc.
  */
+#include "virttax/wl_ops.h"
 #include "virttax/workload.h"
 #include "workloads/wl_errno.h"
 #include "workloads/wl_util.h"
@@ -173,4 +174,23 @@ const char *wl_region_label_at(char *buf, size_t cap, const char *metric, uint64
 	wl_strcat(buf, cap, metric);
 	wl_strcat(buf, cap, "@");
 	return wl_strcat_u64(buf, cap, x);
+}
+
+int wl_host_irq_gaps(uint64_t tsc_hz, uint64_t n, uint64_t deadline, uint64_t *sum)
+{
+	uint64_t lo = WL_HOST_IRQ_MIN_NS * (tsc_hz / 1000000) / 1000;
+	uint64_t hi = WL_HOST_IRQ_MAX_NS * (tsc_hz / 1000000) / 1000;
+	uint64_t got = 0, total = 0, prev = wl_rdtsc();
+	while (got < n) {
+		uint64_t now = wl_rdtsc(), d = now - prev;
+		prev = now;
+		if (d >= lo && d <= hi) {
+			got++;
+			total += d;
+		}
+		if (now > deadline)
+			break;
+	}
+	*sum = total;
+	return got == n ? 0 : -WL_ETIMEDOUT;
 }

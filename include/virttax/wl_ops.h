@@ -43,6 +43,12 @@ enum wl_op {
 	WL_OP_PROCESS_RT,  /* host: pipe ping-pong between two processes (one round trip) */
 	WL_OP_CTX_SWITCH,  /* guest: CR3 to a 2nd address space and back; host: = PROCESS_RT */
 	WL_OP_PT_CHURN,	   /* guest: rewrite a PTE, invlpg, touch; host: mmap+touch+munmap */
+	/* exit categories of their own (docs/CALIBRATION.md "Exit categories") */
+	WL_OP_HOST_IRQ,	  /* both: a host interrupt landing on running code, seen as a TSC
+			   * gap in a tight loop; one op = one gap (ticks: the sum of n gaps) */
+	WL_OP_PT_REWRITE, /* guest: rewrite a PTE and invlpg, no access (pt-churn minus its fault)
+			   */
+	WL_OP_PRIV_INSN,  /* guest: mov from CR0 (trapped and emulated under PVM) */
 	WL_OP_COUNT
 };
 
@@ -69,6 +75,9 @@ static inline const char *wl_op_name(unsigned op)
 	    [WL_OP_PROCESS_RT] = "process-roundtrip",
 	    [WL_OP_CTX_SWITCH] = "ctx-switch",
 	    [WL_OP_PT_CHURN] = "pt-churn",
+	    [WL_OP_HOST_IRQ] = "host-irq",
+	    [WL_OP_PT_REWRITE] = "pt-rewrite",
+	    [WL_OP_PRIV_INSN] = "priv-insn",
 	};
 	return op < WL_OP_COUNT ? names[op] : "?";
 }
@@ -81,6 +90,14 @@ static inline const char *wl_op_name(unsigned op)
 #define VTX_CALIB_MMIO_GPA 0xd0000000ull
 #define VTX_CALIB_MMIO_KERNEL_GPA 0xd0001000ull
 #define VTX_CALIB_USER_MSR 0x4b564e00u /* filtered to userspace by vmm-lite */
+/* host-irq: a gap between two TSC reads of a tight loop longer than MIN_NS is
+ * an interrupt; longer than MAX_NS the code was descheduled (scheduling, not
+ * the interrupt's cost) and the gap is not counted. */
+#define WL_HOST_IRQ_MIN_NS 500
+#define WL_HOST_IRQ_MAX_NS 500000
+#define WL_HOST_IRQ_PROBE_MS 100 /* no gap in this long: unavailable (tickless CPU) */
+/* the bound of one op call: 50 ms per gap (a 20 Hz tick at worst) + 100 ms */
+#define WL_HOST_IRQ_DEADLINE(t0, n, tsc_hz) ((t0) + ((n)*50 + 100) * ((tsc_hz) / 1000))
 #define VTX_CALIB_F_PIO_IOEVENTFD 0x1
 #define VTX_CALIB_F_MMIO_IOEVENTFD 0x2
 #define VTX_CALIB_F_USER_MSR 0x4

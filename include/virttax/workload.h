@@ -111,6 +111,11 @@ static inline void wl_region_end(struct wl_env *env, const char *label)
 	if (env->region)
 		env->region(env, WL_REGION_END, label);
 }
+/* Host interrupts seen from running code (wl_ops.h WL_OP_HOST_IRQ): spin on
+ * the TSC until n gaps between consecutive reads lie in [WL_HOST_IRQ_MIN_NS,
+ * WL_HOST_IRQ_MAX_NS]; *sum = their total ticks. 0, or -ETIMEDOUT (fewer
+ * than n) once past TSC `deadline`. Both runtimes implement the op with it. */
+int wl_host_irq_gaps(uint64_t tsc_hz, uint64_t n, uint64_t deadline, uint64_t *sum);
 /* "METRIC@X" into buf (cap >= WL_REGION_LABEL_MAX) for an integral curve point x. */
 const char *wl_region_label_at(char *buf, size_t cap, const char *metric, uint64_t x);
 

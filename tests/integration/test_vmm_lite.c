@@ -570,3 +570,55 @@ Test(vmm_lite, thp_coverage_of_guest_ram_is_reported)
 	cr_assert_gt(json_integer_value(jpath(mem, "kvm_pages", "2m")), 0);
 	json_decref(r.stats);
 }
+
+static long long kvm_of(json_t *region, const char *stat)
+{
+	return json_integer_value(json_object_get(json_object_get(region, "kvm_vcpu"), stat));
+}
+
+/* calib's timed rounds are regions "calib.KIND": what one operation of a kind
+ * makes vmm-lite and KVM count. Exact for the user-space port (every op is
+ * one io:0x4f0 exit); on PVM the PTE rewrite and the access after it are
+ * shadow-paging faults (pt-churn = pt-rewrite + one more fault per op). */
+Test(vmm_lite, calib_regions_give_each_kinds_exit_footprint)
+{
+	static struct result r;
+	const char *args[] = {"--kernel",
+			      path_of("guest-agent.elf"),
+			      "--cmdline",
+			      "workload=calib kinds=pio,pt-rewrite,pt-churn goal_ms=2 rounds=3 "
+			      "spacing=none",
+			      "--mem",
+			      "64M",
+			      NULL};
+
+	run_vmm(&r, -1, args);
+	cr_assert_eq(r.status, 1, "status %d, stderr: %s", r.status, r.err);
+	json_t *g = json_object_get(r.stats, "regions");
+	long long ops[3];
+	const char *kinds[] = {"pio", "pt-rewrite", "pt-churn"};
+	for (int k = 0; k < 3; k++) { /* ops = iters x rounds from the calib record */
+		char key[64];
+		snprintf(key, sizeof(key), "\"kind\":\"%s\",\"ok\":true", kinds[k]);
+		const char *p = strstr(r.out, key);
+		cr_assert_not_null(p, "no calib record for %s", kinds[k]);
+		long long iters = strtoll(strstr(p, "\"iters\":") + 8, NULL, 10);
+		const char *t = strstr(p, "\"ticks\":[");
+		int rounds = 1;
+		for (t += 9; *t && *t != ']'; t++)
+			rounds += *t == ',';
+		ops[k] = iters * rounds;
+	}
+	json_t *pio = region_of(g, "calib.pio");
+	cr_assert_not_null(pio);
+	cr_assert_eq(json_integer_value(json_object_get(json_object_get(pio, "exits"), "io:0x4f0")),
+		     ops[0]);
+	cr_assert_geq(kvm_of(pio, "exits"), ops[0]);
+	if (host_is_pvm()) {
+		json_t *rw = region_of(g, "calib.pt-rewrite"), *ch = region_of(g, "calib.pt-churn");
+		cr_assert_geq(kvm_of(rw, "pf_fixed"), ops[1], "a shadow fault per PTE rewrite");
+		cr_assert_geq(kvm_of(ch, "pf_fixed"), 2 * ops[2], "and one more for the access");
+		cr_assert_lt(kvm_of(rw, "pf_fixed"), 2 * ops[1]);
+	}
+	json_decref(r.stats);
+}

@@ -8,7 +8,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/tsc.h"
 #include "tests/unit/test_workloads_env.h"
+#include "virttax/wl_ops.h"
 #include "workloads/wl_errno.h"
 #include "workloads/wl_kernels.h"
 
@@ -425,4 +427,23 @@ Test(regions, the_checker_can_fail)
 	cr_assert_neq(tenv_check_regions(&T, why, sizeof(why)), 0, "label ties to nothing");
 	T.nregions = 0;
 	cr_assert_neq(tenv_check_regions(&T, why, sizeof(why)), 0, "timed metrics, no region");
+}
+
+/* host-irq: gaps of a tight TSC loop inside [0.5 us, 500 us], summed */
+Test(host_irq, gaps_are_bounded_and_time_out)
+{
+	uint64_t hz = 0, sum = 0;
+	cr_assert_eq(tsc_measure_hz(20, &hz), 0);
+	uint64_t t0 = wl_rdtsc(), lo = WL_HOST_IRQ_MIN_NS * (hz / 1000000) / 1000,
+		 hi = WL_HOST_IRQ_MAX_NS * (hz / 1000000) / 1000;
+	int rc = wl_host_irq_gaps(hz, 3, t0 + hz / 2, &sum);
+	if (rc == 0) /* a tickless CPU may see none in 0.5 s: then only the bounds below */
+		cr_assert(sum >= 3 * lo && sum <= 3 * hi, "3 gaps summing %llu ticks",
+			  (unsigned long long)sum);
+	else
+		cr_assert_eq(rc, -WL_ETIMEDOUT);
+	/* past its deadline with more gaps asked than can come: -ETIMEDOUT, at once */
+	t0 = wl_rdtsc();
+	cr_assert_eq(wl_host_irq_gaps(hz, 1000000, t0, &sum), -WL_ETIMEDOUT);
+	cr_assert_lt(wl_rdtsc() - t0, hz / 10);
 }
