@@ -30,6 +30,7 @@ $(DEPS_STAMP): scripts/install-deps.sh
 # Every object depends on the deps stamp (order-only) so a fresh machine
 # installs headers before the first compile.
 include vmm-lite/build.mk
+include floor/build.mk
 include workloads/build.mk
 include guest-agent/build.mk
 include core/build.mk
