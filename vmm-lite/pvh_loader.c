@@ -248,7 +248,8 @@ int pvh_load_elf(const uint8_t *elf, size_t len, const struct guest_layout *l, v
 		if (!dst)
 			FAIL("PT_LOAD segment %u has no backing memory", i);
 		memcpy(dst, elf + p.p_offset, p.p_filesz);
-		memset(dst + p.p_filesz, 0, p.p_memsz - p.p_filesz);
+		if (!l->ram_zeroed) /* else it is zero already: touching it costs a fault a page */
+			memset(dst + p.p_filesz, 0, p.p_memsz - p.p_filesz);
 	}
 	return 0;
 }

@@ -132,6 +132,7 @@ static int vm_setup_memory(struct vm *vm, char *err, size_t errlen)
 
 	if ((r = guest_mem_alloc(&vm->mem, vm->layout.ram_bytes, vm->opt->backing, err, errlen)))
 		return r;
+	vm->layout.ram_zeroed = true; /* a fresh anonymous or hugetlb mapping */
 	low.userspace_addr = (uintptr_t)vm->mem.ram;
 	high.userspace_addr = (uintptr_t)vm->mem.ram + vm->layout.low_ram_bytes;
 	if (ioctl(vm->vm_fd, KVM_SET_USER_MEMORY_REGION, &low) < 0)

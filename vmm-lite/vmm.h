@@ -64,6 +64,8 @@ struct guest_layout {
 	uint32_t nmap;
 	uint64_t low_ram_bytes;	 /* RAM at GPA 0 (slot 0) */
 	uint64_t high_ram_bytes; /* RAM at GPA 4 GiB (slot 1) */
+	bool ram_zeroed;	 /* RAM still reads as zero (fresh mapping): the loader
+				    does not zero-fill segments (BSS, stacks) again */
 };
 
 int layout_build(struct guest_layout *l, uint64_t ram_bytes, uint32_t nvcpus);
