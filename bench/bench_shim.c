@@ -1,7 +1,7 @@
 /*
  * What the Python benchmark scripts under bench/ need from C: the host TSC
  * (the clock of the guests' tsc_entry) and the project's one statistics
- * library (harness/stats.c), loaded with ctypes from build/bench/libbench.so.
+ * library (core/stats.c), loaded with ctypes from build/bench/libbench.so.
  *
  * Why not Python's own: a second implementation of the statistics would be a
  * second answer to the same question, and Python has no TSC.

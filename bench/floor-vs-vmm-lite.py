@@ -38,7 +38,7 @@ PREFIX = b"@@VTX1@@ "
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-class Summary(ctypes.Structure):  # struct stats_summary (harness/stats.h)
+class Summary(ctypes.Structure):  # struct stats_summary (core/stats.h)
     _fields_ = [("n", ctypes.c_size_t)] + [
         (f, ctypes.c_double)
         for f in ("median", "min", "max", "mean", "stddev", "ci_lo", "ci_hi", "ci_level")

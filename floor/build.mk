@@ -2,7 +2,7 @@
 # (floor/kvm_floor.c, docs/FLOOR.md). Its own sources plus the statistics
 # library; libc only, so that its start-up is the floor too.
 FLOOR_OBJ := $(BUILD)/host/floor/kvm_floor.o $(BUILD)/host/floor/floor_guest.o \
-	$(BUILD)/host/harness/stats.o
+	$(BUILD)/host/core/stats.o
 
 $(BUILD)/host/floor/%.o: floor/%.S floor/floor.h | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
@@ -14,10 +14,10 @@ $(BUILD)/kvm-floor: $(FLOOR_OBJ)
 all: $(BUILD)/kvm-floor
 
 # bench/*.py load the TSC and the statistics library from here (bench/bench_shim.c)
-$(BUILD)/bench/libbench.so: bench/bench_shim.c harness/stats.c harness/stats.h
+$(BUILD)/bench/libbench.so: bench/bench_shim.c core/stats.c core/stats.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CSTD) $(WARN) -O2 -D_GNU_SOURCE -Iinclude -I. -fPIC -shared -o $@ \
-		bench/bench_shim.c harness/stats.c -lm
+		bench/bench_shim.c core/stats.c -lm
 
 .PHONY: bench-tools
 bench-tools: $(BUILD)/kvm-floor $(BUILD)/vmm-lite $(BUILD)/guest-agent.elf $(BUILD)/bench/libbench.so

@@ -39,7 +39,7 @@
 #include <unistd.h>
 
 #include "floor/floor.h"
-#include "harness/stats.h"
+#include "core/stats.h"
 #include "virttax/protocol.h"
 
 #define FLOOR_EXIT_USAGE 64 /* the exit codes of vmm-lite (docs/INTERFACES.md) */
