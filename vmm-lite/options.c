@@ -151,6 +151,11 @@ void vmm_print_help(FILE *f)
 	    "  --inject-exit-delay-us N  test knob: busy-wait N us in the handling of every\n"
 	    "                     exit that reaches user space (I/O, MMIO, MSR), a real and\n"
 	    "                     controlled regression for `virttax gate` tests (default 0)\n"
+	    "  --irqchip KIND     split (default): only the local APIC is in the kernel\n"
+	    "                     (timer, IPIs, INIT/SIPI), as on a microVM without legacy\n"
+	    "                     chips; full: KVM's PIC, IOAPIC and PIT (ports 0x40-0x43,\n"
+	    "                     0x61) too, which cost ~3 ms more to create and ~20 ms more\n"
+	    "                     to destroy here (docs/VMM-LITE.md \"Start-up\")\n"
 	    "  --no-seccomp       do not install the per-thread seccomp allow-lists (for\n"
 	    "                     strace/gdb; docs/VMM-LITE.md \"Sandbox\")\n"
 	    "  --help             this text\n"
@@ -187,6 +192,7 @@ enum {
 	OPT_EXIT_DELAY,
 	OPT_BALLOON,
 	OPT_NO_SECCOMP,
+	OPT_IRQCHIP,
 	OPT_TEST_ESCAPE,
 	OPT_HELP
 };
@@ -207,6 +213,7 @@ static const struct option long_opts[] = {
     {"inject-exit-delay-us", required_argument, NULL, OPT_EXIT_DELAY},
     {"balloon", required_argument, NULL, OPT_BALLOON},
     {"no-seccomp", no_argument, NULL, OPT_NO_SECCOMP},
+    {"irqchip", required_argument, NULL, OPT_IRQCHIP},
     {"test-escape", required_argument, NULL, OPT_TEST_ESCAPE}, /* hidden: sandbox test */
     {"help", no_argument, NULL, OPT_HELP},
     {NULL, 0, NULL, 0},
@@ -304,6 +311,11 @@ static int apply_option(struct vmm_options *o, int c, const char *arg, char *err
 			USAGE("--balloon '%s': expected a target in MiB, 1 or more (below --mem)",
 			      arg);
 		o->balloon_mib = v;
+		break;
+	case OPT_IRQCHIP:
+		if (strcmp(arg, "split") && strcmp(arg, "full"))
+			USAGE("--irqchip '%s': expected split or full", arg);
+		o->irqchip_full = !strcmp(arg, "full");
 		break;
 	case OPT_NO_SECCOMP:
 		o->no_seccomp = true;

@@ -114,10 +114,10 @@ json_t *vm_stats_to_json(struct vm *vm)
 	json_object_set_new(j, "memory",
 			    guest_mem_to_json(&vm->mem, vm->layout.ram_bytes, &vm->vm_kstats));
 	json_object_set_new(j, "config",
-			    json_pack("{s:I,s:i,s:s,s:s}", "mem_bytes",
+			    json_pack("{s:I,s:i,s:s,s:s,s:s}", "mem_bytes",
 				      (json_int_t)vm->opt->mem_bytes, "vcpus", (int)vm->nvcpus,
-				      "backing", backing_name(vm->opt->backing), "unit_mem",
-				      "bytes"));
+				      "backing", backing_name(vm->opt->backing), "irqchip",
+				      vm->irqchip_split ? "split" : "full", "unit_mem", "bytes"));
 	return j;
 }
 

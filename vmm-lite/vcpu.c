@@ -238,6 +238,7 @@ static void handle_exit(struct vcpu *v)
 		calib_msr_exit(v);
 		break;
 	case KVM_EXIT_INTR:
+	case KVM_EXIT_IOAPIC_EOI: /* split irqchip: no user-space IOAPIC to tell */
 		break;
 	default:
 		snprintf(what, sizeof(what), "unhandled exit reason %u", run->exit_reason);

@@ -141,6 +141,7 @@ struct vmm_options {
 	uint32_t exit_delay_us;	  /* --inject-exit-delay-us: busy-wait in every userspace exit */
 	uint64_t balloon_mib;	  /* --balloon MIB: virtio-balloon initial target, 0: none */
 	bool no_seccomp;	  /* --no-seccomp: no per-thread allow-list (debugging) */
+	bool irqchip_full;	  /* --irqchip full: in-kernel PIC, IOAPIC and PIT as well */
 	const char *test_escape;  /* --test-escape FILE: hidden test knob (sandbox.h) */
 };
 
@@ -445,6 +446,7 @@ struct vm {
 	struct vcpu vcpus[VMM_MAX_VCPUS];
 	uint32_t nvcpus;
 	bool pvm;
+	bool irqchip_split;	  /* only the LAPIC is in the kernel (KVM_CAP_SPLIT_IRQCHIP) */
 	struct kvm_cpuid2 *cpuid; /* KVM_GET_SUPPORTED_CPUID */
 	struct kvm_stats_snap vm_kstats;
 
