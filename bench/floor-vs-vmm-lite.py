@@ -123,14 +123,35 @@ def record(r, t):
     return next((x for x in r["records"] if x.get("t") == t), None)
 
 
-def boot_sample(r, ok_codes):
+def metric(r, name):
+    return next((x["v"] for x in r["records"] if x.get("t") == "metric" and x.get("m") == name),
+                None)
+
+
+def boot_sample(r, ok_codes, stats_path):
+    """times from spawn; main_ms: spawn -> main() (exec, dynamic loading), from the VMM's
+    own main -> first guest instruction (floor: metric main_to_entry; vmm-lite: --stats-json
+    startup.main_to_first_run_us, whose phases go to "phases")"""
     hello = record(r, "hello")
     if r["code"] not in ok_codes or not hello or not hello.get("tsc_khz"):
         return None
     khz = hello["tsc_khz"]
     ms = lambda t: (t - r["t0"]) / khz if t is not None and t > r["t0"] else None
-    return {"entry_ms": ms(hello.get("tsc_entry")), "hello_ms": ms(r["t_hello"]),
-            "process_ms": ms(r["t_exit"])}
+    s = {"entry_ms": ms(hello.get("tsc_entry")), "hello_ms": ms(r["t_hello"]),
+         "process_ms": ms(r["t_exit"]), "main_ms": None, "phases": {}}
+    inner = metric(r, "main_to_entry")
+    if inner is not None:
+        inner /= 1e6
+    elif stats_path and os.path.exists(stats_path):
+        with open(stats_path) as f:
+            st = json.load(f).get("startup", {})
+        os.unlink(stats_path)
+        if st.get("main_to_first_run_us"):
+            inner = st["main_to_first_run_us"] / 1e3
+            s["phases"] = st.get("phases_us", {})
+    if inner is not None and s["entry_ms"] is not None:
+        s["main_ms"] = s["entry_ms"] - inner
+    return s
 
 
 def exit_sample(r, ok_codes):
@@ -142,9 +163,10 @@ def exit_sample(r, ok_codes):
 
 
 def commands(a, build, stats_path):
-    floor = [os.path.join(build, "kvm-floor"), "--mem-mib", str(a.mem_mib)]
+    # pinned as `virttax footprint` pins them: the vCPU (the floor's only thread)
+    floor = [os.path.join(build, "kvm-floor"), "--mem-mib", str(a.mem_mib), "--pin", str(a.cpu)]
     vmm = [os.path.join(build, "vmm-lite"), "--kernel", os.path.join(build, "guest-agent.elf"),
-           "--mem", f"{a.mem_mib}M", "--stats-json", stats_path] + a.vmm_arg
+           "--mem", f"{a.mem_mib}M", "--pin", str(a.cpu), "--stats-json", stats_path] + a.vmm_arg
     return {
         "boot": (floor + ["--rounds", "1", "--goal-us", "1"],
                  vmm + ["--cmdline", "workload=noop iters=1000"]),
@@ -163,7 +185,7 @@ def main():
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("--pairs", type=int, default=10)
     p.add_argument("--cpu", type=int, default=os.cpu_count() - 1,
-                   help="CPU both VMMs run on (default: the last)")
+                   help="CPU of the vCPU threads (default: the last)")
     p.add_argument("--mem-mib", type=int, default=128)
     p.add_argument("--goal-ms", type=int, default=5)
     p.add_argument("--rounds", type=int, default=11)
@@ -177,7 +199,6 @@ def main():
     if a.pairs < 2 or any(w not in ("boot", "exit") for w in what):
         sys.exit("floor-vs-vmm-lite: --pairs >= 2, --what from boot,exit")
     lib = load_lib(a.build)
-    os.sched_setaffinity(0, {a.cpu})  # children inherit: both VMMs on one CPU
     stats_path = tempfile.mktemp(prefix="floor-bench-", suffix=".json")
     cmds = commands(a, a.build, stats_path)
     samples = {w: {"floor": [], "vmm-lite": []} for w in what}
@@ -191,7 +212,8 @@ def main():
                 argv = cmds[w][0 if side == "floor" else 1]
                 r = run(lib, argv)
                 ok = (0,) if side == "floor" else (1,)  # vmm-lite: guest exit 0 -> 1
-                s = boot_sample(r, ok) if w == "boot" else exit_sample(r, ok)
+                s = (boot_sample(r, ok, stats_path if side == "vmm-lite" else None)
+                     if w == "boot" else exit_sample(r, ok))
                 if s is None:
                     failed += 1
                     print(f"  pair {i} {w} {side}: failed (exit {r['code']}): "
@@ -205,12 +227,17 @@ def main():
     report = {}
     if "boot" in samples:
         for m, label in (("entry_ms", "spawn -> first guest instruction, ms"),
+                         ("main_ms", "spawn -> main(), ms (exec, dynamic loading)"),
                          ("hello_ms", "spawn -> hello line, ms (floor: at its end)"),
                          ("process_ms", "spawn -> reaped, ms")):
             col = {s: [x[m] if x else None for x in samples["boot"][s]] for s in samples["boot"]}
             report[m] = {s: summarize(lib, [v for v in col[s] if v is not None]) for s in col}
             report[m]["ratio"] = ratio(lib, col["floor"], col["vmm-lite"])
             report[m]["label"] = label
+    if "boot" in samples:  # where vmm-lite's main -> first KVM_RUN goes
+        runs = [x for x in samples["boot"]["vmm-lite"] if x and x["phases"]]
+        report["phases"] = {k: summarize(lib, [x["phases"][k] for x in runs if k in x["phases"]])
+                            for k in (runs[0]["phases"] if runs else {})}
     if "exit" in samples:
         col = samples["exit"]
         report["pio_exit_ns"] = {s: summarize(lib, [v for v in col[s] if v is not None])
@@ -221,11 +248,16 @@ def main():
                         f"n={s['n']}" if s else "n/a")
     print(f"{'metric':48} {'floor':28} {'vmm-lite':28} ratio vmm-lite/floor [95% CI]")
     for m, r in report.items():
+        if m == "phases":
+            continue
         d = 0 if m == "pio_exit_ns" else 3
         rt = r["ratio"]
         rts = (f"{rt['value']:.3f} [{rt['ci95'][0]:.3f}, {rt['ci95'][1]:.3f}] pairs={rt['pairs']}"
                if rt else "n/a")
         print(f"{r['label']:48} {fmt(r['floor'], d):28} {fmt(r['vmm-lite'], d):28} {rts}")
+    if report.get("phases"):
+        print("vmm-lite main() -> first KVM_RUN by phase (--stats-json startup), us: " +
+              ", ".join(f"{k} {v['median']:.0f}" for k, v in report["phases"].items() if v))
     if a.json:
         with open(a.json, "w") as f:
             json.dump({"args": vars(a), "samples": samples, "summary": report}, f, indent=1)

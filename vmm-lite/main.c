@@ -55,11 +55,12 @@ static int map_file(const char *path, const uint8_t **buf, size_t *len, char *er
 
 /* Unmaps the image once it is in guest RAM: a VMM's footprint is what it
  * keeps per VM (docs/QEMU.md, `virttax footprint`). */
+/* large (~760 KiB, mostly per-vCPU exit tables): static, so its zero pages
+ * stay untouched until used; vm_create() relies on that */
+static struct vm vm;
+
 static int boot(const struct vmm_options *o, const uint8_t *elf, size_t len)
 {
-	/* large (~760 KiB, mostly per-vCPU exit tables): static, so its zero
-	 * pages stay untouched until used; vm_create() relies on that */
-	static struct vm vm;
 	char err[512] = "";
 	int r, status;
 
@@ -100,6 +101,7 @@ int main(int argc, char **argv)
 	size_t len = 0;
 	int r;
 
+	vm_startup_mark(&vm, SU_MAIN);
 	r = vmm_parse_options(argc, argv, &o, err, sizeof(err));
 	if (r == 1) {
 		vmm_print_help(stdout);
@@ -119,10 +121,12 @@ int main(int argc, char **argv)
 		fprintf(stderr, "vmm-lite: %s\n", err);
 		return VMM_EXIT_HOST;
 	}
+	vm_startup_mark(&vm, SU_OPTIONS);
 	if (map_file(o.kernel, &elf, &len, err, sizeof(err))) {
 		fprintf(stderr, "vmm-lite: %s\n", err);
 		return VMM_EXIT_USAGE;
 	}
+	vm_startup_mark(&vm, SU_IMAGE);
 	r = boot(&o, elf, len);
 	return r;
 }

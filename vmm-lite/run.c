@@ -32,30 +32,11 @@ static int install_kick_handler(void)
 	return sigaction(SIGUSR1, &sa, NULL) ? -errno : 0;
 }
 
-static int start_threads(struct vm *vm, char *err, size_t errlen)
-{
-	for (uint32_t i = 0; i < vm->nvcpus; i++) {
-		struct vcpu *v = &vm->vcpus[i];
-		int r = pthread_create(&v->thread, NULL, vcpu_thread, v);
-
-		if (r) {
-			snprintf(err, errlen, "cannot create vCPU thread %u: %s", i, strerror(r));
-			return -r;
-		}
-		v->thread_started = true;
-	}
-	pthread_mutex_lock(&vm->lock);
-	while (vm->nready < vm->nvcpus)
-		pthread_cond_wait(&vm->cond, &vm->lock);
-	pthread_mutex_unlock(&vm->lock);
-	return 0;
-}
-
 static int pin_threads(struct vm *vm, char *err, size_t errlen)
 {
 	const struct vmm_options *o = vm->opt;
 
-	for (uint32_t i = 0; o->npin && i < vm->nvcpus; i++) {
+	for (uint32_t i = 0; o->npin && i < o->nvcpus && vm->vcpus[i].thread_started; i++) {
 		int cpu = o->pin[i % o->npin], r;
 		cpu_set_t set;
 
@@ -69,6 +50,46 @@ static int pin_threads(struct vm *vm, char *err, size_t errlen)
 		}
 	}
 	return 0;
+}
+
+/*
+ * The vCPU threads start before the KVM set-up (vcpu_thread() waits for
+ * vm->created), pinned at once: creating and scheduling a thread and
+ * installing its seccomp filter then overlap with the set-up, most of which
+ * waits in the kernel, instead of following it. On this host, loaded, a
+ * thread started after the set-up took 0.15-4 ms to report back
+ * (docs/VMM-LITE.md "Start-up").
+ */
+int vm_start_threads(struct vm *vm, char *err, size_t errlen)
+{
+	int r = install_kick_handler();
+
+	if (r) {
+		snprintf(err, errlen, "sigaction(SIGUSR1): %s", strerror(-r));
+		return r;
+	}
+	for (uint32_t i = 0; i < vm->opt->nvcpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
+
+		v->vm = vm;
+		v->index = i;
+		r = pthread_create(&v->thread, NULL, vcpu_thread, v);
+		if (r) {
+			snprintf(err, errlen, "cannot create vCPU thread %u: %s", i, strerror(r));
+			return -r;
+		}
+		v->thread_started = true;
+	}
+	return pin_threads(vm, err, errlen);
+}
+
+/* every vCPU thread reported its tid and entered its sandbox (or the run stops) */
+static void wait_threads_ready(struct vm *vm)
+{
+	pthread_mutex_lock(&vm->lock);
+	while (vm->nready < vm->nvcpus && !vm->stopping)
+		pthread_cond_wait(&vm->cond, &vm->lock);
+	pthread_mutex_unlock(&vm->lock);
 }
 
 static int send_ready(struct vm *vm)
@@ -247,14 +268,14 @@ static void emulation_verdict(struct vm *vm)
 	}
 }
 
-static void release_threads(struct vm *vm)
+void vm_release_threads(struct vm *vm)
 {
 	pthread_mutex_lock(&vm->lock);
 	vm->release = true;
 	vm->stopping = true;
 	pthread_cond_broadcast(&vm->cond);
 	pthread_mutex_unlock(&vm->lock);
-	for (uint32_t i = 0; i < vm->nvcpus; i++) {
+	for (uint32_t i = 0; i < VMM_MAX_VCPUS; i++) {
 		if (vm->vcpus[i].thread_started) {
 			vcpu_kick(&vm->vcpus[i]);
 			pthread_join(vm->vcpus[i].thread, NULL);
@@ -277,8 +298,7 @@ static int run_guest(struct vm *vm, char *err, size_t errlen)
 	char line[96];
 	int cfd = vm->opt->control_fd, r;
 
-	if ((r = pin_threads(vm, err, errlen)) ||
-	    (r = sandbox_enter(SANDBOX_MAIN, "main", err, errlen)))
+	if ((r = sandbox_enter(SANDBOX_MAIN, "main", err, errlen)))
 		return r;
 	if (cfd >= 0 && (r = send_ready(vm)) == 0)
 		r = control_wait(cfd);
@@ -286,9 +306,11 @@ static int run_guest(struct vm *vm, char *err, size_t errlen)
 		snprintf(err, errlen, "--control-fd %d: %s", cfd, strerror(-r));
 		return r;
 	}
+	vm_startup_mark(vm, SU_READY);
 	snapshot_kvm_stats(vm, false);
 	if (vm->region && region_start(vm)) /* markers then count as snapshot_failed */
 		fprintf(stderr, "vmm-lite: warning: timed-region accounting unavailable\n");
+	vm_startup_mark(vm, SU_SNAPSHOT);
 	pthread_mutex_lock(&vm->lock);
 	vm->t_start_ns = now_ns();
 	vm->go = true;
@@ -311,17 +333,13 @@ static int run_guest(struct vm *vm, char *err, size_t errlen)
 
 int vm_run(struct vm *vm, char *err, size_t errlen)
 {
-	int r = install_kick_handler();
+	int r;
 
-	if (r) {
-		snprintf(err, errlen, "sigaction(SIGUSR1): %s", strerror(-r));
-		return r;
-	}
-	r = start_threads(vm, err, errlen);
-	if (!r)
-		r = run_guest(vm, err, errlen);
+	wait_threads_ready(vm);
+	vm_startup_mark(vm, SU_THREADS);
+	r = run_guest(vm, err, errlen);
 	if (r)
 		vm_request_stop(vm, STOP_HOST_ERROR, VMM_EXIT_HOST, 0, err);
-	release_threads(vm);
+	vm_release_threads(vm);
 	return r;
 }

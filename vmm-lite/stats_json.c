@@ -70,6 +70,42 @@ static json_t *threads_json(const struct vm *vm)
 	return a;
 }
 
+static const char *const startup_names[SU_N] = {
+    [SU_OPTIONS] = "options",
+    [SU_IMAGE] = "image",
+    [SU_KVM] = "kvm",
+    [SU_MEMORY] = "memory",
+    [SU_IRQCHIP] = "irqchip",
+    [SU_GUEST] = "guest",
+    [SU_DEVICES] = "devices",
+    [SU_VCPUS] = "vcpus",
+    [SU_THREADS] = "threads",
+    [SU_READY] = "ready",
+    [SU_SNAPSHOT] = "stats_snapshot",
+    [SU_FIRST_RUN] = "first_run",
+};
+
+/* {"phases_us":{"options":x,...},"main_to_first_run_us":y}: how long each
+ * start-up phase took, from main() to vCPU 0's first KVM_RUN; a phase not
+ * reached is absent (the run failed before it) */
+static json_t *startup_json(const struct vm *vm)
+{
+	json_t *ph = json_object();
+	uint64_t prev = vm->startup_ns[SU_MAIN];
+
+	for (int p = SU_OPTIONS; prev && p < SU_N && vm->startup_ns[p]; p++) {
+		json_object_set_new(ph, startup_names[p],
+				    json_real((double)(vm->startup_ns[p] - prev) / 1e3));
+		prev = vm->startup_ns[p];
+	}
+	return json_pack(
+	    "{s:o,s:o,s:s}", "phases_us", ph, "main_to_first_run_us",
+	    vm->startup_ns[SU_FIRST_RUN] && vm->startup_ns[SU_MAIN]
+		? json_real((double)(vm->startup_ns[SU_FIRST_RUN] - vm->startup_ns[SU_MAIN]) / 1e3)
+		: json_null(),
+	    "clock", "CLOCK_MONOTONIC at the end of each phase");
+}
+
 json_t *vm_stats_to_json(struct vm *vm)
 {
 	uint64_t stop = vm->t_stop_ns ? vm->t_stop_ns : now_ns();
@@ -101,6 +137,7 @@ json_t *vm_stats_to_json(struct vm *vm)
 	    vm->com1.first_byte_ns && vm->t_start_ns
 		? json_integer((json_int_t)(vm->com1.first_byte_ns - vm->t_start_ns))
 		: json_null());
+	json_object_set_new(j, "startup", startup_json(vm));
 	json_object_set_new(j, "exits", exits_json(vm));
 	json_object_set_new(j, "io_unhandled",
 			    json_pack("{s:I,s:I}", "reads", (json_int_t)vm->pio.unhandled_reads,

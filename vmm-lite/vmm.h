@@ -431,6 +431,25 @@ struct vcpu {
 	bool have_last_exits;
 };
 
+/* Start-up phases, each stamped (CLOCK_MONOTONIC) when it ends; --stats-json
+ * "startup" gives their durations (docs/VMM-LITE.md "Start-up"). */
+enum startup_phase {
+	SU_MAIN,      /* main() entered: the origin */
+	SU_OPTIONS,   /* options parsed, sandbox set up */
+	SU_IMAGE,     /* kernel image mapped */
+	SU_KVM,	      /* /dev/kvm opened, KVM_CREATE_VM */
+	SU_MEMORY,    /* guest RAM mapped, memslots */
+	SU_IRQCHIP,   /* TSS/identity map, interrupt chips */
+	SU_GUEST,     /* I/O devices, ELF loaded, start info */
+	SU_DEVICES,   /* serial, exit port and calibration devices */
+	SU_VCPUS,     /* CPUID, vCPUs, boot registers, stats fds */
+	SU_THREADS,   /* vCPU threads started (and sandboxed) */
+	SU_READY,     /* main thread sandboxed, pins, control-fd handshake */
+	SU_SNAPSHOT,  /* KVM stats "before" */
+	SU_FIRST_RUN, /* vCPU 0 enters KVM_RUN for the first time */
+	SU_N
+};
+
 struct vm {
 	const struct vmm_options *opt;
 	int kvm_fd, vm_fd;
@@ -452,6 +471,7 @@ struct vm {
 
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
+	bool created;	  /* vm_create finished: vCPU threads may enter their sandbox */
 	uint32_t nready;  /* vCPU threads that reported their tid */
 	uint32_t nparked; /* vCPU threads out of their run loop */
 	bool go;	  /* vCPUs may enter KVM_RUN */
@@ -464,6 +484,7 @@ struct vm {
 	char reason[256];
 
 	uint64_t t_start_ns, t_stop_ns;
+	uint64_t startup_ns[SU_N]; /* when each phase ended, 0: not reached */
 	uint64_t insn_emulation_delta;
 	bool insn_emulation_known;
 	bool native;
@@ -471,11 +492,16 @@ struct vm {
 };
 
 uint64_t now_ns(void);
+void vm_startup_mark(struct vm *vm, enum startup_phase p);
 /* *vm must be zeroed storage (static or calloc): vm_create does not clear it,
  * so that untouched per-vCPU tables cost no resident memory. */
 int vm_create(struct vm *vm, const struct vmm_options *o, const uint8_t *elf, size_t elf_len,
 	      char *err, size_t errlen);
-int vm_run(struct vm *vm, char *err, size_t errlen); /* threads, control fd, watchdog */
+/* vCPU threads, started first thing in vm_create (they wait for vm->created);
+ * vm_release_threads stops and joins them (vm_run and vm_destroy call it) */
+int vm_start_threads(struct vm *vm, char *err, size_t errlen);
+void vm_release_threads(struct vm *vm);
+int vm_run(struct vm *vm, char *err, size_t errlen); /* handshakes, watchdog, stop */
 void vm_request_stop(struct vm *vm, enum stop_kind k, int exit_status, uint32_t guest_code,
 		     const char *reason);
 void vm_destroy(struct vm *vm);
