@@ -1,5 +1,7 @@
-# vmm-lite: libvmmlite.a (everything but main.c) and the CLI build/vmm-lite.
-VMM_LIB_SRC := $(filter-out vmm-lite/main.c,$(wildcard vmm-lite/*.c))
+# vmm-lite: libvmmlite.a (everything but main.c, plus the seccomp programs
+# compiled at build time) and the CLI build/vmm-lite.
+SANDBOX_BPF_C := $(BUILD)/gen/vmm-lite/sandbox_bpf.c
+VMM_LIB_SRC := $(filter-out vmm-lite/main.c,$(wildcard vmm-lite/*.c)) $(SANDBOX_BPF_C)
 VMM_LIB_OBJ := $(VMM_LIB_SRC:%.c=$(BUILD)/host/%.o)
 
 $(BUILD)/host/%.o: %.c | $(DEPS_STAMP)
@@ -28,5 +30,13 @@ vmm-test-guests: $(VMM_TEST_GUESTS)
 # order-only: the guests are not link inputs of the test binary
 $(BUILD)/tests/integration-tests: | $(VMM_TEST_GUESTS) $(BUILD)/vmm-lite
 
-# seccomp allow-lists (vmm-lite/sandbox.c); every binary linking libvmmlite.a needs it
-HOST_LDLIBS += $(shell pkg-config --libs libseccomp 2>/dev/null || echo -lseccomp)
+# The seccomp policy (vmm-lite/tools/sandbox_compile.c) compiled into BPF with
+# libseccomp at build time; vmm-lite itself only installs the programs.
+$(BUILD)/tools/sandbox-compile: vmm-lite/tools/sandbox_compile.c vmm-lite/sandbox_bpf.h \
+		vmm-lite/sandbox.h | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CC) $(HOST_CFLAGS) -o $@ $< $(shell pkg-config --libs libseccomp 2>/dev/null || echo -lseccomp)
+
+$(SANDBOX_BPF_C): $(BUILD)/tools/sandbox-compile
+	@mkdir -p $(dir $@)
+	$< > $@.tmp && mv $@.tmp $@

@@ -1,108 +1,36 @@
 /*
- * A seccomp allow-list per thread (libseccomp), as Firecracker does.
+ * A seccomp allow-list per thread, as Firecracker does.
  *
  * Why: the guest is untrusted and every device handler is code it drives. If
  * one of them has a bug, what a guest can make vmm-lite do is bounded by the
  * system calls its thread may still make. Each thread installs its own filter
  * once its set-up is done (files, KVM objects, eventfds and threads all exist
  * by then), so the lists are short: a vCPU thread runs KVM_RUN and the device
- * handlers (disk pread/pwrite/preadv/pwritev, tap read/writev, balloon
- * madvise, irq injection); an I/O thread polls its eventfd and tap and serves
- * queues; the main thread waits, reads stats and, after the guest stopped,
- * writes --stats-json. No thread may exec, fork, open a socket, ptrace, map
- * executable memory or issue an ioctl that is not on its list.
+ * handlers; an I/O thread polls its eventfd and tap and serves queues; the
+ * main thread waits, reads stats and, after the guest stopped, writes
+ * --stats-json. The policy (which calls, which arguments) is the rule table of
+ * vmm-lite/tools/sandbox_compile.c, compiled into BPF at build time: here the
+ * programs are only installed, which takes microseconds.
  * The default action is SECCOMP_RET_TRAP: the SIGSYS handler writes one line
  * naming the thread and the call and ends the process with VMM_EXIT_SANDBOX
  * (69), before the call has had any effect. `--no-seccomp` turns it off for
- * debugging (strace, gdb). The rule table below is the whole policy.
+ * debugging (strace, gdb).
  */
 #include <errno.h>
 #include <fcntl.h>
-#include <linux/kvm.h>
-#include <seccomp.h>
+#include <linux/seccomp.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
 #include "vmm-lite/sandbox.h"
+#include "vmm-lite/sandbox_bpf.h"
 #include "vmm-lite/vmm.h"
-
-#define M_MAIN (1u << SANDBOX_MAIN)
-#define M_VCPU (1u << SANDBOX_VCPU)
-#define M_IO (1u << SANDBOX_IO)
-#define M_ALL (M_MAIN | M_VCPU | M_IO)
-
-enum arg_check {
-	ANY,	  /* any arguments */
-	IOCTL_IS, /* ioctl request (arg 1, low 32 bits) == value */
-	NO_EXEC,  /* mmap/mprotect: PROT_EXEC (arg 2) clear */
-	ARG2_IS,  /* arg 2 == value (madvise advice) */
-};
-
-struct rule {
-	int nr;
-	unsigned roles;
-	enum arg_check check;
-	unsigned long value;
-	const char *why;
-};
-
-/* clang-format off */
-static const struct rule rules[] = {
-	/* every thread: memory (malloc arenas, thread stacks), locks, time, exit */
-	{SCMP_SYS(read), M_ALL, ANY, 0, "control fd, tap rx, eventfds, /proc"},
-	{SCMP_SYS(write), M_ALL, ANY, 0, "serial out, stderr, control fd, tap tx, irqfd"},
-	{SCMP_SYS(futex), M_ALL, ANY, 0, "mutexes, condition variables, join"},
-	{SCMP_SYS(clock_gettime), M_ALL, ANY, 0, "timestamps (vDSO fallback)"},
-	{SCMP_SYS(clock_nanosleep), M_ALL, ANY, 0, "sleeps"},
-	{SCMP_SYS(nanosleep), M_ALL, ANY, 0, "sleeps"},
-	{SCMP_SYS(sched_yield), M_ALL, ANY, 0, "spin back-off"},
-	{SCMP_SYS(gettid), M_ALL, ANY, 0, "thread ids"},
-	{SCMP_SYS(getpid), M_ALL, ANY, 0, "pthread_kill"},
-	{SCMP_SYS(tgkill), M_ALL, ANY, 0, "vCPU kicks (SIGUSR1)"},
-	{SCMP_SYS(rt_sigreturn), M_ALL, ANY, 0, "return from the kick handler"},
-	{SCMP_SYS(rt_sigprocmask), M_ALL, ANY, 0, "glibc thread exit"},
-	{SCMP_SYS(restart_syscall), M_ALL, ANY, 0, "interrupted sleeps"},
-	{SCMP_SYS(brk), M_ALL, ANY, 0, "malloc"},
-	{SCMP_SYS(mmap), M_ALL, NO_EXEC, 0, "malloc (never executable)"},
-	{SCMP_SYS(mprotect), M_ALL, NO_EXEC, 0, "malloc arenas (never executable)"},
-	{SCMP_SYS(munmap), M_ALL, ANY, 0, "free"},
-	{SCMP_SYS(madvise), M_ALL, ARG2_IS, MADV_DONTNEED, "balloon pages, freed stacks"},
-	{SCMP_SYS(rseq), M_ALL, ANY, 0, "glibc thread exit"},
-	{SCMP_SYS(exit), M_ALL, ANY, 0, "thread exit"},
-	{SCMP_SYS(exit_group), M_ALL, ANY, 0, "process exit"},
-	/* device data paths (vCPU thread under virtio-user/emulated, I/O thread otherwise) */
-	{SCMP_SYS(pread64), M_ALL, ANY, 0, "ATA-PIO reads, KVM binary stats"},
-	{SCMP_SYS(pwrite64), M_VCPU | M_IO, ANY, 0, "ATA-PIO writes"},
-	{SCMP_SYS(preadv), M_VCPU | M_IO, ANY, 0, "virtio-blk reads"},
-	{SCMP_SYS(pwritev), M_VCPU | M_IO, ANY, 0, "virtio-blk writes"},
-	{SCMP_SYS(fdatasync), M_VCPU | M_IO, ANY, 0, "flush requests"},
-	{SCMP_SYS(writev), M_VCPU | M_IO, ANY, 0, "virtio-net tx"},
-	{SCMP_SYS(mincore), M_VCPU, ANY, 0, "balloon: was the page resident"},
-	{SCMP_SYS(getrusage), M_VCPU, ANY, 0, "timed-region markers: context switches"},
-	{SCMP_SYS(poll), M_IO, ANY, 0, "I/O thread waits on its eventfd and tap"},
-	{SCMP_SYS(ppoll), M_IO, ANY, 0, "I/O thread waits on its eventfd and tap"},
-	/* ioctls, one request at a time */
-	{SCMP_SYS(ioctl), M_VCPU, IOCTL_IS, KVM_RUN, "run the vCPU"},
-	{SCMP_SYS(ioctl), M_VCPU, IOCTL_IS, KVM_GET_REGS, "crash reports, idle probe"},
-	{SCMP_SYS(ioctl), M_VCPU, IOCTL_IS, KVM_GET_MP_STATE, "idle probe"},
-	{SCMP_SYS(ioctl), M_VCPU, IOCTL_IS, KVM_GET_MSRS, "idle probe: PVM VIF page"},
-	{SCMP_SYS(ioctl), M_VCPU | M_IO, IOCTL_IS, KVM_IRQ_LINE, "virtio interrupts"},
-	/* main thread only: once the guest stopped, the results go to files */
-	{SCMP_SYS(openat), M_MAIN, ANY, 0, "--stats-json, /proc/self/task/TID/{schedstat,status}"},
-	{SCMP_SYS(close), M_MAIN, ANY, 0, "teardown"},
-	{SCMP_SYS(fstat), M_MAIN, ANY, 0, "stdio"},
-	{SCMP_SYS(newfstatat), M_MAIN, ANY, 0, "stdio"},
-	{SCMP_SYS(lseek), M_MAIN, ANY, 0, "stdio"},
-	{SCMP_SYS(rename), M_MAIN, ANY, 0, "--stats-json: temp file renamed into place"},
-	{SCMP_SYS(unlink), M_MAIN, ANY, 0, "--stats-json: temp file removed on error"},
-};
-/* clang-format on */
 
 static const char *const role_names[SANDBOX_NROLES] = {
     [SANDBOX_MAIN] = "main",
@@ -111,8 +39,6 @@ static const char *const role_names[SANDBOX_NROLES] = {
 };
 
 static bool sandbox_on;
-#define NAMES_MAX 512
-static char *syscall_names[NAMES_MAX]; /* resolved before any filter: the handler only reads */
 static __thread char thread_name[32];
 
 const char *sandbox_role_name(enum sandbox_role role)
@@ -157,7 +83,9 @@ static void on_sigsys(int sig, siginfo_t *si, void *uctx)
 	n = put_str(msg, n, cap, thread_name[0] ? thread_name : "?");
 	n = put_str(msg, n, cap, "' made system call ");
 	n = put_str(msg, n, cap,
-		    nr >= 0 && nr < NAMES_MAX && syscall_names[nr] ? syscall_names[nr] : "?");
+		    nr >= 0 && nr < SANDBOX_NAMES_MAX && sandbox_syscall_names[nr]
+			? sandbox_syscall_names[nr]
+			: "?");
 	n = put_str(msg, n, cap, " (");
 	n = put_uint(msg, n, cap, (unsigned long)(unsigned)nr);
 	n = put_str(msg, n, cap,
@@ -176,9 +104,6 @@ int sandbox_init(bool enabled, char *err, size_t errlen)
 	sandbox_on = enabled;
 	if (!enabled)
 		return 0;
-	for (int nr = 0; nr < NAMES_MAX; nr++)
-		if (!syscall_names[nr])
-			syscall_names[nr] = seccomp_syscall_resolve_num_arch(SCMP_ARCH_NATIVE, nr);
 	sigemptyset(&sa.sa_mask);
 	if (sigaction(SIGSYS, &sa, NULL)) {
 		snprintf(err, errlen, "seccomp: sigaction(SIGSYS): %s", strerror(errno));
@@ -187,27 +112,9 @@ int sandbox_init(bool enabled, char *err, size_t errlen)
 	return 0;
 }
 
-static int add_rule(scmp_filter_ctx ctx, const struct rule *r)
-{
-	switch (r->check) {
-	case IOCTL_IS:
-		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, r->nr, 1,
-					SCMP_A1(SCMP_CMP_MASKED_EQ, 0xffffffffUL, r->value));
-	case NO_EXEC:
-		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, r->nr, 1,
-					SCMP_A2(SCMP_CMP_MASKED_EQ, PROT_EXEC, 0));
-	case ARG2_IS:
-		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, r->nr, 1,
-					SCMP_A2(SCMP_CMP_EQ, r->value));
-	default:
-		return seccomp_rule_add(ctx, SCMP_ACT_ALLOW, r->nr, 0);
-	}
-}
-
 int sandbox_enter(enum sandbox_role role, const char *name, char *err, size_t errlen)
 {
-	scmp_filter_ctx ctx;
-	int r = 0;
+	struct sock_fprog prog;
 
 	if (!sandbox_on)
 		return 0;
@@ -216,20 +123,19 @@ int sandbox_enter(enum sandbox_role role, const char *name, char *err, size_t er
 		return -EINVAL;
 	}
 	snprintf(thread_name, sizeof(thread_name), "%s", name ? name : role_names[role]);
-	if (!(ctx = seccomp_init(SCMP_ACT_TRAP))) {
-		snprintf(err, errlen, "seccomp: cannot create the %s thread's filter", name);
-		return -ENOMEM;
-	}
-	for (size_t i = 0; !r && i < sizeof(rules) / sizeof(rules[0]); i++)
-		if (rules[i].roles & (1u << role))
-			r = add_rule(ctx, &rules[i]);
-	if (!r)
-		r = seccomp_load(ctx);
-	seccomp_release(ctx);
-	if (r)
+	prog = (struct sock_fprog){.len = sandbox_bpf[role].len,
+				   .filter = (struct sock_filter *)sandbox_bpf[role].filter};
+	/* what libseccomp's seccomp_load() does with its defaults: no_new_privs,
+	 * then the filter on this thread only (no TSYNC) */
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) ||
+	    syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog)) {
+		int e = errno;
+
 		snprintf(err, errlen, "seccomp: cannot install the %s thread's filter: %s",
-			 thread_name, strerror(-r));
-	return r;
+			 thread_name, strerror(e));
+		return -e;
+	}
+	return 0;
 }
 
 /* ---- the test-only escape device (--test-escape FILE) ---- */
