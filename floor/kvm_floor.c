@@ -104,7 +104,7 @@ static void usage(FILE *f)
 		"  --mem-mib N      guest RAM in MiB (default 128; untouched but 9 pages)\n"
 		"  --rounds N       timed rounds of back-to-back exits, 1..%d (default 11)\n"
 		"  --goal-us N      the op count doubles until a round lasts N us (default 20000)\n"
-		"  --pin CPU        run on this CPU (sched_setaffinity)\n"
+		"  --pin CPU        run the vCPU on this CPU (sched_setaffinity after the set-up)\n"
 		"  --control-fd FD  vmm-lite's handshake (docs/INTERFACES.md section 4): 'ready'\n"
 		"                   and a byte before the first KVM_RUN, 'stopped' and a byte\n"
 		"                   before teardown\n"
@@ -485,11 +485,13 @@ int main(int argc, char **argv)
 			usage(stdout);
 		return r == 1 ? 0 : FLOOR_EXIT_USAGE;
 	}
-	if (pin(o.cpu))
-		return FLOOR_EXIT_USAGE;
 	res.open_tsc = rdtsc_ordered();
 	r = create_vm(&vm, &o);
 	res.ready_tsc = rdtsc_ordered();
+	/* the vCPU runs on --pin, the set-up wherever the scheduler put it: as
+	 * vmm-lite pins its vCPU threads and not its main thread */
+	if (!r && pin(o.cpu))
+		r = -EINVAL;
 	snprintf(line, sizeof(line), "{\"event\":\"ready\",\"pid\":%d,\"vcpu_tids\":[%d]}\n",
 		 (int)getpid(), (int)getpid());
 	if (!r)
@@ -505,7 +507,9 @@ int main(int argc, char **argv)
 	destroy_vm(&vm, o.mem_bytes);
 	res.teardown_end_tsc = rdtsc_ordered();
 	if (r)
-		return r == -EFAULT ? FLOOR_EXIT_CRASH : FLOOR_EXIT_HOST;
+		return r == -EFAULT   ? FLOOR_EXIT_CRASH
+		       : r == -EINVAL ? FLOOR_EXIT_USAGE
+				      : FLOOR_EXIT_HOST;
 	print_results(&vm, &o, &res);
 	return fflush(stdout) ? FLOOR_EXIT_HOST : 0;
 }
