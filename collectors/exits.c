@@ -1,7 +1,7 @@
 /*
  * exits: vmm-lite's own accounting of VM exits by reason (KVM exit reason,
- * with the port for I/O exits): count, total time in the VMM and a log2
- * histogram, plus the mean time per exit.
+ * with the port for I/O exits): the count and, when vmm-lite timed its exits
+ * (--exit-timing), total time in the VMM, a log2 histogram and the mean.
  *
  * Why: KVM's stats count exits but not what each one cost in the VMM; the
  * per-reason cost is what the overhead decomposition multiplies by counts.
@@ -12,6 +12,8 @@
 
 #include "collectors/internal.h"
 
+/* {"count":N} alone (vmm-lite without --exit-timing), or count, total_ns and a
+ * histogram that sums to the count; *total is -1 for the first kind */
 static int reshape_reason(const char *name, const json_t *in, json_t **out, json_int_t *count,
 			  json_int_t *total, char *why, size_t len)
 {
@@ -20,6 +22,12 @@ static int reshape_reason(const char *name, const json_t *in, json_t **out, json
 	size_t i;
 	json_t *v;
 
+	if (json_is_integer(c) && json_integer_value(c) >= 0 && !t && !h) {
+		*count = json_integer_value(c);
+		*total = -1;
+		*out = json_pack("{s:I}", "count", *count);
+		return *out ? 0 : -ENOMEM;
+	}
 	if (!json_is_integer(c) || !json_is_integer(t) || json_integer_value(c) < 0 ||
 	    json_integer_value(t) < 0 || !json_is_array(h))
 		return coll_fail(why, len, EINVAL, "exits.%s: count/total_ns/hist_log2_ns invalid",
@@ -43,12 +51,14 @@ static int reshape_reason(const char *name, const json_t *in, json_t **out, json
 	return *out ? 0 : -ENOMEM;
 }
 
+/* total_ns and mean_ns only when every kind was timed */
 int exitstat_reshape(const json_t *doc, json_t **out, char *why, size_t whylen)
 {
 	json_t *ex = json_object_get(doc, "exits"), *v;
 	const char *name;
 	char inner[160];
 	json_int_t count = 0, total = 0;
+	bool timed = true;
 
 	*out = NULL;
 	if (!json_is_object(ex))
@@ -66,13 +76,18 @@ int exitstat_reshape(const json_t *doc, json_t **out, char *why, size_t whylen)
 		}
 		json_object_set_new(reasons, name, o);
 		count += c;
-		total += t;
+		timed = timed && t >= 0;
+		total += t >= 0 ? t : 0;
 	}
-	*out = json_pack("{s:o,s:{s:I,s:I,s:f},s:{s:s,s:s,s:s,s:s}}", "reasons", reasons, "total",
-			 "count", count, "total_ns", total, "mean_ns",
-			 count ? (double)total / (double)count : 0.0, "units", "count", "exits",
-			 "total_ns", "ns", "mean_ns", "ns", "hist_log2_ns",
-			 "exits per bucket i: 2^i <= ns < 2^(i+1)");
+	json_t *tot = json_pack("{s:I}", "count", count);
+	if (timed) {
+		json_object_set_new(tot, "total_ns", json_integer(total));
+		json_object_set_new(tot, "mean_ns",
+				    json_real(count ? (double)total / (double)count : 0.0));
+	}
+	*out = json_pack("{s:o,s:o,s:b,s:{s:s,s:s,s:s,s:s}}", "reasons", reasons, "total", tot,
+			 "timed", timed, "units", "count", "exits", "total_ns", "ns", "mean_ns",
+			 "ns", "hist_log2_ns", "exits per bucket i: 2^i <= ns < 2^(i+1)");
 	return 0;
 }
 

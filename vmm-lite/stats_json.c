@@ -29,7 +29,7 @@ static json_t *exits_json(const struct vm *vm)
 		return json_object();
 	for (uint32_t i = 0; i < vm->nvcpus; i++)
 		exit_stats_merge(all, &vm->vcpus[i].exits);
-	j = exit_stats_to_json(all);
+	j = exit_stats_to_json(all, vm->opt->exit_timing);
 	free(all);
 	return j;
 }
@@ -139,6 +139,7 @@ json_t *vm_stats_to_json(struct vm *vm)
 		: json_null());
 	json_object_set_new(j, "startup", startup_json(vm));
 	json_object_set_new(j, "exits", exits_json(vm));
+	json_object_set_new(j, "exit_timing", json_boolean(vm->opt->exit_timing));
 	json_object_set_new(j, "io_unhandled",
 			    json_pack("{s:I,s:I}", "reads", (json_int_t)vm->pio.unhandled_reads,
 				      "writes", (json_int_t)vm->pio.unhandled_writes));

@@ -291,14 +291,30 @@ static void inject_exit_delay(struct vcpu *v)
 		;
 }
 
+void vcpu_dispatch(struct vcpu *v, uint64_t t0)
+{
+	struct kvm_run *run = v->run;
+	uint32_t reason = run->exit_reason;
+	struct exit_bucket *b =
+	    exit_stats_bucket(&v->exits, reason, reason == KVM_EXIT_IO ? run->io.port : 0);
+
+	handle_exit(v);
+	inject_exit_delay(v);
+	if (!b)
+		v->exits.dropped++;
+	else if (b->count++, t0)
+		exit_bucket_time(b, now_ns() - t0);
+}
+
+/* KVM_RUN, then dispatch: the clock is read only with --exit-timing */
 static void run_loop(struct vcpu *v)
 {
 	struct vm *vm = v->vm;
-	char key[32];
+	bool timed = vm->opt->exit_timing;
 
 	while (!vm->stopping) {
 		int r = ioctl(v->fd, KVM_RUN, 0);
-		uint64_t t0 = now_ns();
+		uint64_t t0 = timed ? now_ns() : 0;
 
 		if (r < 0) {
 			char reason[96];
@@ -314,11 +330,7 @@ static void run_loop(struct vcpu *v)
 			vm_request_stop(vm, STOP_HOST_ERROR, VMM_EXIT_HOST, 0, reason);
 			break;
 		}
-		handle_exit(v);
-		inject_exit_delay(v);
-		exit_key(key, sizeof(key), v->run->exit_reason,
-			 v->run->exit_reason == KVM_EXIT_IO ? v->run->io.port : 0);
-		exit_stats_add(&v->exits, key, now_ns() - t0);
+		vcpu_dispatch(v, t0);
 	}
 }
 

@@ -142,6 +142,7 @@ struct vmm_options {
 	uint64_t balloon_mib;	  /* --balloon MIB: virtio-balloon initial target, 0: none */
 	bool no_seccomp;	  /* --no-seccomp: no per-thread allow-list (debugging) */
 	bool irqchip_full;	  /* --irqchip full: in-kernel PIC, IOAPIC and PIT as well */
+	bool exit_timing;	  /* --exit-timing: time the handling of every exit */
 	const char *test_escape;  /* --test-escape FILE: hidden test knob (sandbox.h) */
 };
 
@@ -338,6 +339,7 @@ void region_release(struct vm *vm);
 #define EXIT_STATS_MAX_KEYS 64
 struct exit_bucket {
 	char key[32]; /* "io:0x3f8", "mmio", "hlt", ... */
+	uint32_t id;  /* exit_stats_bucket's (reason, port); 0: made from a key */
 	uint64_t count;
 	uint64_t total_ns;
 	uint64_t hist[EXIT_HIST_BUCKETS];
@@ -345,16 +347,24 @@ struct exit_bucket {
 struct exit_stats {
 	struct exit_bucket b[EXIT_STATS_MAX_KEYS];
 	uint32_t n;
+	uint32_t last;	  /* the bucket exit_stats_bucket found last */
 	uint64_t dropped; /* exits whose key did not fit */
 };
 const char *exit_reason_name(uint32_t reason);
 /* key for a kvm_run exit: "io:0x3f8", "mmio", reason name otherwise */
 void exit_key(char *key, size_t len, uint32_t reason, uint16_t port);
 int exit_stats_add(struct exit_stats *s, const char *key, uint64_t ns);
+/* The hot path: the bucket of one KVM exit, found by number (the last one
+ * first, so a run of exits of one kind costs one comparison), created with
+ * its exit_key() on first use; NULL when the table is full. */
+struct exit_bucket *exit_stats_bucket(struct exit_stats *s, uint32_t reason, uint16_t port);
+/* add one handling time to a bucket (--exit-timing) */
+void exit_bucket_time(struct exit_bucket *b, uint64_t ns);
 void exit_stats_merge(struct exit_stats *dst, const struct exit_stats *src);
 uint32_t exit_hist_bucket(uint64_t ns);
 const struct exit_bucket *exit_stats_find(const struct exit_stats *s, const char *key);
-json_t *exit_stats_to_json(const struct exit_stats *s);
+/* timed: with total_ns and hist_log2_ns, else {"count":N} per key */
+json_t *exit_stats_to_json(const struct exit_stats *s, bool timed);
 
 /* ---- KVM binary stats (kvm_stats.c) ---- */
 struct kvm_stat {
@@ -511,6 +521,10 @@ int write_json_atomic(const char *path, json_t *j);
 int vcpu_create(struct vm *vm, uint32_t index, char *err, size_t errlen);
 int vcpu_setup_boot(struct vcpu *v, uint32_t entry, uint32_t start_info, char *err, size_t errlen);
 void *vcpu_thread(void *arg);
+/* Everything vmm-lite does between a KVM_RUN that returned an exit and the
+ * next one: handle it, count it (and time it from t0 with --exit-timing;
+ * t0 = 0 otherwise). Exposed for bench/dispatch.c. */
+void vcpu_dispatch(struct vcpu *v, uint64_t t0);
 void vcpu_kick(struct vcpu *v);
 #define IDLE_POLL_NS 200000000ULL /* how often run.c looks for a halted guest */
 void vcpu_destroy(struct vcpu *v);

@@ -154,8 +154,9 @@ Test(vmm_lite, hello_cmdline_exit_port)
 	cr_assert_eq(json_integer_value(jpath(r.stats, "status", "guest_code")), 0x15);
 	cr_assert_eq(exit_count(r.stats, "io:0x3f8"), (long long)strlen(r.out));
 	cr_assert_eq(exit_count(r.stats, "io:0xf4"), 1);
-	cr_assert_gt(
-	    json_integer_value(json_object_get(jpath(r.stats, "exits", "io:0xf4"), "total_ns")), 0);
+	/* exits are counted, not timed, unless asked (--exit-timing) */
+	cr_assert(json_is_false(json_object_get(r.stats, "exit_timing")));
+	cr_assert_null(json_object_get(jpath(r.stats, "exits", "io:0xf4"), "total_ns"));
 	cr_assert(json_is_true(jpath(r.stats, "emulation", "native")));
 	cr_assert_gt(json_integer_value(json_object_get(r.stats, "boot_ns")), 0);
 	if (host_is_pvm()) {
@@ -173,8 +174,12 @@ Test(vmm_lite, hello_cmdline_exit_port)
 Test(vmm_lite, garbage_bytes_forwarded_unchanged)
 {
 	static struct result r;
-	const char *args[] = {"--kernel", path_of("tests/guests/garbage.elf"), NULL};
+	const char *args[] = {"--kernel", path_of("tests/guests/garbage.elf"), "--exit-timing",
+			      "on", NULL};
 	char want[260];
+	json_t *uart, *h, *v;
+	long long hsum = 0;
+	size_t i;
 
 	run_vmm(&r, -1, args);
 	cr_assert_eq(r.status, 1, "status %d (guest code %d), stderr: %s", r.status, r.status >> 1,
@@ -189,6 +194,13 @@ Test(vmm_lite, garbage_bytes_forwarded_unchanged)
 	cr_assert_eq(json_integer_value(jpath(r.stats, "io_unhandled", "writes")), 1);
 	cr_assert_eq(exit_count(r.stats, "io:0x1234"), 1);
 	cr_assert_eq(exit_count(r.stats, "io:0x80"), 1);
+	/* --exit-timing on: every exit's handling time is in the histogram */
+	cr_assert(json_is_true(json_object_get(r.stats, "exit_timing")));
+	uart = jpath(r.stats, "exits", "io:0x3f8");
+	cr_assert_gt(json_integer_value(json_object_get(uart, "total_ns")), 0);
+	h = json_object_get(uart, "hist_log2_ns");
+	json_array_foreach(h, i, v) hsum += json_integer_value(v);
+	cr_assert_eq(hsum, exit_count(r.stats, "io:0x3f8"));
 	json_decref(r.stats);
 }
 

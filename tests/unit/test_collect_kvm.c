@@ -146,6 +146,31 @@ Test(collect_kvm, exits_mean_and_total)
 	json_decref(doc);
 }
 
+/* vmm-lite without --exit-timing: counts only, and no time is made up */
+Test(collect_kvm, exits_counted_not_timed)
+{
+	json_t *doc = parse("{\"vmm\":\"vmm-lite\",\"exits\":{\"io:0x4f0\":{\"count\":5},"
+			    "\"mmio\":{\"count\":2}}}"),
+	       *out;
+	char why[160] = "";
+	cr_assert_eq(exitstat_reshape(doc, &out, why, sizeof(why)), 0, "%s", why);
+	cr_assert_eq(iget(out, "total", "count", NULL), 7);
+	cr_assert_null(json_object_get(json_object_get(out, "total"), "total_ns"));
+	cr_assert_null(json_object_get(json_object_get(out, "total"), "mean_ns"));
+	cr_assert(json_is_false(json_object_get(out, "timed")));
+	cr_assert_null(
+	    json_object_get(json_object_get(json_object_get(out, "reasons"), "mmio"), "mean_ns"));
+	json_decref(out);
+	json_decref(doc);
+	/* one timed kind among untimed ones: the total is still not timed */
+	doc = parse("{\"vmm\":\"x\",\"exits\":{\"io\":{\"count\":1,\"total_ns\":5,"
+		    "\"hist_log2_ns\":[0,0,1]},\"hlt\":{\"count\":1}}}");
+	cr_assert_eq(exitstat_reshape(doc, &out, why, sizeof(why)), 0, "%s", why);
+	cr_assert(json_is_false(json_object_get(out, "timed")));
+	json_decref(out);
+	json_decref(doc);
+}
+
 Test(collect_kvm, exits_malformed)
 {
 	char why[160];

@@ -55,7 +55,7 @@ Test(vmm_exits, add_merge_json)
 	cr_assert_eq(e->hist[10], 1); /* 1500 */
 	cr_assert_eq(e->hist[11], 1); /* 3000 */
 	cr_assert_eq(exit_stats_find(&a, "hlt")->count, 1);
-	j = exit_stats_to_json(&a);
+	j = exit_stats_to_json(&a, true);
 	cr_assert_eq(json_integer_value(json_object_get(json_object_get(j, "io:0x3f8"), "count")),
 		     3);
 	hist = json_object_get(json_object_get(j, "io:0x3f8"), "hist_log2_ns");
@@ -267,4 +267,35 @@ Test(vmm_smaps, range_sums_rss_and_anon_huge_capped_by_overlap)
 	cr_assert_geq(r.rss_bytes, len / 2, "rss %llu", (unsigned long long)r.rss_bytes);
 	cr_assert_leq(r.anon_huge_bytes, r.rss_bytes);
 	free(p);
+}
+
+Test(vmm_exits, bucket_by_number_then_untimed_json)
+{
+	static struct exit_stats s;
+	struct exit_bucket *io, *mmio;
+	json_t *j, *e;
+
+	memset(&s, 0, sizeof(s));
+	io = exit_stats_bucket(&s, KVM_EXIT_IO, 0x4f0);
+	cr_assert_not_null(io);
+	cr_assert_str_eq(io->key, "io:0x4f0");
+	cr_assert_eq(exit_stats_bucket(&s, KVM_EXIT_IO, 0x4f0), io, "the last bucket, again");
+	mmio = exit_stats_bucket(&s, KVM_EXIT_MMIO, 0);
+	cr_assert_str_eq(mmio->key, "mmio");
+	cr_assert_eq(exit_stats_bucket(&s, KVM_EXIT_IO, 0x4f0), io, "found past the last one");
+	cr_assert_neq(exit_stats_bucket(&s, KVM_EXIT_IO, 0x3f8), io, "another port, another key");
+	cr_assert_eq(s.n, 3);
+	exit_stats_add(&s, "hlt", 7); /* a bucket made from a key is found by number too */
+	cr_assert_eq(exit_stats_bucket(&s, KVM_EXIT_HLT, 0), exit_stats_find(&s, "hlt"));
+	cr_assert_eq(s.n, 4);
+	io->count = 3;
+	j = exit_stats_to_json(&s, false);
+	e = json_object_get(j, "io:0x4f0");
+	cr_assert_eq(json_integer_value(json_object_get(e, "count")), 3);
+	cr_assert_null(json_object_get(e, "total_ns"), "untimed: no time is reported");
+	cr_assert_null(json_object_get(e, "hist_log2_ns"));
+	json_decref(j);
+	for (uint16_t p = 0; s.n < EXIT_STATS_MAX_KEYS; p++)
+		cr_assert_not_null(exit_stats_bucket(&s, KVM_EXIT_IO, (uint16_t)(0x1000 + p)));
+	cr_assert_null(exit_stats_bucket(&s, KVM_EXIT_IO, 0x9999), "a full table has no room");
 }
