@@ -21,3 +21,10 @@ $(BUILD)/bench/libbench.so: bench/bench_shim.c core/stats.c core/stats.h
 
 .PHONY: bench-tools
 bench-tools: $(BUILD)/kvm-floor $(BUILD)/vmm-lite $(BUILD)/guest-agent.elf $(BUILD)/bench/libbench.so
+
+# bench/dispatch.c: vmm-lite's per-exit user-space path on a fake kvm_run
+$(BUILD)/bench/dispatch: $(BUILD)/host/bench/dispatch.o $(BUILD)/libvmmlite.a \
+		$(BUILD)/host/core/stats.o
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $^ $(HOST_LDLIBS)
+bench-tools: $(BUILD)/bench/dispatch

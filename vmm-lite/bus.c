@@ -29,19 +29,36 @@ int bus_register(struct bus *b, struct bus_dev *d)
 	return 0;
 }
 
+static bool in_dev(const struct bus_dev *d, uint64_t addr, uint32_t len)
+{
+	return addr >= d->base && addr - d->base < d->len && len <= d->len - (addr - d->base);
+}
+
+static void access_dev(struct bus_dev *d, uint64_t addr, uint8_t *data, uint32_t len, bool is_write)
+{
+	if (is_write && d->ops->write)
+		d->ops->write(d, addr - d->base, data, len);
+	else if (!is_write && d->ops->read)
+		d->ops->read(d, addr - d->base, data, len);
+	else if (!is_write)
+		memset(data, 0xff, len);
+}
+
+/* the device of the previous access first: a guest that exits on one
+ * device in a row (the calibration, a disk's data port) skips the scan */
 bool bus_access(struct bus *b, uint64_t addr, uint8_t *data, uint32_t len, bool is_write)
 {
-	for (uint32_t i = 0; i < b->ndevs; i++) {
-		struct bus_dev *d = b->devs[i];
+	uint32_t last = __atomic_load_n(&b->last, __ATOMIC_RELAXED);
 
-		if (addr < d->base || addr - d->base >= d->len || len > d->len - (addr - d->base))
+	if (last < b->ndevs && in_dev(b->devs[last], addr, len)) {
+		access_dev(b->devs[last], addr, data, len, is_write);
+		return true;
+	}
+	for (uint32_t i = 0; i < b->ndevs; i++) {
+		if (!in_dev(b->devs[i], addr, len))
 			continue;
-		if (is_write && d->ops->write)
-			d->ops->write(d, addr - d->base, data, len);
-		else if (!is_write && d->ops->read)
-			d->ops->read(d, addr - d->base, data, len);
-		else if (!is_write)
-			memset(data, 0xff, len);
+		__atomic_store_n(&b->last, i, __ATOMIC_RELAXED);
+		access_dev(b->devs[i], addr, data, len, is_write);
 		return true;
 	}
 	if (is_write)

@@ -102,7 +102,7 @@ int exit_stats_add(struct exit_stats *s, const char *key, uint64_t ns)
 
 struct exit_bucket *exit_stats_bucket(struct exit_stats *s, uint32_t reason, uint16_t port)
 {
-	uint32_t id = ((reason & 0x7fff) + 1) << 16 | port; /* never 0 */
+	uint32_t id = exit_bucket_id(reason, port);
 	char key[32];
 	struct exit_bucket *b;
 

@@ -296,7 +296,7 @@ void vcpu_dispatch(struct vcpu *v, uint64_t t0)
 	struct kvm_run *run = v->run;
 	uint32_t reason = run->exit_reason;
 	struct exit_bucket *b =
-	    exit_stats_bucket(&v->exits, reason, reason == KVM_EXIT_IO ? run->io.port : 0);
+	    exit_stats_bucket_fast(&v->exits, reason, reason == KVM_EXIT_IO ? run->io.port : 0);
 
 	handle_exit(v);
 	inject_exit_delay(v);

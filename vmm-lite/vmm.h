@@ -193,6 +193,7 @@ struct bus_dev {
 struct bus {
 	struct bus_dev *devs[BUS_MAX_DEVS];
 	uint32_t ndevs;
+	uint32_t last; /* the device the previous access hit (atomic, a hint only) */
 	uint64_t unhandled_reads, unhandled_writes; /* atomics */
 };
 int bus_register(struct bus *b, struct bus_dev *d);
@@ -358,6 +359,19 @@ int exit_stats_add(struct exit_stats *s, const char *key, uint64_t ns);
  * first, so a run of exits of one kind costs one comparison), created with
  * its exit_key() on first use; NULL when the table is full. */
 struct exit_bucket *exit_stats_bucket(struct exit_stats *s, uint32_t reason, uint16_t port);
+static inline uint32_t exit_bucket_id(uint32_t reason, uint16_t port)
+{
+	return ((reason & 0x7fff) + 1) << 16 | port; /* never 0 */
+}
+/* exit_stats_bucket's first step, inlined into the vCPU loop */
+static inline struct exit_bucket *exit_stats_bucket_fast(struct exit_stats *s, uint32_t reason,
+							 uint16_t port)
+{
+	struct exit_bucket *b = &s->b[s->last];
+
+	return s->n && b->id == exit_bucket_id(reason, port) ? b
+							     : exit_stats_bucket(s, reason, port);
+}
 /* add one handling time to a bucket (--exit-timing) */
 void exit_bucket_time(struct exit_bucket *b, uint64_t ns);
 void exit_stats_merge(struct exit_stats *dst, const struct exit_stats *src);

@@ -143,6 +143,42 @@ Test(vmm_bus, register_and_dispatch)
 	cr_assert_eq(b.unhandled_writes, 1);
 }
 
+static void tag_read(struct bus_dev *d, uint64_t off, uint8_t *data, uint32_t len)
+{
+	(void)off;
+	memset(data, (int)(uintptr_t)d->priv, len);
+}
+
+static const struct bus_dev_ops tag_ops = {.name = "tag", .read = tag_read};
+
+/* the previous device is tried first: it must never take another's access */
+Test(vmm_bus, last_device_hint_never_misroutes)
+{
+	struct bus b = {0};
+	struct bus_dev d[3] = {
+	    {.ops = &tag_ops, .base = 0x10, .len = 4, .priv = (void *)1},
+	    {.ops = &tag_ops, .base = 0x20, .len = 4, .priv = (void *)2},
+	    {.ops = &tag_ops, .base = 0x30, .len = 4, .priv = (void *)3},
+	};
+	static const struct {
+		uint64_t addr;
+		uint32_t len;
+		int want; /* 0: nobody */
+	} seq[] = {{0x30, 1, 3}, {0x33, 1, 3}, {0x10, 2, 1}, {0x31, 4, 0}, {0x12, 2, 1},
+		   {0x23, 1, 2}, {0x14, 1, 0}, {0x20, 4, 2}, {0x33, 1, 3}};
+	uint8_t data[4];
+
+	for (int i = 0; i < 3; i++)
+		cr_assert_eq(bus_register(&b, &d[i]), 0);
+	for (size_t i = 0; i < sizeof(seq) / sizeof(seq[0]); i++) {
+		bool hit = bus_access(&b, seq[i].addr, data, seq[i].len, false);
+		cr_assert_eq(hit, seq[i].want != 0, "access %zu at %#lx", i,
+			     (unsigned long)seq[i].addr);
+		cr_assert_eq(data[0], seq[i].want ? seq[i].want : 0xff, "access %zu", i);
+	}
+	cr_assert_eq(b.unhandled_reads, 2);
+}
+
 static uint8_t uart_in(struct uart16550 *u, uint64_t reg)
 {
 	uint8_t v;
