@@ -22,7 +22,7 @@ stats_summarize. Goals (issue 15): boot <= 2.0x, exit <= 1.05x.
 
 usage: bench/floor-vs-vmm-lite.py [--pairs N] [--cpu CPU] [--mem-mib N]
            [--goal-ms N] [--rounds N] [--what boot,exit] [--vmm-arg ARG]...
-           [--json FILE]
+           [--vmm-lite PATH] [--json FILE]
 Needs `make bench-tools` (build/kvm-floor, build/vmm-lite, the agent,
 build/bench/libbench.so). Run it under `nice -n -5` or on a quiet machine and
 read the load line it prints; it exits 1 if a run failed.
@@ -165,7 +165,8 @@ def exit_sample(r, ok_codes):
 def commands(a, build, stats_path):
     # pinned as `virttax footprint` pins them: the vCPU (the floor's only thread)
     floor = [os.path.join(build, "kvm-floor"), "--mem-mib", str(a.mem_mib), "--pin", str(a.cpu)]
-    vmm = [os.path.join(build, "vmm-lite"), "--kernel", os.path.join(build, "guest-agent.elf"),
+    vmm = [a.vmm_lite or os.path.join(build, "vmm-lite"), "--kernel",
+           os.path.join(build, "guest-agent.elf"),
            "--mem", f"{a.mem_mib}M", "--pin", str(a.cpu), "--stats-json", stats_path] + a.vmm_arg
     return {
         "boot": (floor + ["--rounds", "1", "--goal-us", "1"],
@@ -193,6 +194,8 @@ def main():
     p.add_argument("--vmm-arg", action="append", default=[],
                    help="extra vmm-lite argument (repeatable)")
     p.add_argument("--build", default=os.path.join(ROOT, "build"))
+    p.add_argument("--vmm-lite", help="the vmm-lite binary (default BUILD/vmm-lite), e.g. an "
+                   "older build to compare")
     p.add_argument("--json", help="write every sample and the summary here")
     a = p.parse_args()
     what = [w for w in a.what.split(",") if w]
