@@ -16,6 +16,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+volatile sig_atomic_t proc_stop_signal;
+
 int proc_self_dir(char *buf, size_t len)
 {
 	ssize_t n = readlink("/proc/self/exe", buf, len - 1);

@@ -11,9 +11,14 @@
 #ifndef VIRTTAX_CORE_PROC_H
 #define VIRTTAX_CORE_PROC_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/types.h>
+
+/* Set (to the signal number) by the harness's SIGINT/SIGTERM handler: every
+ * loop that waits for a child kills it and returns, nothing new starts. */
+extern volatile sig_atomic_t proc_stop_signal;
 
 /* Directory of /proc/self/exe. 0 or -errno. */
 int proc_self_dir(char *buf, size_t len);

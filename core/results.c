@@ -77,8 +77,21 @@ static json_t *metric_keys(json_t *runs)
 	return keys;
 }
 
-/* Distinct [series, baseline_series] of the vm runs, first-seen order. */
-static json_t *vm_series(json_t *runs)
+/* Where `name` is in the workload's planned series (the canonical order), or
+ * past the end when it is not listed (version 1 files). */
+static size_t planned_index(json_t *planned, const char *name)
+{
+	size_t i;
+	json_t *p;
+	json_array_foreach(
+	    planned, i,
+	    p) if (!strcmp(json_string_value(json_object_get(p, "series")), name)) return i;
+	return SIZE_MAX;
+}
+
+/* Distinct [series, baseline_series] of the vm runs, in the planned order
+ * (the runs of a round are in a random order), else first-seen order. */
+static json_t *vm_series(json_t *runs, json_t *planned)
 {
 	json_t *out = json_array(), *run, *s;
 	size_t i, k;
@@ -92,10 +105,23 @@ static json_t *vm_series(json_t *runs)
 		    seen || !strcmp(json_string_value(json_object_get(s, "series")), name);
 		if (!seen)
 			json_array_append_new(
-			    out, json_pack("{s:s,s:O,s:O}", "series", name, "baseline_series",
+			    out, json_pack("{s:s,s:O?,s:O}", "series", name, "baseline_series",
 					   json_object_get(run, "baseline_series"), "config",
 					   json_object_get(run, "config")));
 	}
+	/* insertion sort by planned index: stable, few series */
+	size_t n = json_array_size(out);
+	for (i = 1; i < n; i++)
+		for (k = i; k > 0; k--) {
+			json_t *a = json_array_get(out, k - 1), *b = json_array_get(out, k);
+			if (planned_index(planned,
+					  json_string_value(json_object_get(a, "series"))) <=
+			    planned_index(planned, json_string_value(json_object_get(b, "series"))))
+				break;
+			json_incref(a);
+			json_array_set(out, k - 1, b);
+			json_array_set_new(out, k, a);
+		}
 	return out;
 }
 
@@ -245,7 +271,8 @@ int results_summarize(json_t *workload)
 	json_t *runs = json_object_get(workload, "runs");
 	if (!json_is_array(runs))
 		return -EINVAL;
-	json_t *keys = metric_keys(runs), *series = vm_series(runs), *summary = json_array();
+	json_t *keys = metric_keys(runs), *summary = json_array();
+	json_t *series = vm_series(runs, json_object_get(workload, "series"));
 	json_t *ser;
 	size_t i;
 	int rc = 0;
@@ -314,6 +341,7 @@ int results_load(const char *path, json_t **root, char *err, size_t errlen)
 		return -EINVAL;
 	}
 	const char *schema = json_string_value(json_object_get(r, "schema"));
+	json_t *ver = json_object_get(r, "schema_version");
 	if (!schema || strcmp(schema, RESULTS_SCHEMA) ||
 	    !json_is_array(json_object_get(r, "workloads"))) {
 		snprintf(err, errlen, "%s: not a virttax results file (schema \"%s\" expected)",
@@ -321,6 +349,31 @@ int results_load(const char *path, json_t **root, char *err, size_t errlen)
 		json_decref(r);
 		return -EINVAL;
 	}
+	if (!json_is_integer(ver) || json_integer_value(ver) < RESULTS_SCHEMA_VERSION_MIN ||
+	    json_integer_value(ver) > RESULTS_SCHEMA_VERSION) {
+		char v[32] = "none";
+		if (json_is_number(ver))
+			snprintf(v, sizeof(v), "%g", json_number_value(ver));
+		snprintf(err, errlen,
+			 "%s: schema_version %s is not one this virttax reads (%d..%d): use the "
+			 "virttax that wrote it, or a newer one",
+			 file, v, RESULTS_SCHEMA_VERSION_MIN, RESULTS_SCHEMA_VERSION);
+		json_decref(r);
+		return -EINVAL;
+	}
 	*root = r;
 	return 0;
+}
+
+bool results_partial(json_t *root, char *why, size_t len)
+{
+	if (!json_is_false(json_object_get(root, "complete")))
+		return false;
+	json_t *st = json_object_get(root, "stopped");
+	const char *reason = json_string_value(json_object_get(st, "reason"));
+	snprintf(why, len, "partial results (\"complete\": false): %s; %lld runs kept, %zu left",
+		 reason ? reason : "stopped",
+		 (long long)json_integer_value(json_object_get(st, "runs_done")),
+		 json_array_size(json_object_get(st, "remaining")));
+	return true;
 }

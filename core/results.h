@@ -15,7 +15,8 @@
 #include <stddef.h>
 
 #define RESULTS_SCHEMA "virttax-results"
-#define RESULTS_SCHEMA_VERSION 1
+#define RESULTS_SCHEMA_VERSION 2
+#define RESULTS_SCHEMA_VERSION_MIN 1 /* version 1 files (a subset) are still read */
 #define VIRTTAX_VERSION "0.1.0"
 
 /* Recompute "summary" of one workload object from its "runs". 0 or -errno. */
@@ -26,7 +27,11 @@ size_t results_failed_runs(json_t *root);
  * (core/outfile.c: in place when `path` is not a regular file). */
 int results_write_atomic(const char *path, json_t *root);
 /* Load PATH (a run directory holding results.json, or the file itself) and
- * check the schema. 0; -errno with a one-line message naming PATH and the fix. */
+ * check the schema and its version. 0; -errno with a one-line message naming
+ * PATH and the fix. */
 int results_load(const char *path, json_t **root, char *err, size_t errlen);
+/* A file written by an interrupted or stopped run ("complete": false)?
+ * true and "partial: ..." (why, runs kept and left) in why. */
+bool results_partial(json_t *root, char *why, size_t len);
 
 #endif

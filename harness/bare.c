@@ -54,13 +54,20 @@ int bare_run(const struct run_spec *spec, struct run_result *res)
 	snprintf(cpu, sizeof(cpu), "%d", spec->cpu);
 	snprintf(fd, sizeof(fd), "%d", c.ctl_child);
 	snprintf(wl, sizeof(wl), "workload=%s", spec->workload);
-	const char *argv[BARE_MAX_ARGS] = {self,	  "baseline",	  "--pin", cpu, "--backing",
-					   spec->backing, "--control-fd", fd,	   wl};
-	size_t argc = 9;
+	const char *argv[BARE_MAX_ARGS] = {self,	"baseline",    "--pin",	       cpu,
+					   "--backing", spec->backing, "--control-fd", fd};
+	size_t argc = 8;
 	if (spec->cpu_list) { /* threads placed like the vCPUs (harness/hosted_smp.c) */
 		argv[2] = spec->cpu_list[0] ? "--thread-pin" : "--backing";
 		argv[3] = spec->cpu_list[0] ? spec->cpu_list : spec->backing;
 	}
+	if (spec->netns) { /* the network workloads' side of the veth pair */
+		argv[argc++] = "--netns";
+		argv[argc++] = spec->netns;
+		argv[argc++] = "--net-dev";
+		argv[argc++] = spec->net_dev;
+	}
+	argv[argc++] = wl;
 	for (size_t i = 0; i < spec->nwl_args && argc < BARE_MAX_ARGS - 1; i++)
 		argv[argc++] = spec->wl_args[i];
 	argv[argc] = NULL;

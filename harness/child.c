@@ -311,6 +311,13 @@ static void poll_once(struct child *c, struct loop *lp, struct run_result *res)
 	};
 	uint64_t now = now_ns();
 	int wait_ms = now >= lp->deadline ? 0 : (int)((lp->deadline - now) / 1000000 + 1);
+	if (wait_ms > CHILD_STOP_POLL_MS)
+		wait_ms = CHILD_STOP_POLL_MS; /* a stop request is seen within this */
+	if (proc_stop_signal && !c->stopped_by_request) {
+		c->stopped_by_request = true; /* SIGINT/SIGTERM to virttax: this run is dropped */
+		kill(c->pid, SIGKILL);
+		lp->deadline = now + 10ull * 1000000000ull;
+	}
 	int n = poll(pf, 4, wait_ms);
 	if (n == 0 || (n < 0 && errno != EINTR)) {
 		if (now_ns() >= lp->deadline)

@@ -16,6 +16,7 @@
 
 #define CHILD_KILL_GRACE_S 5 /* past the child's own watchdog */
 #define CHILD_MAX_TIDS 64
+#define CHILD_STOP_POLL_MS 100 /* how often the loop looks at core/proc.h's stop flag */
 
 struct child {
 	int ctl_parent, ctl_child; /* socketpair: parent end, child end (--control-fd) */
@@ -35,6 +36,7 @@ struct child {
 				     (harness/memcg.c); it exits 126 when it cannot */
 	/* what happened */
 	bool timed_out;
+	bool stopped_by_request; /* killed because the harness was asked to stop */
 	bool got_ready, got_stopped;
 	int stopped_status;
 	char harness_error[160]; /* a harness-side problem (collectors, control fd) */

@@ -8,7 +8,12 @@
  * harness drives it exactly like a VMM (`--control-fd` handshake).
  *
  *   virttax baseline [--pin CPU] [--backing 4k|thp] [--control-fd FD]
- *                    [--stats-json FILE] workload=NAME [KEY=VALUE ...]
+ *                    [--stats-json FILE] [--netns NS --net-dev DEV]
+ *                    workload=NAME [KEY=VALUE ...]
+ *
+ * --netns/--net-dev: the network workloads' bare side (the io-net
+ * experiment): the process enters namespace NS and its NIC is an AF_PACKET
+ * socket on DEV (harness/net_env.c), talking to the harness's reflector.
  *
  * Exit: 0 ok, 1 the workload failed, 2 bad input, 3 host problem.
  */
@@ -27,6 +32,8 @@
 #include "workloads/wl_cmdline.h"
 #include "harness/hosted_smp.h"
 #include "core/outfile.h"
+#include "harness/net_env.h"
+#include "virttax/wl_net.h"
 
 #define BASELINE_TSC_WINDOW_MS 60
 
@@ -34,9 +41,10 @@ struct baseline_opts {
 	int pin;	/* -1: no pinning */
 	int control_fd; /* -1: none */
 	enum hosted_backing backing;
-	int first_token;	/* argv index of the first KEY=VALUE */
-	const char *thread_pin; /* --thread-pin LIST, NULL: none (harness/hosted_smp.c) */
-	const char *stats_json; /* --stats-json FILE: timed regions (hosted_region.c) */
+	int first_token;	     /* argv index of the first KEY=VALUE */
+	const char *thread_pin;	     /* --thread-pin LIST, NULL: none (harness/hosted_smp.c) */
+	const char *stats_json;	     /* --stats-json FILE: timed regions (hosted_region.c) */
+	const char *netns, *net_dev; /* --netns NS --net-dev DEV: the NIC of net-* */
 };
 
 struct baseline_env {
@@ -51,7 +59,8 @@ static void baseline_usage(FILE *f)
 {
 	fprintf(f, "usage: virttax baseline [--pin CPU] [--thread-pin LIST] [--backing 4k|thp] "
 		   "[--control-fd FD]\n"
-		   "                        [--stats-json FILE] workload=NAME [KEY=VALUE ...]\n"
+		   "                        [--stats-json FILE] [--netns NS --net-dev DEV]\n"
+		   "                        workload=NAME [KEY=VALUE ...]\n"
 		   "Runs one workload as a host process and prints protocol records on stdout.\n"
 		   "Numbers take K/M/G (binary) suffixes and 0x hex. Exit: 0 ok, 1 workload\n"
 		   "failed, 2 bad input, 3 host problem. Workloads (KEY=default):\n");
@@ -97,6 +106,10 @@ static int baseline_parse_flag(int argc, char **argv, int *i, struct baseline_op
 		return hosted_backing_parse(v, &o->backing);
 	if ((v = flag_value(argc, argv, i, "--stats-json")))
 		return *v ? (o->stats_json = v, 0) : -EINVAL;
+	if ((v = flag_value(argc, argv, i, "--netns")))
+		return (o->netns = v), 0;
+	if ((v = flag_value(argc, argv, i, "--net-dev")))
+		return (o->net_dev = v), 0;
 	if ((v = flag_value(argc, argv, i, "--thread-pin"))) {
 		int pins[8];
 		unsigned n;
@@ -112,6 +125,7 @@ static int baseline_parse_opts(int argc, char **argv, struct baseline_opts *o)
 	o->control_fd = -1;
 	o->thread_pin = NULL;
 	o->stats_json = NULL;
+	o->netns = o->net_dev = NULL;
 	o->backing = HOSTED_BACKING_THP;
 	int i = 1;
 	for (; i < argc && !strncmp(argv[i], "--", 2); i++) {
@@ -128,6 +142,31 @@ static int baseline_parse_opts(int argc, char **argv, struct baseline_opts *o)
 		}
 	}
 	o->first_token = i;
+	if (!o->netns != !o->net_dev) {
+		fprintf(stderr, "virttax baseline: --netns and --net-dev go together\n");
+		return -EINVAL;
+	}
+	return 0;
+}
+
+/* The NIC of the network workloads on bare metal: an AF_PACKET socket on
+ * --net-dev inside --netns. 0, or a host-problem exit status (printed). */
+static int baseline_nic(const struct baseline_opts *o, struct wl_net **nic)
+{
+	char err[300];
+	int rc;
+	*nic = NULL;
+	if (!o->netns)
+		return 0;
+	if ((rc = net_enter_netns(o->netns))) {
+		fprintf(stderr, "virttax baseline: --netns %s: %s\n", o->netns, strerror(-rc));
+		return VTX_EXIT_HOST;
+	}
+	if (!(*nic = net_afp_open(o->net_dev, err, sizeof(err)))) {
+		fprintf(stderr, "virttax baseline: --net-dev %s: %s\n", o->net_dev, err);
+		return VTX_EXIT_HOST;
+	}
+	wl_net_hosted = *nic;
 	return 0;
 }
 
@@ -343,6 +382,9 @@ static int baseline_main(const struct baseline_opts *o, struct wl_cmdline *cmd, 
 		fprintf(stderr, "virttax baseline: cannot measure the TSC: %s\n", strerror(-rc));
 		return VTX_EXIT_HOST;
 	}
+	struct wl_net *nic;
+	if ((rc = baseline_nic(o, &nic)))
+		return rc;
 	hosted_mem_init(&b.mem, o->backing);
 	baseline_hello(b.out, b.env.tsc_hz, tsc_entry, o->backing);
 	if (baseline_cmdline(cmd, argc, argv, o->first_token))
@@ -371,6 +413,10 @@ static int baseline_main(const struct baseline_opts *o, struct wl_cmdline *cmd, 
 	    status == VTX_EXIT_OK)
 		status = VTX_EXIT_HOST;
 	hosted_region_release();
+	if (nic) {
+		wl_net_hosted = NULL;
+		net_afp_close(nic);
+	}
 	if ((rc = control_stopped(o->control_fd, status))) {
 		fprintf(stderr, "virttax baseline: control fd: %s\n", strerror(-rc));
 		return VTX_EXIT_HOST;

@@ -5,7 +5,8 @@
  * Why a subcommand of its own: the costs feed every decomposition
  * (mediation = exits x cost), so they are measured once, kept in a file, and
  * reused (`virttax run --calibration FILE`); `virttax run` without a file
- * calls the same procedure (harness/calib.c) first.
+ * runs the same experiment (harness/exp_calibrate.c) first. A session of its
+ * own (probe, TSC, scratch, signals), the one runner, no results.json.
  */
 #include <errno.h>
 #include <getopt.h>
@@ -18,8 +19,8 @@
 
 #include "core/calib.h"
 #include "core/outfile.h"
-#include "core/tsc.h"
-#include "harness/calib_run.h"
+#include "harness/experiment.h"
+#include "harness/session.h"
 #include "harness/cmds.h"
 #include "harness/hosted.h"
 #include "harness/plan.h"
@@ -94,19 +95,24 @@ static int parse(int argc, char **argv, struct cal_args *a)
 	return 0;
 }
 
-/* Shared with `virttax run`: probe, TSC, scratch dir, calibrate. */
-int calibrate_now(const char *vmm_name, int cpu, bool quick, const char *scratch,
-		  unsigned long tsc_khz, json_t **out)
+/* The session's plan from our flags: the VMM, the CPU, quick or not. */
+static int calib_plan(const struct cal_args *a, struct plan *p)
 {
-	char err[600];
-	struct calib_opts o = {.vmm = vmm_name,
-			       .cpu = cpu,
-			       .quick = quick,
-			       .tsc_khz = tsc_khz,
-			       .scratch_dir = scratch};
-	int rc = calibrate(&o, out, err, sizeof(err));
+	char cpu[16], err[300];
+	char *argv[12] = {"calibrate", "--workloads", "noop", "--vmm", (char *)a->vmm, "--quiet"};
+	int argc = 6;
+	if (a->cpu >= 0) {
+		snprintf(cpu, sizeof(cpu), "%d", a->cpu);
+		argv[argc++] = "--pin";
+		argv[argc++] = cpu;
+	}
+	if (a->quick)
+		argv[argc++] = "--quick";
+	argv[argc] = NULL;
+	int rc = plan_parse(p, argc, argv, err, sizeof(err));
 	if (rc)
-		fprintf(stderr, "virttax: calibration failed: %s\n", err);
+		fprintf(stderr, "virttax calibrate: %s\n", err);
+	p->quiet = false;
 	return rc;
 }
 
@@ -119,48 +125,43 @@ int cmd_calibrate(int argc, char **argv)
 			calibrate_usage(stdout);
 		return rc > 0 ? VTX_EXIT_OK : VTX_EXIT_USAGE;
 	}
-	const struct vmm_ops *vmm = vmm_find(a.vmm);
-	char why[400];
-	if (!vmm) {
+	if (!vmm_find(a.vmm)) {
 		fprintf(stderr, "virttax calibrate: --vmm '%s': unknown VMM (try vmm-lite)\n",
 			a.vmm);
 		return VTX_EXIT_USAGE;
 	}
-	if ((rc = vmm->probe(why, sizeof(why)))) {
-		fprintf(stderr, "virttax calibrate: %s\n", why);
-		return rc == -ENOENT ? VTX_EXIT_USAGE : VTX_EXIT_HOST;
-	}
-	if (a.cpu < 0 && (a.cpu = plan_default_cpu()) < 0)
-		a.cpu = 0;
-	uint64_t hz;
-	if ((rc = tsc_measure_hz(100, &hz))) {
-		fprintf(stderr, "virttax calibrate: cannot measure the TSC: %s\n", strerror(-rc));
-		return VTX_EXIT_HOST;
-	}
-	const char *tmp = getenv("TMPDIR");
-	char scratch[PATH_MAX];
-	snprintf(scratch, sizeof(scratch), "%s/virttax-cal-XXXXXX", tmp && *tmp ? tmp : "/tmp");
-	if (!mkdtemp(scratch)) {
-		fprintf(stderr, "virttax calibrate: mkdtemp %s: %s (set TMPDIR)\n", scratch,
-			strerror(errno));
-		return VTX_EXIT_HOST;
-	}
+	struct plan *p = calloc(1, sizeof(*p));
+	struct session *s = calloc(1, sizeof(*s));
+	const struct experiment_ops *wl_exp[] = {&exp_calibrate};
 	json_t *cal = NULL;
-	rc = calibrate_now(vmm->name, a.cpu, a.quick, scratch, (unsigned long)((hz + 500) / 1000),
-			   &cal);
-	rmdir(scratch);
-	if (rc)
-		return VTX_EXIT_HOST;
+	if (!p || !s || calib_plan(&a, p)) {
+		rc = p && s ? VTX_EXIT_USAGE : VTX_EXIT_HOST;
+		goto out;
+	}
+	if ((rc = session_begin(s, p, wl_exp, "virttax calibrate", false)))
+		goto out;
+	int mrc = calibrate_measure(s, a.vmm, &cal);
+	rc = session_finish(s, NULL, 0);
+	if (mrc) {
+		rc = mrc == -ECANCELED ? SESSION_EXIT_INTERRUPTED : VTX_EXIT_HOST;
+		goto out;
+	}
 	if ((rc = calib_write(a.out, cal))) {
 		fprintf(stderr, "virttax calibrate: cannot write %s: %s (check --out)\n", a.out,
 			strerror(-rc));
-		json_decref(cal);
-		return VTX_EXIT_HOST;
+		rc = VTX_EXIT_HOST;
+		goto out;
 	}
 	FILE *human =
 	    outfile_is_stdout(a.out) ? stderr : stdout; /* `--out -`: the file owns stdout */
 	calib_print(human, cal);
 	fprintf(human, "\ncalibration: %s\n", a.out);
+	rc = VTX_EXIT_OK;
+out:
 	json_decref(cal);
-	return VTX_EXIT_OK;
+	if (p)
+		plan_release(p);
+	free(p);
+	free(s);
+	return rc;
 }

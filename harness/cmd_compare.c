@@ -157,7 +157,20 @@ static json_t *load_and_compare(const char *cmd, const struct cmp_opts *o)
 		json_decref(a);
 		return NULL;
 	}
+	const char *name[2] = {o->a, o->b};
+	json_t *src[2] = {a, b}, *partial = json_array();
+	for (int i = 0; i < 2; i++) {
+		char why[400];
+		if (results_partial(src[i], why, sizeof(why))) {
+			fprintf(stderr, "virttax %s: %s: %s\n", cmd, name[i], why);
+			json_array_append_new(
+			    partial, json_pack("{s:s,s:s}", "source", name[i], "note", why));
+		}
+	}
 	cmp = compare_results(a, b, o->noise, err, sizeof(err));
+	if (cmp)
+		json_object_set_new(cmp, "partial", json_incref(partial));
+	json_decref(partial);
 	if (!cmp)
 		fprintf(stderr, "virttax %s: %s vs %s: %s\n", cmd, o->a, o->b, err);
 	else

@@ -24,6 +24,16 @@ static void list_one(const struct workload_ops *w)
 		printf("    %-10s default %-12s %s\n", p->key, p->def, p->help);
 	if (w->quick_params && *w->quick_params)
 		printf("    --quick: %s\n", w->quick_params);
+	if (w->vcpus > 1)
+		printf("    needs: %u vCPUs/threads%s%s%s, each on its own CPU by default\n",
+		       w->vcpus, w->vcpus_param ? " (or its " : "",
+		       w->vcpus_param ? w->vcpus_param : "", w->vcpus_param ? " parameter)" : "");
+	if (w->needs & WL_NEEDS_DISK)
+		printf("    needs: a disk (experiment io-blk: --io-technique, --direct)\n");
+	if (w->needs & WL_NEEDS_NIC)
+		printf("    needs: a NIC on a tap (experiment io-net: --io-technique)\n");
+	if (w->needs & WL_TAKES_MEM_PRESSURE)
+		printf("    takes: --mem-limit SIZE, --balloon MIB (experiment mem-pressure)\n");
 }
 
 int cmd_list(int argc, char **argv)

@@ -12,8 +12,9 @@ int cmd_run(int argc, char **argv);	  /* harness/cmd_run.c */
 int cmd_calibrate(int argc, char **argv); /* harness/cmd_calibrate.c */
 int cmd_list(int argc, char **argv);	  /* harness/cmd_list.c */
 int cmd_footprint(int argc, char **argv); /* harness/cmd_footprint.c: vmm-footprint */
-/* `virttax run --workloads vmm-footprint`: run hands its arguments to cmd_footprint */
-bool footprint_wanted(int argc, char **argv);
+/* harness/cmd_run.c: `virttax run` with `cmd` as the prefix of its messages
+ * (`virttax footprint` is a run of the vmm-footprint experiment) */
+int run_main(int argc, char **argv, const char *cmd);
 int cmd_baseline(int argc, char **argv); /* harness/cmd_baseline.c: hosted workload runner */
 int cmd_doctor(int argc, char **argv);	 /* harness/cmd_doctor.c */
 int cmd_report(int argc, char **argv);	 /* harness/cmd_report.c */

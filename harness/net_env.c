@@ -1,6 +1,6 @@
 /*
  * Host side of net-rr / net-stream: tap, veth + network namespaces,
- * reflector, AF_PACKET endpoint, in-process baseline, iperf3.
+ * reflector, AF_PACKET endpoint, iperf3.
  *
  * Why this design (the simplest one that is correct):
  * - The reflector is a thread with an AF_PACKET socket bound to EtherType
@@ -12,14 +12,15 @@
  *   of our EtherType are seen, nothing else on the machine is touched.
  * - The bare-metal baseline is the same exchange between two host endpoints:
  *   the same reflector code on one end of a veth pair in namespace B, and
- *   the same workload code (workloads/net_io.c, hosted build) running
- *   in-process on an AF_PACKET socket on the other end in namespace A. Both
- *   threads enter their namespace with setns(CLONE_NEWNET), which is
- *   per-thread. iperf3 across the same veth (addresses inside the private
- *   namespaces only) is the TCP throughput reference.
+ *   the same workload code (workloads/net_io.c, hosted build) in `virttax
+ *   baseline --netns A --net-dev DEV` on an AF_PACKET socket on the other
+ *   end in namespace A. Both enter their namespace with setns(CLONE_NEWNET),
+ *   which is per-thread. iperf3 across the same veth (addresses inside the
+ *   private namespaces only) is the TCP throughput reference.
  * - Namespaces, veth and tap are made and removed with iproute2 commands;
- *   leftovers of a killed run are removed before creating, and SIGINT/SIGTERM
- *   remove the current ones before the harness dies.
+ *   leftovers of a killed run are removed before creating; the io-net
+ *   experiment removes the current ones in its end(), which SIGINT/SIGTERM
+ *   reach through the session (harness/session.c).
  */
 #include <arpa/inet.h>
 #include <errno.h>
@@ -38,9 +39,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include "harness/hosted.h"
 #include "core/proc.h"
-#include "core/tsc.h"
 #include "harness/net_env.h"
 #include "virttax/wl_net.h"
 #include "virttax/workload.h"
@@ -55,44 +54,6 @@ int net_run_cmd(char *const argv[], char **out, char *err, size_t errlen)
 
 #define CMD(err, len, ...) net_run_cmd((char *[]){__VA_ARGS__, NULL}, NULL, err, len)
 
-/* ---- cleanup on SIGINT/SIGTERM ---- */
-
-static char sig_tap[16], sig_ns[2][32];
-
-static void sig_exec(const char *a, const char *b, const char *c, const char *d, const char *e)
-{
-	pid_t p = fork(); /* async-signal-safe, unlike posix_spawn */
-
-	if (p == 0) {
-		int nul = open("/dev/null", O_WRONLY);
-		dup2(nul, 1);
-		dup2(nul, 2);
-		execlp("ip", "ip", a, b, c, d, e, (char *)NULL);
-		_exit(127);
-	}
-	if (p > 0)
-		waitpid(p, NULL, 0);
-}
-
-static void on_signal(int sig)
-{
-	if (sig_tap[0])
-		sig_exec("tuntap", "del", "dev", sig_tap, "mode");
-	for (int i = 0; i < 2; i++)
-		if (sig_ns[i][0])
-			sig_exec("netns", "del", sig_ns[i], NULL, NULL);
-	signal(sig, SIG_DFL);
-	raise(sig);
-}
-
-static void arm_signals(void)
-{
-	struct sigaction sa = {.sa_handler = on_signal};
-
-	sigaction(SIGINT, &sa, NULL);
-	sigaction(SIGTERM, &sa, NULL);
-}
-
 /* ---- tap ---- */
 
 int net_tap_create(const char *name, char *err, size_t len)
@@ -104,8 +65,6 @@ int net_tap_create(const char *name, char *err, size_t len)
 	net_tap_remove(name);
 	if ((rc = CMD(err, len, "ip", "tuntap", "add", "dev", (char *)name, "mode", "tap")))
 		return rc < 0 ? rc : -EPERM;
-	snprintf(sig_tap, sizeof(sig_tap), "%s", name);
-	arm_signals();
 	snprintf(knob, sizeof(knob), "/proc/sys/net/ipv6/conf/%s/disable_ipv6", name);
 	int fd = open(knob, O_WRONLY | O_CLOEXEC);
 	if (fd >= 0) {
@@ -125,8 +84,6 @@ void net_tap_remove(const char *name)
 	char e[8];
 
 	CMD(e, 0, "ip", "tuntap", "del", "dev", (char *)name, "mode", "tap");
-	if (!strcmp(sig_tap, name))
-		sig_tap[0] = 0;
 }
 
 /* ---- veth in two namespaces ---- */
@@ -139,7 +96,6 @@ void net_veth_remove(struct net_veth *v)
 		return;
 	CMD(e, 0, "ip", "netns", "del", v->ns_a); /* destroys its veth end and so the pair */
 	CMD(e, 0, "ip", "netns", "del", v->ns_b);
-	sig_ns[0][0] = sig_ns[1][0] = 0;
 	v->created = false;
 }
 
@@ -157,9 +113,6 @@ int net_veth_create(struct net_veth *v, const char *tag, char *err, size_t len)
 	snprintf(v->ip_b, sizeof(v->ip_b), "10.203.0.2");
 	snprintf(mtu, sizeof(mtu), "%d", NET_VETH_MTU);
 	net_veth_remove(v); /* a killed earlier run with the same tag */
-	memcpy(sig_ns[0], v->ns_a, sizeof(sig_ns[0]));
-	memcpy(sig_ns[1], v->ns_b, sizeof(sig_ns[1]));
-	arm_signals();
 	v->created = true;
 	char ipa[24], ipb[24];
 	snprintf(ipa, sizeof(ipa), "%s/24", v->ip_a);
@@ -180,7 +133,7 @@ int net_veth_create(struct net_veth *v, const char *tag, char *err, size_t len)
 	return 0;
 }
 
-static int enter_netns(const char *ns)
+int net_enter_netns(const char *ns)
 {
 	char path[96];
 	int fd, rc = 0;
@@ -362,7 +315,7 @@ static void *reflector_main(void *arg)
 {
 	struct refl_start s = *(struct refl_start *)arg;
 	struct net_reflector *r = s.r;
-	int rc = enter_netns(s.netns);
+	int rc = net_enter_netns(s.netns);
 
 	if (rc) {
 		snprintf(s.err, s.len, "setns %s: %s", s.netns, strerror(-rc));
@@ -416,139 +369,6 @@ void net_reflector_stop(struct net_reflector *r)
 }
 
 /* ---- in-process baseline ---- */
-
-#define BARE_MAX_ALLOC 16
-struct bare_env {
-	struct wl_env env;
-	const struct workload_ops *ops;
-	char params[256];
-	char val[64];
-	json_t *metrics;
-	void *allocs[BARE_MAX_ALLOC];
-	int nalloc;
-};
-
-static void *bare_alloc(struct wl_env *env, size_t bytes, size_t align)
-{
-	struct bare_env *b = env->priv;
-	void *p = NULL;
-
-	if (b->nalloc >= BARE_MAX_ALLOC ||
-	    posix_memalign(&p, align < 4096 ? 4096 : align, (bytes + 4095) & ~4095ul))
-		return NULL;
-	memset(p, 0, bytes); /* pre-fault */
-	return b->allocs[b->nalloc++] = p;
-}
-
-static void bare_emit(struct wl_env *env, const char *m, const char *u, bool lower, double v,
-		      const char *xk, const char *xu, double x)
-{
-	struct bare_env *b = env->priv;
-
-	(void)u, (void)lower, (void)xk, (void)xu, (void)x;
-	json_object_set_new(b->metrics, m, json_real(v));
-}
-
-static void bare_log(struct wl_env *env, const char *msg)
-{
-	(void)env;
-	fprintf(stderr, "virttax: baseline: %s\n", msg);
-}
-
-static const char *bare_param(struct wl_env *env, const char *key)
-{
-	struct bare_env *b = env->priv;
-	size_t kl = strlen(key);
-
-	for (const char *p = b->params; (p = strstr(p, key)); p += kl)
-		if ((p == b->params || p[-1] == ' ') && p[kl] == '=') {
-			size_t n = strcspn(p + kl + 1, " ");
-
-			snprintf(b->val, sizeof(b->val), "%.*s", (int)n, p + kl + 1);
-			return b->val;
-		}
-	for (const struct wl_param *q = b->ops->params; q && q->key; q++)
-		if (!strcmp(q->key, key))
-			return q->def;
-	return NULL;
-}
-
-struct bare_job {
-	const struct net_veth *v;
-	struct bare_env b;
-	char *err;
-	size_t len;
-	int rc;
-};
-
-static void *bare_thread(void *arg)
-{
-	struct bare_job *j = arg;
-	struct net_reflector refl;
-	struct wl_net *n;
-
-	/* the reflector enters ns_b by itself; this thread becomes ns_a */
-	if ((j->rc = net_reflector_start(&refl, j->v->dev_b, j->v->ns_b, j->err, j->len)))
-		return NULL;
-	if ((j->rc = enter_netns(j->v->ns_a))) {
-		snprintf(j->err, j->len, "setns %s: %s", j->v->ns_a, strerror(-j->rc));
-	} else if (!(n = net_afp_open(j->v->dev_a, j->err, j->len))) {
-		j->rc = -EPERM;
-	} else {
-		wl_net_hosted = n;
-		j->rc = j->b.ops->run(&j->b.env);
-		wl_net_hosted = NULL;
-		net_afp_close(n);
-		if (j->rc)
-			snprintf(j->err, j->len, "%s failed on the veth baseline: %s",
-				 j->b.ops->name, strerror(-j->rc));
-	}
-	net_reflector_stop(&refl);
-	return NULL;
-}
-
-int net_bare_run(const struct net_veth *v, const char *wl, const char *params, json_t **metrics,
-		 char *err, size_t len)
-{
-	static struct bare_job j;
-	pthread_t th;
-	uint64_t hz;
-	int rc;
-
-	memset(&j, 0, sizeof(j));
-	j.v = v;
-	j.err = err;
-	j.len = len;
-	if (!(j.b.ops = workload_find(wl))) {
-		snprintf(err, len, "unknown workload %s", wl);
-		return -EINVAL;
-	}
-	if ((rc = tsc_measure_hz(50, &hz))) {
-		snprintf(err, len, "cannot measure the TSC: %s", strerror(-rc));
-		return rc;
-	}
-	snprintf(j.b.params, sizeof(j.b.params), "%s", params ? params : "");
-	j.b.metrics = json_object();
-	j.b.env = (struct wl_env){.tsc_hz = hz,
-				  .alloc = bare_alloc,
-				  .emit = bare_emit,
-				  .log = bare_log,
-				  .param = bare_param,
-				  .priv = &j.b};
-	if ((rc = pthread_create(&th, NULL, bare_thread, &j))) {
-		json_decref(j.b.metrics);
-		return -rc;
-	}
-	pthread_join(th, NULL);
-	for (int i = 0; i < j.b.nalloc; i++)
-		free(j.b.allocs[i]);
-	if (j.rc) {
-		json_decref(j.b.metrics);
-		return j.rc;
-	}
-	*metrics = j.b.metrics;
-	return 0;
-}
 
 /* ---- iperf3 ---- */
 

@@ -1,7 +1,9 @@
 /*
  * The host side of the network workloads (harness/net_env.c): the tap a VM
  * is attached to, the veth pair in two network namespaces of the bare-metal
- * baseline, the reflector, an AF_PACKET struct wl_net, and iperf3.
+ * baseline, the reflector, an AF_PACKET struct wl_net (`virttax baseline
+ * --netns --net-dev`), and iperf3. Fixtures are removed by their owner (the
+ * io-net experiment's end(), which an interrupt reaches too).
  */
 #ifndef VIRTTAX_HARNESS_NET_ENV_H
 #define VIRTTAX_HARNESS_NET_ENV_H
@@ -56,11 +58,8 @@ struct wl_net;
 struct wl_net *net_afp_open(const char *ifname, char *err, size_t len);
 void net_afp_close(struct wl_net *n);
 
-/* Run workload `wl` ("net-rr", "net-stream") in-process inside namespace
- * ns_a over an AF_PACKET endpoint on dev_a, with params "k=v k=v".
- * *metrics: {"name": value, ...}. 0 or -errno. */
-int net_bare_run(const struct net_veth *v, const char *wl, const char *params, json_t **metrics,
-		 char *err, size_t len);
+/* Enter network namespace `ns` (ip netns) with the calling thread. 0 or -errno. */
+int net_enter_netns(const char *ns);
 
 /* iperf3 -s in ns_b, iperf3 -c in ns_a for `secs` seconds, --json parsed:
  * end.sum_received.bits_per_second -> *gbps; *raw the whole JSON. */
@@ -70,18 +69,5 @@ int net_iperf3(const struct net_veth *v, unsigned secs, double *gbps, json_t **r
 /* Run argv (PATH lookup): stdout into *out (malloc'd) when out != NULL, the
  * first stderr line into err. The exit status (0 ok, 128: killed) or -errno. */
 int net_run_cmd(char *const argv[], char **out, char *err, size_t errlen);
-
-/* ---- harness/io_net.c: the network rows of `virttax run --io-technique` ---- */
-struct io_net_plan {
-	const char *wl; /* net-rr | net-stream */
-	const char *const *tech;
-	size_t ntech;
-	const char *size, *ms; /* NULL: the workload's default size */
-	unsigned reps;
-	int cpu;
-	const char *vmm, *agent;
-};
-/* Prints the table; returns the workload's results.json object. */
-json_t *io_net_run(const struct io_net_plan *p);
 
 #endif

@@ -12,9 +12,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "harness/autoreps.h"
 #include "harness/vmm.h"
+#include "vmm-lite/virtio.h"
 
 static const char *const valid_backings[] = {"4k", "thp", "hugetlb-2m", "hugetlb-1g", NULL};
 static const char *const valid_pagesizes[] = {"4k", "2m", NULL};
@@ -24,8 +26,9 @@ void plan_usage(FILE *out)
 	fprintf(
 	    out,
 	    "usage: virttax run [options]\n"
-	    "Runs each workload alternately on bare metal and in a VM (A B A B ...), both\n"
-	    "pinned to the same CPU, and writes DIR/results.json plus a summary table.\n\n"
+	    "Runs each workload on bare metal and in each VM series, both pinned to the same\n"
+	    "CPU, every round in a seeded random order, and writes DIR/results.json (each run\n"
+	    "also to DIR/runs.jsonl as it ends) plus a summary table; progress on stderr.\n\n"
 	    "  --workloads LIST     comma-separated workloads (default: %s; see `virttax list`)\n"
 	    "  --reps N             counted bare/VM pairs per workload, 1..10000 (default %d; "
 	    "--quick: %d)\n"
@@ -58,22 +61,31 @@ void plan_usage(FILE *out)
 	    "  --calibration FILE   exit costs from `virttax calibrate` (default: calibrate "
 	    "first,\n"
 	    "                       quick with --quick); stored as \"calibration\"\n"
-	    "  --reps auto [--target-ci PCT] [--max-reps N]  see --reps above\n"
+	    "  --seed N             seed of each round's counterbalanced order (default:\n"
+	    "                       from the clock; recorded in results.json)\n"
+	    "  --quiet              no progress lines on stderr\n"
+	    "  --dry-run            print the plan (every child run) and an estimated time;\n"
+	    "                       run nothing\n"
 	    "  -h, --help           this text\n\n"
-	    "Other modes of run (each has its own flags; docs/IO.md, docs/SCHED.md, "
-	    "docs/QEMU.md):\n"
-	    "  --io-technique LIST  I/O table: emulated,virtio-user,virtio-eventfd,poll,vhost,\n"
-	    "                       passthrough for blk-seq, blk-rand, net-rr, net-stream\n"
-	    "                       (`virttax run --io-technique x --help` for its flags)\n"
-	    "  --mem-limit SIZE     memory-pressure runs: every run in its own memory cgroup,\n"
-	    "                       unlimited and limited to SIZE (workload mem-pressure)\n"
+	    "The workloads select the experiment (docs/ARCHITECTURE.md); flags that do not\n"
+	    "apply to any selected workload are bad input:\n"
+	    "  --io-technique LIST  blk-seq, blk-rand (io-blk), net-rr, net-stream (io-net):\n"
+	    "                       emulated,virtio-user,virtio-eventfd,poll,vhost,passthrough,\n"
+	    "                       one VM series each (default virtio-eventfd); the bare side\n"
+	    "                       is fio on the same file (blk-*) or the workload across a\n"
+	    "                       veth pair (net-*)\n"
+	    "  --direct             blk-*: O_DIRECT on both sides\n"
+	    "  --mem-limit SIZE     mem-pressure: every run in its own memory cgroup,\n"
+	    "                       unlimited and limited to SIZE\n"
 	    "  --balloon MIB        mem-pressure: the VM side (vmm-lite) gets a virtio-balloon\n"
 	    "                       inflated to MIB before the workload; bare gets none\n"
 	    "  --workloads vmm-footprint  boot-to-ready time and VMM memory overhead\n"
 	    "                       (same as `virttax footprint`)\n\n"
 	    "exit status: 0 all runs ok; 1 a run failed (recorded in results.json);\n"
 	    "             2 bad input (nothing run, no results.json); 3 host problem (e.g. no "
-	    "/dev/kvm)\n",
+	    "/dev/kvm);\n"
+	    "             130 interrupted (SIGINT/SIGTERM: results.json with \"complete\": "
+	    "false)\n",
 	    PLAN_DEFAULT_WORKLOADS, PLAN_DEFAULT_REPS, PLAN_QUICK_REPS, PLAN_DEFAULT_WARMUP,
 	    PLAN_QUICK_WARMUP, PLAN_DEFAULT_BACKING, PLAN_DEFAULT_PAGESIZE, PLAN_DEFAULT_MEM,
 	    PLAN_DEFAULT_TIMEOUT_S);
@@ -216,6 +228,8 @@ static int apply_set(struct plan *p, const char *set, char *err, size_t len)
 	for (size_t i = 0; i < p->nwl; i++) {
 		struct plan_workload *w = &p->wl[i];
 		const char *key = set;
+		if (!w->ops)
+			continue;
 		if (dot) {
 			size_t nl = (size_t)(dot - set);
 			if (strlen(w->ops->name) != nl || strncmp(w->ops->name, set, nl))
@@ -251,33 +265,38 @@ static int build_args(struct plan *p, struct plan_workload *w)
 	return 0;
 }
 
-static int add_workload(struct plan *p, const char *name, char *err, size_t len)
+static int add_workload(struct plan *p, const char *name, bool (*own)(const char *), char *err,
+			size_t len)
 {
 	const struct workload_ops *ops = workload_find(name);
-	if (!ops)
+	if (!ops && !(own && own(name)))
 		return fail(err, len, "--workloads: unknown workload '%s' (see virttax list)",
 			    name);
 	for (size_t i = 0; i < p->nwl; i++)
-		if (p->wl[i].ops == ops)
+		if (!strcmp(p->wl[i].name, name))
 			return fail(err, len, "--workloads: '%s' listed twice", name);
 	if (p->nwl == PLAN_MAX_WORKLOADS)
 		return fail(err, len, "--workloads: at most %d workloads", PLAN_MAX_WORKLOADS);
 	struct plan_workload *w = &p->wl[p->nwl++];
 	memset(w, 0, sizeof(*w));
+	w->name = name;
 	w->ops = ops;
+	if (!ops) /* an experiment's own workload: no parameters */
+		return 0;
 	for (; ops->params[w->nparams].key && w->nparams < PLAN_MAX_PARAMS; w->nparams++)
 		w->values[w->nparams] = ops->params[w->nparams].def;
 	return p->quick ? apply_quick(p, w, err, len) : 0;
 }
 
-static int resolve_workloads(struct plan *p, const char *list, char *err, size_t len)
+static int resolve_workloads(struct plan *p, const char *list, bool (*own)(const char *), char *err,
+			     size_t len)
 {
 	const char *names[PLAN_MAX_WORKLOADS + 1];
 	size_t n;
 	int rc =
 	    split_list(p, "--workloads", list, NULL, names, PLAN_MAX_WORKLOADS + 1, &n, err, len);
 	for (size_t i = 0; !rc && i < n; i++)
-		rc = add_workload(p, names[i], err, len);
+		rc = add_workload(p, names[i], own, err, len);
 	for (size_t i = 0; !rc && i < p->nsets; i++)
 		rc = apply_set(p, p->sets[i], err, len);
 	for (size_t i = 0; !rc && i < p->nwl; i++)
@@ -320,6 +339,7 @@ static void default_out_dir(struct plan *p)
 struct raw_opts {
 	const char *workloads, *reps, *warmup, *backing, *pagesize, *pin, *mem, *timeout;
 	const char *target_ci, *max_reps;
+	const char *techniques, *mem_limit, *balloon, *seed;
 };
 
 enum {
@@ -340,6 +360,14 @@ enum {
 	OPT_VMM_ARG,
 	OPT_OVERCOMMIT,
 	OPT_CO_TENANT,
+	OPT_IO_TECHNIQUE,
+	OPT_DIRECT,
+	OPT_MEM_LIMIT,
+	OPT_BALLOON,
+	OPT_CALIBRATION,
+	OPT_SEED,
+	OPT_QUIET,
+	OPT_DRY_RUN,
 };
 
 static const struct option long_opts[] = {
@@ -360,6 +388,14 @@ static const struct option long_opts[] = {
     {"vmm-arg", required_argument, 0, OPT_VMM_ARG},
     {"overcommit", no_argument, 0, OPT_OVERCOMMIT},
     {"co-tenant", required_argument, 0, OPT_CO_TENANT},
+    {"io-technique", required_argument, 0, OPT_IO_TECHNIQUE},
+    {"direct", no_argument, 0, OPT_DIRECT},
+    {"mem-limit", required_argument, 0, OPT_MEM_LIMIT},
+    {"balloon", required_argument, 0, OPT_BALLOON},
+    {"calibration", required_argument, 0, OPT_CALIBRATION},
+    {"seed", required_argument, 0, OPT_SEED},
+    {"quiet", no_argument, 0, OPT_QUIET},
+    {"dry-run", no_argument, 0, OPT_DRY_RUN},
     {"help", no_argument, 0, 'h'},
     {0, 0, 0, 0},
 };
@@ -372,12 +408,15 @@ static int store_opt(struct plan *p, struct raw_opts *r, int c, char *err, size_
 		break;
 	case OPT_REPS:
 		r->reps = optarg;
+		p->given |= PLAN_F_REPS;
 		break;
 	case OPT_WARMUP:
 		r->warmup = optarg;
+		p->given |= PLAN_F_WARMUP;
 		break;
 	case OPT_VMM:
 		p->vmm = optarg;
+		p->given |= PLAN_F_VMM;
 		break;
 	case OPT_BACKING:
 		r->backing = optarg;
@@ -398,6 +437,7 @@ static int store_opt(struct plan *p, struct raw_opts *r, int c, char *err, size_
 		break;
 	case OPT_MEM:
 		r->mem = optarg;
+		p->given |= PLAN_F_MEM;
 		break;
 	case OPT_TIMEOUT:
 		r->timeout = optarg;
@@ -409,9 +449,11 @@ static int store_opt(struct plan *p, struct raw_opts *r, int c, char *err, size_
 		break;
 	case OPT_TARGET_CI:
 		r->target_ci = optarg;
+		p->given |= PLAN_F_REPS_AUTO;
 		break;
 	case OPT_MAX_REPS:
 		r->max_reps = optarg;
+		p->given |= PLAN_F_REPS_AUTO;
 		break;
 	case OPT_VMM_ARG:
 		if (p->nvmm_args == PLAN_MAX_VMM_ARGS)
@@ -420,6 +462,7 @@ static int store_opt(struct plan *p, struct raw_opts *r, int c, char *err, size_
 		break;
 	case OPT_OVERCOMMIT:
 		p->overcommit = true;
+		p->given |= PLAN_F_OVERCOMMIT;
 		break;
 	case OPT_CO_TENANT:
 		if (cotenant_mode_check(optarg))
@@ -428,6 +471,37 @@ static int store_opt(struct plan *p, struct raw_opts *r, int c, char *err, size_
 			    "--co-tenant '%s': expected same-core|smt-sibling|other-core|off",
 			    optarg);
 		p->co_tenant = strcmp(optarg, "off") ? optarg : NULL;
+		if (p->co_tenant)
+			p->given |= PLAN_F_CO_TENANT;
+		break;
+	case OPT_IO_TECHNIQUE:
+		r->techniques = optarg;
+		p->given |= PLAN_F_IO_TECHNIQUE;
+		break;
+	case OPT_DIRECT:
+		p->direct = true;
+		p->given |= PLAN_F_DIRECT;
+		break;
+	case OPT_MEM_LIMIT:
+		r->mem_limit = optarg;
+		p->given |= PLAN_F_MEM_LIMIT;
+		break;
+	case OPT_BALLOON:
+		r->balloon = optarg;
+		p->given |= PLAN_F_BALLOON;
+		break;
+	case OPT_CALIBRATION:
+		p->calibration_path = optarg;
+		p->given |= PLAN_F_CALIBRATION;
+		break;
+	case OPT_SEED:
+		r->seed = optarg;
+		break;
+	case OPT_QUIET:
+		p->quiet = true;
+		break;
+	case OPT_DRY_RUN:
+		p->dry_run = true;
 		break;
 	default:
 		return fail(err, len, "bad option (see virttax run --help)");
@@ -462,6 +536,7 @@ static int resolve_auto(struct plan *p, const struct raw_opts *r, char *err, siz
 	unsigned long v;
 	char *end;
 	p->reps_auto = true;
+	p->given |= PLAN_F_REPS_AUTO;
 	p->reps = AUTOREPS_MIN;
 	p->max_reps = AUTOREPS_DEFAULT_MAX;
 	p->target_ci_pct = AUTOREPS_DEFAULT_TARGET_PCT;
@@ -500,9 +575,10 @@ static int resolve_rest(struct plan *p, const struct raw_opts *r, char *err, siz
 		    err, len,
 		    "--mem '%s': expected a size 16M..1T, a multiple of 4K, e.g. 512M or 2G", m);
 	p->mem_bytes = mem;
-	if (r->pin && (!strcmp(r->pin, "none") || !strcmp(r->pin, "dedicated")))
+	if (r->pin && (!strcmp(r->pin, "none") || !strcmp(r->pin, "dedicated"))) {
 		p->pin_mode = r->pin;
-	else if (r->pin)
+		p->given |= PLAN_F_PIN_MODE;
+	} else if (r->pin)
 		return plan_cpu_list(p, check_cpu(r->pin, &p->cpu, err, len), err, len);
 	p->cpu = plan_default_cpu();
 	if (p->cpu >= 0)
@@ -532,9 +608,77 @@ static int plan_cpu_list(struct plan *p, int rc, char *err, size_t len)
 	return 0;
 }
 
-static int resolve(struct plan *p, const struct raw_opts *r, char *err, size_t len)
+/* --io-technique, --mem-limit, --balloon, --seed */
+static int resolve_experiment_flags(struct plan *p, const struct raw_opts *r, char *err, size_t len)
+{
+	char *end;
+	if (r->techniques) {
+		int rc = split_list(p, "--io-technique", r->techniques, NULL, p->techniques,
+				    PLAN_MAX_TECH, &p->ntechniques, err, len);
+		for (size_t i = 0; !rc && i < p->ntechniques; i++) {
+			enum io_technique t;
+			if (io_technique_parse(p->techniques[i], &t))
+				return fail(err, len,
+					    "--io-technique '%s': expected emulated, virtio-user, "
+					    "virtio-eventfd, poll, vhost or passthrough",
+					    p->techniques[i]);
+		}
+		if (rc)
+			return rc;
+	}
+	if (r->mem_limit &&
+	    (wl_parse_u64(r->mem_limit, &p->mem_limit) || p->mem_limit < (1u << 20)))
+		return fail(
+		    err, len,
+		    "--mem-limit '%s': needs a SIZE >= 1M (bytes, K/M/G), e.g. --mem-limit 96M",
+		    r->mem_limit);
+	if (r->mem_limit)
+		snprintf(p->mem_limit_text, sizeof(p->mem_limit_text), "%s", r->mem_limit);
+	if (r->balloon) {
+		errno = 0;
+		p->balloon_mib =
+		    *r->balloon >= '0' && *r->balloon <= '9' ? strtoul(r->balloon, &end, 10) : 0;
+		if (errno || !p->balloon_mib || *end || p->balloon_mib > (1ul << 20))
+			return fail(err, len,
+				    "--balloon '%s': needs a target in MiB (1..1048576, below "
+				    "--mem), e.g. --balloon 64",
+				    r->balloon);
+	}
+	if (r->seed) {
+		errno = 0;
+		p->seed = strtoull(r->seed, &end, 0);
+		if (errno || !*r->seed || *end || r->seed[0] == '-' || p->seed >> 53)
+			return fail(err, len, "--seed '%s': expected an integer 0..2^53-1",
+				    r->seed);
+	} else {
+		struct timespec ts;
+		clock_gettime(CLOCK_REALTIME, &ts);
+		p->seed = (((uint64_t)ts.tv_sec * 1000003u) ^ (uint64_t)ts.tv_nsec ^
+			   ((uint64_t)getpid() << 20)) &
+			  ((1ull << 48) - 1); /* exact in JSON readers that use doubles */
+	}
+	return 0;
+}
+
+/* A second core for the workloads that need two vCPUs ("cpu,other"), else
+ * both on the workload CPU. */
+static void auto_cpu_list(struct plan *p)
+{
+	char why[160];
+	int other;
+	if (cotenant_place("other-core", p->cpu, &other, why, sizeof(why)))
+		other = p->cpu;
+	snprintf(p->auto_cpu_list, sizeof(p->auto_cpu_list), "%d,%d", p->cpu, other);
+}
+
+static int resolve(struct plan *p, const struct raw_opts *r, bool (*own)(const char *), char *err,
+		   size_t len)
 {
 	int rc = resolve_numbers(p, r, err, len);
+	if (!rc)
+		rc = resolve_experiment_flags(p, r, err, len);
+	if (!rc && p->cpu >= 0)
+		auto_cpu_list(p);
 	if (!rc)
 		rc = split_list(p, "--vmm", p->vmm, NULL, p->vmms, PLAN_MAX_VMMS, &p->nvmms, err,
 				len);
@@ -551,14 +695,26 @@ static int resolve(struct plan *p, const struct raw_opts *r, char *err, size_t l
 				valid_pagesizes, p->pagesizes, PLAN_MAX_PAGESIZES, &p->npagesizes,
 				err, len);
 	if (!rc)
-		rc = resolve_workloads(p, r->workloads ? r->workloads : PLAN_DEFAULT_WORKLOADS, err,
-				       len);
+		rc = resolve_workloads(p, r->workloads ? r->workloads : PLAN_DEFAULT_WORKLOADS, own,
+				       err, len);
 	if (!rc && !p->out_dir[0])
 		default_out_dir(p);
+	if (p->nbackings > 1)
+		p->given |= PLAN_F_BACKINGS;
+	if (p->npagesizes > 1)
+		p->given |= PLAN_F_PAGESIZES;
+	if (p->nvmms > 1)
+		p->given |= PLAN_F_VMMS;
 	return rc;
 }
 
 int plan_parse(struct plan *p, int argc, char **argv, char *err, size_t len)
+{
+	return plan_parse_with(p, argc, argv, NULL, err, len);
+}
+
+int plan_parse_with(struct plan *p, int argc, char **argv, bool (*own)(const char *), char *err,
+		    size_t len)
 {
 	struct raw_opts raw = {0};
 	memset(p, 0, sizeof(*p));
@@ -579,7 +735,30 @@ int plan_parse(struct plan *p, int argc, char **argv, char *err, size_t len)
 	if (optind < argc)
 		return fail(err, len, "unexpected argument '%s' (parameters go in --set KEY=VALUE)",
 			    argv[optind]);
-	return resolve(p, &raw, err, len);
+	return resolve(p, &raw, own, err, len);
+}
+
+const char *plan_value(const struct plan_workload *w, const char *key)
+{
+	for (size_t i = 0; w->ops && i < w->nparams; i++)
+		if (!strcmp(w->ops->params[i].key, key))
+			return w->values[i];
+	return "";
+}
+
+unsigned plan_vcpus(const struct plan *p, const struct plan_workload *w, const char **cpu_list)
+{
+	unsigned need = w->ops && w->ops->vcpus ? w->ops->vcpus : 1;
+	uint64_t v;
+	if (w->ops && w->ops->vcpus_param &&
+	    !wl_parse_u64(plan_value(w, w->ops->vcpus_param), &v) && v > need && v <= 64)
+		need = (unsigned)v;
+	if (p->cpu_list_set && need > 1) { /* --pin none|dedicated, --overcommit */
+		*cpu_list = p->cpu_list;
+		return need > p->vcpus ? need : p->vcpus;
+	}
+	*cpu_list = need > 1 ? p->auto_cpu_list : NULL;
+	return need;
 }
 
 const char *plan_bare_backing(const char *backing)
@@ -607,8 +786,8 @@ static json_t *plan_to_json_base(const struct plan *p)
 {
 	json_t *wls = json_array(), *per = json_object();
 	for (size_t i = 0; i < p->nwl; i++) {
-		json_array_append_new(wls, json_string(p->wl[i].ops->name));
-		json_object_set_new(per, p->wl[i].ops->name, plan_workload_params_json(&p->wl[i]));
+		json_array_append_new(wls, json_string(p->wl[i].name));
+		json_object_set_new(per, p->wl[i].name, plan_workload_params_json(&p->wl[i]));
 	}
 	return json_pack("{s:o,s:i,s:i,s:s,s:o,s:o,s:s,s:b,s:i,s:I,s:i,s:o,s:o}", "workloads", wls,
 			 "reps", (int)p->reps, "warmup", (int)p->warmup, "vmm", p->vmm, "backing",
@@ -629,6 +808,16 @@ json_t *plan_to_json(const struct plan *p)
 				      p->co_tenant ? p->co_tenant : "off", "cpu_list",
 				      p->cpu_list_set ? p->cpu_list : NULL, "vcpus",
 				      (int)(p->vcpus ? p->vcpus : 1)));
+	json_object_set_new(o, "io_technique", str_array(p->techniques, p->ntechniques));
+	json_object_set_new(o, "direct", json_boolean(p->direct));
+	json_object_set_new(o, "mem_limit_bytes",
+			    p->mem_limit ? json_integer((json_int_t)p->mem_limit) : json_null());
+	json_object_set_new(o, "balloon_mib",
+			    p->balloon_mib ? json_integer((json_int_t)p->balloon_mib)
+					   : json_null());
+	json_object_set_new(o, "calibration_file",
+			    p->calibration_path ? json_string(p->calibration_path) : json_null());
+	json_object_set_new(o, "seed", json_integer((json_int_t)p->seed));
 	if (p->reps_auto)
 		json_object_set_new(o, "reps_auto",
 				    json_pack("{s:I,s:I,s:f}", "min_reps", (json_int_t)p->reps,

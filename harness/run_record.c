@@ -1,6 +1,6 @@
 /*
- * Building results.json in a run: the top-level object of a plan and one run
- * record per finished child (docs/RESULTS-SCHEMA.md, "RUN").
+ * One run record per finished child (docs/RESULTS-SCHEMA.md, "RUN"); the
+ * top-level object is the session's (harness/session.c).
  *
  * Why in harness/ and not core/: a run record is made from a run_result (the
  * runner's view of one child); the schema itself, the summary and the writer
@@ -10,32 +10,8 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <time.h>
 
 #include "core/results.h"
-#include "harness/plan.h"
-
-static json_t *iso8601_now(void)
-{
-	char buf[40];
-	time_t now = time(NULL);
-	struct tm tm;
-	gmtime_r(&now, &tm);
-	strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
-	return json_string(buf);
-}
-
-json_t *results_new(const struct plan *p, json_t *environment, unsigned long tsc_khz,
-		    const char *version)
-{
-	json_t *params = plan_to_json(p);
-	json_object_set_new(params, "tsc_khz", json_integer((json_int_t)tsc_khz));
-	return json_pack("{s:s,s:i,s:o,s:s,s:o,s:o,s:[]}", "schema", RESULTS_SCHEMA,
-			 "schema_version", RESULTS_SCHEMA_VERSION, "created", iso8601_now(),
-			 "virttax_version", version, "environment",
-			 environment ? environment : json_null(), "parameters", params,
-			 "workloads");
-}
 
 static json_t *str_or_null(const char *s)
 {

@@ -1,6 +1,8 @@
 /*
- * Building results.json during a run (core/results.h is the schema): the
- * top-level object of a plan and one record per finished child.
+ * Building results.json during a run (core/results.h is the schema): one
+ * record per finished child. Experiments add what they know to it (memcg,
+ * balloon, footprint, tool); a record carries any extra per-run object
+ * (vmm_stats, regions, ...) untouched.
  */
 #ifndef VIRTTAX_HARNESS_RUN_RECORD_H
 #define VIRTTAX_HARNESS_RUN_RECORD_H
@@ -9,8 +11,6 @@
 #include <stdbool.h>
 
 #include "harness/vmm.h"
-
-struct plan;
 
 /* Where a run belongs: which side/series, which repetition. */
 struct run_meta {
@@ -24,10 +24,6 @@ struct run_meta {
 	bool warmup;
 };
 
-/* The top-level object with an empty "workloads" array (new ref). Steals
- * `environment` (NULL: stored as null). */
-json_t *results_new(const struct plan *p, json_t *environment, unsigned long tsc_khz,
-		    const char *version);
 /* One run record (new ref) from a finished run. */
 json_t *results_run_record(const struct run_meta *meta, const struct run_result *res);
 

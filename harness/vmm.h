@@ -50,6 +50,15 @@ struct run_spec {
 	const char *const *vmm_args; /* VM only: --vmm-arg values, appended verbatim */
 	const char *cgroup_procs;    /* non-NULL: the child joins this cgroup.procs before exec */
 	size_t nvmm_args;
+	/* devices (VM only; each driver maps them to its own command line) */
+	const char *disk;	   /* backing file of a virtio-blk/ATA disk, NULL: none */
+	bool disk_direct;	   /* O_DIRECT on the host side */
+	const char *tap;	   /* NIC on this tap, NULL: none */
+	const char *io_technique;  /* emulated|virtio-user|virtio-eventfd|poll|...; NULL: default */
+	unsigned long balloon_mib; /* virtio-balloon inflated to this target, 0: none */
+	/* bare side of net-*: the workload runs in this network namespace on this
+	 * interface (virttax baseline --netns --net-dev) */
+	const char *netns, *net_dev;
 };
 
 struct run_result {
@@ -80,6 +89,12 @@ struct vmm_ops {
 	int (*probe)(char *why, size_t len);
 	/* Always fills `res`; returns 0, or -errno when the run could not even be started. */
 	int (*run)(const struct run_spec *spec, struct run_result *res);
+	/* Can this VMM give a guest a disk (nic false) or a NIC (nic true) with
+	 * I/O technique `technique`? 0, or -ENOTSUP/-ENODEV and
+	 * "unavailable: <reason>" in why. */
+	int (*io_probe)(const char *technique, bool nic, char *why, size_t len);
+	/* Can it inflate a virtio-balloon (run_spec.balloon_mib)? 0 or -ENOTSUP + why. */
+	int (*balloon_probe)(char *why, size_t len);
 };
 
 extern const struct vmm_ops vmm_vmmlite;

@@ -34,6 +34,7 @@
 #define QEMU_CPU "qemu64,+tsc-deadline,+x2apic"
 #define QMP_TIMEOUT_MS 5000
 #define HOLD_MS 10000 /* the agent spins this long at most after `done` */
+#define QEMU_MAX_DEV_ARGS 16
 
 struct qemu_drv {
 	struct qmp qmp;
@@ -284,6 +285,40 @@ static void drv_release(struct qemu_drv *d)
 	json_decref(d->vcpu_hello);
 }
 
+/* The disk and the NIC as virtio-mmio devices (version 2: the agent's
+ * driver, guest-agent/virtio_mmio.c) and the technique as the transport's
+ * ioeventfd switch. Returns how many argv entries went to out. */
+static size_t device_args(const struct run_spec *spec, char dev[][PATH_MAX + 96], const char **out)
+{
+	size_t n = 0, d = 0;
+	if (!spec->disk && !spec->tap)
+		return 0;
+	out[n++] = "-global";
+	out[n++] = "virtio-mmio.force-legacy=false";
+	if (spec->io_technique && !strcmp(spec->io_technique, "virtio-user")) {
+		out[n++] = "-global"; /* notifications exit to QEMU's main loop, no ioeventfd */
+		out[n++] = "virtio-mmio.ioeventfd=off";
+	}
+	if (spec->disk) {
+		snprintf(dev[d], sizeof(dev[d]), "file=%s,format=raw,if=none,id=vtxdisk,cache=%s",
+			 spec->disk, spec->disk_direct ? "none" : "writeback");
+		out[n++] = "-drive";
+		out[n++] = dev[d++];
+		out[n++] = "-device";
+		out[n++] = "virtio-blk-device,drive=vtxdisk";
+	}
+	if (spec->tap) {
+		snprintf(dev[d], sizeof(dev[d]),
+			 "tap,id=vtxnet,ifname=%s,script=no,downscript=no,vhost=%s", spec->tap,
+			 spec->io_technique && !strcmp(spec->io_technique, "vhost") ? "on" : "off");
+		out[n++] = "-netdev";
+		out[n++] = dev[d++];
+		out[n++] = "-device";
+		out[n++] = "virtio-net-device,netdev=vtxnet";
+	}
+	return n;
+}
+
 static int run_child(const struct run_spec *spec, struct qemu_drv *d, const char *stats,
 		     struct run_result *res)
 {
@@ -333,11 +368,15 @@ static int run_child(const struct run_spec *spec, struct qemu_drv *d, const char
 			      "-qmp",
 			      qmp,
 			      NULL};
-	/* --vmm-arg values go after ours (e.g. -cpu MODEL: QEMU takes the last) */
-	const char *full[sizeof(argv) / sizeof(argv[0]) + PLAN_MAX_VMM_ARGS];
+	/* devices, then --vmm-arg values after ours (e.g. -cpu MODEL: QEMU takes the last) */
+	const char *full[sizeof(argv) / sizeof(argv[0]) + PLAN_MAX_VMM_ARGS + QEMU_MAX_DEV_ARGS];
+	char dev[QEMU_MAX_DEV_ARGS][PATH_MAX + 96];
 	size_t nfull = 0;
 	for (; argv[nfull]; nfull++)
 		full[nfull] = argv[nfull];
+	nfull += device_args(spec, dev, &full[nfull]);
+	if (spec->disk || spec->tap)
+		full[2] = QEMU_MACHINE ",acpi=off"; /* virtio_mmio.device= on the command line */
 	for (size_t i = 0; i < spec->nvmm_args && i < PLAN_MAX_VMM_ARGS; i++)
 		full[nfull++] = spec->vmm_args[i];
 	full[nfull] = NULL;
@@ -376,8 +415,49 @@ static int qemu_run(const struct run_spec *spec, struct run_result *res)
 	return rc;
 }
 
+/* What the agent can drive under QEMU microvm: virtio-mmio devices, with
+ * (virtio-eventfd) or without (virtio-user) ioeventfd; vhost-net for a NIC
+ * where /dev/vhost-net exists. */
+static int qemu_io_probe(const char *technique, bool nic, char *why, size_t len)
+{
+	if (!strcmp(technique, "virtio-eventfd") || !strcmp(technique, "virtio-user"))
+		return 0;
+	if (!strcmp(technique, "vhost") && nic)
+		return access("/dev/vhost-net", R_OK | W_OK)
+			   ? (snprintf(why, len, "unavailable: no /dev/vhost-net"), -ENODEV)
+			   : 0;
+	if (!strcmp(technique, "vhost"))
+		return snprintf(why, len, "unavailable: QEMU 7.2 has no vhost backend for a disk"),
+		       -ENOTSUP;
+	if (!strcmp(technique, "emulated"))
+		return snprintf(why, len,
+				"unavailable: QEMU microvm has no legacy %s the agent drives "
+				"(use --vmm vmm-lite)",
+				nic ? "NIC" : "IDE disk"),
+		       -ENOTSUP;
+	if (!strcmp(technique, "poll"))
+		return snprintf(why, len,
+				"unavailable: QEMU has no polling virtio backend without "
+				"notifications (iothread poll-max-ns still needs them)"),
+		       -ENOTSUP;
+	return snprintf(why, len,
+			"unavailable: %s is not wired for QEMU in virttax (no "
+			"assignable device here either)",
+			technique),
+	       -ENOTSUP;
+}
+
+static int qemu_balloon_probe(char *why, size_t len)
+{
+	return snprintf(why, len,
+			"unavailable: the QEMU driver does not set a balloon target (QMP balloon)"),
+	       -ENOTSUP;
+}
+
 const struct vmm_ops vmm_qemu = {
     .name = "qemu",
     .probe = qemu_probe,
     .run = qemu_run,
+    .io_probe = qemu_io_probe,
+    .balloon_probe = qemu_balloon_probe,
 };

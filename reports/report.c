@@ -60,6 +60,9 @@ int report_ctx_load(struct report_ctx *ctx, const char *const *paths, size_t n,
 			return report_ctx_release(ctx), rc;
 		ctx->paths[i] = paths[i];
 		ctx->n++;
+		char partial[400];
+		if (results_partial(ctx->results[i], partial, sizeof(partial)))
+			fprintf(stderr, "virttax report: %s: %s\n", paths[i], partial);
 		ensure_summaries(ctx->results[i]);
 		json_t *emb = json_object_get(ctx->results[i], "calibration");
 		if (!ctx->calib && json_is_object(emb))

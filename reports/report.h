@@ -63,7 +63,8 @@ json_t *report_component(json_t *entry, const char *name);
 typedef void (*report_curve_fn)(const struct report_ctx *ctx, size_t src, json_t *wl,
 				const char *metric, void *arg);
 void report_for_each_curve(const struct report_ctx *ctx, report_curve_fn fn, void *arg);
-/* reports/report_components.c: I/O crossings, memory pressure, co-tenant tables */
+/* reports/report_components.c: I/O crossings, memory pressure, co-tenant and
+ * VMM footprint tables */
 void report_components(FILE *out, const struct report_ctx *ctx, bool html);
 
 #endif

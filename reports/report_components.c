@@ -196,10 +196,80 @@ static void sharing_table(struct tab *t, const struct report_ctx *ctx)
 	tail(t);
 }
 
+/* "14.5 [13.9, 15.2] (n=10)" of one footprint metric, or the reason */
+static const char *fp_cell(json_t *m, char *buf, size_t len)
+{
+	char v[96];
+	if (!json_integer_value(json_object_get(m, "n")))
+		return snprintf(buf, len, "n/a (n=0)"), buf;
+	report_val_ci(report_d(m, "median"), json_object_get(m, "ci95"), v, sizeof(v));
+	snprintf(buf, len, "%s (n=%lld)", v,
+		 (long long)json_integer_value(json_object_get(m, "n")));
+	return buf;
+}
+
+static void footprint_table(struct tab *t, const struct report_ctx *ctx)
+{
+	static const char *const cols[] = {"config",	       "VMM",
+					   "boot → hello ms",  "spawn → entry ms",
+					   "RSS overhead KiB", "PSS overhead KiB"};
+	static const char *const metrics[] = {"boot_to_hello_ms", "spawn_to_entry_ms",
+					      "overhead_rss_kib", "overhead_pss_kib"};
+	bool any = false;
+	for (size_t s = 0; s < ctx->n; s++) {
+		json_t *cfg;
+		size_t i;
+		json_array_foreach(
+		    json_object_get(json_object_get(ctx->results[s], "footprint"), "configs"), i,
+		    cfg)
+		{
+			if (!any)
+				head(t, "VMM footprint",
+				     "Per VM, before the guest does anything: spawn to the agent's "
+				     "first line and instruction, and the VMM process's memory "
+				     "besides guest RAM; median [95% CI] (n). Ratio: vmm-lite/QEMU "
+				     "medians [bootstrap 95% CI].",
+				     cols, 6);
+			any = true;
+			const char *vmm;
+			json_t *o;
+			json_object_foreach(json_object_get(cfg, "vmms"), vmm, o)
+			{
+				char c[4][160];
+				for (int k = 0; k < 4; k++)
+					if (json_is_string(json_object_get(o, "reason")))
+						snprintf(c[k], sizeof(c[k]), "%s",
+							 k ? "" : report_s(o, "reason"));
+					else
+						fp_cell(json_object_get(o, metrics[k]), c[k],
+							sizeof(c[k]));
+				const char *cells[] = {
+				    report_s(cfg, "config"), vmm, c[0], c[1], c[2], c[3]};
+				row(t, cells, 6);
+			}
+			json_t *r = json_object_get(cfg, "ratio_vmmlite_over_qemu");
+			if (!json_object_size(r))
+				continue;
+			char c[4][96];
+			for (int k = 0; k < 4; k++) {
+				json_t *x = json_object_get(r, metrics[k]);
+				report_val_ci(report_d(x, "value"), json_object_get(x, "ci95"),
+					      c[k], sizeof(c[k]));
+			}
+			const char *cells[] = {
+			    report_s(cfg, "config"), "ratio vmm-lite/qemu", c[0], c[1], c[2], c[3]};
+			row(t, cells, 6);
+		}
+	}
+	if (any)
+		tail(t);
+}
+
 void report_components(FILE *out, const struct report_ctx *ctx, bool html)
 {
 	struct tab t = {out, html};
 	io_table(&t, ctx);
 	pressure_table(&t, ctx);
 	sharing_table(&t, ctx);
+	footprint_table(&t, ctx);
 }

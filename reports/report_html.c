@@ -13,6 +13,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "core/results.h"
 #include "reports/report.h"
 
 static const char *const comps[] = {"mediation", "translation", "scheduling", "residual"};
@@ -478,10 +479,16 @@ static int html_render(FILE *out, const struct report_ctx *ctx)
 		if (ctx->n > 1)
 			fprintf(out, "run #%zu: ", s + 1);
 		esc(out, ctx->paths[s]);
-		fprintf(out, " (created %s, reps %lld)%s", report_s(ctx->results[s], "created"),
+		char partial[400];
+		fprintf(out, " (created %s, reps %lld)", report_s(ctx->results[s], "created"),
 			(long long)json_integer_value(json_object_get(
-			    json_object_get(ctx->results[s], "parameters"), "reps")),
-			s + 1 < ctx->n ? "; " : "");
+			    json_object_get(ctx->results[s], "parameters"), "reps")));
+		if (results_partial(ctx->results[s], partial, sizeof(partial))) {
+			fprintf(out, " <b>");
+			esc(out, partial);
+			fprintf(out, "</b>");
+		}
+		fprintf(out, "%s", s + 1 < ctx->n ? "; " : "");
 	}
 	fprintf(out, "</p>\n<h2>Where the overhead goes</h2>\n");
 	bar_chart(out, ctx);

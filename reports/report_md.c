@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <string.h>
 
+#include "core/results.h"
 #include "reports/report.h"
 
 static void stats_cell(FILE *out, json_t *st)
@@ -221,10 +222,24 @@ static int md_render(FILE *out, const struct report_ctx *ctx)
 			(long long)json_integer_value(json_object_get(p, "reps")),
 			(long long)json_integer_value(json_object_get(p, "warmup")),
 			json_is_true(json_object_get(p, "quick")) ? ", --quick" : "");
+		char partial[400];
+		if (results_partial(r, partial, sizeof(partial)))
+			fprintf(out, "\n**%s**\n", partial);
 		json_array_foreach(json_object_get(r, "workloads"), i, wl)
 		{
 			const char *name = report_s(wl, "name");
+			json_t *rounds = json_object_get(wl, "rounds");
 			fprintf(out, "\n### %s\n\n", name);
+			if (rounds)
+				fprintf(
+				    out, "experiment %s: %lld warm-up + %lld counted rounds%s\n\n",
+				    report_s(wl, "experiment"),
+				    (long long)json_integer_value(
+					json_object_get(rounds, "warmup")),
+				    (long long)json_integer_value(json_object_get(rounds, "reps")),
+				    json_is_true(json_object_get(rounds, "auto"))
+					? " (at least; --reps auto)"
+					: "");
 			summary_table(out, wl);
 			decomposition_table(out, ctx->decomp[s], name, &note);
 			mediation_detail(out, ctx->decomp[s], name);

@@ -209,3 +209,24 @@ void table_print(FILE *out, json_t *results)
 	print_failures(out, results);
 	free(t.cell);
 }
+
+json_t *table_select(json_t *results, const char *experiment)
+{
+	json_t *v = json_pack("{s:[]}", "workloads"), *w;
+	size_t i;
+	json_array_foreach(json_object_get(results, "workloads"), i, w)
+	{
+		const char *e = json_string_value(json_object_get(w, "experiment"));
+		if (!strcmp(e ? e : "ab", experiment))
+			json_array_append(json_object_get(v, "workloads"), w);
+	}
+	return v;
+}
+
+void table_print_experiment(FILE *out, json_t *results, const char *experiment)
+{
+	json_t *v = table_select(results, experiment);
+	if (json_array_size(json_object_get(v, "workloads")))
+		table_print(out, v);
+	json_decref(v);
+}

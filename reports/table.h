@@ -13,7 +13,12 @@
 
 /* Prints the summary of every workload, then every run that was not ok. */
 void table_print(FILE *out, json_t *results);
-/* harness/table_vmms.c: bare | each VMM | each overhead, when results hold several VMMs */
+/* Only the workloads of one experiment (results.json "experiment"; absent: "ab"). */
+void table_print_experiment(FILE *out, json_t *results, const char *experiment);
+/* A view of results holding only those workloads (new ref). */
+json_t *table_select(json_t *results, const char *experiment);
+/* reports/table_vmms.c: bare | each VMM | each overhead, when the ab workloads
+ * of results hold several VMMs */
 void table_vmms_print(FILE *out, json_t *results);
 
 /* "16 KiB", "1.5 GiB", "512 B" */

@@ -91,7 +91,7 @@ static void row(FILE *out, json_t *w, json_t *first, json_t *summary, const char
 	fprintf(out, "\n");
 }
 
-void table_vmms_print(FILE *out, json_t *results)
+static void print_vmms(FILE *out, json_t *results)
 {
 	const char *names[TV_MAX_VMMS];
 	size_t n = vmm_names(results, names), i, j, k;
@@ -116,4 +116,11 @@ void table_vmms_print(FILE *out, json_t *results)
 				row(out, w, e, summary, names, n);
 		}
 	}
+}
+
+void table_vmms_print(FILE *out, json_t *results)
+{
+	json_t *v = table_select(results, "ab");
+	print_vmms(out, v);
+	json_decref(v);
 }

@@ -211,6 +211,7 @@ const struct workload_ops wl_blk_seq = {
     .params = blk_params,
     .quick_params = "ms=500",
     .run = blk_seq_run,
+    .needs = WL_NEEDS_DISK,
 };
 
 const struct workload_ops wl_blk_rand = {
@@ -219,4 +220,5 @@ const struct workload_ops wl_blk_rand = {
     .params = blk_params,
     .quick_params = "ms=500",
     .run = blk_rand_run,
+    .needs = WL_NEEDS_DISK,
 };

@@ -303,4 +303,6 @@ const struct workload_ops wl_calib = {
     .params = calib_params,
     .quick_params = "goal_ms=5 rounds=7",
     .run = calib_run,
+    .est_ms = 3000,
+    .est_quick_ms = 1000,
 };

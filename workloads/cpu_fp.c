@@ -101,4 +101,6 @@ const struct workload_ops wl_cpu_fp = {
     .params = cpu_fp_params,
     .quick_params = "iters=100000000",
     .run = cpu_fp_run,
+    .est_ms = 2000,
+    .est_quick_ms = 450,
 };

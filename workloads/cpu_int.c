@@ -90,4 +90,6 @@ const struct workload_ops wl_cpu_int = {
     .params = cpu_int_params,
     .quick_params = "iters=100000000",
     .run = cpu_int_run,
+    .est_ms = 3500,
+    .est_quick_ms = 450,
 };

@@ -30,4 +30,6 @@ const struct workload_ops wl_ctx_switch = {
     .params = ctx_switch_params,
     .quick_params = "iters=10000",
     .run = ctx_switch_run,
+    .est_ms = 2500,
+    .est_quick_ms = 400,
 };

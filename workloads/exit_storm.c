@@ -157,4 +157,6 @@ const struct workload_ops wl_exit_storm = {
     .params = exit_storm_params,
     .quick_params = "exits=1000 selfcal=100",
     .run = exit_storm_run,
+    .est_ms = 400,
+    .est_quick_ms = 200,
 };

@@ -150,4 +150,6 @@ const struct workload_ops wl_mem_chase = {
     .params = mem_chase_params,
     .quick_params = "min=16K max=64M step=4 accesses=200000",
     .run = mem_chase_run,
+    .est_ms = 4000,
+    .est_quick_ms = 500,
 };

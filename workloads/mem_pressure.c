@@ -118,4 +118,7 @@ const struct workload_ops wl_mem_pressure = {
     .params = mem_pressure_params,
     .quick_params = "wss=128M passes=4",
     .run = mem_pressure_run,
+    .needs = WL_TAKES_MEM_PRESSURE,
+    .est_ms = 2000,
+    .est_quick_ms = 250,
 };

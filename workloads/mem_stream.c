@@ -195,4 +195,6 @@ const struct workload_ops wl_mem_stream = {
     .params = mem_stream_params,
     .quick_params = "size=32M ntimes=5",
     .run = mem_stream_run,
+    .est_ms = 800,
+    .est_quick_ms = 400,
 };

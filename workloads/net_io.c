@@ -260,6 +260,7 @@ const struct workload_ops wl_net_rr = {
     .params = rr_params,
     .quick_params = "ms=500",
     .run = net_rr_run,
+    .needs = WL_NEEDS_NIC,
 };
 
 const struct workload_ops wl_net_stream = {
@@ -268,4 +269,5 @@ const struct workload_ops wl_net_stream = {
     .params = stream_params,
     .quick_params = "ms=500",
     .run = net_stream_run,
+    .needs = WL_NEEDS_NIC,
 };

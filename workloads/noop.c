@@ -35,4 +35,6 @@ const struct workload_ops wl_noop = {
     .params = noop_params,
     .quick_params = "",
     .run = noop_run,
+    .est_ms = 90,
+    .est_quick_ms = 90,
 };

@@ -28,4 +28,6 @@ const struct workload_ops wl_pt_churn = {
     .params = pt_churn_params,
     .quick_params = "iters=10000",
     .run = pt_churn_run,
+    .est_ms = 2500,
+    .est_quick_ms = 600,
 };

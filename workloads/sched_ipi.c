@@ -158,4 +158,7 @@ const struct workload_ops wl_sched_ipi = {
     .params = ipi_params,
     .quick_params = "iters=5000",
     .run = ipi_run,
+    .vcpus = 2,
+    .est_ms = 1500,
+    .est_quick_ms = 400,
 };

@@ -178,4 +178,6 @@ const struct workload_ops wl_sched_spinlock = {
     .params = spin_params,
     .quick_params = "ms=300",
     .run = spin_run,
+    .vcpus = 2,
+    .vcpus_param = "cpus",
 };

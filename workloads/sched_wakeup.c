@@ -70,4 +70,6 @@ const struct workload_ops wl_sched_wakeup = {
     .params = wake_params,
     .quick_params = "iters=1000",
     .run = wake_run,
+    .est_ms = 2500,
+    .est_quick_ms = 500,
 };

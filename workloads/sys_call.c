@@ -28,4 +28,6 @@ const struct workload_ops wl_sys_call = {
     .params = sys_call_params,
     .quick_params = "iters=40000",
     .run = sys_call_run,
+    .est_ms = 5000,
+    .est_quick_ms = 800,
 };

@@ -82,7 +82,22 @@ struct workload_ops {
 	const char *quick_params;
 	/* 0 or a negative errno; on error the runtime reports an "error" record */
 	int (*run)(struct wl_env *env);
+	/* What the workload needs from a run, given by default by the harness
+	 * (docs/ARCHITECTURE.md): vCPUs/threads (0 = 1; 2 gets a dedicated CPU
+	 * each unless --pin none or --overcommit says otherwise), and WL_NEEDS_*
+	 * bits: a disk or a NIC (the I/O experiments), memory-pressure flags. */
+	unsigned vcpus;
+	const char *vcpus_param; /* non-NULL: that parameter's value, when larger */
+	unsigned needs;
+	/* Rough wall time of one run on the development host at the default and
+	 * at the quick parameters, in ms: only for `virttax run --dry-run`'s
+	 * estimate (time-based workloads: their ms parameter is used instead). */
+	unsigned est_ms, est_quick_ms;
 };
+
+#define WL_NEEDS_DISK 1u	 /* a virtio-blk/ATA disk (blk-*): the io-blk experiment */
+#define WL_NEEDS_NIC 2u		 /* a NIC on a tap with the reflector (net-*): io-net */
+#define WL_TAKES_MEM_PRESSURE 4u /* --mem-limit / --balloon apply (mem-pressure) */
 
 /* workloads/registry.c */
 extern const struct workload_ops *const workload_table[];

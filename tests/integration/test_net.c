@@ -2,7 +2,8 @@
  * Integration tests of the network path: net-rr with a small count through
  * virtio-user over a tap with the harness's reflector (RTT > 0, exits per
  * frame > 0, every transaction answered), 64 KiB-1 frames through the same
- * path, and the veth/netns baseline (runs, then leaves no namespace behind).
+ * path, and the veth/netns baseline (`virttax baseline --netns --net-dev`
+ * with the reflector in the peer namespace; then leaves no namespace behind).
  * Skipped without /dev/kvm, /dev/net/tun or root.
  */
 #include <criterion/criterion.h>
@@ -116,17 +117,26 @@ Test(net, veth_baseline_runs_and_cleans_up, .timeout = 60)
 {
 	struct net_veth v;
 	char err[300], tag[16], *out = NULL;
-	json_t *m = NULL;
 	if (geteuid() != 0)
 		cr_skip_test("not root");
 	snprintf(tag, sizeof(tag), "t%d", (int)getpid() % 100000);
 	cr_assert_eq(net_veth_create(&v, tag, err, sizeof(err)), 0, "%s", err);
-	int rc = net_bare_run(&v, "net-rr", "size=64 count=100 ms=30000", &m, err, sizeof(err));
+	/* the io-net experiment's bare side: `virttax baseline` in ns_a, reflector in ns_b */
+	struct net_reflector r;
+	char bin[300];
+	cr_assert_eq(net_reflector_start(&r, v.dev_b, v.ns_b, err, sizeof(err)), 0, "%s", err);
+	snprintf(bin, sizeof(bin), "%s/virttax", build_dir());
+	int rc =
+	    net_run_cmd((char *[]){bin, "baseline", "--netns", v.ns_a, "--net-dev", v.dev_a,
+				   "workload=net-rr", "size=64", "count=100", "ms=30000", NULL},
+			&out, err, sizeof(err));
+	net_reflector_stop(&r);
 	net_veth_remove(&v);
 	cr_assert_eq(rc, 0, "%s", err);
-	cr_assert_gt(json_number_value(json_object_get(m, "rtt_p50")), 0);
-	cr_assert_eq(json_number_value(json_object_get(m, "transactions")), 100);
-	json_decref(m);
+	cr_assert_gt(metric(out, "rtt_p50"), 0);
+	cr_assert_eq(metric(out, "transactions"), 100);
+	free(out);
+	out = NULL;
 	cr_assert_eq(net_run_cmd((char *[]){"ip", "netns", "list", NULL}, &out, err, sizeof(err)),
 		     0);
 	cr_assert_null(strstr(out, v.ns_a), "namespace %s left behind", v.ns_a);

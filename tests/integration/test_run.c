@@ -82,6 +82,17 @@ static size_t count_runs(json_t *runs, const char *side)
 	return n;
 }
 
+/* the first run of `side` (the order of a round is random) */
+static json_t *run_of(json_t *runs, const char *side)
+{
+	size_t i;
+	json_t *r;
+	json_array_foreach(
+	    runs, i, r) if (!strcmp(json_string_value(json_object_get(r, "side")), side)) return r;
+	cr_assert_fail("no %s run", side);
+	return NULL;
+}
+
 Test(run, noop_two_reps, .init = setup, .fini = teardown, .timeout = 120)
 {
 	need_kvm();
@@ -90,7 +101,8 @@ Test(run, noop_two_reps, .init = setup, .fini = teardown, .timeout = 120)
 	snprintf(args, sizeof(args), "run --workloads noop --reps 2 --warmup 0 --out '%s'", out);
 	cr_assert_eq(virttax(NULL, args), 0, "see %s/log", tmp_dir);
 	json_t *r = load_results(out);
-	cr_assert_eq(json_integer_value(json_object_get(r, "schema_version")), 1);
+	cr_assert_eq(json_integer_value(json_object_get(r, "schema_version")), 2);
+	cr_assert(json_is_true(json_object_get(r, "complete")));
 	cr_assert_str_eq(json_string_value(json_object_get(r, "schema")), "virttax-results");
 	json_t *wl = json_array_get(json_object_get(r, "workloads"), 0);
 	cr_assert_str_eq(json_string_value(json_object_get(wl, "name")), "noop");
@@ -104,7 +116,7 @@ Test(run, noop_two_reps, .init = setup, .fini = teardown, .timeout = 120)
 	cr_assert_gt(json_number_value(json_object_get(json_object_get(s, "vm"), "median")), 0);
 	cr_assert_eq(
 	    json_integer_value(json_object_get(json_object_get(s, "overhead_pct"), "pairs")), 2);
-	json_t *vm_run = json_array_get(runs, 1);
+	json_t *vm_run = run_of(runs, "vm");
 	cr_assert_str_eq(
 	    json_string_value(json_object_get(json_object_get(vm_run, "vmm_stats"), "vmm")),
 	    "vmm-lite");
@@ -182,10 +194,10 @@ Test(run, vm_timeout_is_recorded_not_dropped, .init = setup, .fini = teardown, .
 	/* the bare run has 1 + 5 s for ~3 s of CPU time: on a loaded host it may time
 	 * out too; either way it is recorded */
 	const char *bare_status =
-	    json_string_value(json_object_get(json_array_get(runs, 0), "status"));
+	    json_string_value(json_object_get(run_of(runs, "bare"), "status"));
 	cr_assert(!strcmp(bare_status, "ok") || !strcmp(bare_status, "timeout"), "bare: %s",
 		  bare_status);
-	json_t *vm = json_array_get(runs, 1);
+	json_t *vm = run_of(runs, "vm");
 	cr_assert_str_eq(json_string_value(json_object_get(vm, "status")), "timeout", "%s",
 			 json_string_value(json_object_get(vm, "reason")));
 	cr_assert_not_null(json_string_value(json_object_get(vm, "reason")));

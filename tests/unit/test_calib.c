@@ -12,7 +12,7 @@
 #include <unistd.h>
 
 #include "core/calib.h"
-#include "harness/calib_run.h"
+#include "harness/plan.h"
 
 Test(calib, median_and_ci_order_statistics)
 {
@@ -170,17 +170,18 @@ Test(calib, file_round_trip_and_bad_files)
 	json_decref(c);
 }
 
-Test(calib, take_flag_removes_it_from_argv)
+Test(calib, calibration_flag_is_a_plan_option)
 {
+	char err[300];
+	struct plan p;
 	char *argv[] = {"run", "--quick", "--calibration", "c.json", "--reps", "3", NULL};
-	int argc = 6;
-	const char *path = NULL;
-	cr_assert_eq(calib_take_flag(&argc, argv, &path), 0);
-	cr_assert_str_eq(path, "c.json");
-	cr_assert_eq(argc, 4);
-	cr_assert_str_eq(argv[2], "--reps");
-	cr_assert_null(argv[4]);
+	cr_assert_eq(plan_parse(&p, 6, argv, err, sizeof(err)), 0, "%s", err);
+	cr_assert_str_eq(p.calibration_path, "c.json");
+	cr_assert_eq(p.reps, 3);
+	cr_assert(p.given & PLAN_F_CALIBRATION);
+	plan_release(&p);
 	char *bad[] = {"run", "--calibration", NULL};
-	argc = 2;
-	cr_assert_eq(calib_take_flag(&argc, bad, &path), -EINVAL);
+	cr_assert_eq(plan_parse(&p, 2, bad, err, sizeof(err)), -EINVAL);
+	cr_assert(strstr(err, "--calibration"), "%s", err);
+	plan_release(&p);
 }

@@ -13,7 +13,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "harness/mem_pressure.h"
+#include "harness/plan.h"
 #include "harness/memcg.h"
 
 static char root[64];
@@ -113,21 +113,22 @@ Test(memcg, nothing_usable_is_unavailable, .init = setup, .fini = teardown)
 
 Test(memcg, mem_limit_flag)
 {
-	char a0[] = "run", a1[] = "--mem-limit", a2[] = "96M", a3[] = "--reps", a4[] = "1";
-	char *argv[] = {a0, a1, a2, a3, a4, NULL};
-	int argc = 5;
-	uint64_t lim = 0;
-	char text[32];
-	cr_assert_eq(mem_pressure_take_flag(&argc, argv, &lim, text, sizeof(text)), 0);
-	cr_assert_eq(lim, 96ull << 20);
-	cr_assert_str_eq(text, "96M");
-	cr_assert_eq(argc, 3);
-	cr_assert_str_eq(argv[1], "--reps");
-	char b1[] = "--mem-limit=100K";
-	char *bad[] = {a0, b1, NULL};
-	argc = 2;
-	cr_assert_eq(mem_pressure_take_flag(&argc, bad, &lim, text, sizeof(text)), -EINVAL);
-	char *none[] = {a0, a3, a4, NULL};
-	argc = 3;
-	cr_assert_eq(mem_pressure_take_flag(&argc, none, &lim, text, sizeof(text)), 1);
+	char err[300];
+	struct plan p;
+	char *argv[] = {"run", "--workloads", "mem-pressure", "--mem-limit", "96M", "--reps",
+			"1",   NULL};
+	cr_assert_eq(plan_parse(&p, 7, argv, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(p.mem_limit, 96ull << 20);
+	cr_assert_str_eq(p.mem_limit_text, "96M");
+	cr_assert(p.given & PLAN_F_MEM_LIMIT);
+	plan_release(&p);
+	char *bad[] = {"run", "--workloads", "mem-pressure", "--mem-limit=100K", NULL};
+	cr_assert_eq(plan_parse(&p, 4, bad, err, sizeof(err)), -EINVAL);
+	cr_assert(strstr(err, "--mem-limit '100K': needs a SIZE >= 1M"), "%s", err);
+	plan_release(&p);
+	char *none[] = {"run", "--workloads", "mem-pressure", NULL};
+	cr_assert_eq(plan_parse(&p, 3, none, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(p.mem_limit, 0);
+	cr_assert_not(p.given & PLAN_F_MEM_LIMIT);
+	plan_release(&p);
 }

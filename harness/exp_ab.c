@@ -1,0 +1,80 @@
+/*
+ * Experiment `ab`: each workload on bare metal and in each VM series (every
+ * --vmm, --pagesize and --backing), the runs of a round in a counterbalanced
+ * order, both sides pinned to the same CPU.
+ *
+ * Why this is the default experiment: it is virttax's question (what does
+ * virtualization cost this workload?), answered by pairs of runs of the same
+ * workload code (`virttax baseline` and the guest agent) that differ only in
+ * the VM. Warm-up rounds are recorded and not counted; --reps auto adds
+ * rounds until the overheads' CIs are narrow enough (harness/autoreps.c).
+ */
+#include <stdio.h>
+#include <string.h>
+
+#include "harness/experiment.h"
+#include "harness/runner.h"
+#include "reports/table.h"
+
+static void series_name(const struct plan *p, const char *side, const char *backing,
+			const char *pagesize, char *buf, size_t len)
+{
+	bool vb = p->nbackings > 1, vp = pagesize && p->npagesizes > 1;
+	if (!vb && !vp)
+		snprintf(buf, len, "%s", side);
+	else if (vb && vp)
+		snprintf(buf, len, "%s[backing=%s,pagesize=%s]", side, backing, pagesize);
+	else if (vb)
+		snprintf(buf, len, "%s[backing=%s]", side, backing);
+	else
+		snprintf(buf, len, "%s[pagesize=%s]", side, pagesize);
+}
+
+static bool ab_claims(const struct plan *p, const struct plan_workload *w)
+{
+	(void)p;
+	return w->ops != NULL;
+}
+
+/* Per backing: the bare series, then one VM series per VMM and page size. */
+static size_t ab_series(struct session *s, const struct plan_workload *w, struct series *out,
+			size_t max)
+{
+	(void)w;
+	const struct plan *p = s->plan;
+	size_t n = 0;
+	for (size_t b = 0; b < p->nbackings && n < max; b++) {
+		struct series *bare = &out[n++];
+		*bare = (struct series){.side = "bare", .backing = p->backings[b]};
+		series_name(p, "bare", p->backings[b], NULL, bare->name, sizeof(bare->name));
+		for (size_t v = 0; v < p->nvmms; v++)
+			for (size_t i = 0; i < p->npagesizes && n < max; i++) {
+				struct series *vm = &out[n++];
+				*vm = (struct series){.side = "vm",
+						      .vmm = p->vmms[v],
+						      .backing = p->backings[b],
+						      .pagesize = p->pagesizes[i]};
+				series_name(p, p->nvmms > 1 ? p->vmms[v] : "vm", p->backings[b],
+					    p->pagesizes[i], vm->name, sizeof(vm->name));
+				snprintf(vm->baseline, sizeof(vm->baseline), "%s", bare->name);
+			}
+	}
+	return n;
+}
+
+static void ab_print(FILE *out, json_t *results)
+{
+	table_print_experiment(out, results, "ab");
+	table_vmms_print(out, results);
+}
+
+const struct experiment_ops exp_ab = {
+    .name = "ab",
+    .help = "bare metal vs each VM series (VMM x page size x backing), counterbalanced rounds",
+    .flags = PLAN_F_PIN_MODE | PLAN_F_OVERCOMMIT | PLAN_F_CO_TENANT | PLAN_F_REPS_AUTO |
+	     PLAN_F_CALIBRATION | PLAN_F_BACKINGS | PLAN_F_PAGESIZES | PLAN_F_VMMS,
+    .needs_calibration = true,
+    .claims = ab_claims,
+    .series = ab_series,
+    .print = ab_print,
+};

@@ -1,0 +1,385 @@
+/*
+ * Experiment `vmm-footprint` (`virttax footprint`, `virttax run --workloads
+ * vmm-footprint`): what a VMM costs per VM before the guest does anything:
+ * boot-to-ready time and memory overhead, for each VMM, for 1 vCPU / 128 MiB
+ * and 2 vCPUs / 1 GiB.
+ *
+ * Why a harness-side measurement and not a guest workload: both numbers are
+ * about the VMM process (when the agent's first line appears, what the
+ * process holds besides guest RAM), so they are read from outside while the
+ * VMM is alive: at vmm-lite's "stopped" handshake, and while the agent holds
+ * under QEMU (harness/footprint.c, child.c). The series of a round run in a
+ * counterbalanced order like every experiment; every number has a median,
+ * its spread and n; ratios vmm-lite/QEMU come with a bootstrap CI. Adding a
+ * VMM (or a floor like kvm-floor) is a VMM driver: its series come for free.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/results.h"
+#include "core/stats.h"
+#include "harness/experiment.h"
+#include "harness/footprint.h"
+#include "harness/runner.h"
+
+#define FP_MAX_REPS 1000
+#define FP_TIMEOUT_S 60
+#define FP_WORKLOAD "vmm-footprint"
+#define FP_DEFAULT_VMMS "vmm-lite,qemu"
+#define FP_MAX_VMMS 4
+
+struct fp_config {
+	unsigned vcpus;
+	uint64_t mem_bytes;
+	const char *label;
+};
+
+static const struct fp_config configs[] = {
+    {1, 128ull << 20, "1 vCPU / 128 MiB"},
+    {2, 1024ull << 20, "2 vCPUs / 1 GiB"},
+};
+#define NCONFIGS (sizeof(configs) / sizeof(configs[0]))
+
+/* the per-run numbers, in this order everywhere */
+static const char *const metric_names[] = {"boot_to_hello_ms", "spawn_to_entry_ms",
+					   "overhead_rss_kib", "overhead_pss_kib"};
+static const char *const metric_units[] = {"ms", "ms", "KiB", "KiB"};
+#define NMETRICS 4
+
+/* spawn-relative TSC of the agent's first instruction; NAN when not plausible */
+static double entry_ms(const struct run_result *res, unsigned long tsc_khz)
+{
+	json_t *e = json_object_get(res->proto.hello, "tsc_entry");
+	if (!json_is_integer(e) || !tsc_khz)
+		return NAN;
+	uint64_t t = (uint64_t)json_integer_value(e);
+	if (t < res->spawn_tsc)
+		return NAN; /* the guest's TSC is not the host's (an offset): unusable */
+	double ms = (double)(t - res->spawn_tsc) / (double)tsc_khz;
+	return ms * 1e6 <= (double)res->hello_ns ? ms : NAN;
+}
+
+static double fp_num(const json_t *fp, const char *key)
+{
+	json_t *v = json_object_get(fp, key);
+	return json_is_integer(v) ? (double)json_integer_value(v) : NAN;
+}
+
+static json_t *summary_json(const double *v, size_t m, const char *unit)
+{
+	struct stats_summary st;
+	if (!m || stats_summarize(v, m, &st))
+		return json_pack("{s:s,s:i}", "unit", unit, "n", 0);
+	return json_pack("{s:s,s:i,s:f,s:f,s:f,s:f,s:[f,f],s:f}", "unit", unit, "n", (int)m,
+			 "median", st.median, "min", st.min, "max", st.max, "mad", stats_mad(v, m),
+			 "ci95", st.ci_lo, st.ci_hi, "ci_level", st.ci_level);
+}
+
+/* median(lite)/median(qemu) with a bootstrap CI */
+static json_t *ratio_json(const double *lite, size_t na, const double *qemu, size_t nb)
+{
+	struct stats_ratio r;
+	if (!na || !nb || /* median(b)/median(a): a = QEMU, b = vmm-lite */
+	    stats_bootstrap_ratio(qemu, nb, lite, na, STATS_BOOTSTRAP_ITERS, STATS_BOOTSTRAP_SEED,
+				  &r))
+		return json_null();
+	return json_pack("{s:f,s:[f,f],s:i,s:i}", "value", r.value, "ci95", r.ci_lo, r.ci_hi,
+			 "n_vmmlite", (int)na, "n_qemu", (int)nb);
+}
+
+/* "14.5 ±1.2": the median and the half-width of its 95% CI ("n=0" when none);
+ * " (n=K)" is appended when K differs from the row's n */
+static void cell(char *buf, size_t len, json_t *m, int prec, json_int_t row_n)
+{
+	json_t *ci = json_object_get(m, "ci95");
+	json_int_t n = json_integer_value(json_object_get(m, "n"));
+	if (!n || !json_is_number(json_object_get(m, "median"))) {
+		snprintf(buf, len, "n=0");
+		return;
+	}
+	double half =
+	    (json_number_value(json_array_get(ci, 1)) - json_number_value(json_array_get(ci, 0))) /
+	    2.0;
+	int o = snprintf(buf, len, "%.*f \u00b1%.*f", prec,
+			 json_number_value(json_object_get(m, "median")), prec, half);
+	if (n != row_n && o > 0 && (size_t)o < len)
+		snprintf(buf + o, len - (size_t)o, " (n=%lld)", (long long)n);
+}
+
+/* "0.812 [0.790, 0.835]": a ratio with its bootstrap 95% CI */
+static void ratio_cell(char *buf, size_t len, json_t *r)
+{
+	json_t *ci = json_object_get(r, "ci95");
+	if (!json_is_object(r))
+		snprintf(buf, len, "n/a");
+	else
+		snprintf(buf, len, "%.3f [%.3f, %.3f]",
+			 json_number_value(json_object_get(r, "value")),
+			 json_number_value(json_array_get(ci, 0)),
+			 json_number_value(json_array_get(ci, 1)));
+}
+
+void footprint_print_table(FILE *f, json_t *configs_json)
+{
+	size_t i;
+	json_t *cfg;
+	fprintf(f, "%-18s %-10s %-22s %-22s %-22s %-22s %s\n", "config", "vmm", "boot->hello ms",
+		"spawn->entry ms", "RSS overhead KiB", "PSS overhead KiB", "n");
+	json_array_foreach(configs_json, i, cfg)
+	{
+		const char *name, *label = json_string_value(json_object_get(cfg, "config"));
+		json_t *o;
+		json_object_foreach(json_object_get(cfg, "vmms"), name, o)
+		{
+			if (json_object_get(o, "reason")) {
+				fprintf(f, "%-18s %-10s unavailable: %s\n", label, name,
+					json_string_value(json_object_get(o, "reason")));
+				continue;
+			}
+			json_int_t n = json_integer_value(
+			    json_object_get(json_object_get(o, metric_names[0]), "n"));
+			char c[NMETRICS][64];
+			for (size_t k = 0; k < NMETRICS; k++)
+				cell(c[k], sizeof(c[k]), json_object_get(o, metric_names[k]),
+				     k < 2 ? 1 : 0, n);
+			fprintf(f, "%-18s %-10s", label, name);
+			for (size_t k = 0; k < NMETRICS; k++) /* "±" is two bytes, one column */
+				fprintf(f, " %-*s", strstr(c[k], "\u00b1") ? 23 : 22, c[k]);
+			fprintf(f, " %lld\n", (long long)n);
+		}
+		json_t *r = json_object_get(cfg, "ratio_vmmlite_over_qemu");
+		if (!json_object_size(r))
+			continue;
+		json_t *b = json_object_get(r, metric_names[0]);
+		char c[NMETRICS][64];
+		for (size_t k = 0; k < NMETRICS; k++)
+			ratio_cell(c[k], sizeof(c[k]), json_object_get(r, metric_names[k]));
+		fprintf(f, "%-18s %-10s %-22s %-22s %-22s %-22s %lld+%lld\n", "", "ratio", c[0],
+			c[1], c[2], c[3],
+			(long long)json_integer_value(json_object_get(b, "n_vmmlite")),
+			(long long)json_integer_value(json_object_get(b, "n_qemu")));
+	}
+	fprintf(f, "median \u00b1 half-width of its 95%% CI, n = reps with a value; ratio rows: "
+		   "vmm-lite/qemu medians [bootstrap 95%% CI], n = vmm-lite+qemu "
+		   "(footprint.json: min, max, MAD)\n");
+}
+
+/* The VMMs: --vmm when given, else every VMM this build knows of. */
+static size_t fp_vmms(const struct plan *p, const char **out)
+{
+	static const char *const defaults[] = {"vmm-lite", "qemu"};
+	if (p->given & PLAN_F_VMM) {
+		for (size_t i = 0; i < p->nvmms && i < FP_MAX_VMMS; i++)
+			out[i] = p->vmms[i];
+		return p->nvmms < FP_MAX_VMMS ? p->nvmms : FP_MAX_VMMS;
+	}
+	for (size_t i = 0; i < 2; i++)
+		out[i] = defaults[i];
+	return 2;
+}
+
+static bool fp_claims(const struct plan *p, const struct plan_workload *w)
+{
+	(void)p;
+	return !strcmp(w->name, FP_WORKLOAD);
+}
+
+static int fp_validate(const struct plan *p, char *err, size_t len)
+{
+	for (size_t i = 0; i < p->nwl; i++)
+		if (p->wl[i].ops)
+			return snprintf(err, len,
+					"--workloads %s: vmm-footprint runs alone (run the others "
+					"in another `virttax run`)",
+					p->wl[i].name),
+			       -EINVAL;
+	return 0;
+}
+
+/* one series per VMM and configuration; a VMM that fails its probe is unavailable */
+static size_t fp_series(struct session *s, const struct plan_workload *w, struct series *out,
+			size_t max)
+{
+	(void)w;
+	const char *vmms[FP_MAX_VMMS];
+	size_t nv = fp_vmms(s->plan, vmms), n = 0;
+	for (size_t k = 0; k < NCONFIGS; k++)
+		for (size_t v = 0; v < nv && n < max; v++) {
+			struct series *x = &out[n++];
+			*x = (struct series){.side = "vm",
+					     .vmm = vmms[v],
+					     .backing = "thp",
+					     .pagesize = "2m",
+					     .vcpus = configs[k].vcpus,
+					     .mem_bytes = configs[k].mem_bytes,
+					     .index = (int)k};
+			snprintf(x->name, sizeof(x->name), "%s[%s]", vmms[v], configs[k].label);
+			const struct vmm_ops *o = vmm_find(vmms[v]);
+			char why[200];
+			if (o->probe(why, sizeof(why)))
+				snprintf(x->unavailable, sizeof(x->unavailable), "%s%s",
+					 strncmp(why, "unavailable: ", 13) ? "unavailable: " : "",
+					 why);
+		}
+	return n;
+}
+
+static void add_metric(struct run_result *res, const char *m, const char *u, double v)
+{
+	if (!isnan(v))
+		json_array_append_new(
+		    res->proto.metrics,
+		    json_pack("{s:s,s:s,s:s,s:f}", "m", m, "u", u, "better", "lower", "v", v));
+}
+
+static int fp_rep(struct session *s, const struct plan_workload *w, const struct series *ser,
+		  const struct run_meta *m, json_t **record)
+{
+	static char iters[] = "iters=1000";
+	struct plan_workload noop = {.name = "noop", .args = {iters}, .nargs = 1};
+	struct run_spec spec;
+	runner_spec(s, &noop, ser, &spec);
+	spec.timeout_s = FP_TIMEOUT_S;
+	spec.footprint = true;
+	spec.cpu_list = NULL;
+	spec.vmm_args = NULL, spec.nvmm_args = 0;
+	struct run_result res;
+	run_result_init(&res);
+	int rc = runner_check(s, w, ser, runner_exec(s, &spec, ser->vmm, &res), &res);
+	if (rc) {
+		run_result_release(&res);
+		return rc;
+	}
+	bool ok = res.status == RUN_OK && res.footprint && res.hello_ns;
+	json_array_clear(res.proto.metrics); /* noop's own number is not what is measured here */
+	if (ok) {
+		add_metric(&res, metric_names[0], metric_units[0], (double)res.hello_ns / 1e6);
+		add_metric(&res, metric_names[1], metric_units[1], entry_ms(&res, s->tsc_khz));
+		add_metric(&res, metric_names[2], metric_units[2],
+			   fp_num(res.footprint, "overhead_rss_kib"));
+		add_metric(&res, metric_names[3], metric_units[3],
+			   fp_num(res.footprint, "overhead_pss_kib"));
+	} else if (res.status == RUN_OK) {
+		res.status = RUN_FAILED;
+		snprintf(res.reason, sizeof(res.reason), "%s",
+			 res.footprint ? "no hello record" : "footprint not measured");
+	}
+	*record = results_run_record(m, &res);
+	json_object_set_new(*record, "footprint",
+			    res.footprint ? json_incref(res.footprint) : json_null());
+	json_object_set_new(*record, "footprint_config",
+			    json_pack("{s:s,s:i,s:I}", "label", configs[ser->index].label, "vcpus",
+				      (int)configs[ser->index].vcpus, "mem_bytes",
+				      (json_int_t)configs[ser->index].mem_bytes));
+	run_result_release(&res);
+	return 0;
+}
+
+/* counted ok values of metric `name` of series `series` */
+static size_t values(json_t *runs, const char *series, const char *name, double *out)
+{
+	size_t n = 0, i, j;
+	json_t *r, *mm;
+	json_array_foreach(runs, i, r)
+	{
+		const char *ser = json_string_value(json_object_get(r, "series"));
+		if (!ser || strcmp(ser, series) || json_is_true(json_object_get(r, "warmup")) ||
+		    strcmp(json_string_value(json_object_get(r, "status")), "ok"))
+			continue;
+		json_array_foreach(
+		    json_object_get(r, "metrics"), j,
+		    mm) if (!strcmp(json_string_value(json_object_get(mm, "m")), name) &&
+			    n < FP_MAX_REPS) out[n++] = json_number_value(json_object_get(mm, "v"));
+	}
+	return n;
+}
+
+static json_t *config_json(json_t *wl, size_t k)
+{
+	json_t *per = json_object(), *ratios = json_object(), *ser;
+	json_t *runs = json_object_get(wl, "runs");
+	size_t i;
+	static double a[FP_MAX_REPS], b[FP_MAX_REPS];
+	const char *lite = NULL, *qemu = NULL;
+	json_array_foreach(json_object_get(wl, "series"), i, ser)
+	{
+		const char *name = json_string_value(json_object_get(ser, "series"));
+		const char *vmm = json_string_value(json_object_get(ser, "vmm"));
+		if (!strstr(name, configs[k].label))
+			continue;
+		if (json_is_string(json_object_get(ser, "reason"))) {
+			json_object_set_new(per, vmm,
+					    json_pack("{s:b,s:O}", "available", 0, "reason",
+						      json_object_get(ser, "reason")));
+			continue;
+		}
+		json_t *o = json_object();
+		for (size_t m = 0; m < NMETRICS; m++) {
+			size_t n = values(runs, name, metric_names[m], a);
+			json_object_set_new(o, metric_names[m],
+					    summary_json(a, n, metric_units[m]));
+		}
+		json_object_set_new(per, vmm, o);
+		if (!strcmp(vmm, "vmm-lite"))
+			lite = name;
+		if (!strcmp(vmm, "qemu"))
+			qemu = name;
+	}
+	for (size_t m = 0; lite && qemu && m < NMETRICS; m++) {
+		size_t na = values(runs, lite, metric_names[m], a);
+		size_t nb = values(runs, qemu, metric_names[m], b);
+		json_object_set_new(ratios, metric_names[m], ratio_json(a, na, b, nb));
+	}
+	return json_pack("{s:s,s:i,s:I,s:o,s:o}", "config", configs[k].label, "vcpus",
+			 (int)configs[k].vcpus, "mem_bytes", (json_int_t)configs[k].mem_bytes,
+			 "vmms", per, "ratio_vmmlite_over_qemu", ratios);
+}
+
+static void fp_workload_end(struct session *s, const struct plan_workload *w, json_t *wl)
+{
+	(void)w;
+	json_t *cfgs = json_array();
+	for (size_t k = 0; k < NCONFIGS; k++)
+		json_array_append_new(cfgs, config_json(wl, k));
+	json_object_set_new(
+	    s->results, "footprint",
+	    json_pack("{s:o,s:s,s:s}", "configs", cfgs, "metrics",
+		      "boot_to_hello_ms: spawn to the agent's hello line; spawn_to_entry_ms: "
+		      "spawn to the agent's first instruction (host TSC); overhead_rss_kib, "
+		      "overhead_pss_kib: the VMM process minus its guest RAM mapping",
+		      "ratio", "vmm-lite/qemu medians with a bootstrap 95% CI"));
+}
+
+void footprint_print(FILE *out, json_t *results)
+{
+	json_t *fp = json_object_get(results, "footprint");
+	if (fp)
+		footprint_print_table(out, json_object_get(fp, "configs"));
+}
+
+static double fp_estimate_ms(const struct session *s, const struct plan_workload *w,
+			     const struct series *ser)
+{
+	(void)s, (void)w;
+	return ser->vmm && !strcmp(ser->vmm, "qemu") ? 600 : 250;
+}
+
+const struct experiment_ops exp_footprint = {
+    .name = "vmm-footprint",
+    .help = "per-VM cost of each VMM: boot-to-ready time and memory overhead",
+    .flags = PLAN_F_VMMS,
+    .reps = 10,
+    .quick_reps = 3,
+    .no_warmup = true,
+    .probes_vmms = true,
+    .claims = fp_claims,
+    .validate = fp_validate,
+    .series = fp_series,
+    .rep = fp_rep,
+    .workload_end = fp_workload_end,
+    .print = footprint_print,
+    .estimate_ms = fp_estimate_ms,
+};

@@ -1,0 +1,369 @@
+/*
+ * Integration tests of every experiment through the one runner: real VMs
+ * (vmm-lite, and QEMU where installed), one results.json per run in the
+ * virttax-results schema v2 that `report` and `compare` read, runs.jsonl as
+ * the runs finish, the counterbalanced order recorded per run, a SIGINT that
+ * keeps what finished. Skipped without /dev/kvm. A calibration file with no
+ * kinds keeps the runs short (the calibrate experiment has its own test).
+ */
+#include <criterion/criterion.h>
+#include <jansson.h>
+#include <limits.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "helpers.h"
+
+static char dir[64];
+
+static void setup(void)
+{
+	snprintf(dir, sizeof(dir), "/tmp/vtx-exp-XXXXXX");
+	cr_assert_not_null(mkdtemp(dir));
+	char path[PATH_MAX + 16];
+	snprintf(path, sizeof(path), "%s/cal.json", dir);
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fputs("{\"version\":1,\"bare\":{},\"vm\":{},\"ladder\":[]}\n", f);
+	fclose(f);
+}
+
+static void teardown(void)
+{
+	char cmd[PATH_MAX + 16];
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	cr_assert_eq(system(cmd), 0);
+}
+
+TestSuite(experiments, .init = setup, .fini = teardown, .timeout = 240);
+
+static void need_kvm(void)
+{
+	if (access("/dev/kvm", R_OK | W_OK))
+		cr_skip_test("/dev/kvm not usable here");
+}
+
+/* `BUILD/virttax CMD ARGS` with output in DIR/log; the exit status */
+static int virttax(const char *cmd, const char *args)
+{
+	char line[PATH_MAX * 3 + 512];
+	snprintf(line, sizeof(line), "'%s/virttax' %s %s >>'%s/log' 2>&1", itest_build_dir(), cmd,
+		 args, dir);
+	return itest_run_cmd(line);
+}
+
+static json_t *results(const char *sub)
+{
+	char path[PATH_MAX + 64];
+	json_error_t e;
+	snprintf(path, sizeof(path), "%s/%s/results.json", dir, sub);
+	json_t *r = json_load_file(path, 0, &e);
+	cr_assert_not_null(r, "%s: %s (see %s/log)", path, e.text, dir);
+	cr_assert_str_eq(json_string_value(json_object_get(r, "schema")), "virttax-results");
+	cr_assert_eq(json_integer_value(json_object_get(r, "schema_version")), 2);
+	return r;
+}
+
+static json_t *series_entry(json_t *wl, const char *name)
+{
+	size_t i;
+	json_t *s;
+	json_array_foreach(
+	    json_object_get(wl, "series"), i,
+	    s) if (!strcmp(json_string_value(json_object_get(s, "series")), name)) return s;
+	return NULL;
+}
+
+/* every run of the workload finished ok; returns how many ran */
+static size_t all_ok(json_t *wl)
+{
+	size_t i;
+	json_t *run;
+	json_array_foreach(json_object_get(wl, "runs"), i, run)
+	    cr_assert_str_eq(json_string_value(json_object_get(run, "status")), "ok", "%s",
+			     json_string_value(json_object_get(run, "reason")));
+	return json_array_size(json_object_get(wl, "runs"));
+}
+
+static size_t count_lines(const char *sub, const char *file)
+{
+	char path[PATH_MAX + 64];
+	snprintf(path, sizeof(path), "%s/%s/%s", dir, sub, file);
+	FILE *f = fopen(path, "r");
+	size_t n = 0;
+	int c;
+	cr_assert_not_null(f, "%s", path);
+	while ((c = fgetc(f)) != EOF)
+		n += c == '\n';
+	fclose(f);
+	return n;
+}
+
+/* report (md) and compare of DIR/sub against itself: exit 0, naming wl */
+static void report_and_compare(const char *sub, const char *wl)
+{
+	char args[PATH_MAX * 2 + 64], path[PATH_MAX + 64], buf[1 << 16];
+	snprintf(args, sizeof(args), "'%s/%s' --format md -o '%s/%s.md'", dir, sub, dir, sub);
+	cr_assert_eq(virttax("report", args), 0, "report %s: see %s/log", sub, dir);
+	snprintf(path, sizeof(path), "%s/%s.md", dir, sub);
+	FILE *f = fopen(path, "r");
+	cr_assert_not_null(f);
+	size_t n = fread(buf, 1, sizeof(buf) - 1, f);
+	buf[n] = 0;
+	fclose(f);
+	cr_assert(strstr(buf, wl), "the report does not show %s", wl);
+	snprintf(args, sizeof(args), "--json '%s/%s.cmp.json' '%s/%s' '%s/%s'", dir, sub, dir, sub,
+		 dir, sub);
+	cr_assert_eq(virttax("compare", args), 0, "compare %s: see %s/log", sub, dir);
+	snprintf(path, sizeof(path), "%s/%s.cmp.json", dir, sub);
+	json_t *cmp = json_load_file(path, 0, NULL);
+	cr_assert_not_null(cmp);
+	cr_assert_gt(json_integer_value(json_object_get(cmp, "compared")), 0);
+	json_decref(cmp);
+}
+
+Test(experiments, io_blk_rows_are_results_report_and_compare_read)
+{
+	need_kvm();
+	if (access("/usr/bin/fio", X_OK))
+		cr_skip_test("no fio");
+	char args[PATH_MAX + 256];
+	snprintf(args, sizeof(args),
+		 "--quick --reps 2 --workloads blk-rand --io-technique virtio-eventfd,vhost "
+		 "--set ms=200 --calibration '%s/cal.json' --seed 5 --out '%s/blk'",
+		 dir, dir);
+	cr_assert_eq(virttax("run", args), 0, "see %s/log", dir);
+	json_t *r = results("blk");
+	json_t *wl = json_array_get(json_object_get(r, "workloads"), 0);
+	cr_assert_str_eq(json_string_value(json_object_get(wl, "experiment")), "io-blk");
+	cr_assert_str_eq(json_string_value(json_object_get(series_entry(wl, "bare"), "status")),
+			 "ok");
+	json_t *vhost = series_entry(wl, "vm[io=vhost]");
+	if (access("/dev/vhost-net", F_OK)) {
+		cr_assert_str_eq(json_string_value(json_object_get(vhost, "status")),
+				 "unavailable");
+		cr_assert(
+		    strstr(json_string_value(json_object_get(vhost, "reason")), "unavailable: "));
+	}
+	/* 2 reps x (fio + virtio-eventfd), each with its order recorded */
+	json_t *runs = json_object_get(wl, "runs"), *run;
+	size_t i, vm = 0;
+	cr_assert_eq(json_array_size(runs), 4);
+	json_array_foreach(runs, i, run)
+	{
+		cr_assert_str_eq(json_string_value(json_object_get(run, "status")), "ok", "%s",
+				 json_string_value(json_object_get(run, "reason")));
+		json_t *order = json_object_get(run, "order");
+		cr_assert_eq(json_integer_value(json_object_get(order, "seed")), 5);
+		cr_assert_eq(json_integer_value(json_object_get(order, "of")), 2);
+		if (strcmp(json_string_value(json_object_get(run, "side")), "vm"))
+			continue;
+		vm++;
+		bool per_io = false;
+		size_t k;
+		json_t *m;
+		json_array_foreach(json_object_get(run, "metrics"), k, m) per_io |=
+		    !strcmp(json_string_value(json_object_get(m, "m")), "exits_per_io") &&
+		    json_number_value(json_object_get(m, "v")) > 0;
+		cr_assert(per_io, "a VM run carries exits per I/O");
+	}
+	cr_assert_eq(vm, 2);
+	cr_assert_eq(count_lines("blk", "runs.jsonl"), 4, "every run in runs.jsonl");
+	size_t k;
+	json_t *e;
+	bool thr = false;
+	json_array_foreach(
+	    json_object_get(wl, "summary"), k,
+	    e) if (!strcmp(json_string_value(json_object_get(e, "metric")), "throughput") &&
+		   json_integer_value(json_object_get(json_object_get(e, "overhead_pct"),
+						      "pairs")) == 2) thr = true;
+	cr_assert(thr, "throughput paired with the fio baseline");
+	json_decref(r);
+	report_and_compare("blk", "blk-rand");
+}
+
+Test(experiments, io_blk_under_qemu)
+{
+	need_kvm();
+	if (itest_run_cmd("command -v qemu-system-x86_64 >/dev/null") ||
+	    access("/usr/bin/fio", X_OK))
+		cr_skip_test("no QEMU or no fio");
+	char args[PATH_MAX + 256];
+	snprintf(args, sizeof(args),
+		 "--quick --reps 1 --vmm qemu --workloads blk-rand --io-technique "
+		 "virtio-eventfd,poll --set ms=200 --calibration '%s/cal.json' --out '%s/qblk'",
+		 dir, dir);
+	cr_assert_eq(virttax("run", args), 0, "see %s/log", dir);
+	json_t *r = results("qblk");
+	json_t *wl = json_array_get(json_object_get(r, "workloads"), 0);
+	json_t *ok = series_entry(wl, "vm[io=virtio-eventfd]"),
+	       *poll = series_entry(wl, "vm[io=poll]");
+	cr_assert_str_eq(json_string_value(json_object_get(ok, "status")), "ok");
+	cr_assert_str_eq(json_string_value(json_object_get(poll, "status")), "unavailable");
+	cr_assert(strstr(json_string_value(json_object_get(poll, "reason")), "unavailable: QEMU"));
+	json_t *runs = json_object_get(wl, "runs"), *run;
+	size_t i;
+	cr_assert_eq(all_ok(wl), 2);
+	json_array_foreach(runs, i,
+			   run) if (!strcmp(json_string_value(json_object_get(run, "side")), "vm"))
+	    cr_assert_str_eq(json_string_value(json_object_get(run, "vmm")), "qemu");
+	json_decref(r);
+}
+
+Test(experiments, io_net_through_the_runner)
+{
+	need_kvm();
+	if (getuid() != 0 || itest_run_cmd("ip netns list >/dev/null 2>&1"))
+		cr_skip_test("needs root and ip netns");
+	char args[PATH_MAX + 256];
+	snprintf(args, sizeof(args),
+		 "--quick --reps 1 --workloads net-rr --io-technique virtio-user --set ms=200 "
+		 "--calibration '%s/cal.json' --out '%s/net'",
+		 dir, dir);
+	cr_assert_eq(virttax("run", args), 0, "see %s/log", dir);
+	json_t *r = results("net");
+	json_t *wl = json_array_get(json_object_get(r, "workloads"), 0);
+	cr_assert_str_eq(json_string_value(json_object_get(wl, "experiment")), "io-net");
+	json_t *runs = json_object_get(wl, "runs"), *run;
+	size_t i, bare = 0;
+	cr_assert_eq(all_ok(wl), 2);
+	json_array_foreach(runs, i, run)
+	{
+		if (!strcmp(json_string_value(json_object_get(run, "side")), "bare")) {
+			bare++; /* `virttax baseline` on the veth, through the protocol parser */
+			cr_assert_str_eq(json_string_value(json_object_get(
+					     json_object_get(run, "hello"), "side")),
+					 "bare");
+		}
+	}
+	cr_assert_eq(bare, 1);
+	cr_assert_eq(itest_run_cmd("! ip netns list | grep -q vtx-"), 0, "netns left behind");
+	json_decref(r);
+	report_and_compare("net", "net-rr");
+}
+
+Test(experiments, mem_pressure_results_report_and_compare)
+{
+	need_kvm();
+	char args[PATH_MAX + 256];
+	snprintf(args, sizeof(args),
+		 "--quick --reps 1 --workloads mem-pressure --mem-limit 64M --set wss=16M --mem "
+		 "256M --calibration '%s/cal.json' --out '%s/mp'",
+		 dir, dir);
+	int rc = virttax("run", args);
+	if (rc == 3)
+		cr_skip_test("no memory cgroup here (exit 3)");
+	cr_assert_eq(rc, 0, "see %s/log", dir);
+	json_t *r = results("mp");
+	cr_assert_not_null(json_object_get(r, "mem_pressure"));
+	json_t *wl = json_array_get(json_object_get(r, "workloads"), 0);
+	cr_assert_eq(json_array_size(json_object_get(wl, "series")), 4);
+	cr_assert_not_null(series_entry(wl, "vm[mem-limit=64M]"));
+	json_decref(r);
+	report_and_compare("mp", "mem-pressure");
+}
+
+Test(experiments, footprint_writes_results_json)
+{
+	need_kvm();
+	char args[PATH_MAX + 128];
+	snprintf(args, sizeof(args), "--quick --reps 2 --vmm vmm-lite --out '%s/fp'", dir);
+	cr_assert_eq(virttax("footprint", args), 0, "see %s/log", dir);
+	json_t *r = results("fp");
+	json_t *cfgs = json_object_get(json_object_get(r, "footprint"), "configs");
+	cr_assert_eq(json_array_size(cfgs), 2);
+	json_t *lite =
+	    json_object_get(json_object_get(json_array_get(cfgs, 0), "vmms"), "vmm-lite");
+	json_t *boot = json_object_get(lite, "boot_to_hello_ms");
+	cr_assert_eq(json_integer_value(json_object_get(boot, "n")), 2);
+	cr_assert_gt(json_number_value(json_object_get(boot, "median")), 0);
+	json_t *wl = json_array_get(json_object_get(r, "workloads"), 0);
+	cr_assert_str_eq(json_string_value(json_object_get(wl, "name")), "vmm-footprint");
+	cr_assert_eq(json_array_size(json_object_get(wl, "runs")), 4);
+	json_decref(r);
+	report_and_compare("fp", "VMM footprint");
+}
+
+Test(experiments, sched_ipi_gets_two_vcpus_by_default)
+{
+	need_kvm();
+	char args[PATH_MAX + 128];
+	snprintf(args, sizeof(args),
+		 "--quick --reps 1 --warmup 0 --workloads sched-ipi --set iters=500 "
+		 "--calibration '%s/cal.json' --out '%s/ipi'",
+		 dir, dir);
+	cr_assert_eq(virttax("run", args), 0, "see %s/log", dir);
+	json_t *r = results("ipi");
+	json_t *wl = json_array_get(json_object_get(r, "workloads"), 0);
+	cr_assert_eq(json_integer_value(json_object_get(json_object_get(wl, "placement"), "vcpus")),
+		     2);
+	cr_assert_eq(all_ok(wl), 2);
+	json_decref(r);
+}
+
+static pid_t spawn_run(const char *args)
+{
+	char line[PATH_MAX * 2 + 512];
+	snprintf(line, sizeof(line), "exec '%s/virttax' run %s >>'%s/log' 2>&1", itest_build_dir(),
+		 args, dir);
+	pid_t pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		execl("/bin/sh", "sh", "-c", line, (char *)NULL);
+		_exit(127);
+	}
+	return pid;
+}
+
+/* SIGINT: the child is stopped, the finished runs are kept, exit 130 */
+Test(experiments, sigint_keeps_the_finished_runs)
+{
+	need_kvm();
+	char args[PATH_MAX + 256], jsonl[PATH_MAX + 32];
+	snprintf(args, sizeof(args),
+		 "--workloads noop,cpu-int --reps 50 --warmup 0 --calibration '%s/cal.json' --out "
+		 "'%s/int'",
+		 dir, dir);
+	snprintf(jsonl, sizeof(jsonl), "%s/int/runs.jsonl", dir);
+	pid_t pid = spawn_run(args);
+	struct stat st;
+	for (int i = 0; i < 600 && (stat(jsonl, &st) || st.st_size == 0); i++)
+		usleep(50000);
+	cr_assert_eq(stat(jsonl, &st), 0, "no run finished: see %s/log", dir);
+	usleep(300000);
+	struct timespec t0, t1;
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	cr_assert_eq(kill(pid, SIGINT), 0);
+	int ws;
+	cr_assert_eq(waitpid(pid, &ws, 0), pid);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	double secs = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+	cr_assert(WIFEXITED(ws) && WEXITSTATUS(ws) == 130, "exit %d: see %s/log",
+		  WIFEXITED(ws) ? WEXITSTATUS(ws) : -1, dir);
+	cr_assert_lt(secs, 10, "took %.1f s to stop", secs);
+	json_t *r = results("int");
+	cr_assert(json_is_false(json_object_get(r, "complete")));
+	json_t *stopped = json_object_get(r, "stopped");
+	cr_assert(strstr(json_string_value(json_object_get(stopped, "reason")), "SIGINT"));
+	size_t kept = 0, i;
+	json_t *wl;
+	json_array_foreach(json_object_get(r, "workloads"), i, wl) kept +=
+	    json_array_size(json_object_get(wl, "runs"));
+	cr_assert_gt(kept, 0);
+	cr_assert_eq(json_integer_value(json_object_get(stopped, "runs_done")), (json_int_t)kept);
+	cr_assert_gt(json_array_size(json_object_get(stopped, "remaining")), 0);
+	cr_assert_eq(count_lines("int", "runs.jsonl"), kept, "runs.jsonl and results.json agree");
+	json_decref(r);
+	/* report and compare read it and say it is partial */
+	snprintf(args, sizeof(args), "'%s/int' --format md -o '%s/int.md'", dir, dir);
+	cr_assert_eq(virttax("report", args), 0);
+	char cmd[PATH_MAX + 64];
+	snprintf(cmd, sizeof(cmd), "grep -q 'partial results' '%s/int.md'", dir);
+	cr_assert_eq(itest_run_cmd(cmd), 0, "the report does not say partial");
+}
