@@ -72,6 +72,7 @@ int bare_run(const struct run_spec *spec, struct run_result *res)
 		argv[argc++] = spec->wl_args[i];
 	argv[argc] = NULL;
 	c.cgroup_procs = spec->cgroup_procs;
+	c.no_collectors = spec->no_collectors;
 	rc = child_run(&c, (char *const *)argv, spec->timeout_s, res);
 	if (rc)
 		return rc;

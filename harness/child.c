@@ -125,7 +125,7 @@ static void parse_tids(struct child *c, json_t *ev)
 
 static void open_collectors(struct child *c)
 {
-	if (c->footprint_bytes)
+	if (c->footprint_bytes || c->no_collectors)
 		return; /* a footprint run times the boot: collector start-up would count */
 	c->target = (struct collector_target){
 	    .kind = c->kind,

@@ -32,6 +32,7 @@ struct child {
 	void (*on_hello)(struct child *c, struct run_result *res); /* once, at the hello record */
 	void *drv;		  /* the driver's private state for the hooks */
 	uint64_t footprint_bytes; /* nonzero: measure the footprint at "stopped" (guest RAM size) */
+	bool no_collectors;	  /* run_spec.no_collectors: attach nothing to the child */
 	const char *cgroup_procs; /* non-NULL: the child writes its pid here before exec
 				     (harness/memcg.c); it exits 126 when it cannot */
 	/* what happened */

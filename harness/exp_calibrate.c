@@ -94,6 +94,10 @@ static int cal_rep(struct session *s, const struct plan_workload *w, const struc
 	spec.cpu_list = NULL; /* every vCPU and thread on the calibration CPU */
 	spec.timeout_s = 120;
 	spec.vmm_args = NULL, spec.nvmm_args = 0;
+	/* costs, not runs: no perf events on the measured threads, whose sched
+	 * hooks would add 2-3 us to every context switch (process round trip,
+	 * wake-ups, halts; docs/CALIBRATION.md) */
+	spec.no_collectors = true;
 	struct run_result res;
 	run_result_init(&res);
 	int rc = runner_check(s, &calw, ser, runner_exec(s, &spec, ser->vmm, &res), &res);

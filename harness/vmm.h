@@ -59,6 +59,9 @@ struct run_spec {
 	/* bare side of net-*: the workload runs in this network namespace on this
 	 * interface (virttax baseline --netns --net-dev) */
 	const char *netns, *net_dev;
+	/* attach no collectors to the child (calibration: the perf collector's events
+	 * add 2-3 us to every context switch of the thread, docs/CALIBRATION.md) */
+	bool no_collectors;
 };
 
 struct run_result {

@@ -381,6 +381,7 @@ static int run_child(const struct run_spec *spec, struct qemu_drv *d, const char
 		full[nfull++] = spec->vmm_args[i];
 	full[nfull] = NULL;
 	c.cgroup_procs = spec->cgroup_procs;
+	c.no_collectors = spec->no_collectors;
 	rc = child_run(&c, (char *const *)full, spec->timeout_s, res);
 	if (!rc) {
 		qemu_verdict(&c, d, spec, res);

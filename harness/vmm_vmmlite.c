@@ -201,6 +201,7 @@ static int vmmlite_run(const struct run_spec *spec, struct run_result *res)
 	c.vmm_name = "vmm-lite";
 	c.footprint_bytes = spec->footprint ? spec->mem_bytes : 0;
 	c.cgroup_procs = spec->cgroup_procs;
+	c.no_collectors = spec->no_collectors;
 	snprintf(vcpus, sizeof(vcpus), "%u", spec->vcpus ? spec->vcpus : 1);
 	const char *argv[] = {vmm,     "--kernel",     agent,	      "--cmdline",
 			      cmdline, "--mem",	       mem,	      "--pin",

@@ -56,6 +56,31 @@ Test(child, handshake_protocol_and_exit)
 	run_result_release(&res);
 }
 
+/* calibration runs attach nothing: perf events on a thread slow its context
+ * switches (docs/CALIBRATION.md), and costs need no collector */
+Test(child, no_collectors_attaches_nothing)
+{
+	struct child c;
+	struct run_result res;
+	char full[2048], fd[16];
+	cr_assert_eq(child_init(&c, CT_BARE), 0);
+	c.no_collectors = true;
+	snprintf(fd, sizeof(fd), "%d", c.ctl_child);
+	snprintf(full, sizeof(full),
+		 "FD=%s; printf '{\"event\":\"ready\",\"pid\":%%d,\"tids\":[%%d]}\\n' $$ $$ "
+		 ">&$FD; head -c1 <&$FD >/dev/null; " GOOD_OUTPUT
+		 "printf '{\"event\":\"stopped\",\"status\":0}\\n' >&$FD; "
+		 "head -c1 <&$FD >/dev/null; exit 0",
+		 fd);
+	char *argv[] = {"/bin/bash", "-c", full, NULL};
+	run_result_init(&res);
+	cr_assert_eq(child_run(&c, argv, 10, &res), 0);
+	cr_assert(c.got_ready && c.got_stopped);
+	cr_assert_eq(json_array_size(res.proto.metrics), 1);
+	cr_assert_null(res.collectors, "no collector attached");
+	run_result_release(&res);
+}
+
 Test(child, hang_is_killed_as_timeout)
 {
 	struct child c;
