@@ -28,3 +28,9 @@ $(BUILD)/bench/dispatch: $(BUILD)/host/bench/dispatch.o $(BUILD)/libvmmlite.a \
 	@mkdir -p $(dir $@)
 	$(CC) -o $@ $^ $(HOST_LDLIBS)
 bench-tools: $(BUILD)/bench/dispatch
+
+# bench/ctxsw_perf.c: what perf software events add to a context switch (docs/CALIBRATION.md)
+$(BUILD)/bench/ctxsw_perf: $(BUILD)/host/bench/ctxsw_perf.o $(BUILD)/host/core/stats.o
+	@mkdir -p $(dir $@)
+	$(CC) -o $@ $^ $(HOST_LDLIBS)
+bench-tools: $(BUILD)/bench/ctxsw_perf
