@@ -1,6 +1,7 @@
 # kvm-floor: the least KVM VMM, the reference vmm-lite is measured against
 # (floor/kvm_floor.c, docs/FLOOR.md). Its own sources plus the statistics
-# library; libc only, so that its start-up is the floor too.
+# library, linked statically like vmm-lite: libc only and no dynamic loader,
+# so that its start-up and resident set are the floor too.
 FLOOR_OBJ := $(BUILD)/host/floor/kvm_floor.o $(BUILD)/host/floor/floor_guest.o \
 	$(BUILD)/host/core/stats.o
 
@@ -9,7 +10,7 @@ $(BUILD)/host/floor/%.o: floor/%.S floor/floor.h | $(DEPS_STAMP)
 	$(CC) -Iinclude -I. -c $< -o $@
 
 $(BUILD)/kvm-floor: $(FLOOR_OBJ)
-	$(CC) -o $@ $^ -lm
+	$(CC) -static-pie -o $@ $^ -lm
 
 all: $(BUILD)/kvm-floor
 

@@ -12,8 +12,15 @@ $(BUILD)/libvmmlite.a: $(VMM_LIB_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && ar rcs $@ $^
 
+# Linked statically (static-pie: ASLR stays), as Firecracker ships: no dynamic
+# loader at every start
+# and only the library code vmm-lite uses in its resident set (RSS besides
+# guest RAM 1.1 instead of 2.0 MiB, 0.4 ms less from spawn to main(); docs/VMM-LITE.md
+# "Start-up and exit cost"). libc.a and libjansson.a come with libc6-dev and
+# libjansson-dev.
+VMM_LDLIBS := $(shell pkg-config --static --libs jansson 2>/dev/null || echo -ljansson) -lpthread -lm
 $(BUILD)/vmm-lite: $(BUILD)/host/vmm-lite/main.o $(BUILD)/libvmmlite.a
-	$(CC) -o $@ $^ $(HOST_LDLIBS)
+	$(CC) -static-pie -o $@ $^ $(VMM_LDLIBS)
 
 # Tiny PVH test guests for vmm-lite's integration tests (32-bit code only).
 VMM_TEST_GUEST_SRC := $(wildcard tests/integration/guests/*.S)
