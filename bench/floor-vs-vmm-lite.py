@@ -188,8 +188,8 @@ def main():
     p.add_argument("--cpu", type=int, default=os.cpu_count() - 1,
                    help="CPU of the vCPU threads (default: the last)")
     p.add_argument("--mem-mib", type=int, default=128)
-    p.add_argument("--goal-ms", type=int, default=5)
-    p.add_argument("--rounds", type=int, default=11)
+    p.add_argument("--goal-ms", type=int, default=1)
+    p.add_argument("--rounds", type=int, default=21)
     p.add_argument("--what", default="boot,exit")
     p.add_argument("--vmm-arg", action="append", default=[],
                    help="extra vmm-lite argument (repeatable)")

@@ -32,55 +32,53 @@ static int install_kick_handler(void)
 	return sigaction(SIGUSR1, &sa, NULL) ? -errno : 0;
 }
 
-static int pin_threads(struct vm *vm, char *err, size_t errlen)
-{
-	const struct vmm_options *o = vm->opt;
-
-	for (uint32_t i = 0; o->npin && i < o->nvcpus && vm->vcpus[i].thread_started; i++) {
-		int cpu = o->pin[i % o->npin], r;
-		cpu_set_t set;
-
-		CPU_ZERO(&set);
-		CPU_SET(cpu, &set);
-		r = pthread_setaffinity_np(vm->vcpus[i].thread, sizeof(set), &set);
-		if (r) {
-			snprintf(err, errlen, "cannot pin vCPU %u to CPU %d: %s (check --pin)", i,
-				 cpu, strerror(r));
-			return -r;
-		}
-	}
-	return 0;
-}
-
 /*
  * The vCPU threads start before the KVM set-up (vcpu_thread() waits for
- * vm->created), pinned at once: creating and scheduling a thread and
- * installing its seccomp filter then overlap with the set-up, most of which
- * waits in the kernel, instead of following it. On this host, loaded, a
- * thread started after the set-up took 0.15-4 ms to report back
- * (docs/VMM-LITE.md "Start-up").
+ * vm->created), each created on its --pin CPU: creating and scheduling a
+ * thread and installing its seccomp filter then overlap with the set-up,
+ * most of which waits in the kernel, instead of following it (on this host,
+ * loaded, a thread started after the set-up took 0.15-4 ms to report back).
+ * The CPU is set in the thread's attributes, so glibc applies it before the
+ * thread first runs: pinning a thread that already runs waits until the
+ * migration is done (docs/VMM-LITE.md "Start-up and exit cost").
  */
 int vm_start_threads(struct vm *vm, char *err, size_t errlen)
 {
+	const struct vmm_options *o = vm->opt;
 	int r = install_kick_handler();
 
 	if (r) {
 		snprintf(err, errlen, "sigaction(SIGUSR1): %s", strerror(-r));
 		return r;
 	}
-	for (uint32_t i = 0; i < vm->opt->nvcpus; i++) {
+	for (uint32_t i = 0; i < o->nvcpus; i++) {
 		struct vcpu *v = &vm->vcpus[i];
+		int cpu = o->npin ? o->pin[i % o->npin] : -1;
+		pthread_attr_t attr;
+		cpu_set_t set;
 
 		v->vm = vm;
 		v->index = i;
-		r = pthread_create(&v->thread, NULL, vcpu_thread, v);
+		pthread_attr_init(&attr);
+		CPU_ZERO(&set);
+		if (cpu >= 0) {
+			CPU_SET(cpu, &set);
+			pthread_attr_setaffinity_np(&attr, sizeof(set), &set);
+		}
+		r = pthread_create(&v->thread, &attr, vcpu_thread, v);
+		pthread_attr_destroy(&attr);
+		if (r && cpu >= 0) {
+			snprintf(err, errlen, "cannot pin vCPU %u to CPU %d: %s (check --pin)", i,
+				 cpu, strerror(r));
+			return -r;
+		}
 		if (r) {
 			snprintf(err, errlen, "cannot create vCPU thread %u: %s", i, strerror(r));
 			return -r;
 		}
 		v->thread_started = true;
 	}
-	return pin_threads(vm, err, errlen);
+	return 0;
 }
 
 /* every vCPU thread reported its tid and entered its sandbox (or the run stops) */
