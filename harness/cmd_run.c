@@ -90,6 +90,8 @@ static void measure(struct run_ctx *x)
 {
 	struct session *s = &x->s;
 	char err[400];
+	for (size_t i = 0; i < x->nexps; i++) /* N of `[k/N]`, corrected as fixtures come up */
+		progress_add_total(&s->progress, (unsigned)runner_plan(s, x->exps[i]));
 	for (size_t i = 0; i < x->nexps && !s->fatal && !session_stopped(); i++) {
 		const struct experiment_ops *e = x->exps[i];
 		s->exp = e;

@@ -41,6 +41,12 @@ void progress_add_total(struct progress *p, unsigned runs)
 	p->total += runs;
 }
 
+void progress_adjust_total(struct progress *p, long delta)
+{
+	long t = (long)p->total + delta;
+	p->total = t < (long)p->done ? p->done : (unsigned)t;
+}
+
 /* "elapsed 0:12 ETA 0:40": the ETA from the mean wall time of finished runs */
 static void times(const struct progress *p, char *buf, size_t len)
 {

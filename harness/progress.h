@@ -22,6 +22,8 @@ struct progress {
 
 void progress_init(struct progress *p, FILE *out, bool quiet);
 void progress_add_total(struct progress *p, unsigned runs);
+/* A planned total turned out different (series found unavailable late). */
+void progress_adjust_total(struct progress *p, long delta);
 /* A run starts (tty: the updating line shows it). */
 void progress_run(struct progress *p, const char *workload, const char *series, unsigned rep,
 		  bool warmup);

@@ -235,7 +235,10 @@ static int one_workload(struct loop *L)
 	json_object_set_new(L->wl, "rounds",
 			    json_pack("{s:i,s:i,s:b}", "warmup", (int)L->warmup, "reps",
 				      (int)L->reps, "auto", s->plan->reps_auto));
-	progress_add_total(&s->progress, (unsigned)L->navail * (L->warmup + L->reps));
+	/* the progress total counted this workload's runs before its fixtures
+	 * existed (runner_plan): correct it by what is available now */
+	progress_adjust_total(&s->progress, (long)(L->navail * (L->warmup + L->reps)) -
+						(long)s->planned[L->wl_index]);
 	int rc = 0;
 	unsigned round;
 	for (round = 0; !rc && more_rounds(L, round); round++) {
@@ -294,6 +297,12 @@ static double estimate_ms(const struct session *s, const struct experiment_ops *
 	return boot + (est ? est : 1000);
 }
 
+size_t runner_plan(struct session *s, const struct experiment_ops *e)
+{
+	double est = 0;
+	return runner_dry_run(s, e, NULL, &est);
+}
+
 size_t runner_dry_run(struct session *s, const struct experiment_ops *e, FILE *out, double *est_s)
 {
 	const struct plan *p = s->plan;
@@ -309,16 +318,19 @@ size_t runner_dry_run(struct session *s, const struct experiment_ops *e, FILE *o
 		double ms = 0;
 		for (size_t k = 0; k < n; k++) {
 			if (ser[k].unavailable[0]) {
-				fprintf(out, "  %-14s %-34s unavailable: %s\n", w->name,
-					ser[k].name, ser[k].unavailable);
+				if (out)
+					fprintf(out, "  %-14s %-34s unavailable: %s\n", w->name,
+						ser[k].name, ser[k].unavailable);
 				continue;
 			}
 			navail++;
 			ms += estimate_ms(s, e, w, &ser[k]);
-			fprintf(out, "  %-14s %-34s %u warm-up + %u%s run%s\n", w->name,
-				ser[k].name, warmup, reps, p->reps_auto ? "+ (auto)" : "",
-				reps == 1 ? "" : "s");
+			if (out)
+				fprintf(out, "  %-14s %-34s %u warm-up + %u%s run%s\n", w->name,
+					ser[k].name, warmup, reps, p->reps_auto ? "+ (auto)" : "",
+					reps == 1 ? "" : "s");
 		}
+		s->planned[i] = (unsigned)(navail * (warmup + reps));
 		total += navail * (warmup + reps);
 		*est_s += ms * (warmup + reps) / 1e3;
 	}

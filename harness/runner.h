@@ -48,8 +48,10 @@ void runner_order(uint64_t seed, unsigned wl, unsigned round, size_t n, size_t *
 /* Measures every workload of the plan that experiment e claims. 0; -ECANCELED
  * (stopped) or -EIO (fatal) with the session's "remaining" filled. */
 int runner_experiment(struct session *s, const struct experiment_ops *e);
-/* --dry-run: prints every child run experiment e would start and returns
- * their number; *est_s accumulates the estimated seconds. */
+/* The runs experiment e plans (the session's planned[] and the progress total). */
+size_t runner_plan(struct session *s, const struct experiment_ops *e);
+/* --dry-run: prints every child run experiment e would start (out NULL:
+ * nothing) and returns their number; *est_s accumulates the estimated seconds. */
 size_t runner_dry_run(struct session *s, const struct experiment_ops *e, FILE *out, double *est_s);
 
 #endif

@@ -44,9 +44,10 @@ struct session {
 	struct progress progress;
 	pid_t cotenant;
 	const struct experiment_ops *wl_exp[PLAN_MAX_WORKLOADS]; /* plan->wl[i]'s experiment */
-	const struct experiment_ops *exp;			 /* the experiment running now */
-	void *state;	      /* its private state (begin .. end) */
-	enum run_fatal fatal; /* set when the plan must stop */
+	unsigned planned[PLAN_MAX_WORKLOADS]; /* runs planned per workload (progress N) */
+	const struct experiment_ops *exp;     /* the experiment running now */
+	void *state;			      /* its private state (begin .. end) */
+	enum run_fatal fatal;		      /* set when the plan must stop */
 	char fatal_msg[400];
 	json_t *remaining; /* runs not done when stopped: [{workload, series, rep, warmup}] */
 };
