@@ -8,9 +8,10 @@ $(BUILD)/host/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(CC) $(HOST_CFLAGS) -c $< -o $@
 
+# Written aside and renamed: a link reading the archive never sees it half-written.
 $(BUILD)/libvmmlite.a: $(VMM_LIB_OBJ)
 	@mkdir -p $(dir $@)
-	rm -f $@ && ar rcs $@ $^
+	rm -f $@.tmp.$$$$ && ar rcs $@.tmp.$$$$ $^ && mv -f $@.tmp.$$$$ $@
 
 # Linked statically (static-pie: ASLR stays), as Firecracker ships: no dynamic
 # loader at every start
