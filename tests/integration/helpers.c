@@ -8,6 +8,7 @@
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -53,4 +54,21 @@ char *itest_run_agent(const char *cmdline, int vcpus, int *status)
 		n += r;
 	*status = pclose(f);
 	return out;
+}
+
+int itest_env_probe(const char *cmd, char *why, size_t len)
+{
+	char full[2048], line[512] = "";
+	snprintf(full, sizeof(full), "(%s) 2>&1", cmd);
+	FILE *f = popen(full, "r");
+	cr_assert(f, "popen %s", cmd);
+	while (!line[0] && fgets(line, sizeof(line), f))
+		line[strcspn(line, "\n")] = 0;
+	while (fgets(full, sizeof(full), f))
+		; /* drain, so the command is not killed by SIGPIPE */
+	int st = pclose(f);
+	if (WIFEXITED(st) && WEXITSTATUS(st) == 0)
+		return 0;
+	snprintf(why, len, "%s", line[0] ? line : "probe failed without a message");
+	return -1;
 }

@@ -9,6 +9,8 @@
 #ifndef VIRTTAX_TESTS_INTEGRATION_HELPERS_H
 #define VIRTTAX_TESTS_INTEGRATION_HELPERS_H
 
+#include <stddef.h>
+
 /* VTX_BUILD, else the directory above this binary (BUILD/tests/integration-tests) */
 const char *itest_build_dir(void);
 /* system(cmd): the command's exit status, -1 when it did not exit */
@@ -17,5 +19,9 @@ int itest_run_cmd(const char *cmd);
  * this command line and vCPU count; its stdout+stderr (free it) and the
  * pclose() status. NULL when VTX_BUILD is unset or /dev/kvm is not usable. */
 char *itest_run_agent(const char *cmdline, int vcpus, int *status);
+/* Probe the environment, not the code under test: run a shell command (stderr
+ * included); 0 when it exits 0, else -1 with its first output line in `why`
+ * (the reason a test gives when it skips). */
+int itest_env_probe(const char *cmd, char *why, size_t len);
 
 #endif
