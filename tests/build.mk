@@ -1,6 +1,6 @@
 # tests: Criterion unit tests (normal and ASan+UBSan builds) and integration
 # tests that boot real VMs. Each tests/unit/*.c and tests/integration/*.c is
-# picked up automatically.
+# picked up automatically. Integration tests run --verbose: a skipped test says why.
 UNIT_SRC := $(wildcard tests/unit/*.c)
 INTEG_SRC := $(wildcard tests/integration/*.c)
 LIB_SRC_ALL := $(HARNESS_SRC) $(WL_SRC) $(VMM_LIB_SRC)
@@ -29,4 +29,4 @@ asan-tests: $(BUILD)/tests/unit-tests-asan all
 	VTX_BUILD=$(abspath $(BUILD)) ASAN_OPTIONS=detect_leaks=1 timeout 600 $(BUILD)/tests/unit-tests-asan --jobs 2
 
 integration-tests: $(BUILD)/tests/integration-tests all
-	VTX_BUILD=$(abspath $(BUILD)) timeout 900 $(BUILD)/tests/integration-tests --jobs 1
+	VTX_BUILD=$(abspath $(BUILD)) timeout 900 $(BUILD)/tests/integration-tests --jobs 1 --verbose
