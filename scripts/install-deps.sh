@@ -26,6 +26,7 @@ PKGS=(
   iproute2             # ip: veth/netns/tap for network baselines and tests
   chromium             # renders the HTML report in its test (headless)
   libxml2-utils        # xmllint: the gate test checks the JUnit XML
+  python3              # tests/check_layers.py (make check-layers, part of unit-tests)
 )
 missing=()
 for p in "${PKGS[@]}"; do
