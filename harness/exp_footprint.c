@@ -164,7 +164,7 @@ void footprint_print_table(FILE *f, json_t *configs_json)
 	}
 	fprintf(f, "median \u00b1 half-width of its 95%% CI, n = reps with a value; ratio rows: "
 		   "vmm-lite/qemu medians [bootstrap 95%% CI], n = vmm-lite+qemu "
-		   "(footprint.json: min, max, MAD)\n");
+		   "(results.json \"footprint\": min, max, MAD)\n");
 }
 
 /* The VMMs: --vmm when given, else every VMM this build knows of. */
