@@ -319,7 +319,7 @@ size_t runner_dry_run(struct session *s, const struct experiment_ops *e, FILE *o
 		for (size_t k = 0; k < n; k++) {
 			if (ser[k].unavailable[0]) {
 				if (out)
-					fprintf(out, "  %-14s %-34s unavailable: %s\n", w->name,
+					fprintf(out, "  %-14s %-34s %s\n", w->name,
 						ser[k].name, ser[k].unavailable);
 				continue;
 			}
