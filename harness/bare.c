@@ -40,9 +40,18 @@ static void bare_verdict(const struct child *c, unsigned timeout_s, struct run_r
 	}
 }
 
+/* --stats-json: the baseline's timed regions and memory coverage (INTERFACES.md §5) */
+static void load_bare_stats(const char *path, struct run_result *res)
+{
+	json_error_t err;
+	res->bare_stats = json_load_file(path, 0, &err);
+	unlink(path);
+}
+
 int bare_run(const struct run_spec *spec, struct run_result *res)
 {
-	char self[PATH_MAX], cpu[16], fd[16], wl[128];
+	static unsigned seq;
+	char self[PATH_MAX], cpu[16], fd[16], wl[128], stats[PATH_MAX];
 	ssize_t n = readlink("/proc/self/exe", self, sizeof(self) - 1);
 	if (n < 0)
 		return -errno;
@@ -67,6 +76,12 @@ int bare_run(const struct run_spec *spec, struct run_result *res)
 		argv[argc++] = "--net-dev";
 		argv[argc++] = spec->net_dev;
 	}
+	if (spec->scratch_dir) {
+		snprintf(stats, sizeof(stats), "%s/bare-stats-%d-%u.json", spec->scratch_dir,
+			 (int)getpid(), seq++);
+		argv[argc++] = "--stats-json";
+		argv[argc++] = stats;
+	}
 	argv[argc++] = wl;
 	for (size_t i = 0; i < spec->nwl_args && argc < BARE_MAX_ARGS - 1; i++)
 		argv[argc++] = spec->wl_args[i];
@@ -74,6 +89,8 @@ int bare_run(const struct run_spec *spec, struct run_result *res)
 	c.cgroup_procs = spec->cgroup_procs;
 	c.no_collectors = spec->no_collectors;
 	rc = child_run(&c, (char *const *)argv, spec->timeout_s, res);
+	if (spec->scratch_dir)
+		load_bare_stats(stats, res);
 	if (rc)
 		return rc;
 	bare_verdict(&c, spec->timeout_s, res);

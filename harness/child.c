@@ -51,6 +51,7 @@ void run_result_release(struct run_result *r)
 	proto_release(&r->proto);
 	json_decref(r->footprint);
 	json_decref(r->vmm_stats);
+	json_decref(r->bare_stats);
 	json_decref(r->collectors);
 	memset(r, 0, sizeof(*r));
 }

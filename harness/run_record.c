@@ -52,6 +52,8 @@ json_t *results_run_record(const struct run_meta *m, const struct run_result *re
 			    res->proto.hello ? json_incref(res->proto.hello) : json_null());
 	json_object_set_new(r, "vmm_stats",
 			    res->vmm_stats ? json_incref(res->vmm_stats) : json_null());
+	if (res->bare_stats) /* the bare side's timed regions and memory coverage */
+		json_object_set_new(r, "bare_stats", json_incref(res->bare_stats));
 	json_object_set_new(r, "collectors",
 			    res->collectors ? json_incref(res->collectors) : json_null());
 	json_object_set_new(r, "protocol", proto_to_json(&res->proto));

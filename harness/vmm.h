@@ -73,6 +73,7 @@ struct run_result {
 	int term_signal;  /* 0 unless killed */
 	struct proto_parser proto;
 	json_t *vmm_stats;  /* VM: the VMM's stats JSON, or NULL */
+	json_t *bare_stats; /* bare: `virttax baseline --stats-json` (regions, memory), or NULL */
 	json_t *collectors; /* collector_set_to_json(), or NULL when never opened */
 	uint64_t hello_ns;  /* spawn to the first hello record on stdout; 0 when none */
 	uint64_t
