@@ -149,6 +149,37 @@ int calib_read_lookup(json_t *calib, const char *kind, struct calib_cost *out, c
 	return rc;
 }
 
+int calib_read_difference(json_t *calib, const char *kind, const char *minus,
+			  struct calib_cost *out, char *why, size_t whylen)
+{
+	struct calib_cost a, b;
+	char w2[200];
+	int rc = calib_read_lookup(calib, kind, &a, why, whylen);
+	if (rc)
+		return rc;
+	if ((rc = calib_read_lookup(calib, minus, &b, w2, sizeof(w2)))) {
+		snprintf(why, whylen, "%s", w2);
+		return rc;
+	}
+	if (a.side && b.side && strcmp(a.side, b.side)) {
+		snprintf(why, whylen, "'%s' and '%s' were calibrated on different sides", kind,
+			 minus);
+		return -ENOTSUP;
+	}
+	*out = (struct calib_cost){.ns = a.ns - b.ns,
+				   /* the widest interval the two CIs allow */
+				   .ci_lo = a.ci_lo - b.ci_hi,
+				   .ci_hi = a.ci_hi - b.ci_lo,
+				   .n = a.n < b.n ? a.n : b.n,
+				   .side = a.side};
+	if (!(out->ns > 0)) {
+		snprintf(why, whylen, "'%s' (%.0f ns) is not dearer than '%s' (%.0f ns)", kind,
+			 a.ns, minus, b.ns);
+		return -ERANGE;
+	}
+	return 0;
+}
+
 static int spacing_from(json_t *arr, struct calib_spacing *out)
 {
 	size_t i;

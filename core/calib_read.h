@@ -24,6 +24,10 @@ struct calib_cost {
 /* 0; -ENOENT (kind absent) or -ENOTSUP (measured as unavailable) with the reason in why. */
 int calib_read_lookup(json_t *calib, const char *kind, struct calib_cost *out, char *why,
 		      size_t whylen);
+/* The cost of what `kind` does beyond `minus` (pt-churn - pt-rewrite: one page fault),
+ * CI from the two CIs' far ends. 0, or -errno with why (either missing, not positive). */
+int calib_read_difference(json_t *calib, const char *kind, const char *minus,
+			  struct calib_cost *out, char *why, size_t whylen);
 
 /* Every available kind of the calibration in ladder order (cheapest first):
  * an array of {"kind","side","ns","ci95":[lo,hi],"n"} (new ref). */

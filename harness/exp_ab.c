@@ -66,6 +66,7 @@ static void ab_print(FILE *out, json_t *results)
 {
 	table_print_experiment(out, results, "ab");
 	table_vmms_print(out, results);
+	table_decompose_print(out, results); /* where the overhead went */
 }
 
 const struct experiment_ops exp_ab = {

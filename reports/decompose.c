@@ -12,13 +12,14 @@
 #include "core/calib_read.h"
 #include "reports/rdata.h"
 
-#define MAXP 1024  /* pairs */
-#define MAXK 16	   /* exit kinds */
+#define MAXP 1024 /* pairs */
+#define MAXK 16	  /* exit kinds */
 
 struct dec_kind {
 	const char *kind;
 	char reasons[160]; /* exit reasons that map here */
 	const char *source;
+	const char *unpriceable; /* no calibration kind produces it: why (never priced) */
 	bool priced;
 	struct calib_cost cost; /* back-to-back */
 	bool has_sp;		/* a spacing curve: cost depends on the compute between exits */
@@ -31,7 +32,7 @@ struct dec {
 	size_t n, nk;
 	long rep[MAXP];
 	double bare[MAXP], vm[MAXP], ovh[MAXP], tbare[MAXP], sched[MAXP], trans[MAXP];
-	double excluded[MAXP];	  /* exits not charged (serial protocol, exit port) */
+	double excluded[MAXP];	   /* exits not charged (serial protocol, exit port) */
 	double counts[MAXP][MAXK]; /* exits of kind k in pair i */
 	/* spacing-aware cost of kind k in pair i at its mean gap (bare ns / exits) */
 	double gap[MAXP][MAXK], sp_ns[MAXP][MAXK], sp_se[MAXP][MAXK];
@@ -42,8 +43,17 @@ struct dec {
 	int inrun_kind;
 	bool have_inrun;
 	bool have_time, have_sched, have_trans;
-	char time_why[200], sched_why[200], trans_why[200], trans_note[300], sched_note[400];
+	bool regions;	   /* every pair has the metric's timed region on both sides */
+	bool whole_run;	   /* exit counts cover the whole VM run: mediation is an upper bound */
+	bool shortest;	   /* the regions' shortest interval was used (a best-of metric) */
+	bool no_trans;	   /* gathering a translation reference: no translation of its own */
+	double core[MAXP]; /* ovh - mediation - scheduling, point estimate (translation A/B) */
+	char time_why[200], sched_why[200], trans_why[300], trans_note[400], sched_note[400];
+	char region_label[64];
 };
+
+/* cost models of the mediation; the component uses the best available one */
+enum med_model { MED_B2B, MED_SPACING, MED_INRUN };
 
 static const char *str(json_t *o, const char *k)
 {
@@ -79,6 +89,80 @@ static int kind_slot(struct dec *d, const char *kind, const char *reason, const 
 	return (int)d->nk++;
 }
 
+static void add_exits(struct dec *d, size_t i, const char *kind, const char *reason,
+		      const char *source, const char *unpriceable, double n)
+{
+	if (!(n > 0))
+		return;
+	int k = kind_slot(d, kind, reason, source);
+	if (k < 0)
+		return;
+	if (unpriceable)
+		d->kinds[k].unpriceable = unpriceable;
+	d->counts[i][k] += n;
+}
+
+static double fnum(json_t *o, const char *k)
+{
+	json_t *v = json_object_get(o, k);
+	return json_is_number(v) ? json_number_value(v) : 0;
+}
+
+#define REGION_SRC "timed region (the exits inside the workload's measured interval)"
+
+/* Exits of the VM run's timed region by category (docs/METHOD.md): the VMM's
+ * userspace exits by key, then the exits KVM handled itself, split by the KVM
+ * stat that names their category, each capped by what is left: host
+ * interrupts, halts, hypercalls, MMIO and port I/O completed in the kernel,
+ * shadow-MMU page faults, instruction emulations. What is left has no
+ * category a calibration kind produces: counted, never priced. */
+static void count_exits_region(struct dec *d, size_t i, json_t *region,
+			       const struct rdata_interval *iv)
+{
+	json_t *kv = json_object_get(iv->fields, "kvm_vcpu"), *c;
+	/* userspace exits are per label: per interval when the shortest one is used */
+	double per = iv->shortest ? 1.0 / fnum(region, "n") : 1.0, user = 0, uio = 0, ummio = 0;
+	const char *key;
+	json_object_foreach(json_object_get(region, "exits"), key, c)
+	{
+		char why[160];
+		double n = json_number_value(c) * per;
+		const char *kind = calib_read_exit_kind(key, why, sizeof(why));
+		bool io = !strncmp(key, "io:", 3);
+		if (!kind && io)
+			kind = "pio"; /* serial output inside the region is a real port exit */
+		user += n, uio += io ? n : 0, ummio += !strcmp(key, "mmio") ? n : 0;
+		add_exits(d, i, kind ? kind : key, key, REGION_SRC,
+			  kind ? NULL : "no calibration kind for this exit reason", n);
+	}
+	double other = fnum(region, "exits_other") * per;
+	user += other;
+	add_exits(d, i, "userspace-other", "exits_other", REGION_SRC,
+		  "exit keys past the region's 16: reason unknown", other);
+	double left = fnum(kv, "exits") - user;
+	double emul = fnum(kv, "insn_emulation") - uio - ummio; /* beyond the port/MMIO exits */
+	double kmmio = fmax(fnum(kv, "mmio_exits"), fnum(kv, "pf_emulate")) - ummio;
+	const struct {
+		const char *kind, *stat;
+		double n;
+	} cat[] = {
+	    {"host-irq", "irq_exits", fnum(kv, "irq_exits")},
+	    {"hlt-timer", "halt_exits", fnum(kv, "halt_exits")},
+	    {"hypercall", "hypercalls", fnum(kv, "hypercalls")},
+	    {"mmio-ioeventfd", "mmio_exits|pf_emulate", kmmio},
+	    {"page-fault", "pf_fixed", fnum(kv, "pf_fixed")},
+	    {"pio-ioeventfd", "io_exits", fnum(kv, "io_exits") - uio},
+	    {"priv-insn", "insn_emulation", emul - fmax(kmmio, 0)},
+	};
+	for (size_t k = 0; k < sizeof(cat) / sizeof(cat[0]) && left > 0; k++) {
+		double n = fmin(fmax(cat[k].n, 0), left);
+		add_exits(d, i, cat[k].kind, cat[k].stat, REGION_SRC, NULL, n);
+		left -= n;
+	}
+	add_exits(d, i, "kernel-other", "exits", REGION_SRC,
+		  "KVM-handled exits of no category a calibration kind produces", left);
+}
+
 static double kvm_vcpu_exits(json_t *vmm_stats)
 {
 	json_t *vcpus = json_object_get(json_object_get(vmm_stats, "kvm_stats"), "vcpus"), *v;
@@ -87,8 +171,8 @@ static double kvm_vcpu_exits(json_t *vmm_stats)
 	bool any = false;
 	json_array_foreach(vcpus, i, v)
 	{
-		json_t *e = json_object_get(json_object_get(json_object_get(v, "stats"), "exits"),
-					    "delta");
+		json_t *e =
+		    json_object_get(json_object_get(json_object_get(v, "stats"), "exits"), "delta");
 		if (json_is_number(e))
 			sum += json_number_value(e), any = true;
 	}
@@ -115,13 +199,13 @@ static void count_exits_vmm(struct dec *d, size_t i, json_t *run)
 			d->counts[i][k] += c;
 	}
 	double kvm = kvm_vcpu_exits(vs);
-	if (isfinite(kvm) && kvm > user) {
-		int k = kind_slot(d, "cpuid", "kernel-handled",
-				  "KVM 'exits' stat minus userspace exits (whole run), charged at "
-				  "the in-kernel cpuid round trip");
-		if (k >= 0)
-			d->counts[i][k] += kvm - user;
-	}
+	if (isfinite(kvm) && kvm > user) /* never priced with another kind's cost */
+		add_exits(d, i, "kernel-handled", "exits",
+			  "KVM 'exits' stat minus userspace exits (whole run)",
+			  "whole-run KVM exits have no category without the timed-region "
+			  "accounting (vmm-lite); under QEMU none are counted per reason",
+			  kvm - user);
+	d->whole_run = true;
 }
 
 /* exit-storm style workloads report the exits of their timed region themselves */
@@ -130,7 +214,8 @@ static bool count_exits_metric(struct dec *d, size_t i, json_t *run, json_t *wl,
 	json_t *key = json_pack("{s:s}", "m", "exits");
 	json_t *m = rdata_find_metric(run, key);
 	json_decref(key);
-	const char *kind = json_string_value(json_object_get(json_object_get(wl, "params"), "kind"));
+	const char *kind =
+	    json_string_value(json_object_get(json_object_get(wl, "params"), "kind"));
 	if (!m || !kind)
 		return false;
 	int k = kind_slot(d, calib_read_storm_kind(kind), kind,
@@ -164,7 +249,16 @@ static void price_kinds(struct dec *d, json_t *calib)
 {
 	for (size_t k = 0; k < d->nk; k++) {
 		struct dec_kind *dk = &d->kinds[k];
-		dk->priced = !calib_read_lookup(calib, dk->kind, &dk->cost, dk->why, sizeof(dk->why));
+		if (dk->unpriceable) {
+			dk->priced = false;
+			snprintf(dk->why, sizeof(dk->why), "%s", dk->unpriceable);
+		} else if (!strcmp(dk->kind, "page-fault")) {
+			dk->priced = !calib_read_difference(calib, "pt-churn", "pt-rewrite",
+							    &dk->cost, dk->why, sizeof(dk->why));
+		} else {
+			dk->priced = !calib_read_lookup(calib, dk->kind, &dk->cost, dk->why,
+							sizeof(dk->why));
+		}
 		dk->has_sp = dk->priced && !calib_read_spacing(calib, dk->kind, &dk->sp);
 		for (size_t i = 0; i < d->n; i++) {
 			struct calib_cost c = dk->cost;
@@ -183,8 +277,8 @@ static void price_kinds(struct dec *d, json_t *calib)
  * (sched collector; for a VM without it, vmm-lite's own thread stats). Both
  * windows cover the whole run, so the rate, not the total, is compared: the
  * timed region is assumed to wait at the run's average rate. */
-static double sched_rate(json_t *run, bool *steal_avail, double *steal_rate, char *why,
-			 size_t len, bool *collector)
+static double sched_rate(json_t *run, bool *steal_avail, double *steal_rate, char *why, size_t len,
+			 bool *collector)
 {
 	json_t *s = json_object_get(json_object_get(run, "collectors"), "sched");
 	json_t *t;
@@ -199,17 +293,19 @@ static double sched_rate(json_t *run, bool *steal_avail, double *steal_rate, cha
 	*collector = cpu > 0;
 	if (!(cpu > 0)) {
 		wait = 0;
-		json_array_foreach(json_object_get(json_object_get(run, "vmm_stats"), "threads"), i, t)
+		json_array_foreach(json_object_get(json_object_get(run, "vmm_stats"), "threads"), i,
+				   t)
 		{
-			json_t *w = json_object_get(t, "wait_ns"), *r = json_object_get(t, "run_ns");
+			json_t *w = json_object_get(t, "wait_ns"),
+			       *r = json_object_get(t, "run_ns");
 			if (json_is_number(w) && json_is_number(r))
 				wait += json_number_value(w), cpu += json_number_value(r);
 		}
 	}
 	json_t *st = json_object_get(s, "steal");
 	*steal_avail = json_is_true(json_object_get(st, "available"));
-	*steal_rate = *steal_avail && cpu > 0 ? json_number_value(json_object_get(st, "steal_ns")) / cpu
-					      : 0;
+	*steal_rate =
+	    *steal_avail && cpu > 0 ? json_number_value(json_object_get(st, "steal_ns")) / cpu : 0;
 	if (!*steal_avail && why && len)
 		snprintf(why, len, "%s",
 			 json_is_string(json_object_get(st, "reason"))
@@ -219,35 +315,6 @@ static double sched_rate(json_t *run, bool *steal_avail, double *steal_rate, cha
 }
 
 /* ---- translation: the same rep's VM run with 2 MiB guest pages ---- */
-
-static json_t *sibling_2m(json_t *series, json_t *ser)
-{
-	json_t *cfg = json_object_get(ser, "config"), *s;
-	size_t i;
-	json_array_foreach(series, i, s)
-	{
-		json_t *c = json_object_get(s, "config");
-		if (!strcmp(str(c, "pagesize"), "2m") && !strcmp(str(c, "backing"), str(cfg, "backing")) &&
-		    s != ser &&
-		    !strcmp(str(s, "baseline_series"), str(ser, "baseline_series")))
-			return s;
-	}
-	return NULL;
-}
-
-static bool has_4k_sibling(json_t *series, json_t *ser)
-{
-	json_t *cfg = json_object_get(ser, "config"), *s;
-	size_t i;
-	json_array_foreach(series, i, s)
-	{
-		json_t *c = json_object_get(s, "config");
-		if (s != ser && !strcmp(str(c, "pagesize"), "4k") &&
-		    !strcmp(str(c, "backing"), str(cfg, "backing")))
-			return true;
-	}
-	return false;
-}
 
 static const char *perf_reason(json_t *run)
 {
@@ -260,110 +327,233 @@ static const char *perf_reason(json_t *run)
 	return NULL;
 }
 
-static void translation(struct dec *d, json_t *runs, json_t *series, json_t *ser, json_t *key)
+/* The reference of a translation A/B for series ser: the VM series of the
+ * same VMM with 2 MiB guest pages on THP (huge host pages), else NULL. */
+static json_t *translation_ref(json_t *runs, json_t *series, json_t *ser)
 {
-	const char *ps = str(json_object_get(ser, "config"), "pagesize");
-	json_t *ref = sibling_2m(series, ser);
+	json_t *s, *first = NULL;
+	size_t i;
+	const char *vmm = NULL;
+	json_array_foreach(runs, i, first) if (!strcmp(str(first, "series"), str(ser, "series")))
+	{
+		vmm = str(first, "vmm");
+		break;
+	}
+	json_array_foreach(series, i, s)
+	{
+		json_t *c = json_object_get(s, "config"), *r;
+		size_t j;
+		if (s == ser || strcmp(str(c, "pagesize"), "2m") ||
+		    strcmp(str(c, "backing"), "thp"))
+			continue;
+		json_array_foreach(runs, j, r) if (!strcmp(str(r, "series"), str(s, "series")))
+		{
+			if (!vmm || !strcmp(str(r, "vmm"), vmm))
+				return s;
+			break;
+		}
+	}
+	return NULL;
+}
+
+static void gather(struct dec *d, json_t *wl, json_t *series, json_t *ser, json_t *key,
+		   json_t *calib);
+
+/* Translation of a VM series against its reference (2 MiB guest pages on THP,
+ * the same VMM): per rep, (overhead - mediation - scheduling) of this series
+ * minus the same of the reference, each against its own bare series (4 KiB
+ * host backing pairs with bare on 4 KiB pages, THP with THP), so neither a
+ * mediation or scheduling difference nor the bare side's own page size is
+ * counted as translation (docs/METHOD.md). */
+static void translation(struct dec *d, json_t *wl, json_t *series, json_t *ser, json_t *key,
+			json_t *calib)
+{
+	json_t *runs = json_object_get(wl, "runs"), *cfg = json_object_get(ser, "config");
 	json_t *first = d->n ? rdata_run(runs, str(ser, "series"), d->rep[0]) : NULL;
 	const char *pr = first ? perf_reason(first) : NULL;
 	snprintf(d->trans_note, sizeof(d->trans_note),
-		 "PMU page-walk cycles: %s; the A/B covers the guest page size only",
+		 "A/B against 2 MiB guest pages on THP (same VMM), each series minus its own "
+		 "mediation and scheduling; PMU page-walk cycles: %s",
 		 pr ? pr : "recorded by perf but not used yet");
-	if (!strcmp(ps, "2m") && has_4k_sibling(series, ser)) {
+	if (!strcmp(str(cfg, "pagesize"), "2m") && !strcmp(str(cfg, "backing"), "thp")) {
 		snprintf(d->trans_why, sizeof(d->trans_why),
-			 "this series is the reference (2 MiB guest pages): 0 by construction; "
-			 "walk costs that remain are in the residual");
+			 "this series is the reference (2 MiB guest pages on THP): 0 by "
+			 "construction; walk costs that remain are in the residual");
 		return;
 	}
+	json_t *ref = translation_ref(runs, series, ser);
 	if (!ref) {
 		snprintf(d->trans_why, sizeof(d->trans_why),
-			 "needs runs with --pagesize 4k,2m (2 MiB guest pages are the reference)");
+			 "needs a reference series with 2 MiB guest pages on THP (--pagesize "
+			 "4k,2m and/or --backing 4k,thp)");
 		return;
 	}
-	bool lower = rdata_lower_is_better(key);
+	if (!d->have_time || !d->have_sched) {
+		snprintf(d->trans_why, sizeof(d->trans_why),
+			 "this series' mediation or scheduling is not available, so its "
+			 "translation cannot be separated from them");
+		return;
+	}
+	struct dec *r = malloc(sizeof(*r));
+	if (!r)
+		return;
+	r->no_trans = true;
+	gather(r, wl, series, ref, key, calib);
 	size_t have = 0;
 	for (size_t i = 0; i < d->n; i++) {
-		json_t *r2 = rdata_run(runs, str(ref, "series"), d->rep[i]);
-		json_t *m = r2 ? rdata_find_metric(r2, key) : NULL;
 		d->trans[i] = NAN;
-		if (!m)
-			continue;
-		double v2 = json_number_value(json_object_get(m, "v"));
-		d->trans[i] = (stats_overhead_pct(d->bare[i], d->vm[i], lower) -
-			       stats_overhead_pct(d->bare[i], v2, lower)) / 100.0;
-		have++;
+		for (size_t j = 0; j < r->n && r->have_time && r->have_sched; j++)
+			if (r->rep[j] == d->rep[i] && isfinite(r->core[j]) &&
+			    isfinite(d->core[i])) {
+				d->trans[i] = d->core[i] - r->core[j];
+				have++;
+				break;
+			}
 	}
-	if (have < d->n) {
+	if (have < d->n)
 		snprintf(d->trans_why, sizeof(d->trans_why),
-			 "the 2 MiB reference series lacks a run for %zu of %zu reps", d->n - have,
-			 d->n);
-		return;
-	}
-	d->have_trans = true;
-	if (strcmp(str(json_object_get(ser, "config"), "backing"), "4k") == 0)
-		snprintf(d->trans_note + strlen(d->trans_note),
-			 sizeof(d->trans_note) - strlen(d->trans_note),
-			 "; host backing is 4k, so the reference is not on huge host pages");
+			 "the reference series %s lacks %zu of %zu reps, or its mediation or "
+			 "scheduling",
+			 str(ref, "series"), d->n - have, d->n);
+	else
+		d->have_trans = true;
+	snprintf(d->trans_note + strlen(d->trans_note),
+		 sizeof(d->trans_note) - strlen(d->trans_note), "; reference: %s",
+		 str(ref, "series"));
+	free(r);
 }
 
 /* ---- gather the per-pair inputs ---- */
+
+/* Both runs of every pair have the metric's timed region (docs/INTERFACES.md
+ * section 2): then every component is a fraction of the bare region's time. */
+static bool pairs_have_regions(struct dec *d, json_t *runs, const char *bs, const char *vs,
+			       json_t *key)
+{
+	for (size_t i = 0; i < d->n; i++) {
+		json_t *rb = rdata_run(runs, bs, d->rep[i]), *rv = rdata_run(runs, vs, d->rep[i]);
+		json_t *gb = rdata_region(rb, key), *gv = rdata_region(rv, key);
+		struct rdata_interval ib, iv;
+		if (!gb || !gv || rdata_region_interval(gb, &ib) ||
+		    rdata_region_interval(gv, &iv) || !(ib.wall_ns > 0) ||
+		    strcmp(str(gb, "label"), str(gv, "label")))
+			return false;
+		if (i == 0)
+			snprintf(d->region_label, sizeof(d->region_label), "%s", str(gb, "label"));
+		d->shortest = ib.shortest;
+	}
+	return d->n > 0;
+}
+
+/* The region path of pair i: bare region time, exits inside it, and the
+ * run-queue wait and steal (time on neither a CPU nor a run queue) of the
+ * VM's vCPU thread beyond the bare thread's inside it. */
+static void gather_region_pair(struct dec *d, size_t i, json_t *rb, json_t *rv, json_t *key)
+{
+	json_t *gb = rdata_region(rb, key), *gv = rdata_region(rv, key);
+	struct rdata_interval ib, iv;
+	rdata_region_interval(gb, &ib);
+	rdata_region_interval(gv, &iv);
+	d->tbare[i] = ib.wall_ns;
+	count_exits_region(d, i, gv, &iv);
+	double steal_b = ib.wall_ns - ib.run_ns - ib.wait_ns,
+	       steal_v = iv.wall_ns - iv.run_ns - iv.wait_ns;
+	d->sched[i] = ((iv.wait_ns - ib.wait_ns) + (steal_v - steal_b)) / ib.wall_ns;
+}
+
+static void gather_whole_run_pair(struct dec *d, size_t i, json_t *rb, json_t *rv, json_t *wl,
+				  int *slot)
+{
+	if (!count_exits_metric(d, i, rv, wl, slot))
+		count_exits_vmm(d, i, rv);
+	bool sa_b, sa_v;
+	double st_b, st_v;
+	char why[200] = "";
+	bool cb, cv;
+	double wb = sched_rate(rb, &sa_b, &st_b, NULL, 0, &cb);
+	double wv = sched_rate(rv, &sa_v, &st_v, why, sizeof(why), &cv);
+	if (!isfinite(wb) || !isfinite(wv)) {
+		if (d->have_sched)
+			snprintf(
+			    d->sched_why, sizeof(d->sched_why),
+			    "no run-queue wait and CPU time (sched collector) for rep %ld (%s)",
+			    d->rep[i], !isfinite(wb) ? "bare run" : "VM run");
+		d->have_sched = false;
+	}
+	d->sched[i] = wv - wb + (sa_v ? st_v : 0);
+	if (i == 0)
+		snprintf(d->sched_note, sizeof(d->sched_note),
+			 "no timed regions: run-queue wait per ns of CPU time of the vCPU "
+			 "thread(s) minus the bare thread's, assumed to hold in the timed region; "
+			 "source: %s; steal: %s",
+			 cv && cb
+			     ? "sched collector, window ready..stopped (the workload run, boot "
+			       "and teardown excluded)"
+			     : "vmm-lite thread stats (whole VMM life)",
+			 sa_v ? "included" : why);
+}
+
+static double mediation_at(const struct dec *d, size_t i, const double *z, enum med_model m);
+static enum med_model chosen_model(const struct dec *d);
 
 static void gather(struct dec *d, json_t *wl, json_t *series, json_t *ser, json_t *key,
 		   json_t *calib)
 {
 	json_t *runs = json_object_get(wl, "runs");
 	const char *bs = str(ser, "baseline_series"), *vs = str(ser, "series");
-	bool lower = rdata_lower_is_better(key);
+	bool lower = rdata_lower_is_better(key), no_trans = d->no_trans;
 	memset(d, 0, sizeof(*d));
+	d->no_trans = no_trans;
 	d->n = rdata_pairs(runs, bs, vs, key, d->bare, d->vm, d->rep, MAXP);
 	bool is_time = !strcmp(str(key, "m"), "time") && isfinite(rdata_to_ns(1, str(key, "u")));
-	d->have_time = is_time;
-	if (!is_time)
+	d->regions = pairs_have_regions(d, runs, bs, vs, key);
+	d->have_time = d->regions || is_time;
+	if (!d->have_time)
 		snprintf(d->time_why, sizeof(d->time_why),
-			 "needs a whole-run time metric ('time' in ns/us/ms/s) to turn exits and "
-			 "waits into a fraction of the run; this metric is '%s' (%s)",
+			 "needs the metric's timed region on both sides, or a whole-run time "
+			 "metric ('time' in ns/us/ms/s), to turn exits and waits into a fraction "
+			 "of the run; this metric is '%s' (%s)",
 			 str(key, "m"), str(key, "u"));
 	d->have_sched = true;
 	d->inrun_kind = -1;
 	d->have_inrun = d->n > 0;
+	const char *storm =
+	    json_string_value(json_object_get(json_object_get(wl, "params"), "kind"));
 	for (size_t i = 0; i < d->n; i++) {
 		json_t *rb = rdata_run(runs, bs, d->rep[i]), *rv = rdata_run(runs, vs, d->rep[i]);
 		d->ovh[i] = stats_overhead_pct(d->bare[i], d->vm[i], lower) / 100.0;
 		d->tbare[i] = is_time ? rdata_to_ns(d->bare[i], str(key, "u")) : NAN;
 		int slot = -1;
-		if (!count_exits_metric(d, i, rv, wl, &slot))
-			count_exits_vmm(d, i, rv);
+		if (d->regions) {
+			gather_region_pair(d, i, rb, rv, key);
+			if (storm) /* exit-storm: its kind's slot, for the in-run cost */
+				for (size_t k = 0; k < d->nk; k++)
+					if (!strcmp(d->kinds[k].kind, calib_read_storm_kind(storm)))
+						slot = (int)k;
+		} else {
+			gather_whole_run_pair(d, i, rb, rv, wl, &slot);
+		}
 		d->inrun[i] = inrun_cost(rv);
 		if (slot < 0 || !isfinite(d->inrun[i]) ||
 		    (d->inrun_kind >= 0 && d->inrun_kind != slot))
 			d->have_inrun = false;
 		d->inrun_kind = slot;
-		bool sa_b, sa_v;
-		double st_b, st_v;
-		char why[200] = "";
-		bool cb, cv;
-		double wb = sched_rate(rb, &sa_b, &st_b, NULL, 0, &cb);
-		double wv = sched_rate(rv, &sa_v, &st_v, why, sizeof(why), &cv);
-		if (!isfinite(wb) || !isfinite(wv)) {
-			if (d->have_sched)
-				snprintf(d->sched_why, sizeof(d->sched_why),
-					 "no run-queue wait and CPU time (sched collector) for rep %ld "
-					 "(%s)", d->rep[i], !isfinite(wb) ? "bare run" : "VM run");
-			d->have_sched = false;
-		}
-		d->sched[i] = wv - wb + (sa_v ? st_v : 0);
-		if (i == 0)
-			snprintf(d->sched_note, sizeof(d->sched_note),
-				 "run-queue wait per ns of CPU time of the vCPU thread(s) minus the "
-				 "bare thread's; source: %s; steal: %s",
-				 cv && cb ? "sched collector, window ready..stopped (the workload "
-					    "run, boot and teardown excluded)"
-					  : "vmm-lite thread stats (whole VMM life), applied to the "
-					    "timed region",
-				 sa_v ? "included" : why);
 	}
+	if (d->regions)
+		snprintf(d->sched_note, sizeof(d->sched_note),
+			 "inside the timed region '%s'%s: run-queue wait of the vCPU thread minus "
+			 "the bare thread's, plus the difference of their time on neither a CPU "
+			 "nor a run queue (steal by an outer hypervisor), / bare region time",
+			 d->region_label,
+			 d->shortest ? " (its shortest interval: a best-of metric)" : "");
 	price_kinds(d, calib);
-	translation(d, runs, series, ser, key);
+	double z0[MAXK] = {0};
+	for (size_t i = 0; i < d->n; i++)
+		d->core[i] = d->have_time && d->have_sched
+				 ? d->ovh[i] - mediation_at(d, i, z0, chosen_model(d)) - d->sched[i]
+				 : NAN;
+	if (!d->no_trans)
+		translation(d, wl, series, ser, key, calib);
 }
 
 /* ---- estimates: medians and a joint bootstrap ---- */
@@ -371,9 +561,6 @@ static void gather(struct dec *d, json_t *wl, json_t *series, json_t *ser, json_
 struct est {
 	double measured, med, sched, trans, residual, med_b2b, med_sp, med_inrun;
 };
-
-/* cost models of the mediation; the component uses the best available one */
-enum med_model { MED_B2B, MED_SPACING, MED_INRUN };
 
 static bool any_spacing(const struct dec *d)
 {
@@ -410,7 +597,7 @@ static double mediation_at(const struct dec *d, size_t i, const double *z, enum 
 		bool inrun = m == MED_INRUN && (int)k == d->inrun_kind;
 		if (!dk->priced && !inrun)
 			continue;
-		double c = inrun		 ? d->inrun[i]
+		double c = inrun	  ? d->inrun[i]
 			   : m != MED_B2B ? d->sp_ns[i][k] + z[k] * d->sp_se[i][k]
 					  : dk->cost.ns + z[k] * cost_se(&dk->cost);
 		ns += d->counts[i][k] * c;
@@ -450,8 +637,9 @@ static void estimate(const struct dec *d, const size_t *idx, const double *z, do
 	e->residual = e->measured - e->med - e->sched - e->trans;
 }
 
-#define NCOMP 8 /* measured, mediation, scheduling, translation, residual, back-to-back,
-		   spacing-aware, in-run */
+#define NCOMP                                                                                      \
+	8 /* measured, mediation, scheduling, translation, residual, back-to-back,                 \
+	     spacing-aware, in-run */
 struct ci {
 	double lo[NCOMP], hi[NCOMP];
 };
@@ -513,7 +701,8 @@ static json_t *mediation_detail(const struct dec *d)
 			buf[i] = d->counts[i][k];
 		json_t *o = json_pack("{s:s,s:s,s:s,s:o,s:s,s:b}", "kind", dk->kind, "exit_reasons",
 				      dk->reasons, "source", dk->source, "count_median",
-				      num(stats_median(buf, d->n)), "count_unit", "exits per run",
+				      num(stats_median(buf, d->n)), "count_unit",
+				      d->regions ? "exits per timed interval" : "exits per run",
 				      "priced", dk->priced);
 		if (dk->priced)
 			json_object_set_new(o, "cost_ns",
@@ -528,12 +717,13 @@ static json_t *mediation_detail(const struct dec *d)
 					g[ng] = d->gap[i][k], c[ng++] = d->sp_ns[i][k];
 			json_object_set_new(
 			    o, "spacing",
-			    json_pack("{s:o,s:o,s:I,s:s}", "gap_ns_median",
-				      num(ng ? stats_median(g, ng) : NAN), "cost_ns_median",
-				      num(ng ? stats_median(c, ng) : NAN), "curve_points",
-				      (json_int_t)dk->sp.n, "gap_basis",
-				      "bare time / exits of this kind; cost interpolated on the "
-				      "calibration's spacing curve (log gap, linear cost, clamped)"));
+			    json_pack(
+				"{s:o,s:o,s:I,s:s}", "gap_ns_median",
+				num(ng ? stats_median(g, ng) : NAN), "cost_ns_median",
+				num(ng ? stats_median(c, ng) : NAN), "curve_points",
+				(json_int_t)dk->sp.n, "gap_basis",
+				"bare time / exits of this kind; cost interpolated on the "
+				"calibration's spacing curve (log gap, linear cost, clamped)"));
 		}
 		if (!dk->priced)
 			json_object_set_new(o, "reason", json_string(dk->why));
@@ -556,11 +746,19 @@ static void mediation_status(const struct dec *d, char *why, size_t len, char *n
 		snprintf(why, len, "%s", d->time_why);
 		return;
 	}
+	if (d->whole_run)
+		snprintf(note, nlen,
+			 "upper bound: exits counted over the whole VM run (boot and "
+			 "protocol output included), not in the timed region");
 	for (size_t k = 0; k < d->nk; k++)
 		if (!d->kinds[k].priced) {
 			size_t l = strlen(note);
-			snprintf(note + l, nlen - l, "%snot priced: %s (%s)", l ? "; " : "",
-				 d->kinds[k].kind, d->kinds[k].why);
+			double c[MAXP];
+			for (size_t i = 0; i < d->n; i++)
+				c[i] = d->counts[i][k];
+			snprintf(note + l, nlen - l, "%snot priced: %s, %.6g exits (%s)",
+				 l ? "; " : "", d->kinds[k].kind, stats_median(c, d->n),
+				 d->kinds[k].why);
 			unpriced++;
 		}
 	if (d->nk && unpriced == d->nk && !d->have_inrun) {
@@ -614,20 +812,18 @@ static json_t *entry_json(const struct dec *d, json_t *wl, json_t *ser, json_t *
 					  d->trans_why, d->trans_note));
 	json_array_append_new(comps, comp("scheduling", d->have_sched, e.sched, ci.lo[2], ci.hi[2],
 					  d->sched_why, d->sched_note));
-	json_array_append_new(
-	    comps, comp("residual", true, e.residual, ci.lo[4], ci.hi[4], NULL,
-			"measured minus the sum of the available components"));
-	return json_pack("{s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:I,s:o,s:o}", "workload",
-			 json_object_get(wl, "name"), "series", json_object_get(ser, "series"),
-			 "vm_config", json_object_get(ser, "config"), "metric",
-			 json_object_get(key, "m"), "unit", json_object_get(key, "u"), "better",
-			 json_object_get(key, "better"), "xk", curve ? xk : json_null(), "xu",
-			 curve ? json_object_get(key, "xu") : json_null(), "x",
-			 curve ? json_object_get(key, "x") : json_null(), "pairs",
-			 (json_int_t)d->n, "measured",
-			 comp("measured", d->n > 0, e.measured, ci.lo[0], ci.hi[0], NULL,
-			      "time-equivalent overhead, median over pairs"),
-			 "components", comps);
+	json_array_append_new(comps, comp("residual", true, e.residual, ci.lo[4], ci.hi[4], NULL,
+					  "measured minus the sum of the available components"));
+	return json_pack(
+	    "{s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:I,s:o,s:o}", "workload",
+	    json_object_get(wl, "name"), "series", json_object_get(ser, "series"), "vm_config",
+	    json_object_get(ser, "config"), "metric", json_object_get(key, "m"), "unit",
+	    json_object_get(key, "u"), "better", json_object_get(key, "better"), "xk",
+	    curve ? xk : json_null(), "xu", curve ? json_object_get(key, "xu") : json_null(), "x",
+	    curve ? json_object_get(key, "x") : json_null(), "pairs", (json_int_t)d->n, "measured",
+	    comp("measured", d->n > 0, e.measured, ci.lo[0], ci.hi[0], NULL,
+		 "time-equivalent overhead, median over pairs"),
+	    "components", comps);
 }
 
 /* Which metrics to decompose: the whole-run time when there is one, else all. */
@@ -669,9 +865,8 @@ static void validation_model(json_t *row, json_t *model, const char *sfx, double
 	json_object_set(row, k[1],
 			json_is_number(v) ? json_object_get(model, "ci95_pct") : json_null());
 	json_object_set_new(row, k[2], num(err));
-	json_object_set_new(row, k[3],
-			    json_boolean(isfinite(err) &&
-					 fabs(err) <= DECOMPOSE_VALIDATION_TOL_PCT));
+	json_object_set_new(
+	    row, k[3], json_boolean(isfinite(err) && fabs(err) <= DECOMPOSE_VALIDATION_TOL_PCT));
 }
 
 static json_t *validation_row(json_t *wl, json_t *entry, const struct dec *d)
@@ -689,11 +884,13 @@ static json_t *validation_row(json_t *wl, json_t *entry, const struct dec *d)
 	size_t ng = 0;
 	json_t *key = json_pack("{s:s}", "m", "exit_time");
 	for (size_t i = 0; i < d->n; i++) {
-		json_t *rv = rdata_run(json_object_get(wl, "runs"), str(entry, "series"), d->rep[i]);
+		json_t *rv =
+		    rdata_run(json_object_get(wl, "runs"), str(entry, "series"), d->rep[i]);
 		json_t *m = rv ? rdata_find_metric(rv, key) : NULL;
 		if (m)
-			g[ng++] = rdata_to_ns(json_number_value(json_object_get(m, "v")),
-					      str(m, "u")) / d->tbare[i] * 100;
+			g[ng++] =
+			    rdata_to_ns(json_number_value(json_object_get(m, "v")), str(m, "u")) /
+			    d->tbare[i] * 100;
 	}
 	json_decref(key);
 	double err = (pv - mv) / mv * 100;
@@ -719,17 +916,17 @@ static json_t *validation_row(json_t *wl, json_t *entry, const struct dec *d)
 			json_is_number(json_object_get(ir, "cost_ns_median"))
 			    ? json_object_get(ir, "cost_ns_median")
 			    : json_null());
-	json_t *row = json_pack("{s:O,s:O,s:O,s:O,s:O,s:I,s:f,s:O,s:f,s:O,s:O,s:O,s:o,s:b,s:o}",
-			 "workload", json_object_get(wl, "name"), "series",
-			 json_object_get(entry, "series"), "k", json_object_get(params, "k"),
-			 "kind", json_object_get(params, "kind"), "exits",
-			 json_object_get(params, "exits"), "pairs", (json_int_t)d->n,
-			 "measured_pct", mv, "measured_ci95", json_object_get(meas, "ci95_pct"),
-			 "predicted_pct", pv, "predicted_ci95", json_object_get(med, "ci95_pct"),
-			 "residual_pct", json_object_get(res, "value_pct"), "residual_ci95",
-			 json_object_get(res, "ci95_pct"), "error_pct", num(err), "within_tol",
-			 isfinite(err) && fabs(err) <= DECOMPOSE_VALIDATION_TOL_PCT,
-			 "guest_exit_time_pct", ng ? num(stats_median(g, ng)) : json_null());
+	json_t *row =
+	    json_pack("{s:O,s:O,s:O,s:O,s:O,s:I,s:f,s:O,s:f,s:O,s:O,s:O,s:o,s:b,s:o}", "workload",
+		      json_object_get(wl, "name"), "series", json_object_get(entry, "series"), "k",
+		      json_object_get(params, "k"), "kind", json_object_get(params, "kind"),
+		      "exits", json_object_get(params, "exits"), "pairs", (json_int_t)d->n,
+		      "measured_pct", mv, "measured_ci95", json_object_get(meas, "ci95_pct"),
+		      "predicted_pct", pv, "predicted_ci95", json_object_get(med, "ci95_pct"),
+		      "residual_pct", json_object_get(res, "value_pct"), "residual_ci95",
+		      json_object_get(res, "ci95_pct"), "error_pct", num(err), "within_tol",
+		      isfinite(err) && fabs(err) <= DECOMPOSE_VALIDATION_TOL_PCT,
+		      "guest_exit_time_pct", ng ? num(stats_median(g, ng)) : json_null());
 	if (row)
 		json_object_update(row, extra);
 	json_decref(extra);
@@ -777,12 +974,13 @@ json_t *decompose_results(json_t *results, json_t *calib)
 	    "of exits x calibrated ns / bare time (spacing-aware: the cost at the mean compute gap "
 	    "between exits, bare time / exits, on the calibration's spacing curve; back-to-back "
 	    "cost for kinds without one; exit-storm runs with selfcal_exit_ns: that VM run's own "
-	    "in-run cost per exit, since exit cost varies per VM boot); translation = overhead(4k guest pages) - "
+	    "in-run cost per exit, since exit cost varies per VM boot); translation = overhead(4k "
+	    "guest pages) - "
 	    "overhead(2m) of the same rep; scheduling = (vCPU run-queue wait - bare wait + steal) "
 	    "/ bare time; value = median over pairs, residual = measured - sum; 95% CI: "
 	    "bootstrap over pairs (2000 resamples, fixed seed) with calibrated costs drawn from "
 	    "their CIs. See docs/METHOD.md.",
 	    "calibration_source",
-	    calib ? "calibration object" : "none (mediation cannot be priced)", "entries",
-	    entries, "validation", validation);
+	    calib ? "calibration object" : "none (mediation cannot be priced)", "entries", entries,
+	    "validation", validation);
 }

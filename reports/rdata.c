@@ -195,3 +195,66 @@ void rdata_metric_label(json_t *key, char *buf, size_t len)
 	else
 		snprintf(buf, len, "%s", str(key, "m"));
 }
+
+/* ---- timed regions (docs/INTERFACES.md section 2) ---- */
+
+json_t *rdata_regions(json_t *run)
+{
+	json_t *r = json_object_get(json_object_get(run, "vmm_stats"), "regions");
+	if (!json_is_object(r))
+		r = json_object_get(json_object_get(run, "bare_stats"), "regions");
+	return json_is_object(r) ? r : NULL;
+}
+
+static json_t *region_label(json_t *list, const char *label)
+{
+	json_t *e;
+	size_t i;
+	json_array_foreach(list, i, e) if (!strcmp(str(e, "label"), label)) return e;
+	return NULL;
+}
+
+json_t *rdata_region(json_t *run, json_t *key)
+{
+	json_t *list = json_object_get(rdata_regions(run), "list"), *e, *best = NULL;
+	const char *m = str(key, "m");
+	char label[128];
+	size_t i, mlen = strlen(m), blen = 0;
+	json_t *x = json_object_get(key, "x");
+	if (!json_is_array(list))
+		return NULL;
+	double xv = json_number_value(x);
+	if (json_is_string(json_object_get(key, "xk")) && xv >= 0 && xv < 1e19 && xv == floor(xv)) {
+		snprintf(label, sizeof(label), "%s@%.0f", m, xv);
+		if ((e = region_label(list, label)))
+			return e;
+	}
+	if ((e = region_label(list, m)))
+		return e;
+	json_array_foreach(list, i, e)
+	{ /* a metric family: METRIC = LABEL_... (flag_rtt_p50 -> flag_rtt) */
+		const char *l = str(e, "label");
+		size_t n = strlen(l);
+		if (n < mlen && !strncmp(m, l, n) && m[n] == '_' && n > blen)
+			best = e, blen = n;
+	}
+	return best ? best : region_label(list, "run");
+}
+
+int rdata_region_interval(json_t *region, struct rdata_interval *out)
+{
+	json_t *n = json_object_get(region, "n");
+	if (!json_is_integer(n) || json_integer_value(n) < 1)
+		return -1;
+	json_t *src = json_integer_value(n) > 1 ? json_object_get(region, "shortest") : region;
+	json_t *w = json_object_get(src, "wall_ns"), *r = json_object_get(src, "run_ns"),
+	       *q = json_object_get(src, "wait_ns");
+	if (!json_is_number(w) || !json_is_number(r) || !json_is_number(q))
+		return -1;
+	out->wall_ns = json_number_value(w);
+	out->run_ns = json_number_value(r);
+	out->wait_ns = json_number_value(q);
+	out->fields = src;
+	out->shortest = json_integer_value(n) > 1;
+	return 0;
+}

@@ -49,4 +49,21 @@ bool rdata_lower_is_better(json_t *key);
 /* A printable label for a metric key: "latency@wss=16384" or "time". */
 void rdata_metric_label(json_t *key, char *buf, size_t len);
 
+/* Timed regions (docs/INTERFACES.md section 2) of a run: the VM's vmm_stats.regions
+ * or the bare side's bare_stats.regions, or NULL (borrowed). */
+json_t *rdata_regions(json_t *run);
+/* The region that timed metric `key` in `run`: the first of the labels
+ * METRIC@X (curve point x, an integer), METRIC, the longest LABEL with
+ * METRIC = LABEL_..., "run"; NULL when none (borrowed). */
+json_t *rdata_region(json_t *run, json_t *key);
+/* One interval of a region: its only one (n = 1), or, when the label was timed
+ * n > 1 times, the shortest (the interval a best-of metric reports). Fields
+ * net of the marker's footprint. 0, or -1 when the region lacks them. */
+struct rdata_interval {
+	double wall_ns, run_ns, wait_ns;
+	json_t *fields; /* the object holding them and kvm_vcpu (borrowed) */
+	bool shortest;
+};
+int rdata_region_interval(json_t *region, struct rdata_interval *out);
+
 #endif

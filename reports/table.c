@@ -9,12 +9,6 @@
 #include <string.h>
 
 #define TABLE_COLS 8
-#define TABLE_CELL 64
-
-struct table {
-	char (*cell)[TABLE_COLS][TABLE_CELL];
-	size_t nrows, cap;
-};
 
 static const char *const headers[TABLE_COLS] = {
     "workload", "metric", "unit", "series", "bare median", "vm median", "overhead % [95% CI]",
@@ -55,21 +49,29 @@ static double num(json_t *o, const char *k)
 	return json_is_number(v) ? json_number_value(v) : NAN;
 }
 
-static char *add_row(struct table *t)
+char (*table_grid_row(struct table_grid *g))[TABLE_CELL]
 {
-	if (t->nrows == t->cap) {
-		size_t cap = t->cap ? t->cap * 2 : 32;
-		void *p = realloc(t->cell, cap * sizeof(*t->cell));
+	if (g->nrows == g->cap) {
+		size_t cap = g->cap ? g->cap * 2 : 32;
+		void *p = realloc(g->cell, cap * (size_t)g->ncols * sizeof(*g->cell));
 		if (!p)
 			return NULL;
-		t->cell = p;
-		t->cap = cap;
+		g->cell = p;
+		g->cap = cap;
 	}
-	memset(t->cell[t->nrows], 0, sizeof(*t->cell));
-	return t->cell[t->nrows++][0];
+	char(*row)[TABLE_CELL] = g->cell + g->nrows++ * (size_t)g->ncols;
+	memset(row, 0, (size_t)g->ncols * sizeof(*row));
+	return row;
 }
 
-static void metric_label(json_t *e, char *buf, size_t len)
+void table_grid_free(struct table_grid *g)
+{
+	free(g->cell);
+	g->cell = NULL;
+	g->nrows = g->cap = 0;
+}
+
+void table_metric_label(json_t *e, char *buf, size_t len)
 {
 	const char *m = json_string_value(json_object_get(e, "metric"));
 	const char *xu = json_string_value(json_object_get(e, "xu"));
@@ -116,14 +118,13 @@ static void overhead_cell(json_t *o, char *buf, size_t len)
 			 json_number_value(json_array_get(ci, 1)));
 }
 
-static void add_entry(struct table *t, const char *wl, json_t *e)
+static void add_entry(struct table_grid *t, const char *wl, json_t *e)
 {
-	char *row = add_row(t);
-	if (!row)
+	char(*c)[TABLE_CELL] = table_grid_row(t);
+	if (!c)
 		return;
-	char(*c)[TABLE_CELL] = (char(*)[TABLE_CELL])row;
 	snprintf(c[0], TABLE_CELL, "%s", wl);
-	metric_label(e, c[1], TABLE_CELL);
+	table_metric_label(e, c[1], TABLE_CELL);
 	snprintf(c[2], TABLE_CELL, "%s", json_string_value(json_object_get(e, "unit")));
 	snprintf(c[3], TABLE_CELL, "%s", json_string_value(json_object_get(e, "series")));
 	median_cell(json_object_get(e, "bare"), c[4], TABLE_CELL);
@@ -143,10 +144,11 @@ static size_t width(const char *s)
 	return w;
 }
 
-static void print_row(FILE *out, const char (*c)[TABLE_CELL], const size_t *w)
+static void print_row(FILE *out, const struct table_grid *g, const char (*c)[TABLE_CELL],
+		      const size_t *w)
 {
-	for (int i = 0; i < TABLE_COLS; i++) {
-		bool right = i >= 4;
+	for (int i = 0; i < g->ncols; i++) {
+		bool right = i >= g->right_from;
 		size_t pad = w[i] - width(c[i]);
 		fprintf(out, "%s%*s%s%*s", i ? "  " : "", right ? (int)pad : 0, "", c[i],
 			right ? 0 : (int)pad, "");
@@ -154,20 +156,21 @@ static void print_row(FILE *out, const char (*c)[TABLE_CELL], const size_t *w)
 	fputc('\n', out);
 }
 
-static void print_table(FILE *out, const struct table *t)
+void table_grid_print(FILE *out, const struct table_grid *g)
 {
-	size_t w[TABLE_COLS];
-	for (int i = 0; i < TABLE_COLS; i++) {
-		w[i] = width(headers[i]);
-		for (size_t r = 0; r < t->nrows; r++)
-			w[i] = w[i] > width(t->cell[r][i]) ? w[i] : width(t->cell[r][i]);
+	size_t w[TABLE_GRID_MAX_COLS];
+	char hdr[TABLE_GRID_MAX_COLS][TABLE_CELL];
+	for (int i = 0; i < g->ncols && i < TABLE_GRID_MAX_COLS; i++) {
+		snprintf(hdr[i], TABLE_CELL, "%s", g->headers[i]);
+		w[i] = width(hdr[i]);
+		for (size_t r = 0; r < g->nrows; r++) {
+			size_t cw = width(g->cell[r * (size_t)g->ncols + (size_t)i]);
+			w[i] = w[i] > cw ? w[i] : cw;
+		}
 	}
-	char hdr[TABLE_COLS][TABLE_CELL];
-	for (int i = 0; i < TABLE_COLS; i++)
-		snprintf(hdr[i], TABLE_CELL, "%s", headers[i]);
-	print_row(out, (const char(*)[TABLE_CELL])hdr, w);
-	for (size_t r = 0; r < t->nrows; r++)
-		print_row(out, (const char(*)[TABLE_CELL])t->cell[r], w);
+	print_row(out, g, (const char(*)[TABLE_CELL])hdr, w);
+	for (size_t r = 0; r < g->nrows; r++)
+		print_row(out, g, (const char(*)[TABLE_CELL])(g->cell + r * (size_t)g->ncols), w);
 }
 
 static void print_failures(FILE *out, json_t *results)
@@ -197,17 +200,17 @@ static void print_failures(FILE *out, json_t *results)
 
 void table_print(FILE *out, json_t *results)
 {
-	struct table t = {0};
+	struct table_grid t = {.ncols = TABLE_COLS, .right_from = 4, .headers = headers};
 	size_t i, j;
 	json_t *w, *e;
 	json_array_foreach(json_object_get(results, "workloads"), i, w)
 	    json_array_foreach(json_object_get(w, "summary"), j, e)
 		add_entry(&t, json_string_value(json_object_get(w, "name")), e);
-	print_table(out, &t);
+	table_grid_print(out, &t);
 	fprintf(out, "medians ± half-width of their distribution-free CI (see ci_level in "
 		     "results.json); overhead CI: bootstrap over pairs\n");
 	print_failures(out, results);
-	free(t.cell);
+	table_grid_free(&t);
 }
 
 json_t *table_select(json_t *results, const char *experiment)
