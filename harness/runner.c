@@ -20,7 +20,7 @@ int runner_exec(struct session *s, const struct run_spec *spec, const char *vmm,
 		return -ECANCELED;
 	if (!vmm)
 		return bare_run(spec, res);
-	const struct vmm_ops *v = vmm_find(vmm);
+	const struct vmm_ops *v = vmm_find_any(vmm);
 	return v ? v->run(spec, res) : -ENOENT;
 }
 

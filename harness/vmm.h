@@ -103,8 +103,13 @@ struct vmm_ops {
 
 extern const struct vmm_ops vmm_vmmlite;
 extern const struct vmm_ops vmm_qemu;
+extern const struct vmm_ops vmm_floor; /* kvm-floor (harness/vmm_floor.c, docs/FLOOR.md) */
+#define VMM_FLOOR_NAME "kvm-floor"
 extern const struct vmm_ops *const vmm_table[];
+/* a VMM the user may choose (--vmm) */
 const struct vmm_ops *vmm_find(const char *name);
+/* that, or a reference measured beside the VMMs (kvm-floor) */
+const struct vmm_ops *vmm_find_any(const char *name);
 
 /* harness/bare.c: the bare-metal side, `virttax baseline` as a child */
 int bare_run(const struct run_spec *spec, struct run_result *res);
