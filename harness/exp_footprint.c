@@ -11,7 +11,11 @@
  * under QEMU (harness/footprint.c, child.c). The series of a round run in a
  * counterbalanced order like every experiment; every number has a median,
  * its spread and n; ratios vmm-lite/QEMU come with a bootstrap CI. Adding a
- * VMM (or a floor like kvm-floor) is a VMM driver: its series come for free.
+ * VMM is a VMM driver: its series come for free.
+ * kvm-floor (docs/FLOOR.md), the least VMM this host can run, is measured in
+ * every configuration beside the VMMs (one vCPU, the configuration's RAM), and
+ * each VMM's spawn->entry and memory come as a ratio to it too: the physical
+ * floor of the same run, not a number from elsewhere.
  */
 #include <errno.h>
 #include <math.h>
@@ -90,6 +94,23 @@ static json_t *ratio_json(const double *lite, size_t na, const double *qemu, siz
 			 "n_vmmlite", (int)na, "n_qemu", (int)nb);
 }
 
+/* median(vmm)/median(floor) with a bootstrap CI */
+static json_t *floor_ratio_json(const double *vmm, size_t nv, const double *fl, size_t nf)
+{
+	struct stats_ratio r;
+	if (!nv || !nf ||
+	    stats_bootstrap_ratio(fl, nf, vmm, nv, STATS_BOOTSTRAP_ITERS, STATS_BOOTSTRAP_SEED, &r))
+		return json_null();
+	return json_pack("{s:f,s:[f,f],s:i,s:i}", "value", r.value, "ci95", r.ci_lo, r.ci_hi,
+			 "n_vmm", (int)nv, "n_floor", (int)nf);
+}
+
+/* the floor has no agent, so no hello line: its boot ends at its first instruction */
+static bool floor_metric(size_t m)
+{
+	return m != 0;
+}
+
 /* "14.5 ±1.2": the median and the half-width of its 95% CI ("n=0" when none);
  * " (n=K)" is appended when K differs from the row's n */
 static void cell(char *buf, size_t len, json_t *m, int prec, json_int_t row_n)
@@ -126,7 +147,7 @@ void footprint_print_table(FILE *f, json_t *configs_json)
 {
 	size_t i;
 	json_t *cfg;
-	fprintf(f, "%-18s %-10s %-22s %-22s %-22s %-22s %s\n", "config", "vmm", "boot->hello ms",
+	fprintf(f, "%-18s %-14s %-22s %-22s %-22s %-22s %s\n", "config", "vmm", "boot->hello ms",
 		"spawn->entry ms", "RSS overhead KiB", "PSS overhead KiB", "n");
 	json_array_foreach(configs_json, i, cfg)
 	{
@@ -135,20 +156,44 @@ void footprint_print_table(FILE *f, json_t *configs_json)
 		json_object_foreach(json_object_get(cfg, "vmms"), name, o)
 		{
 			if (json_object_get(o, "reason")) {
-				fprintf(f, "%-18s %-10s unavailable: %s\n", label, name,
+				fprintf(f, "%-18s %-14s unavailable: %s\n", label, name,
 					json_string_value(json_object_get(o, "reason")));
 				continue;
 			}
+			/* the row's n: the boot's, or the entry's for the floor (no hello) */
 			json_int_t n = json_integer_value(
 			    json_object_get(json_object_get(o, metric_names[0]), "n"));
+			if (!n)
+				n = json_integer_value(
+				    json_object_get(json_object_get(o, metric_names[1]), "n"));
 			char c[NMETRICS][64];
 			for (size_t k = 0; k < NMETRICS; k++)
-				cell(c[k], sizeof(c[k]), json_object_get(o, metric_names[k]),
-				     k < 2 ? 1 : 0, n);
-			fprintf(f, "%-18s %-10s", label, name);
+				if (!strcmp(name, VMM_FLOOR_NAME) && !floor_metric(k))
+					snprintf(c[k], sizeof(c[k]), "-");
+				else
+					cell(c[k], sizeof(c[k]),
+					     json_object_get(o, metric_names[k]), k < 2 ? 1 : 0, n);
+			fprintf(f, "%-18s %-14s", label, name);
 			for (size_t k = 0; k < NMETRICS; k++) /* "±" is two bytes, one column */
 				fprintf(f, " %-*s", strstr(c[k], "\u00b1") ? 23 : 22, c[k]);
 			fprintf(f, " %lld\n", (long long)n);
+		}
+		json_t *fr;
+		json_object_foreach(json_object_get(cfg, "ratio_to_floor"), name, fr)
+		{
+			char c[NMETRICS][64], who[32];
+			for (size_t k = 0; k < NMETRICS; k++)
+				if (floor_metric(k))
+					ratio_cell(c[k], sizeof(c[k]),
+						   json_object_get(fr, metric_names[k]));
+				else
+					snprintf(c[k], sizeof(c[k]), "-");
+			json_t *b = json_object_get(fr, metric_names[1]);
+			snprintf(who, sizeof(who), "%s/floor", name);
+			fprintf(f, "%-18s %-14s %-22s %-22s %-22s %-22s %lld+%lld\n", "", who, c[0],
+				c[1], c[2], c[3],
+				(long long)json_integer_value(json_object_get(b, "n_vmm")),
+				(long long)json_integer_value(json_object_get(b, "n_floor")));
 		}
 		json_t *r = json_object_get(cfg, "ratio_vmmlite_over_qemu");
 		if (!json_object_size(r))
@@ -157,13 +202,14 @@ void footprint_print_table(FILE *f, json_t *configs_json)
 		char c[NMETRICS][64];
 		for (size_t k = 0; k < NMETRICS; k++)
 			ratio_cell(c[k], sizeof(c[k]), json_object_get(r, metric_names[k]));
-		fprintf(f, "%-18s %-10s %-22s %-22s %-22s %-22s %lld+%lld\n", "", "ratio", c[0],
-			c[1], c[2], c[3],
+		fprintf(f, "%-18s %-14s %-22s %-22s %-22s %-22s %lld+%lld\n", "", "vmm-lite/qemu",
+			c[0], c[1], c[2], c[3],
 			(long long)json_integer_value(json_object_get(b, "n_vmmlite")),
 			(long long)json_integer_value(json_object_get(b, "n_qemu")));
 	}
 	fprintf(f, "median \u00b1 half-width of its 95%% CI, n = reps with a value; ratio rows: "
-		   "vmm-lite/qemu medians [bootstrap 95%% CI], n = vmm-lite+qemu "
+		   "medians [bootstrap 95%% CI], n = numerator+denominator reps; kvm-floor: the "
+		   "least VMM here (docs/FLOOR.md), one vCPU, no agent, so no hello line "
 		   "(results.json \"footprint\": min, max, MAD)\n");
 }
 
@@ -207,17 +253,18 @@ static size_t fp_series(struct session *s, const struct plan_workload *w, struct
 	const char *vmms[FP_MAX_VMMS];
 	size_t nv = fp_vmms(s->plan, vmms), n = 0;
 	for (size_t k = 0; k < NCONFIGS; k++)
-		for (size_t v = 0; v < nv && n < max; v++) {
+		for (size_t v = 0; v <= nv && n < max; v++) {
 			struct series *x = &out[n++];
+			const char *vmm = v ? vmms[v - 1] : VMM_FLOOR_NAME; /* the floor first */
 			*x = (struct series){.side = "vm",
-					     .vmm = vmms[v],
+					     .vmm = vmm,
 					     .backing = "thp",
 					     .pagesize = "2m",
-					     .vcpus = configs[k].vcpus,
+					     .vcpus = v ? configs[k].vcpus : 1,
 					     .mem_bytes = configs[k].mem_bytes,
 					     .index = (int)k};
-			snprintf(x->name, sizeof(x->name), "%s[%s]", vmms[v], configs[k].label);
-			const struct vmm_ops *o = vmm_find(vmms[v]);
+			snprintf(x->name, sizeof(x->name), "%s[%s]", vmm, configs[k].label);
+			const struct vmm_ops *o = vmm_find_any(vmm);
 			char why[200];
 			if (o->probe(why, sizeof(why)))
 				snprintf(x->unavailable, sizeof(x->unavailable), "%s%s",
@@ -256,7 +303,9 @@ static int fp_rep(struct session *s, const struct plan_workload *w, const struct
 	bool ok = res.status == RUN_OK && res.footprint && res.hello_ns;
 	json_array_clear(res.proto.metrics); /* noop's own number is not what is measured here */
 	if (ok) {
-		add_metric(&res, metric_names[0], metric_units[0], (double)res.hello_ns / 1e6);
+		if (strcmp(ser->vmm, VMM_FLOOR_NAME)) /* the floor's hello comes at its end */
+			add_metric(&res, metric_names[0], metric_units[0],
+				   (double)res.hello_ns / 1e6);
 		add_metric(&res, metric_names[1], metric_units[1], entry_ms(&res, s->tsc_khz));
 		add_metric(&res, metric_names[2], metric_units[2],
 			   fp_num(res.footprint, "overhead_rss_kib"));
@@ -299,11 +348,12 @@ static size_t values(json_t *runs, const char *series, const char *name, double 
 
 static json_t *config_json(json_t *wl, size_t k)
 {
-	json_t *per = json_object(), *ratios = json_object(), *ser;
+	json_t *per = json_object(), *ratios = json_object(), *to_floor = json_object(), *ser;
 	json_t *runs = json_object_get(wl, "runs");
-	size_t i;
+	size_t i, nvm = 0;
 	static double a[FP_MAX_REPS], b[FP_MAX_REPS];
-	const char *lite = NULL, *qemu = NULL;
+	const char *lite = NULL, *qemu = NULL, *floor = NULL, *vm_series[FP_MAX_VMMS + 1],
+		   *vm_names[FP_MAX_VMMS + 1];
 	json_array_foreach(json_object_get(wl, "series"), i, ser)
 	{
 		const char *name = json_string_value(json_object_get(ser, "series"));
@@ -327,15 +377,31 @@ static json_t *config_json(json_t *wl, size_t k)
 			lite = name;
 		if (!strcmp(vmm, "qemu"))
 			qemu = name;
+		if (!strcmp(vmm, VMM_FLOOR_NAME))
+			floor = name;
+		else if (nvm <= FP_MAX_VMMS)
+			vm_series[nvm] = name, vm_names[nvm++] = vmm;
+	}
+	for (size_t v = 0; floor && v < nvm; v++) {
+		json_t *r = json_object();
+		for (size_t m = 0; m < NMETRICS; m++) {
+			if (!floor_metric(m))
+				continue;
+			size_t nv = values(runs, vm_series[v], metric_names[m], a);
+			size_t nf = values(runs, floor, metric_names[m], b);
+			json_object_set_new(r, metric_names[m], floor_ratio_json(a, nv, b, nf));
+		}
+		json_object_set_new(to_floor, vm_names[v], r);
 	}
 	for (size_t m = 0; lite && qemu && m < NMETRICS; m++) {
 		size_t na = values(runs, lite, metric_names[m], a);
 		size_t nb = values(runs, qemu, metric_names[m], b);
 		json_object_set_new(ratios, metric_names[m], ratio_json(a, na, b, nb));
 	}
-	return json_pack("{s:s,s:i,s:I,s:o,s:o}", "config", configs[k].label, "vcpus",
+	return json_pack("{s:s,s:i,s:I,s:o,s:o,s:o}", "config", configs[k].label, "vcpus",
 			 (int)configs[k].vcpus, "mem_bytes", (json_int_t)configs[k].mem_bytes,
-			 "vmms", per, "ratio_vmmlite_over_qemu", ratios);
+			 "vmms", per, "ratio_to_floor", to_floor, "ratio_vmmlite_over_qemu",
+			 ratios);
 }
 
 static void fp_workload_end(struct session *s, const struct plan_workload *w, json_t *wl)
@@ -350,7 +416,9 @@ static void fp_workload_end(struct session *s, const struct plan_workload *w, js
 		      "boot_to_hello_ms: spawn to the agent's hello line; spawn_to_entry_ms: "
 		      "spawn to the agent's first instruction (host TSC); overhead_rss_kib, "
 		      "overhead_pss_kib: the VMM process minus its guest RAM mapping",
-		      "ratio", "vmm-lite/qemu medians with a bootstrap 95% CI"));
+		      "ratio",
+		      "ratio_to_floor: each VMM's median / kvm-floor's (docs/FLOOR.md), "
+		      "ratio_vmmlite_over_qemu: vmm-lite/qemu medians; bootstrap 95% CIs"));
 }
 
 void footprint_print(FILE *out, json_t *results)

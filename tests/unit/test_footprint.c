@@ -73,6 +73,17 @@ Test(footprint, live_process)
 }
 
 /* The printed table: every number with its spread and n, ratios with CIs. */
+/* footprint_print_table's text (free it) */
+static char *table_of(json_t *cfgs)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	footprint_print_table(f, cfgs);
+	fclose(f);
+	return buf;
+}
+
 Test(footprint, table_has_spread_n_and_ratio_cis)
 {
 	json_error_t e;
@@ -95,20 +106,52 @@ Test(footprint, table_has_spread_n_and_ratio_cis)
 		       "}]",
 		       0, &e);
 	cr_assert(cfgs, "%s", e.text);
-	char *buf = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&buf, &len);
-	footprint_print_table(f, cfgs);
-	fclose(f);
+	char *buf = table_of(cfgs);
 	cr_assert(strstr(buf, "14.5 \u00b11.2 "), "%s", buf);
 	cr_assert(strstr(buf, "3.0 \u00b10.2 (n=8)"), "entry has its own n: %s", buf);
 	cr_assert(strstr(buf, "1500 \u00b120 "), "%s", buf);
 	cr_assert(strstr(buf, "900 \u00b110 "), "%s", buf);
-	cr_assert(strstr(buf, "qemu       unavailable: no qemu-system-x86_64"), "%s", buf);
+	cr_assert(strstr(buf, "qemu           unavailable: no qemu-system-x86_64"), "%s", buf);
 	cr_assert(strstr(buf, "0.250 [0.200, 0.300]"), "boot ratio CI: %s", buf);
 	cr_assert(strstr(buf, "0.100 [0.090, 0.110]"), "RSS ratio CI: %s", buf);
 	cr_assert(strstr(buf, "0.050 [0.040, 0.060]"), "PSS ratio CI: %s", buf);
 	cr_assert(strstr(buf, " 10+9\n"), "ratio n: %s", buf);
+	free(buf);
+	json_decref(cfgs);
+}
+
+/* the floor row has no hello (no agent), and each VMM's ratio to the floor is its own row */
+Test(footprint, floor_row_and_ratios_to_it)
+{
+	json_error_t e;
+	json_t *cfgs = json_loads(
+	    "[{\"config\":\"1 vCPU / 128 MiB\",\"vmms\":{"
+	    "\"kvm-floor\":{\"boot_to_hello_ms\":{\"n\":0},"
+	    "\"spawn_to_entry_ms\":{\"n\":3,\"median\":2.0,\"ci95\":[1.8,2.2]},"
+	    "\"overhead_rss_kib\":{\"n\":3,\"median\":740,\"ci95\":[730,750]},"
+	    "\"overhead_pss_kib\":{\"n\":3,\"median\":736,\"ci95\":[726,746]}},"
+	    "\"vmm-lite\":{\"boot_to_hello_ms\":{\"n\":3,\"median\":9.0,\"ci95\":[8,10]},"
+	    "\"spawn_to_entry_ms\":{\"n\":3,\"median\":2.2,\"ci95\":[2.0,2.4]},"
+	    "\"overhead_rss_kib\":{\"n\":3,\"median\":1168,\"ci95\":[1160,1176]},"
+	    "\"overhead_pss_kib\":{\"n\":3,\"median\":1164,\"ci95\":[1156,1172]}}},"
+	    "\"ratio_to_floor\":{\"vmm-lite\":{"
+	    "\"spawn_to_entry_ms\":{\"value\":1.1,\"ci95\":[0.9,1.3],\"n_vmm\":3,\"n_floor\":3},"
+	    "\"overhead_rss_kib\":{\"value\":1.578,\"ci95\":[1.469,1.649],\"n_vmm\":3,"
+	    "\"n_floor\":3},"
+	    "\"overhead_pss_kib\":null}},"
+	    "\"ratio_vmmlite_over_qemu\":{}}]",
+	    0, &e);
+	cr_assert(cfgs, "%s", e.text);
+	char *buf = table_of(cfgs);
+	cr_assert(strstr(buf, "kvm-floor      -      "), "no hello column for the floor: %s", buf);
+	cr_assert(strstr(buf, "2.0 \u00b10.2 "), "floor entry: %s", buf);
+	cr_assert(strstr(buf, "740 \u00b110 "), "floor RSS: %s", buf);
+	cr_assert(strstr(buf, "vmm-lite/floor -"), "ratio row, no hello ratio: %s", buf);
+	cr_assert(strstr(buf, "1.100 [0.900, 1.300]"), "entry ratio: %s", buf);
+	cr_assert(strstr(buf, "1.578 [1.469, 1.649]"), "RSS ratio: %s", buf);
+	cr_assert(strstr(buf, "n/a"), "a missing ratio says so: %s", buf);
+	cr_assert(strstr(buf, " 3+3\n"), "ratio n: %s", buf);
+	cr_assert_null(strstr(buf, "vmm-lite/qemu"), "no QEMU, no vmm-lite/qemu row: %s", buf);
 	free(buf);
 	json_decref(cfgs);
 }
