@@ -62,6 +62,8 @@ struct ag_options {
 	bool vif;
 	uint64_t hold_ms;     /* vtx.hold=, 0 when absent */
 	bool no_regions;      /* vtx.regions=0: send no timed-region markers */
+	uint32_t umsr;	      /* vtx.umsr=0xN: an MSR the VMM serves in user space
+				 (reads), for the calibration's msr-user kinds; 0: none */
 	char err[AG_ERR_MAX]; /* first error, "" when none */
 	char store[AG_CMDLINE_MAX];
 };
@@ -69,6 +71,8 @@ struct ag_options {
  * of `line`. 0, or -EINVAL with o->err set (parsing goes on so that the
  * options after a bad token still take effect). */
 int ag_cmdline_parse(const char *line, struct ag_options *o);
+/* main.c: vtx.umsr= of the command line, 0 when absent */
+uint32_t ag_opt_user_msr(void);
 /* Keys wl_cmdline_resolve() must leave to the agent (NULL-terminated). */
 extern const char *const ag_option_keys[];
 bool ag_streq(const char *a, const char *b);

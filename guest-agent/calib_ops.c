@@ -9,9 +9,18 @@
  * vmm-lite test devices answer a magic value so a missing device is seen);
  * what cannot run says why. Setup happens once, on the first probe; the
  * tables it allocates come from the arena and live until the workload ends.
+ *
+ * Under another VMM (QEMU) the exit kinds use what that VMM handles, never
+ * vmm-lite's devices: pio is an `outl` to port 0x4f0 when it reads all-ones
+ * (no device: any KVM VMM answers it in user space), mmio a store to GPA
+ * 0xd0000000 when that is not RAM, mmio-ioeventfd the QueueNotify register
+ * of a virtio-rng device announced on the command line (QEMU backs it with an
+ * ioeventfd once the driver is ready), msr-user-read the MSR the command line
+ * names with vtx.umsr= (QEMU 7.2 serves 0x35 in user space). docs/CALIBRATION.md.
  */
 #include "guest-agent/agent.h"
 #include "guest-agent/smp.h"
+#include "guest-agent/virtio.h"
 #include "virttax/wl_ops.h"
 
 #define PTE_P 0x1ull
@@ -42,6 +51,8 @@
 #define IRQ_PROBE_US 20000
 #define TIMER_LATENCY_US 20
 #define AG_ENOTSUP 95
+#define VIRTIO_ID_RNG 4
+#define VIRTIO_MMIO_QUEUE_NOTIFY 0x050
 
 struct calib_try {
 	uint64_t ret, faulted;
@@ -82,8 +93,12 @@ static struct {
 	int hc;	       /* 0 none, 1 vmcall, 2 vmmcall, 3 int $0x1b */
 	uint32_t kmsr; /* in-kernel MSR, 0 = none found */
 	uint64_t kmsr_val;
-	bool umsr;
-	bool x2apic, irq; /* x2APIC timer set up / an interrupt was delivered */
+	bool umsr;	  /* vmm-lite's user-space MSR, read and write */
+	uint32_t umsr_rd; /* else an MSR the VMM serves in user space for reads (vtx.umsr=) */
+	bool pio_open;	  /* no device at port 0x4f0: it reads all-ones */
+	bool mmio_open;	  /* no device page: GPA 0xd0000000 is not RAM */
+	volatile uint32_t *notify; /* QueueNotify of a virtio-rng the agent brought up */
+	bool x2apic, irq;	   /* x2APIC timer set up / an interrupt was delivered */
 	char irq_why[160];
 	struct ag_irqflag irqf; /* sti/cli, or PVM's VIF page (irq.c) */
 	uint64_t tsc_hz;
@@ -134,11 +149,34 @@ static void setup_fixups(void)
 	ag_fixup_register((uint64_t)calib_try_wrmsr_insn, (uint64_t)calib_try_wrmsr_fixup);
 }
 
+static bool gpa_is_ram(uint64_t gpa)
+{
+	for (size_t i = 0; i < ag_memory_ram_count(); i++) {
+		struct ag_range r = ag_memory_ram(i);
+		if (gpa >= r.start && gpa < r.end)
+			return true;
+	}
+	return false;
+}
+
+/* Without vmm-lite's device: QueueNotify of a virtio-rng the VMM announced,
+ * brought up with one queue and never given a buffer (a notify finds nothing). */
+static void setup_notify(void)
+{
+	struct ag_vdev d;
+	if (ag_virtio_probe(VIRTIO_ID_RNG, 0, 8, &d) == 0)
+		cs.notify = (volatile uint32_t *)(d.regs + VIRTIO_MMIO_QUEUE_NOTIFY);
+}
+
 static void setup_device(void)
 {
-	cs.dev = ag_inl(VTX_CALIB_PIO_PORT) == VTX_CALIB_MAGIC;
-	if (!cs.dev)
+	uint32_t v = ag_inl(VTX_CALIB_PIO_PORT);
+	cs.dev = v == VTX_CALIB_MAGIC;
+	if (!cs.dev) {
+		cs.pio_open = v == 0xffffffffu; /* nothing claims the port */
+		setup_notify();
 		return;
+	}
 	cs.dev_flags = ag_inl(VTX_CALIB_PIO_STATUS);
 	for (int i = 0; i < 3; i++) {
 		uint8_t v;
@@ -184,6 +222,11 @@ static void setup_msrs(void)
 	if (cs.dev && (cs.dev_flags & VTX_CALIB_F_USER_MSR)) {
 		struct calib_try r = calib_try_rdmsr(VTX_CALIB_USER_MSR);
 		cs.umsr = !r.faulted && r.ret == VTX_CALIB_MAGIC;
+	} else if (!cs.dev && ag_opt_user_msr()) {
+		/* the VMM's value: never 0 for QEMU's 0x35 (cores << 16 | threads),
+		 * while a KVM that ignores unknown MSRs reads 0 without faulting */
+		struct calib_try r = calib_try_rdmsr(ag_opt_user_msr());
+		cs.umsr_rd = !r.faulted && r.ret ? ag_opt_user_msr() : 0;
 	}
 }
 
@@ -200,6 +243,7 @@ static void setup_memory(void)
 		*k = VTX_CALIB_MMIO_KERNEL_GPA | PTE_P | PTE_RW | PTE_U | PTE_PCD | PTE_PWT;
 		cs.mmio = (volatile uint32_t *)VTX_CALIB_MMIO_GPA;
 		cs.mmio_kernel = (volatile uint32_t *)VTX_CALIB_MMIO_KERNEL_GPA;
+		cs.mmio_open = !cs.dev && !gpa_is_ram(VTX_CALIB_MMIO_GPA);
 	}
 	uint64_t a = ag_arena_alloc(ag_memory_arena(), 2 * PAGE, PAGE);
 	cs.churn_pte = a ? pte_slot(pml4, CHURN_VA) : NULL;
@@ -380,16 +424,44 @@ static int op_probe(unsigned op, char *why, size_t len)
 				   "vmcall/vmmcall) with nr 0xfff answered -ENOSYS",
 				   NULL);
 	case WL_OP_PIO:
+		if (!cs.dev && cs.pio_open)
+			return say(why, len, 0,
+				   "outl to port 0x4f0, claimed by no device (reads all-ones): the "
+				   "VMM's own port-exit path in user space",
+				   NULL);
 		return probe_dev(why, len, 0, 0,
 				 "outl to port 0x4f0, handled by the VMM in user space");
 	case WL_OP_PIO_KERNEL:
+		if (!cs.dev)
+			return say(why, len, -AG_ENOTSUP,
+				   "the VMM offers no port with an ioeventfd (vmm-lite's 0x4f8; "
+				   "QEMU microvm has no PCI, whose legacy virtio notify is a port)",
+				   NULL);
 		return probe_dev(why, len, VTX_CALIB_F_PIO_IOEVENTFD, 0,
 				 "outl to port 0x4f8, KVM ioeventfd (no datamatch)");
 	case WL_OP_MMIO:
 		if (!cs.mmio)
 			return say(why, len, -AG_ENOTSUP, "cannot map the MMIO test page", NULL);
+		if (!cs.dev && cs.mmio_open)
+			return say(why, len, 0,
+				   "32-bit store to GPA 0xd0000000, neither RAM nor an announced "
+				   "device: the VMM's own MMIO-exit path in user space",
+				   NULL);
 		return probe_dev(why, len, 0, 0, "32-bit store to GPA 0xd0000000, VMM user space");
 	case WL_OP_MMIO_KERNEL:
+		if (!cs.dev && cs.notify)
+			return say(
+			    why, len, 0,
+			    "32-bit store of queue 0 to QueueNotify of the virtio-rng on "
+			    "virtio-mmio, an ioeventfd in the VMM (QEMU: ioeventfd=on, after "
+			    "DRIVER_OK)",
+			    NULL);
+		if (!cs.dev)
+			return say(why, len, -AG_ENOTSUP,
+				   "no ioeventfd-backed notification: vmm-lite's page 0xd0001000, "
+				   "or a virtio-rng announced on the command line (virttax "
+				   "calibrate attaches one under QEMU)",
+				   NULL);
 		if (!cs.mmio)
 			return say(why, len, -AG_ENOTSUP, "cannot map the MMIO test page", NULL);
 		return probe_dev(why, len, VTX_CALIB_F_MMIO_IOEVENTFD, 1,
@@ -406,6 +478,29 @@ static int op_probe(unsigned op, char *why, size_t len)
 			   op == WL_OP_MSR_KERNEL_RD ? " rdmsr" : " wrmsr");
 	case WL_OP_MSR_USER_RD:
 	case WL_OP_MSR_USER_WR:
+		if (!cs.dev && ag_opt_user_msr()) {
+			char num[16] = "0x";
+			for (int sh = 28, started = 0, n = 2; sh >= 0; sh -= 4) {
+				unsigned dgt = (ag_opt_user_msr() >> sh) & 0xf;
+				if (dgt || started || !sh)
+					num[n++] = "0123456789abcdef"[dgt], started = 1, num[n] = 0;
+			}
+			if (op == WL_OP_MSR_USER_WR)
+				return say(why, len, -AG_ENOTSUP,
+					   "the VMM serves no MSR write in user space (vtx.umsr= "
+					   "names one whose reads it serves): MSR ",
+					   num);
+			return cs.umsr_rd
+				   ? say(why, len, 0,
+					 "rdmsr of the MSR the VMM serves in user space "
+					 "through KVM's MSR filter (vtx.umsr=; QEMU 7.2: 0x35 "
+					 "MSR_CORE_THREAD_COUNT): MSR ",
+					 num)
+				   : say(why, len, -AG_ENOTSUP,
+					 "rdmsr of the vtx.umsr= MSR faulted or read 0 (the "
+					 "VMM does not serve it here): ",
+					 num);
+		}
 		if (cs.umsr)
 			return say(why, len, 0,
 				   "MSR 0x4b564e00 via KVM_X86_SET_MSR_FILTER to the VMM",
@@ -565,7 +660,7 @@ static int ag_op(struct wl_env *env, unsigned op, uint64_t n, uint64_t *ticks)
 		calib_loop_store(n, cs.mmio);
 		break;
 	case WL_OP_MMIO_KERNEL:
-		calib_loop_store(n, cs.mmio_kernel);
+		calib_loop_store(n, cs.dev ? cs.mmio_kernel : cs.notify);
 		break;
 	case WL_OP_MSR_KERNEL_RD:
 		calib_loop_rdmsr(n, cs.kmsr);
@@ -574,7 +669,7 @@ static int ag_op(struct wl_env *env, unsigned op, uint64_t n, uint64_t *ticks)
 		calib_loop_wrmsr(n, cs.kmsr, cs.kmsr_val);
 		break;
 	case WL_OP_MSR_USER_RD:
-		calib_loop_rdmsr(n, VTX_CALIB_USER_MSR);
+		calib_loop_rdmsr(n, cs.dev ? VTX_CALIB_USER_MSR : cs.umsr_rd);
 		break;
 	case WL_OP_MSR_USER_WR:
 		calib_loop_wrmsr(n, VTX_CALIB_USER_MSR, 0);

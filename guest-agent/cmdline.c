@@ -70,6 +70,26 @@ static int fail(struct ag_options *o, const char *what, const char *token)
 	return -AG_EINVAL;
 }
 
+/* "0x" and 1..8 hex digits */
+static int parse_u64_hex(const char *s, uint64_t *out)
+{
+	uint64_t v = 0;
+	int n = 0;
+	if (s[0] != '0' || (s[1] != 'x' && s[1] != 'X'))
+		return -AG_EINVAL;
+	for (s += 2; *s; s++, n++) {
+		int d = *s >= '0' && *s <= '9'	 ? *s - '0'
+			: *s >= 'a' && *s <= 'f' ? *s - 'a' + 10
+			: *s >= 'A' && *s <= 'F' ? *s - 'A' + 10
+						 : -1;
+		if (d < 0 || n >= 8)
+			return -AG_EINVAL;
+		v = v << 4 | (uint64_t)d;
+	}
+	*out = v;
+	return n ? 0 : -AG_EINVAL;
+}
+
 static int parse_u64_dec(const char *s, uint64_t *out)
 {
 	uint64_t v = 0;
@@ -109,6 +129,11 @@ static int option_namespaced(struct ag_options *o, const char *k, const char *v)
 		if (!ag_streq(v, "1") && !ag_streq(v, "0"))
 			return fail(o, "vtx.regions must be 0 or 1, got ", v);
 		o->no_regions = ag_streq(v, "0");
+	} else if (ag_streq(k, "vtx.umsr")) {
+		uint64_t m;
+		if (parse_u64_hex(v, &m) || m == 0 || m > 0xffffffffu)
+			return fail(o, "vtx.umsr must be an MSR number like 0x35, got ", v);
+		o->umsr = (uint32_t)m;
 	} else if (ag_streq(k, "vtx.hold")) {
 		if (parse_u64_dec(v, &o->hold_ms) || o->hold_ms > AG_HOLD_MAX_MS)
 			return fail(o, "vtx.hold must be milliseconds 0..60000, got ", v);

@@ -25,6 +25,11 @@ const char *ag_cmdline_raw(void)
 	return cmdline;
 }
 
+uint32_t ag_opt_user_msr(void)
+{
+	return opts.umsr;
+}
+
 static void panic_rc(const char *what, int rc)
 {
 	char msg[AG_ERR_MAX] = "";

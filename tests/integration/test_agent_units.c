@@ -117,6 +117,23 @@ Test(agent_cmdline, bad_options)
 	cr_assert_eq(ag_cmdline_parse("tsc_khz=12x", &o), -AG_EINVAL);
 	cr_assert_eq(ag_cmdline_parse("vtx.selftest=explode", &o), -AG_EINVAL);
 	cr_assert_eq(ag_cmdline_parse("vtx.nope=1", &o), -AG_EINVAL);
+	cr_assert_eq(ag_cmdline_parse("vtx.umsr=35", &o), -AG_EINVAL, "hex with 0x only");
+	cr_assert_eq(ag_cmdline_parse("vtx.umsr=0x", &o), -AG_EINVAL);
+	cr_assert_eq(ag_cmdline_parse("vtx.umsr=0x0", &o), -AG_EINVAL, "MSR 0 names nothing");
+	cr_assert_eq(ag_cmdline_parse("vtx.umsr=0x123456789", &o), -AG_EINVAL, "32 bits");
+	cr_assert_eq(ag_cmdline_parse("vtx.umsr=0x3g", &o), -AG_EINVAL);
+}
+
+/* the MSR a VMM serves in user space (QEMU's driver passes 0x35) */
+Test(agent_cmdline, user_msr)
+{
+	struct ag_options o;
+	cr_assert_eq(ag_cmdline_parse("workload=calib vtx.umsr=0x35", &o), 0, "%s", o.err);
+	cr_assert_eq(o.umsr, 0x35);
+	cr_assert_eq(ag_cmdline_parse("workload=calib vtx.umsr=0x4B564E00", &o), 0, "%s", o.err);
+	cr_assert_eq(o.umsr, 0x4b564e00);
+	cr_assert_eq(ag_cmdline_parse("workload=calib", &o), 0);
+	cr_assert_eq(o.umsr, 0, "absent: none");
 }
 
 Test(agent_arena, alloc_align_and_reset)
