@@ -59,4 +59,13 @@ double calib_cost_ns(json_t *calib, const char *side, const char *kind);
 /* A human-readable table of every kind and the ladder. */
 void calib_print(FILE *f, json_t *calib);
 
+/* core/calib_compare.c: several VMMs ("vmms") and kvm-floor ("floor") in one
+ * calibration. {"to_floor":{VMM:{KIND:R}},"to_first":{VMM:{KIND:R}},"first":VMM},
+ * R = {"value","ci95":[lo,hi],"n_num","n_den"}: median(VMM)/median(reference)
+ * with a bootstrap CI over the rounds' samples. */
+json_t *calib_build_ratios(json_t *calib);
+/* The exit kinds of the floor and every VMM side by side, with the ratios and
+ * each kind's "how" (nothing without "vmms" and "floor"). */
+void calib_print_compare(FILE *f, json_t *calib);
+
 #endif

@@ -8,6 +8,10 @@
  * Why groups: a kind that crashes the guest costs only its group, which is
  * then reported unavailable with the reason. Adding a kind is an entry in
  * vm_groups (or the host list); adding a VMM's own kinds is a series here.
+ * Several VMMs (`--vmm vmm-lite,qemu`) are calibrated in one run, their
+ * groups interleaved in one seeded order, and kvm-floor (docs/FLOOR.md) times
+ * the pio kind beside them: calibration.json carries each VMM's kinds and
+ * their ratios to the floor and to the first VMM (core/calib.c).
  */
 #include <errno.h>
 #include <stdio.h>
@@ -20,6 +24,7 @@
 #include "harness/cmds.h"
 #include "harness/experiment.h"
 #include "harness/runner.h"
+#include "harness/vmm.h"
 
 #define CALIB_HOST_KINDS                                                                           \
 	"function-call,indirect-call,syscall,thread-wake,process-roundtrip,ctx-switch,pt-churn,"   \
@@ -33,38 +38,68 @@ static const char *const vm_groups[] = {
 #define NGROUPS (sizeof(vm_groups) / sizeof(vm_groups[0]))
 #define CALIB_ROUND_WL 0xca11 /* runner_order's workload number for the calibration */
 
+#define CAL_MAX_VMMS 4
+#define CAL_MAX_SERIES (2 + NGROUPS * CAL_MAX_VMMS)
+#define CAL_FLOOR_KINDS "pio" /* what kvm-floor's guest times */
+
 struct cal_state {
-	json_t *bare, *vm; /* the sides being filled */
-	const char *vmm;
+	json_t *bare, *floor;	  /* the sides being filled */
+	json_t *vm[CAL_MAX_VMMS]; /* one per VMM */
+	const char *vmm[CAL_MAX_VMMS];
+	size_t nvmms;
+	char floor_why[240]; /* non-empty: kvm-floor could not run here */
 };
 
 static struct cal_state cal;
 
+static bool is_floor(const struct series *ser)
+{
+	return ser->vmm && !strcmp(ser->vmm, VMM_FLOOR_NAME);
+}
+
 static const char *kinds_of(const struct series *ser)
 {
-	return ser->vmm ? vm_groups[ser->index] : CALIB_HOST_KINDS;
+	if (is_floor(ser))
+		return CAL_FLOOR_KINDS;
+	return ser->vmm ? vm_groups[ser->index % NGROUPS] : CALIB_HOST_KINDS;
+}
+
+static json_t *side_of(const struct series *ser)
+{
+	if (is_floor(ser))
+		return cal.floor;
+	return ser->vmm ? cal.vm[ser->index / NGROUPS] : cal.bare;
 }
 
 static size_t cal_series(struct session *s, const struct plan_workload *w, struct series *out,
 			 size_t max)
 {
-	(void)w;
+	(void)w, (void)s;
 	size_t n = 0;
-	if (max < NGROUPS + 1)
+	if (max < 2 + NGROUPS * cal.nvmms)
 		return 0;
 	out[n++] = (struct series){.name = "bare", .side = "bare", .backing = "thp"};
-	for (size_t g = 0; g < NGROUPS; g++) {
-		struct series *v = &out[n++];
-		*v = (struct series){.side = "vm",
-				     .vmm = cal.vmm ? cal.vmm : s->plan->vmms[0],
-				     .backing = "thp",
-				     .pagesize = "2m",
-				     .index = (int)g,
-				     .mem_bytes = 256ull << 20,
-				     /* the ipi kind ping-pongs vCPU 0 <-> 1 (both on the CPU) */
-				     .vcpus = strstr(vm_groups[g], ",ipi,") ? 2 : 1};
-		snprintf(v->name, sizeof(v->name), "%s[group=%zu]", v->vmm, g + 1);
-	}
+	if (!cal.floor_why[0])
+		out[n++] = (struct series){.name = VMM_FLOOR_NAME,
+					   .side = "vm",
+					   .vmm = VMM_FLOOR_NAME,
+					   .backing = "thp",
+					   .mem_bytes = 256ull << 20,
+					   .vcpus = 1};
+	for (size_t v = 0; v < cal.nvmms; v++)
+		for (size_t g = 0; g < NGROUPS; g++) {
+			struct series *x = &out[n++];
+			*x = (struct series){
+			    .side = "vm",
+			    .vmm = cal.vmm[v],
+			    .backing = "thp",
+			    .pagesize = "2m",
+			    .index = (int)(v * NGROUPS + g),
+			    .mem_bytes = 256ull << 20,
+			    /* the ipi kind ping-pongs vCPU 0 <-> 1 (both on the CPU) */
+			    .vcpus = strstr(vm_groups[g], ",ipi,") ? 2 : 1};
+			snprintf(x->name, sizeof(x->name), "%s[group=%zu]", x->vmm, g + 1);
+		}
 	return n;
 }
 
@@ -102,7 +137,7 @@ static int cal_rep(struct session *s, const struct plan_workload *w, const struc
 	run_result_init(&res);
 	int rc = runner_check(s, &calw, ser, runner_exec(s, &spec, ser->vmm, &res), &res);
 	if (!rc) {
-		json_t *side = ser->vmm ? cal.vm : cal.bare;
+		json_t *side = side_of(ser);
 		calib_add_records(side, res.proto.calib, hello_tsc_hz(&res, s->tsc_khz));
 		if (res.status != RUN_OK) {
 			char why[400];
@@ -113,29 +148,48 @@ static int cal_rep(struct session *s, const struct plan_workload *w, const struc
 	}
 	size_t nk = json_array_size(res.proto.calib);
 	progress_note(&s->progress, "%s: calibrating: %s %s: %s%zu kind%s measured (%.2f s)",
-		      s->cmd, ser->name, ser->vmm ? "exit kinds" : "host boundaries",
+		      s->cmd, ser->name,
+		      is_floor(ser) ? "the floor's exit"
+		      : ser->vmm    ? "exit kinds"
+				    : "host boundaries",
 		      rc ? "stopped, " : "", nk, nk == 1 ? "" : "s", (double)res.wall_ns / 1e9);
 	run_result_release(&res);
 	*record = NULL; /* calibration runs are not workload runs */
 	return rc;
 }
 
-int calibrate_measure(struct session *s, const char *vmm, json_t **out)
+int calibrate_measure_vmms(struct session *s, const char *const *vmms, size_t nvmms, json_t **out)
 {
-	struct series ser[NGROUPS + 1];
-	size_t perm[NGROUPS + 1];
+	struct series ser[CAL_MAX_SERIES];
+	size_t perm[CAL_MAX_SERIES];
 	time_t now = time(NULL);
 	char stamp[32];
 	strftime(stamp, sizeof(stamp), "%Y-%m-%dT%H:%M:%SZ", gmtime(&now));
-	cal = (struct cal_state){.bare = json_object(), .vm = json_object(), .vmm = vmm};
-	*out =
-	    json_pack("{s:i,s:s,s:s,s:s,s:i,s:b,s:I,s:o,s:o,s:o}", "version", CALIB_SCHEMA_VERSION,
-		      "tool", "virttax " VIRTTAX_VERSION, "created", stamp, "vmm", vmm, "pin",
-		      s->plan->cpu, "quick", s->plan->quick, "tsc_khz", (json_int_t)s->tsc_khz,
-		      "environment", environment_collect(NULL), "bare", cal.bare, "vm", cal.vm);
-	size_t n = cal_series(s, NULL, ser, NGROUPS + 1);
+	cal = (struct cal_state){.bare = json_object(), .floor = json_object()};
+	for (size_t v = 0; v < nvmms && v < CAL_MAX_VMMS; v++) {
+		cal.vmm[v] = vmms[v];
+		cal.vm[v] = json_object();
+		cal.nvmms++;
+	}
+	if (vmm_floor.probe(cal.floor_why, sizeof(cal.floor_why)) && !cal.floor_why[0])
+		snprintf(cal.floor_why, sizeof(cal.floor_why), "unavailable: kvm-floor cannot run");
+	json_t *all = json_object();
+	for (size_t v = 0; v < cal.nvmms; v++)
+		json_object_set(all, cal.vmm[v], cal.vm[v]);
+	*out = json_pack("{s:i,s:s,s:s,s:s,s:i,s:b,s:I,s:o,s:o,s:O,s:o,s:O}", "version",
+			 CALIB_SCHEMA_VERSION, "tool", "virttax " VIRTTAX_VERSION, "created", stamp,
+			 "vmm", cal.vmm[0], "pin", s->plan->cpu, "quick", s->plan->quick, "tsc_khz",
+			 (json_int_t)s->tsc_khz, "environment", environment_collect(NULL), "bare",
+			 cal.bare, "vm", cal.vm[0], "vmms", all, "floor", cal.floor);
+	for (size_t v = 0; v < cal.nvmms; v++)
+		json_decref(cal.vm[v]); /* *out holds them now; cal borrows */
+	json_decref(cal.floor);
+	if (cal.floor_why[0])
+		calib_mark_missing(cal.floor, CAL_FLOOR_KINDS, cal.floor_why);
+	size_t n = cal_series(s, NULL, ser, CAL_MAX_SERIES);
 	runner_order(s->plan->seed, CALIB_ROUND_WL, 0, n, perm);
-	progress_note(&s->progress, "%s: calibrating exit costs (%s, %zu runs%s)", s->cmd, vmm, n,
+	progress_note(&s->progress, "%s: calibrating exit costs (%s%s, %zu runs%s)", s->cmd,
+		      cal.vmm[0], cal.nvmms > 1 ? " and more" : "", n,
 		      s->plan->quick ? ", quick" : "");
 	int rc = 0;
 	for (size_t k = 0; !rc && k < n; k++) {
@@ -145,10 +199,11 @@ int calibrate_measure(struct session *s, const char *vmm, json_t **out)
 	}
 	if (!rc) {
 		json_object_set_new(*out, "ladder", calib_build_ladder(*out));
+		json_object_set_new(*out, "ratios", calib_build_ratios(*out));
 		json_object_set_new(*out, "order",
 				    json_pack("{s:I,s:s}", "seed", (json_int_t)s->plan->seed,
 					      "note",
-					      "the host and VM groups ran in a seeded "
+					      "the host, floor and VM groups ran in a seeded "
 					      "random order"));
 		return 0;
 	}
@@ -157,6 +212,11 @@ int calibrate_measure(struct session *s, const char *vmm, json_t **out)
 	json_decref(*out);
 	*out = NULL;
 	return rc;
+}
+
+int calibrate_measure(struct session *s, const char *vmm, json_t **out)
+{
+	return calibrate_measure_vmms(s, &vmm, 1, out);
 }
 
 int calibrate_session(struct session *s, json_t *loaded)

@@ -103,6 +103,10 @@ extern const struct experiment_ops exp_ab, exp_io_blk, exp_io_net, exp_mem_press
  * session and `virttax calibrate`. 0 and *out (new ref), or -errno (a
  * message printed; -ECANCELED when stopped). */
 int calibrate_measure(struct session *s, const char *vmm, json_t **out);
+/* The same for several VMMs in one interleaved run (`virttax calibrate --vmm
+ * a,b`): "vm" holds the first's kinds, "vmms" every VMM's, "floor" kvm-floor's
+ * pio, "ratios" each VMM to the floor and to the first. */
+int calibrate_measure_vmms(struct session *s, const char *const *vmms, size_t nvmms, json_t **out);
 /* --calibration FILE, loaded and checked before anything runs: 0 and *out
  * (NULL without the flag), or exit status 2 with the message printed. */
 int calibrate_load(const struct plan *p, const char *cmd, json_t **out);

@@ -185,3 +185,51 @@ Test(calib, calibration_flag_is_a_plan_option)
 	cr_assert(strstr(err, "--calibration"), "%s", err);
 	plan_release(&p);
 }
+
+/* several VMMs and the floor: ratios of medians over the rounds, none for a
+ * kind one side lacks, and the comparison table */
+Test(calib, ratios_to_the_floor_and_to_the_first_vmm)
+{
+	json_error_t e;
+	json_t *c = json_loads(
+	    "{\"vmm\":\"vmm-lite\",\"floor\":{\"pio\":{\"available\":true,\"ns\":10,"
+	    "\"samples_ns\":[9,10,11]}},"
+	    "\"vmms\":{\"vmm-lite\":{\"pio\":{\"available\":true,\"ns\":10,\"how\":\"outl\","
+	    "\"samples_ns\":[10,10,10]},\"mmio\":{\"available\":false,\"reason\":\"no page\"},"
+	    "\"cpuid\":{\"available\":true,\"ns\":5,\"samples_ns\":[5,5,5]}},"
+	    "\"qemu\":{\"pio\":{\"available\":true,\"ns\":30,\"samples_ns\":[30,30,30]},"
+	    "\"mmio\":{\"available\":true,\"ns\":40,\"samples_ns\":[40,40,40]},"
+	    "\"cpuid\":{\"available\":true,\"ns\":5,\"samples_ns\":[4,5,6]}}}}",
+	    0, &e);
+	cr_assert(c, "%s", e.text);
+	json_t *r = calib_build_ratios(c);
+	json_t *lf = json_object_get(json_object_get(r, "to_floor"), "vmm-lite");
+	json_t *qf = json_object_get(json_object_get(r, "to_floor"), "qemu");
+	json_t *qv = json_object_get(json_object_get(r, "to_first"), "qemu");
+	cr_assert_float_eq(json_number_value(json_object_get(json_object_get(lf, "pio"), "value")),
+			   1.0, 1e-9);
+	cr_assert_float_eq(json_number_value(json_object_get(json_object_get(qf, "pio"), "value")),
+			   3.0, 1e-9);
+	json_t *ci = json_object_get(json_object_get(qf, "pio"), "ci95");
+	cr_assert(json_number_value(json_array_get(ci, 0)) <= 3.0 &&
+		      json_number_value(json_array_get(ci, 1)) >= 3.0 &&
+		      json_number_value(json_array_get(ci, 1)) <= 30.0 / 9 + 1e-9,
+		  "the CI comes from the floor's spread");
+	cr_assert_float_eq(json_number_value(json_object_get(json_object_get(qv, "pio"), "value")),
+			   3.0, 1e-9);
+	cr_assert_null(json_object_get(qv, "mmio"), "vmm-lite's mmio is unavailable: no ratio");
+	cr_assert_null(json_object_get(lf, "cpuid"), "the floor has no cpuid: no ratio");
+	cr_assert_null(json_object_get(json_object_get(r, "to_first"), "vmm-lite"));
+	json_object_set_new(c, "ratios", r);
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+	calib_print_compare(f, c);
+	fclose(f);
+	cr_assert(strstr(buf, "qemu/vmm-lite"), "%s", buf);
+	cr_assert(strstr(buf, "3.00 [3.00, 3.00]"), "%s", buf);
+	cr_assert(strstr(buf, "unavailable"), "%s", buf);
+	cr_assert(strstr(buf, "vmm-lite  mmio              unavailable: no page"), "%s", buf);
+	free(buf);
+	json_decref(c);
+}
