@@ -48,7 +48,7 @@ struct dec {
 	bool shortest;	   /* the regions' shortest interval was used (a best-of metric) */
 	bool no_trans;	   /* gathering a translation reference: no translation of its own */
 	double core[MAXP]; /* ovh - mediation - scheduling, point estimate (translation A/B) */
-	char time_why[200], sched_why[200], trans_why[300], trans_note[400], sched_note[400];
+	char time_why[200], sched_why[200], trans_why[300], trans_note[400], sched_note[512];
 	char region_label[64];
 };
 
