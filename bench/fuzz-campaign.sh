@@ -48,7 +48,7 @@ declare -A files=(
   [ata_pio]="vmm-lite/dev_ata_pio.c vmm-lite/bus.c"
   [legacy_nic]="vmm-lite/dev_legacy_nic.c"
   [uart]="vmm-lite/dev_uart.c vmm-lite/dev_debug_exit.c vmm-lite/dev_calib_pio.c"
-  [proto]="core/proto.c core/calib_records.c"
+  [proto]="core/proto.c core/calib.c core/results.c"
 )
 : >"$out/summary.txt"
 for t in "${targets[@]}"; do

@@ -28,8 +28,9 @@ int calib_record_check(json_t *rec, const char **why)
 			   ? 0
 			   : (*why = "unavailable calib record without \"reason\"", -EINVAL);
 	json_t *iters = json_object_get(rec, "iters");
-	if (!json_is_integer(iters) || json_integer_value(iters) <= 0)
-		return *why = "calib record without positive integer \"iters\"", -EINVAL;
+	if (!json_is_integer(iters) || json_integer_value(iters) <= 0 ||
+	    json_integer_value(iters) > CALIB_MAX_ITERS)
+		return *why = "calib record: \"iters\" must be an integer from 1 to 2^40", -EINVAL;
 	if (!json_is_array(ticks) || json_array_size(ticks) < 1 ||
 	    json_array_size(ticks) > CALIB_MAX_SAMPLES)
 		return *why = "calib record: \"ticks\" must be an array of 1..24 rounds", -EINVAL;
@@ -47,8 +48,10 @@ int calib_record_check(json_t *rec, const char **why)
 		return *why = "calib spacing record needs integer \"gap_units\" and \"base_ticks\" "
 			      "as long as \"ticks\"",
 		       -EINVAL;
-	json_array_foreach(base, i, t) if (!json_is_integer(t) || json_integer_value(t) < 0) return
-	    *why = "calib record: \"base_ticks\" must hold non-negative integers", -EINVAL;
+	json_array_foreach(base, i,
+			   t) if (!json_is_integer(t) || json_integer_value(t) < 0) return *why =
+	    "calib record: \"base_ticks\" must hold non-negative integers",
+											   -EINVAL;
 	return 0;
 }
 
@@ -96,7 +99,8 @@ json_t *calib_kind_json(json_t *rec, double tsc_hz)
 		return json_pack("{s:b,s:O}", "available", 0, "reason",
 				 json_object_get(rec, "reason"));
 	json_t *ticks = json_object_get(rec, "ticks");
-	double iters = (double)json_integer_value(json_object_get(rec, "iters"));
+	json_int_t niters = json_integer_value(json_object_get(rec, "iters")); /* checked */
+	double iters = (double)niters;
 	double ns[CALIB_MAX_SAMPLES], cyc[CALIB_MAX_SAMPLES];
 	size_t n = json_array_size(ticks);
 	json_t *samples = json_array();
@@ -111,18 +115,20 @@ json_t *calib_kind_json(json_t *rec, double tsc_hz)
 	json_t *how = json_object_get(rec, "how");
 	return json_pack("{s:b,s:s,s:f,s:[f,f],s:f,s:I,s:I,s:I,s:f,s:s,s:o}", "available", 1, "how",
 			 json_is_string(how) ? json_string_value(how) : "", "ns", s.median, "ci95",
-			 s.lo, s.hi, "ci_coverage", s.coverage, "n", (json_int_t)n, "iters",
-			 (json_int_t)iters, "ops", (json_int_t)(iters * (double)n), "cycles",
-			 c.median, "unit", "ns/op (cycles: TSC ticks/op)", "samples_ns", samples);
+			 s.lo, s.hi, "ci_coverage", s.coverage, "n", (json_int_t)n, "iters", niters,
+			 "ops", niters * (json_int_t)n, "cycles", c.median, "unit",
+			 "ns/op (cycles: TSC ticks/op)", "samples_ns", samples);
 }
 
 json_t *calib_spacing_json(json_t *rec, double tsc_hz)
 {
 	json_t *ticks = json_object_get(rec, "ticks"), *base = json_object_get(rec, "base_ticks");
-	double iters = (double)json_integer_value(json_object_get(rec, "iters"));
+	json_int_t niters = json_integer_value(json_object_get(rec, "iters"));
+	double iters = (double)niters;
 	double ns[CALIB_MAX_SAMPLES], gap[CALIB_MAX_SAMPLES];
 	size_t n = json_array_size(ticks);
-	if (!n || n > CALIB_MAX_SAMPLES || json_array_size(base) != n || !(iters > 0))
+	if (!n || n > CALIB_MAX_SAMPLES || json_array_size(base) != n || niters <= 0 ||
+	    niters > CALIB_MAX_ITERS)
 		return NULL;
 	json_t *samples = json_array();
 	for (size_t i = 0; i < n; i++) {
@@ -138,7 +144,7 @@ json_t *calib_spacing_json(json_t *rec, double tsc_hz)
 	return json_pack("{s:I,s:f,s:f,s:[f,f],s:f,s:I,s:I,s:s,s:o}", "gap_units",
 			 json_integer_value(json_object_get(rec, "gap_units")), "gap_ns", g.median,
 			 "ns", s.median, "ci95", s.lo, s.hi, "ci_coverage", s.coverage, "n",
-			 (json_int_t)n, "iters", (json_int_t)iters, "unit",
+			 (json_int_t)n, "iters", niters, "unit",
 			 "ns/op: (round with the op - interleaved round without) / iters",
 			 "samples_ns", samples);
 }
@@ -164,10 +170,14 @@ static void add_spacing(json_t *side, json_t *r, double tsc_hz)
 		sp = json_array();
 		json_object_set_new(k, "spacing", sp);
 	}
+	size_t n = json_array_size(sp) + 1;
+	json_t *v[CALIB_MAX_SPACING];
+	if (n > CALIB_MAX_SPACING) { /* calib_add_records counted: cannot happen */
+		json_decref(pt);
+		return;
+	}
 	json_array_append_new(sp, pt);
-	size_t n = json_array_size(sp);
-	json_t *v[CALIB_MAX_KINDS];
-	for (size_t i = 0; i < n && i < CALIB_MAX_KINDS; i++)
+	for (size_t i = 0; i < n; i++)
 		v[i] = json_incref(json_array_get(sp, i));
 	qsort(v, n, sizeof(v[0]), cmp_gap);
 	json_array_clear(sp);
@@ -175,10 +185,38 @@ static void add_spacing(json_t *side, json_t *r, double tsc_hz)
 		json_array_append_new(sp, v[i]);
 }
 
-void calib_add_records(json_t *side, json_t *recs, double tsc_hz)
+/* Would a kind end up with more than CALIB_MAX_SPACING spacing points? */
+static int check_spacing_counts(json_t *side, json_t *recs, char *err, size_t len)
+{
+	size_t i, j;
+	json_t *r, *q;
+	json_array_foreach(recs, i, r)
+	{
+		const char *kind = json_string_value(json_object_get(r, "kind"));
+		if (!kind || !json_is_true(json_object_get(r, "spacing")))
+			continue;
+		size_t n = json_array_size(json_object_get(json_object_get(side, kind), "spacing"));
+		json_array_foreach(recs, j, q) n +=
+		    json_is_true(json_object_get(q, "spacing")) &&
+		    !strcmp(kind, json_string_value(json_object_get(q, "kind")) ?: "");
+		if (n > CALIB_MAX_SPACING)
+			return snprintf(
+				   err, len,
+				   "calib records: kind %.64s would have %zu spacing points, at "
+				   "most %d",
+				   kind, n, CALIB_MAX_SPACING),
+			       -E2BIG;
+	}
+	return 0;
+}
+
+int calib_add_records(json_t *side, json_t *recs, double tsc_hz, char *err, size_t len)
 {
 	size_t i;
 	json_t *r;
+	int rc = check_spacing_counts(side, recs, err, len);
+	if (rc)
+		return rc;
 	json_array_foreach(recs, i, r)
 	{
 		const char *kind = json_string_value(json_object_get(r, "kind"));
@@ -189,6 +227,7 @@ void calib_add_records(json_t *side, json_t *recs, double tsc_hz)
 	}
 	json_array_foreach(recs, i, r) if (json_is_true(json_object_get(r, "spacing")))
 	    add_spacing(side, r, tsc_hz);
+	return 0;
 }
 
 void calib_mark_missing(json_t *side, const char *kinds, const char *reason)
@@ -280,12 +319,15 @@ static int validate_side(json_t *side, const char *name, char *err, size_t len)
 		if (sp && !json_is_array(sp))
 			return snprintf(err, len, "%s.%s.spacing is not an array", name, kind),
 			       -EINVAL;
-		json_array_foreach(sp, i, p) if (!json_is_number(json_object_get(p, "gap_ns")) ||
-						 !json_is_number(json_object_get(p, "ns")) ||
-						 !json_is_array(json_object_get(p, "ci95")) ||
-						 !json_is_integer(json_object_get(p, "n"))) return
-		    snprintf(err, len, "%s.%s.spacing[%zu]: needs gap_ns, ns, ci95 and n", name,
-			     kind, i),
+		json_array_foreach(sp, i,
+				   p) if (!json_is_number(json_object_get(p, "gap_ns")) ||
+					  !json_is_number(json_object_get(p, "ns")) ||
+					  !json_is_array(json_object_get(p, "ci95")) ||
+					  !json_is_integer(json_object_get(
+					      p, "n"))) return snprintf(err, len,
+									"%s.%s.spacing[%zu]: needs "
+									"gap_ns, ns, ci95 and n",
+									name, kind, i),
 		    -EINVAL;
 	}
 	return 0;

@@ -16,8 +16,12 @@
 #include <stdio.h>
 
 #define CALIB_SCHEMA_VERSION 1
-#define CALIB_MAX_KINDS 64
-#define CALIB_MAX_SAMPLES 24
+#define CALIB_MAX_KINDS 64   /* calib records per run */
+#define CALIB_MAX_SAMPLES 24 /* rounds (ticks) per record */
+/* iterations per round: far above what a round of goal_ms does (10^8 at
+ * 1 ns/op), far below where iters * rounds or a float conversion overflows */
+#define CALIB_MAX_ITERS (1LL << 40)
+#define CALIB_MAX_SPACING 16 /* spacing points per kind (a run makes <= 8) */
 
 /* 0 when `rec` is a well-formed calib record; else -EINVAL and *why. */
 int calib_record_check(json_t *rec, const char **why);
@@ -42,8 +46,10 @@ json_t *calib_kind_json(json_t *rec, double tsc_hz);
  * base_ticks / iters; NULL when malformed. */
 json_t *calib_spacing_json(json_t *rec, double tsc_hz);
 /* Add the kinds of `recs` (array of calib records) to `side` ({"kind":{...}});
- * spacing records go to side[kind].spacing (sorted by gap_ns). */
-void calib_add_records(json_t *side, json_t *recs, double tsc_hz);
+ * spacing records go to side[kind].spacing (sorted by gap_ns). 0, or -E2BIG
+ * with a one-line reason in err and `side` unchanged when a kind would get
+ * more than CALIB_MAX_SPACING spacing points (a hostile producer). */
+int calib_add_records(json_t *side, json_t *recs, double tsc_hz, char *err, size_t len);
 /* Mark `kinds` (comma-separated) unavailable in `side` with `reason`, unless present. */
 void calib_mark_missing(json_t *side, const char *kinds, const char *reason);
 /* The boundary ladder from the "bare" and "vm" sides, cheapest first. */

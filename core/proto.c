@@ -5,6 +5,7 @@
 #include "core/proto.h"
 #include "core/calib.h"
 
+#include <limits.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -66,6 +67,73 @@ static bool is_number(const json_t *v)
 	return json_is_integer(v) || json_is_real(v);
 }
 
+/* Account `len` bytes of a record about to be kept; false (and a protocol
+ * error) when the parser already keeps PROTO_MAX_KEPT_BYTES. */
+static bool keep_bytes(struct proto_parser *p, size_t len)
+{
+	if (p->kept_bytes + len > PROTO_MAX_KEPT_BYTES) {
+		proto_error(p,
+			    "records to keep exceed 1048576 bytes (hello, param, metric, calib)");
+		return false;
+	}
+	p->kept_bytes += len;
+	return true;
+}
+
+/* A scalar member as kept: strings cut to PROTO_MAX_FIELD_BYTES; NULL for
+ * arrays and objects. */
+static json_t *scalar(json_t *v, bool *cut)
+{
+	if (json_is_string(v) && json_string_length(v) > PROTO_MAX_FIELD_BYTES) {
+		const char *s = json_string_value(v);
+		size_t n = PROTO_MAX_FIELD_BYTES;
+		while (n && ((unsigned char)s[n] & 0xc0) == 0x80)
+			n--; /* cut at a UTF-8 character boundary */
+		*cut = true;
+		return json_stringn(s, n);
+	}
+	if (json_is_array(v) || json_is_object(v)) {
+		*cut = true;
+		return NULL;
+	}
+	return json_incref(v);
+}
+
+/* Up to PROTO_MAX_FIELDS scalar members of `rec`; "truncated":true when
+ * something was left out or cut. */
+static json_t *scalar_copy(json_t *rec)
+{
+	json_t *o = json_object(), *v;
+	const char *k;
+	bool cut = false;
+	json_object_foreach(rec, k, v)
+	{
+		json_t *c;
+		if (json_object_size(o) >= PROTO_MAX_FIELDS) {
+			cut = true;
+			break;
+		}
+		if ((c = scalar(v, &cut)))
+			json_object_set_new(o, k, c);
+	}
+	if (cut)
+		json_object_set_new(o, "truncated", json_true());
+	return o;
+}
+
+/* log/error/exception: the first PROTO_MAX_MESSAGES, within
+ * PROTO_MAX_MESSAGE_BYTES, are kept; the rest are counted. */
+static void keep_message(struct proto_parser *p, json_t *rec, size_t len)
+{
+	if (json_array_size(p->records_log) >= PROTO_MAX_MESSAGES ||
+	    p->message_bytes + len > PROTO_MAX_MESSAGE_BYTES) {
+		p->messages_dropped++;
+		return;
+	}
+	p->message_bytes += len;
+	json_array_append_new(p->records_log, scalar_copy(rec));
+}
+
 static int check_metric(json_t *rec, const char **why)
 {
 	const char *better = json_string_value(json_object_get(rec, "better"));
@@ -82,13 +150,15 @@ static int check_metric(json_t *rec, const char **why)
 	return 0;
 }
 
-static void on_metric(struct proto_parser *p, json_t *rec)
+static void on_metric(struct proto_parser *p, json_t *rec, size_t len)
 {
 	const char *why = NULL;
 	if (check_metric(rec, &why)) {
 		proto_error(p, why);
 		return;
 	}
+	if (!keep_bytes(p, len))
+		return;
 	json_t *m = json_pack("{s:O,s:O,s:O,s:O}", "m", json_object_get(rec, "m"), "u",
 			      json_object_get(rec, "u"), "better", json_object_get(rec, "better"),
 			      "v", json_object_get(rec, "v"));
@@ -104,7 +174,7 @@ static void on_metric(struct proto_parser *p, json_t *rec)
 	json_array_append_new(p->metrics, m);
 }
 
-static void on_param(struct proto_parser *p, json_t *rec)
+static void on_param(struct proto_parser *p, json_t *rec, size_t len)
 {
 	const char *k = json_string_value(json_object_get(rec, "k"));
 	json_t *v = json_object_get(rec, "v");
@@ -112,14 +182,17 @@ static void on_param(struct proto_parser *p, json_t *rec)
 		proto_error(p, "param record without string \"k\" and \"v\"");
 		return;
 	}
-	json_object_set(p->params, k, v);
+	if (keep_bytes(p, len))
+		json_object_set(p->params, k, v);
 }
 
 static void on_done(struct proto_parser *p, json_t *rec)
 {
 	json_t *st = json_object_get(rec, "status");
-	if (!json_is_integer(st)) {
-		proto_error(p, "done record without integer \"status\"");
+	if (!json_is_integer(st) || json_integer_value(st) < INT_MIN ||
+	    json_integer_value(st) > INT_MAX) {
+		/* 2^32 must not become status 0 */
+		proto_error(p, "done record without an integer \"status\" in the range of int");
 		return;
 	}
 	if (p->have_done)
@@ -128,47 +201,76 @@ static void on_done(struct proto_parser *p, json_t *rec)
 	p->done_status = (int)json_integer_value(st);
 }
 
-static void on_error_record(struct proto_parser *p, json_t *rec)
+static void on_error_record(struct proto_parser *p, json_t *rec, size_t len)
 {
 	const char *msg = json_string_value(json_object_get(rec, "msg"));
 	if (!p->wl_error[0])
 		snprintf(p->wl_error, sizeof(p->wl_error), "%s", msg ? msg : "(no message)");
-	json_array_append(p->records_log, rec);
+	keep_message(p, rec, len);
 }
 
-static void dispatch(struct proto_parser *p, json_t *rec)
+static void on_hello(struct proto_parser *p, json_t *rec, size_t len)
+{
+	if (p->hello)
+		proto_error(p, "second hello record");
+	else if (keep_bytes(p, len))
+		p->hello = scalar_copy(rec);
+}
+
+/* The fields core/calib.c reads, validated by calib_record_check: nothing
+ * else of the record is kept. */
+static void on_calib(struct proto_parser *p, json_t *rec, size_t len)
+{
+	static const char *const fields[] = {"t",	  "kind",      "ok",	"how",
+					     "reason",	  "iters",     "ticks", "spacing",
+					     "gap_units", "base_ticks"};
+	const char *why = NULL;
+	if (calib_record_check(rec, &why)) {
+		proto_error(p, why);
+		return;
+	}
+	if (json_array_size(p->calib) >= CALIB_MAX_KINDS) {
+		proto_error(p, "more than 64 calib records");
+		return;
+	}
+	if (!keep_bytes(p, len))
+		return;
+	json_t *c = json_object();
+	bool cut = false;
+	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
+		json_t *v = json_object_get(rec, fields[i]);
+		if (json_is_array(v)) /* ticks, base_ticks: integers, checked */
+			json_object_set_new(c, fields[i], json_deep_copy(v));
+		else if (v && (v = scalar(v, &cut)))
+			json_object_set_new(c, fields[i], v);
+	}
+	json_array_append_new(p->calib, c);
+}
+
+static void dispatch(struct proto_parser *p, json_t *rec, size_t len)
 {
 	const char *t = json_string_value(json_object_get(rec, "t"));
 	if (!t)
 		proto_error(p, "record without string \"t\"");
 	else if (!strcmp(t, "metric"))
-		on_metric(p, rec);
+		on_metric(p, rec, len);
 	else if (!strcmp(t, "param"))
-		on_param(p, rec);
+		on_param(p, rec, len);
 	else if (!strcmp(t, "done"))
 		on_done(p, rec);
 	else if (!strcmp(t, "error"))
-		on_error_record(p, rec);
-	else if (!strcmp(t, "hello")) {
-		if (p->hello)
-			proto_error(p, "second hello record");
-		else
-			p->hello = json_incref(rec);
-	} else if (!strcmp(t, "exception")) {
+		on_error_record(p, rec, len);
+	else if (!strcmp(t, "hello"))
+		on_hello(p, rec, len);
+	else if (!strcmp(t, "exception")) {
 		p->have_exception = true;
-		json_array_append(p->records_log, rec);
-	} else if (!strcmp(t, "calib")) {
-		const char *why = NULL;
-		if (calib_record_check(rec, &why))
-			proto_error(p, why);
-		else if (json_array_size(p->calib) < CALIB_MAX_KINDS)
-			json_array_append(p->calib, rec);
-	} else if (!strcmp(t, "log")) {
-		if (json_array_size(p->records_log) < PROTO_MAX_LOG_LINES)
-			json_array_append(p->records_log, rec);
-	} else {
+		keep_message(p, rec, len);
+	} else if (!strcmp(t, "calib"))
+		on_calib(p, rec, len);
+	else if (!strcmp(t, "log"))
+		keep_message(p, rec, len);
+	else
 		proto_error(p, "unknown record type");
-	}
 }
 
 static void process_record(struct proto_parser *p, const char *json, size_t len)
@@ -176,6 +278,13 @@ static void process_record(struct proto_parser *p, const char *json, size_t len)
 	if (++p->nrecords > PROTO_MAX_RECORDS) {
 		if (p->nrecords == PROTO_MAX_RECORDS + 1)
 			proto_error(p, "too many records");
+		return;
+	}
+	p->record_bytes += len;
+	if (p->record_bytes > PROTO_MAX_RECORD_BYTES) {
+		if (p->record_bytes - len <= PROTO_MAX_RECORD_BYTES)
+			proto_error(p, "more than 4194304 bytes of records (a flood): the rest is "
+				       "not parsed");
 		return;
 	}
 	json_error_t err;
@@ -186,7 +295,7 @@ static void process_record(struct proto_parser *p, const char *json, size_t len)
 			 rec ? "not a JSON object" : err.text);
 		proto_error(p, what);
 	} else {
-		dispatch(p, rec);
+		dispatch(p, rec, len);
 	}
 	json_decref(rec);
 }
@@ -243,5 +352,7 @@ json_t *proto_to_json(const struct proto_parser *p)
 		json_object_set(o, "calib", p->calib);
 	json_object_set(o, "console", p->log);
 	json_object_set_new(o, "console_dropped_lines", json_integer((json_int_t)p->log_dropped));
+	json_object_set_new(o, "messages_dropped", json_integer((json_int_t)p->messages_dropped));
+	json_object_set_new(o, "record_bytes", json_integer((json_int_t)p->record_bytes));
 	return o;
 }

@@ -138,7 +138,13 @@ static int cal_rep(struct session *s, const struct plan_workload *w, const struc
 	int rc = runner_check(s, &calw, ser, runner_exec(s, &spec, ser->vmm, &res), &res);
 	if (!rc) {
 		json_t *side = side_of(ser);
-		calib_add_records(side, res.proto.calib, hello_tsc_hz(&res, s->tsc_khz));
+		char bad[200];
+		if (calib_add_records(side, res.proto.calib, hello_tsc_hz(&res, s->tsc_khz), bad,
+				      sizeof(bad)) &&
+		    res.status == RUN_OK) { /* a hostile producer fails its own run */
+			res.status = RUN_FAILED;
+			snprintf(res.reason, sizeof(res.reason), "%s", bad);
+		}
 		if (res.status != RUN_OK) {
 			char why[400];
 			snprintf(why, sizeof(why), "the calibration run failed (%s): %s",

@@ -29,7 +29,8 @@ VMM_TEST_GUESTS := $(VMM_TEST_GUEST_SRC:tests/integration/guests/%.S=$(BUILD)/te
 VMM_GUEST_LDFLAGS := -nostdlib -static -no-pie -Wl,--build-id=none -Wl,-Ttext-segment=0x100000 \
 	-Wl,-z,max-page-size=4096 -Wl,-z,noexecstack
 
-$(BUILD)/tests/guests/%.elf: tests/integration/guests/%.S tests/integration/guests/pvh_note.h tests/integration/guests/halt.S
+$(BUILD)/tests/guests/%.elf: tests/integration/guests/%.S tests/integration/guests/pvh_note.h tests/integration/guests/halt.S \
+		tests/integration/guests/proto_flood.S
 	@mkdir -p $(dir $@)
 	$(CC) $(VMM_GUEST_LDFLAGS) -o $@ $<
 

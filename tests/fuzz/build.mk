@@ -20,7 +20,9 @@ FUZZ_SMOKE_S ?= 5
 FUZZ_VMM_SRC := $(filter-out vmm-lite/vm.c,$(VMM_LIB_SRC))
 FUZZ_VMM_TARGETS := virtq pvh virtio_mmio_blk virtio_mmio_net virtio_mmio_balloon ata_pio \
 	legacy_nic uart region
-FUZZ_TARGETS := $(FUZZ_VMM_TARGETS)
+# the protocol parser and its consumers: core/ (proto, calib, results, stats)
+FUZZ_CORE_TARGETS := proto
+FUZZ_TARGETS := $(FUZZ_VMM_TARGETS) $(FUZZ_CORE_TARGETS)
 FUZZ_BIN := $(FUZZ_TARGETS:%=$(FUZZ_DIR)/fuzz_%)
 
 $(FUZZ_DIR)/obj/%.o: %.c | $(DEPS_STAMP)
@@ -32,6 +34,13 @@ $(FUZZ_DIR)/libvmmlite-fuzz.a: $(FUZZ_VMM_SRC:%.c=$(FUZZ_DIR)/obj/%.o)
 
 $(FUZZ_VMM_TARGETS:%=$(FUZZ_DIR)/fuzz_%): $(FUZZ_DIR)/fuzz_%: $(FUZZ_DIR)/obj/tests/fuzz/fuzz_%.o \
 		$(FUZZ_DIR)/obj/tests/fuzz/fuzz_support.o $(FUZZ_DIR)/libvmmlite-fuzz.a
+	$(FUZZ_CC) $(FUZZ_LDFLAGS) -o $@ $^ $(FUZZ_LIBS)
+
+$(FUZZ_DIR)/libcore-fuzz.a: $(CORE_SRC:%.c=$(FUZZ_DIR)/obj/%.o)
+	rm -f $@ && ar rcs $@ $^
+
+$(FUZZ_CORE_TARGETS:%=$(FUZZ_DIR)/fuzz_%): $(FUZZ_DIR)/fuzz_%: $(FUZZ_DIR)/obj/tests/fuzz/fuzz_%.o \
+		$(FUZZ_DIR)/libcore-fuzz.a
 	$(FUZZ_CC) $(FUZZ_LDFLAGS) -o $@ $^ $(FUZZ_LIBS)
 
 .PHONY: fuzz fuzz-smoke fuzz-cov
@@ -51,6 +60,13 @@ $(FUZZ_DIR)/cov/libvmmlite-fuzz.a: $(FUZZ_VMM_SRC:%.c=$(FUZZ_DIR)/cov/obj/%.o)
 $(FUZZ_VMM_TARGETS:%=$(FUZZ_DIR)/cov/fuzz_%): $(FUZZ_DIR)/cov/fuzz_%: \
 		$(FUZZ_DIR)/cov/obj/tests/fuzz/fuzz_%.o $(FUZZ_DIR)/cov/obj/tests/fuzz/fuzz_support.o \
 		$(FUZZ_DIR)/cov/libvmmlite-fuzz.a
+	$(FUZZ_CC) -fsanitize=fuzzer -fprofile-instr-generate -o $@ $^ $(FUZZ_LIBS)
+
+$(FUZZ_DIR)/cov/libcore-fuzz.a: $(CORE_SRC:%.c=$(FUZZ_DIR)/cov/obj/%.o)
+	rm -f $@ && ar rcs $@ $^
+
+$(FUZZ_CORE_TARGETS:%=$(FUZZ_DIR)/cov/fuzz_%): $(FUZZ_DIR)/cov/fuzz_%: \
+		$(FUZZ_DIR)/cov/obj/tests/fuzz/fuzz_%.o $(FUZZ_DIR)/cov/libcore-fuzz.a
 	$(FUZZ_CC) -fsanitize=fuzzer -fprofile-instr-generate -o $@ $^ $(FUZZ_LIBS)
 
 fuzz-cov: $(FUZZ_TARGETS:%=$(FUZZ_DIR)/cov/fuzz_%)

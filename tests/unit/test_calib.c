@@ -108,8 +108,8 @@ static json_t *sample_calibration(void)
 	    rec("[{\"t\":\"calib\",\"kind\":\"syscall\",\"ok\":true,\"iters\":1000,"
 		"\"ticks\":[100000,100000,100000]},{\"t\":\"calib\",\"kind\":\"function-call\","
 		"\"ok\":true,\"iters\":1000,\"ticks\":[2000,2000,2000]}]");
-	calib_add_records(vm, recs, 1e9);
-	calib_add_records(bare, hrecs, 1e9);
+	cr_assert_eq(calib_add_records(vm, recs, 1e9, NULL, 0), 0);
+	cr_assert_eq(calib_add_records(bare, hrecs, 1e9, NULL, 0), 0);
 	calib_mark_missing(vm, "pio,cpuid", "the run failed");
 	json_t *c =
 	    json_pack("{s:i,s:o,s:o}", "version", CALIB_SCHEMA_VERSION, "bare", bare, "vm", vm);

@@ -40,7 +40,7 @@ Test(calib_spacing, record_to_point_and_sorted_into_the_kind)
 	for (size_t i = 0; i < 3; i++)
 		cr_assert_eq(calib_record_check(json_array_get(recs, i), &why), 0);
 	json_t *side = json_object();
-	calib_add_records(side, recs, 1e9);
+	cr_assert_eq(calib_add_records(side, recs, 1e9, NULL, 0), 0);
 	json_t *pio = json_object_get(side, "pio");
 	cr_assert_float_eq(num(pio, "ns"), 100.0, 1e-9); /* the back-to-back record */
 	json_t *sp = json_object_get(pio, "spacing");
