@@ -5,7 +5,12 @@
  * operation happens; a guest that floods a device with bad register writes
  * and posts descriptors outside its memory gets each bad request failed, a
  * bounded number of stderr lines, and a device that still serves the next
- * good request.
+ * good request. Harness side (the guest is the VM side's agent through
+ * VIRTTAX_AGENT): a flood of records past the parser's 4 MiB fails its run
+ * and virttax stays under 64 MiB; calibration records that lie about their
+ * iterations or flood spacing points fail their group with one line; a guest
+ * that never exits is ended by the watchdog; each time the bare runs and the
+ * other groups are unaffected.
  */
 #include <criterion/criterion.h>
 #include <fcntl.h>
@@ -13,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -31,8 +37,15 @@ static void need_kvm(void)
 
 static void setup(void)
 {
+	char path[200];
 	snprintf(dir, sizeof(dir), "/var/tmp/vtx-hostile-test-XXXXXX");
 	cr_assert_not_null(mkdtemp(dir));
+	/* a calibration without kinds: `run` must not calibrate with a hostile guest */
+	snprintf(path, sizeof(path), "%s/cal.json", dir);
+	FILE *f = fopen(path, "w");
+	cr_assert_not_null(f);
+	fputs("{\"version\":1,\"bare\":{},\"vm\":{},\"ladder\":[]}\n", f);
+	fclose(f);
 }
 
 static void teardown(void)
@@ -170,20 +183,59 @@ Test(hostile_vmm, device_error_flood_and_descriptors_outside_memory)
 
 TestSuite(hostile_run, .init = setup, .fini = teardown, .timeout = 300);
 
-/* `VIRTTAX_AGENT=GUEST virttax run ARGS --out DIR/out`: exit status, results.json */
+/* `VIRTTAX_AGENT=GUEST virttax run ARGS --calibration DIR/cal.json --out DIR/out`:
+ * exit status, results.json */
 static int virttax_with_guest(const char *guest, const char *args, json_t **results)
 {
 	char cmd[2048], path[256];
 	const char *b = itest_build_dir();
 
 	snprintf(cmd, sizeof(cmd),
-		 "VIRTTAX_AGENT=%s/tests/guests/%s.elf %s/virttax run %s --out %s/out "
-		 ">%s/log 2>&1",
-		 b, guest, b, args, dir, dir);
+		 "VIRTTAX_AGENT=%s/tests/guests/%s.elf %s/virttax run %s --calibration %s/cal.json "
+		 "--out %s/out >%s/log 2>&1",
+		 b, guest, b, args, dir, dir, dir);
 	int st = itest_run_cmd(cmd);
 	snprintf(path, sizeof(path), "%s/out/results.json", dir);
 	*results = json_load_file(path, 0, NULL);
 	return st;
+}
+
+/* `VIRTTAX_AGENT=GUEST virttax calibrate --quick`: exit status, the file */
+static int calibrate_with_guest(const char *guest, json_t **cal)
+{
+	char cmd[2048], path[256];
+	const char *b = itest_build_dir();
+
+	snprintf(path, sizeof(path), "%s/calibration.json", dir);
+	snprintf(cmd, sizeof(cmd),
+		 "VIRTTAX_AGENT=%s/tests/guests/%s.elf %s/virttax calibrate --quick --out %s "
+		 ">%s/log 2>&1",
+		 b, guest, b, path, dir);
+	int st = itest_run_cmd(cmd);
+	*cal = json_load_file(path, 0, NULL);
+	return st;
+}
+
+/* Every VM kind unavailable with `why` in its reason, the host kinds measured. */
+static void check_vm_groups_failed(json_t *cal, const char *why)
+{
+	const char *kind;
+	json_t *k;
+	size_t nvm = 0, nbare = 0;
+
+	cr_assert_not_null(cal, "no calibration.json: see %s/log", dir);
+	json_object_foreach(json_object_get(cal, "vm"), kind, k)
+	{
+		const char *r = json_string_value(json_object_get(k, "reason"));
+		cr_assert(json_is_false(json_object_get(k, "available")), "vm %s available", kind);
+		cr_assert(r && strstr(r, why), "vm %s: %s", kind, r);
+		cr_assert_null(strchr(r, '\n'), "vm %s: reason of more than one line", kind);
+		nvm++;
+	}
+	json_object_foreach(json_object_get(cal, "bare"), kind, k) nbare +=
+	    json_is_true(json_object_get(k, "available"));
+	cr_assert_gt(nvm, 10);
+	cr_assert_gt(nbare, 3, "the host side must not be affected");
 }
 
 /* the run of `side` in the first workload (warm-ups excluded) */
@@ -218,5 +270,89 @@ Test(hostile_run, sandbox_violation_fails_only_the_vm_run)
 				     "system call openat (257)"),
 		  "%s", why);
 	cr_assert_neq(stat(file, &st), 0);
+	json_decref(res);
+}
+
+/* 4.06 MiB of {"t":"exception","a":[{},{},...]} lines (~70 s of port I/O):
+ * the old parser kept ~75x that in parsed JSON. Now the run fails with one
+ * line at 4 MiB, and the peak RSS of virttax and every child stays < 64 MiB. */
+Test(hostile_run, record_flood_fails_its_run_and_memory_stays_bounded, .timeout = 600)
+{
+	json_t *res;
+	struct rusage ru;
+
+	need_kvm();
+	cr_assert_eq(virttax_with_guest("proto_flood_4m",
+					"--workloads noop --reps 1 --warmup 0 --timeout 500", &res),
+		     1, "see %s/log", dir);
+	cr_assert_not_null(res);
+	cr_assert_str_eq(json_string_value(json_object_get(run_of(res, "bare"), "status")), "ok");
+	json_t *vm = run_of(res, "vm");
+	cr_assert_str_eq(json_string_value(json_object_get(vm, "status")), "failed");
+	const char *why = json_string_value(json_object_get(vm, "reason"));
+	cr_assert(why && !strncmp(why, "protocol error: line ", 21) &&
+		      strstr(why, "more than 4194304 bytes of records (a flood)"),
+		  "%s", why);
+	json_t *proto = json_object_get(vm, "protocol");
+	cr_assert_leq(json_array_size(json_object_get(proto, "messages")), 200);
+	cr_assert_gt(json_integer_value(json_object_get(proto, "messages_dropped")), 0);
+	cr_assert_gt(json_integer_value(json_object_get(proto, "record_bytes")), 4 << 20);
+	/* the largest of virttax, vmm-lite, the baseline and sh: KiB */
+	cr_assert_eq(getrusage(RUSAGE_CHILDREN, &ru), 0);
+	cr_assert_lt(ru.ru_maxrss, 64 * 1024, "peak RSS %ld KiB", ru.ru_maxrss);
+	json_decref(res);
+}
+
+/* iters = 2^63-1 in every VM group: each fails with the protocol error */
+Test(hostile_run, calibration_iterations_lie_fails_its_groups)
+{
+	json_t *cal;
+
+	need_kvm();
+	cr_assert_eq(calibrate_with_guest("calib_iters_lie", &cal), 0, "see %s/log", dir);
+	check_vm_groups_failed(cal, "protocol error: line 2: calib record: \"iters\" must be an "
+				    "integer from 1 to 2^40");
+	json_decref(cal);
+}
+
+/* 1 + 63 spacing records of pio in every VM group (two overflowed the stack) */
+Test(hostile_run, calibration_spacing_flood_fails_its_groups)
+{
+	json_t *cal;
+
+	need_kvm();
+	cr_assert_eq(calibrate_with_guest("calib_spacing_flood", &cal), 0, "see %s/log", dir);
+	check_vm_groups_failed(cal,
+			       "calib records: kind pio would have 63 spacing points, at most 16");
+	json_decref(cal);
+}
+
+/* a guest that loops without exiting: the watchdog ends each of its runs */
+Test(hostile_run, guest_that_never_exits_times_out_alone)
+{
+	json_t *res, *r;
+	size_t i, nvm = 0, nbare = 0;
+
+	need_kvm();
+	cr_assert_eq(
+	    virttax_with_guest("hang", "--workloads noop --reps 2 --warmup 0 --timeout 2", &res), 1,
+	    "see %s/log", dir);
+	cr_assert_not_null(res);
+	json_array_foreach(
+	    json_object_get(json_array_get(json_object_get(res, "workloads"), 0), "runs"), i, r)
+	{
+		const char *side = json_string_value(json_object_get(r, "side"));
+		const char *st = json_string_value(json_object_get(r, "status"));
+		if (!strcmp(side, "vm")) {
+			cr_assert_str_eq(st, "timeout", "%s",
+					 json_string_value(json_object_get(r, "reason")));
+			nvm++;
+		} else {
+			cr_assert_str_eq(st, "ok");
+			nbare++;
+		}
+	}
+	cr_assert_eq(nvm, 2);
+	cr_assert_eq(nbare, 2);
 	json_decref(res);
 }
