@@ -49,6 +49,7 @@ declare -A files=(
   [legacy_nic]="vmm-lite/dev_legacy_nic.c"
   [uart]="vmm-lite/dev_uart.c vmm-lite/dev_debug_exit.c vmm-lite/dev_calib_pio.c"
   [proto]="core/proto.c core/calib.c core/results.c"
+  [region]="vmm-lite/region_table.c"
 )
 : >"$out/summary.txt"
 for t in "${targets[@]}"; do

@@ -77,11 +77,17 @@ static void calibration(const struct proto_parser *p)
 	json_decref(cal);
 }
 
+/* A run record carrying the first metrics: the summary bootstraps 10,000
+ * replicates per metric, which would make the target ~40 inputs/s with the
+ * hundreds of metrics a 16 KiB input can hold; two reach all of its code. */
 static json_t *run(const char *side, const struct proto_parser *p)
 {
-	return json_pack("{s:s,s:s,s:s,s:b,s:i,s:O,s:O,s:o}", "side", side, "series", side,
-			 "status", "ok", "warmup", 0, "rep", 0, "metrics", p->metrics, "params",
-			 p->params, "protocol", proto_to_json(p));
+	json_t *m = json_array();
+	for (size_t i = 0; i < 2 && i < json_array_size(p->metrics); i++)
+		json_array_append(m, json_array_get(p->metrics, i));
+	return json_pack("{s:s,s:s,s:s,s:b,s:i,s:o,s:O,s:o}", "side", side, "series", side,
+			 "status", "ok", "warmup", 0, "rep", 0, "metrics", m, "params", p->params,
+			 "protocol", proto_to_json(p));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
