@@ -6,17 +6,7 @@
  * reason "calib records: kind pio would have 63 spacing points, at most 16".
  */
 #include "pvh_note.h"
-	.text
-	.code32
-	.globl _start
-_start:
-	movw $COM1, %dx
-	movl $out, %esi
-	movl $(out_end - out), %ecx
-	rep outsb
-	xorl %eax, %eax
-	outb %al, $EXIT_PORT
-	hlt
+PRINT_OUT_AND_EXIT
 
 	.section .rodata
 out:	.ascii "@@VTX1@@ {\"t\":\"hello\",\"proto\":1,\"side\":\"vm\",\"tsc_khz\":2000000,"

@@ -7,6 +7,12 @@
 #define COM1 0x3f8
 #define EXIT_PORT 0xf4
 #define HVM_START_MAGIC 0x336ec578
+/* The protocol guests' program: print [out, out_end) on COM1 with one rep
+ * outsb, write 0 to the exit port (status 1). */
+#define PRINT_OUT_AND_EXIT \
+	.text; .code32; .globl _start; \
+_start:	movw $COM1, %dx; movl $out, %esi; movl $(out_end - out), %ecx; rep outsb; \
+	xorl %eax, %eax; outb %al, $EXIT_PORT; hlt
 
 	.section .note.Xen, "a", @note
 	.balign 4
