@@ -56,8 +56,10 @@ for t in "${targets[@]}"; do
   line=$(grep "^$t " "$out/runs.txt" || echo "$t (did not run)")
   cov=""
   if [ -x "$build/fuzz/cov/fuzz_$t" ]; then
-    corp=("$out/work/$t" tests/fuzz/corpus/"$t")
-    [ -d tests/fuzz/regressions/"$t" ] && corp+=(tests/fuzz/regressions/"$t")
+    corp=("$out/work/$t")
+    for c in tests/fuzz/corpus/"$t" tests/fuzz/regressions/"$t"; do
+      [ -d "$c" ] && corp+=("$c")
+    done
     LLVM_PROFILE_FILE="$out/$t.profraw" nice -n 19 "$build/fuzz/cov/fuzz_$t" -runs=0 \
       -close_fd_mask=3 "${corp[@]}" >/dev/null 2>&1 || true
     llvm-profdata merge -sparse "$out/$t.profraw" -o "$out/$t.profdata"

@@ -85,9 +85,9 @@ static json_t *run(const char *side, const struct proto_parser *p)
 	json_t *m = json_array();
 	for (size_t i = 0; i < 2 && i < json_array_size(p->metrics); i++)
 		json_array_append(m, json_array_get(p->metrics, i));
-	return json_pack("{s:s,s:s,s:s,s:b,s:i,s:o,s:O,s:o}", "side", side, "series", side,
-			 "status", "ok", "warmup", 0, "rep", 0, "metrics", m, "params", p->params,
-			 "protocol", proto_to_json(p));
+	return json_pack("{s:s,s:s,s:s,s:b,s:i,s:{s:s},s:o,s:O,s:o}", "side", side, "series", side,
+			 "status", "ok", "warmup", 0, "rep", 0, "config", "backing", "thp",
+			 "metrics", m, "params", p->params, "protocol", proto_to_json(p));
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
