@@ -12,6 +12,7 @@ int cmd_run(int argc, char **argv);	  /* harness/cmd_run.c */
 int cmd_calibrate(int argc, char **argv); /* harness/cmd_calibrate.c */
 int cmd_list(int argc, char **argv);	  /* harness/cmd_list.c */
 int cmd_footprint(int argc, char **argv); /* harness/cmd_footprint.c: vmm-footprint */
+int cmd_validate(int argc, char **argv);  /* harness/cmd_validate.c: known answers */
 /* harness/cmd_run.c: `virttax run` with `cmd` as the prefix of its messages
  * (`virttax footprint` is a run of the vmm-footprint experiment) */
 int run_main(int argc, char **argv, const char *cmd);

@@ -97,7 +97,7 @@ int experiment_check_flags(const struct plan *p, char *err, size_t len);
 
 /* the experiments (one file each) */
 extern const struct experiment_ops exp_ab, exp_io_blk, exp_io_net, exp_mem_pressure, exp_footprint,
-    exp_calibrate;
+    exp_calibrate, exp_validate;
 
 /* harness/exp_calibrate.c: the calibration through the runner, for the
  * session and `virttax calibrate`. 0 and *out (new ref), or -errno (a

@@ -14,7 +14,8 @@
 #include <string.h>
 
 const struct experiment_ops *const experiment_table[] = {
-    &exp_footprint, &exp_io_blk, &exp_io_net, &exp_mem_pressure, &exp_ab, &exp_calibrate, NULL,
+    &exp_footprint,    &exp_validate, &exp_io_blk,    &exp_io_net,
+    &exp_mem_pressure, &exp_ab,	      &exp_calibrate, NULL,
 };
 
 const struct experiment_ops *experiment_find(const char *name)
@@ -63,7 +64,7 @@ static const struct {
     {PLAN_F_REPS_AUTO, "--reps auto/--target-ci/--max-reps", "bare-vs-VM workloads (experiment ab)",
      false},
     {PLAN_F_CALIBRATION, "--calibration",
-     "experiments that decompose overhead (ab, mem-pressure, io-blk, io-net)", false},
+     "experiments that decompose overhead (ab, mem-pressure, io-blk, io-net, validate)", false},
     {PLAN_F_BACKINGS, "--backing with several values", "bare-vs-VM workloads (experiment ab)",
      false},
     {PLAN_F_PAGESIZES, "--pagesize with several values", "bare-vs-VM workloads (experiment ab)",

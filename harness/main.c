@@ -22,6 +22,7 @@ static const struct subcommand subcommands[] = {
     {"run", cmd_run, "measure workloads on bare metal and in a VM, write results.json"},
     {"calibrate", cmd_calibrate, "measure exit costs and the isolation-boundary ladder"},
     {"footprint", cmd_footprint, "per-VM cost of each VMM: boot-to-ready time, memory overhead"},
+    {"validate", cmd_validate, "known-answer tests of the decomposition (injected vs attributed)"},
     {"list", cmd_list, "list workloads and their parameters"},
     {"baseline", cmd_baseline, "run one workload as a host process (used by run)"},
     {"doctor", cmd_doctor, "check this host: KVM flavour, collectors, topology"},

@@ -368,3 +368,59 @@ Test(experiments, sigint_keeps_the_finished_runs)
 	snprintf(cmd, sizeof(cmd), "grep -q 'partial results' '%s/int.md'", dir);
 	cr_assert_eq(itest_run_cmd(cmd), 0, "the report does not say partial");
 }
+
+static json_t *val_row(json_t *rows, const char *component, const char *workload_prefix)
+{
+	size_t i;
+	json_t *r;
+	json_array_foreach(
+	    rows, i,
+	    r) if (!strcmp(json_string_value(json_object_get(r, "component")), component) &&
+		   !strncmp(json_string_value(json_object_get(r, "workload")), workload_prefix,
+			    strlen(workload_prefix))) return r;
+	return NULL;
+}
+
+/* `virttax validate`: known answers per component, rows in --json FILE. On a
+ * loaded host the verdicts may be outside the tolerance; what is checked is
+ * that every row is there, computed from real runs, or says why not. */
+Test(experiments, validate_writes_known_answer_rows, .timeout = 600)
+{
+	need_kvm();
+	char args[PATH_MAX * 2 + 128], path[PATH_MAX + 32];
+	snprintf(path, sizeof(path), "%s/val.json", dir);
+	snprintf(args, sizeof(args),
+		 "--quick --reps 2 --quiet --calibration '%s/cal.json' --out '%s/val' --json '%s'",
+		 dir, dir, path);
+	cr_assert_eq(virttax("validate", args), 0, "see %s/log", dir);
+	json_t *j = json_load_file(path, 0, NULL);
+	cr_assert_not_null(j, "no %s", path);
+	json_t *rows = json_object_get(j, "rows");
+	cr_assert_eq(json_array_size(rows), 9);
+	size_t i;
+	json_t *r;
+	json_array_foreach(rows, i, r)
+	{
+		for (const char *const *k =
+			 (const char *const[]){"component", "workload", "injected_pct",
+					       "attributed_pct", "error_pct", "ci", "within_tol",
+					       "available", "reason", NULL};
+		     *k; k++)
+			cr_assert(json_object_get(r, *k), "row %zu lacks %s", i, *k);
+		if (!json_is_true(json_object_get(r, "available")))
+			cr_assert(json_string_length(json_object_get(r, "reason")) > 0,
+				  "row %zu unavailable without a reason", i);
+	}
+	/* exit-storm: 1000 exits x 40 us injected, against the mediation difference */
+	json_t *m = val_row(rows, "mediation", "exit-storm");
+	cr_assert(m && json_is_true(json_object_get(m, "available")), "mediation row");
+	cr_assert_gt(json_number_value(json_object_get(m, "injected_pct")), 10);
+	cr_assert(json_is_number(json_object_get(m, "attributed_pct")));
+	/* cpu-int: no exit reaches user space in its timed region: said, measured */
+	json_t *c = val_row(rows, "mediation", "cpu-int");
+	cr_assert(c && strstr(json_string_value(json_object_get(c, "reason")), "no exit reaches"));
+	json_t *t = val_row(rows, "translation", "mem-chase (guest");
+	cr_assert(t && json_is_true(json_object_get(t, "available")), "translation row");
+	cr_assert(val_row(rows, "scheduling", "cpu-int") && val_row(rows, "residual", "mem-chase"));
+	json_decref(j);
+}

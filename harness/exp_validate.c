@@ -1,0 +1,669 @@
+/*
+ * Experiment `validate` (`virttax validate`, `virttax run --workloads
+ * validate`): known-answer tests of the decomposition (docs/METHOD.md
+ * "Validation by known answers").
+ *
+ * Why: a component is only believed once a perturbation of known size,
+ * applied to a real workload, is attributed to it. Each case measures a real
+ * workload in interleaved rounds, unperturbed and perturbed, against the same
+ * bare runs, decomposes both from their timed regions (reports/decompose.c)
+ * and compares what the perturbation injected with what the decomposition
+ * attributes to the component:
+ * - mediation: vmm-lite --inject-exit-delay-us D on exit-storm: injected =
+ *   the storm's exits inside the timed region (the VMM's own count) x D;
+ *   attributed = mediation(perturbed) - mediation(unperturbed). cpu-int's and
+ *   mem-chase's timed regions have no exit that reaches user space, which is
+ *   measured and said (the delay cannot perturb them);
+ * - scheduling: the VMM process stopped (SIGSTOP/SIGCONT by an injector)
+ *   VAL_STALL_US of every VAL_STALL_PERIOD_US during cpu-int: the vCPU loses
+ *   the stopped share s (measured by the injector) of its timed interval:
+ *   injected = s x VM interval / bare interval; attributed = scheduling(stall)
+ *   - scheduling(none) (the stopped time is neither run nor run-queue wait:
+ *   the component's steal part);
+ * - translation: mem-chase >= 64 MiB with 4 KiB host backing (against bare on
+ *   4 KiB pages) and with 4 KiB guest pages, each against 2 MiB guest pages on
+ *   THP: injected = the A/B's effect on the CPU time of the timed interval
+ *   (the vCPU thread's minus its bare thread's, per bare time, of the series
+ *   minus the reference's, rep by rep: what the page size changed, run-queue
+ *   waits left out); attributed = the translation component;
+ * - residual of each unperturbed VM series: within +-5 points.
+ * The rows go to results.json "validation" (and `virttax validate --json`).
+ */
+#include <dirent.h>
+#include <errno.h>
+#include <math.h>
+#include <sched.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/results.h"
+#include "core/stats.h"
+#include "harness/experiment.h"
+#include "harness/runner.h"
+#include "reports/decompose.h"
+#include "reports/rdata.h"
+#include "reports/report.h"
+
+#define VAL_WORKLOAD "validate"
+#define VAL_DELAY_US 40
+#define VAL_STALL_US 3000
+#define VAL_STALL_PERIOD_US 10000
+#define VAL_TOL_PCT DECOMPOSE_VALIDATION_TOL_PCT
+#define VAL_RESIDUAL_PP 5.0
+#define VAL_MAX_CONTENTION                                                                         \
+	0.10 /* run-queue wait share above which scheduling has no known answer */
+
+enum vcase { V_STORM, V_SCHED, V_CHASE, V_NCASES };
+
+/* the series, in canonical order: case, name, side, backing, page size, baseline */
+static const struct vseries {
+	enum vcase c;
+	const char *name, *backing, *pagesize, *baseline;
+	bool delay, stall;
+} vseries[] = {
+    {V_STORM, "storm:bare", "thp", NULL, NULL, false, false},
+    {V_STORM, "storm:vm", "thp", "2m", "storm:bare", false, false},
+    {V_STORM, "storm:vm+delay", "thp", "2m", "storm:bare", true, false},
+    {V_SCHED, "cpu-int:bare", "thp", NULL, NULL, false, false},
+    {V_SCHED, "cpu-int:vm", "thp", "2m", "cpu-int:bare", false, false},
+    {V_SCHED, "cpu-int:vm+stall", "thp", "2m", "cpu-int:bare", false, true},
+    {V_CHASE, "chase:bare", "thp", NULL, NULL, false, false},
+    {V_CHASE, "chase:bare-4k", "4k", NULL, NULL, false, false},
+    {V_CHASE, "chase:vm", "thp", "2m", "chase:bare", false, false},
+    {V_CHASE, "chase:vm[backing=4k]", "4k", "2m", "chase:bare-4k", false, false},
+    {V_CHASE, "chase:vm[pagesize=4k]", "thp", "4k", "chase:bare", false, false},
+};
+#define NVSERIES (sizeof(vseries) / sizeof(vseries[0]))
+
+/* the real workload of each case, full and quick */
+static char *storm_args[2][4] = {{"kind=pio", "k=3000", "exits=3000", "selfcal=500"},
+				 {"kind=pio", "k=3000", "exits=1000", "selfcal=200"}};
+static char *cpu_args[2][1] = {{"iters=300000000"}, {"iters=100000000"}};
+static char *chase_args[2][3] = {{"min=256M", "max=256M", "accesses=1000000"},
+				 {"min=64M", "max=64M", "accesses=300000"}};
+
+static struct plan_workload inner_workload(enum vcase c, bool quick)
+{
+	struct plan_workload w = {0};
+	char **args = c == V_STORM   ? storm_args[quick]
+		      : c == V_SCHED ? cpu_args[quick]
+				     : chase_args[quick];
+	w.name = c == V_STORM ? "exit-storm" : c == V_SCHED ? "cpu-int" : "mem-chase";
+	w.ops = workload_find(w.name);
+	w.nargs = c == V_STORM ? 4 : c == V_SCHED ? 1 : 3;
+	for (size_t i = 0; i < w.nargs; i++)
+		w.args[i] = args[i];
+	return w;
+}
+
+static bool val_claims(const struct plan *p, const struct plan_workload *w)
+{
+	(void)p;
+	return !strcmp(w->name, VAL_WORKLOAD);
+}
+
+static int val_validate(const struct plan *p, char *err, size_t len)
+{
+	for (size_t i = 0; i < p->nwl; i++)
+		if (p->wl[i].ops)
+			return snprintf(err, len,
+					"--workloads %s: validate runs alone (its workloads are "
+					"its own)",
+					p->wl[i].name),
+			       -EINVAL;
+	if (p->nvmms != 1 || strcmp(p->vmms[0], "vmm-lite"))
+		return snprintf(err, len,
+				"--vmm %s: validate needs vmm-lite (its timed regions and "
+				"--inject-exit-delay-us)",
+				p->vmm ? p->vmm : "?"),
+		       -EINVAL;
+	return 0;
+}
+
+static size_t val_series(struct session *s, const struct plan_workload *w, struct series *out,
+			 size_t max)
+{
+	(void)w;
+	size_t n = 0;
+	for (size_t i = 0; i < NVSERIES && n < max; i++) {
+		const struct vseries *v = &vseries[i];
+		struct series *x = &out[n++];
+		*x = (struct series){.side = v->pagesize ? "vm" : "bare",
+				     .vmm = v->pagesize ? "vmm-lite" : NULL,
+				     .backing = v->backing,
+				     .pagesize = v->pagesize,
+				     .index = (int)i};
+		snprintf(x->name, sizeof(x->name), "%s", v->name);
+		if (v->baseline)
+			snprintf(x->baseline, sizeof(x->baseline), "%s", v->baseline);
+		char why[200];
+		if (v->pagesize && vmm_find("vmm-lite")->probe(why, sizeof(why)))
+			snprintf(x->unavailable, sizeof(x->unavailable), "unavailable: %s", why);
+	}
+	(void)s;
+	return n;
+}
+
+/* ---- the scheduling case's stall injector ---- */
+
+/* Why not a CPU hog: on a shared host the share a hog takes from the vCPU
+ * depends on what else runs (measured here: an RT hog that took 30% of the
+ * CPU took 4-23% of the vCPU's timed interval at load 6). Stopping the VMM
+ * process for VAL_STALL_US of every VAL_STALL_PERIOD_US takes a share of the
+ * vCPU's time that the injector measures itself, whatever else runs. */
+struct stall {
+	pid_t pid;
+	int fd; /* read end: the injector's stopped and active nanoseconds */
+};
+
+static uint64_t mono_ns(void)
+{
+	struct timespec t;
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
+}
+
+static void sleep_until_ns(uint64_t t)
+{
+	struct timespec ts = {.tv_sec = (time_t)(t / 1000000000ull),
+			      .tv_nsec = (long)(t % 1000000000ull)};
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
+		;
+}
+
+/* Our child running vmm-lite (ppid == parent, comm "vmm-lite"), 0 when none yet. */
+static pid_t find_vmm(pid_t parent)
+{
+	DIR *d = opendir("/proc");
+	struct dirent *e;
+	pid_t found = 0;
+	while (d && !found && (e = readdir(d))) {
+		char path[300], buf[256], comm[32];
+		int pid, ppid;
+		if (e->d_name[0] < '1' || e->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
+		FILE *f = fopen(path, "re");
+		if (!f)
+			continue;
+		if (fgets(buf, sizeof(buf), f) &&
+		    sscanf(buf, "%d (%31[^)]) %*c %d", &pid, comm, &ppid) == 3 && ppid == parent &&
+		    !strcmp(comm, "vmm-lite"))
+			found = pid;
+		fclose(f);
+	}
+	if (d)
+		closedir(d);
+	return found;
+}
+
+static volatile sig_atomic_t stall_stop;
+static void on_term(int sig)
+{
+	(void)sig;
+	stall_stop = 1;
+}
+
+static __attribute__((noreturn)) void stall_main(pid_t parent, int fd)
+{
+	struct sched_param sp = {.sched_priority = 1};
+	sched_setscheduler(0, SCHED_FIFO, &sp); /* on time: best effort */
+	signal(SIGTERM, on_term);
+	pid_t t = 0;
+	uint64_t stopped = 0, t0 = 0, end = mono_ns() + 30000000000ull;
+	while (!stall_stop && !(t = find_vmm(parent)) && mono_ns() < end)
+		usleep(500);
+	uint64_t next = t0 = mono_ns();
+	while (t && !stall_stop) {
+		uint64_t a = mono_ns();
+		if (kill(t, SIGSTOP))
+			break;
+		sleep_until_ns(a + VAL_STALL_US * 1000ull);
+		kill(t, SIGCONT);
+		stopped += mono_ns() - a;
+		next += VAL_STALL_PERIOD_US * 1000ull;
+		sleep_until_ns(next);
+	}
+	if (t)
+		kill(t, SIGCONT);
+	uint64_t out[2] = {stopped, t ? mono_ns() - t0 : 0};
+	ssize_t w = write(fd, out, sizeof(out));
+	(void)w;
+	_exit(0);
+}
+
+static int stall_start(struct stall *st)
+{
+	int p[2];
+	pid_t parent = getpid();
+	if (pipe(p))
+		return -errno;
+	st->pid = fork();
+	if (st->pid < 0) {
+		close(p[0]);
+		close(p[1]);
+		return -errno;
+	}
+	if (st->pid == 0) {
+		close(p[0]);
+		stall_main(parent, p[1]);
+	}
+	close(p[1]);
+	st->fd = p[0];
+	return 0;
+}
+
+static void stall_finish(struct stall *st, double *stopped_s, double *active_s)
+{
+	uint64_t in[2] = {0, 0};
+	kill(st->pid, SIGTERM);
+	if (read(st->fd, in, sizeof(in)) != (ssize_t)sizeof(in))
+		in[0] = in[1] = 0;
+	close(st->fd);
+	waitpid(st->pid, NULL, 0);
+	*stopped_s = (double)in[0] / 1e9;
+	*active_s = (double)in[1] / 1e9;
+}
+
+static int val_rep(struct session *s, const struct plan_workload *w, const struct series *ser,
+		   const struct run_meta *m, json_t **record)
+{
+	const struct vseries *v = &vseries[ser->index];
+	struct plan_workload in = inner_workload(v->c, s->plan->quick);
+	struct run_spec spec;
+	char delay[48];
+	const char *vargs[1] = {delay};
+	runner_spec(s, &in, ser, &spec);
+	snprintf(delay, sizeof(delay), "--inject-exit-delay-us=%d", VAL_DELAY_US);
+	spec.vmm_args = v->delay ? vargs : NULL;
+	spec.nvmm_args = v->delay ? 1 : 0;
+	spec.cpu_list = NULL;
+	struct stall st = {.pid = -1, .fd = -1};
+	double stopped = 0, active = 0;
+	int rc = v->stall ? stall_start(&st) : 0;
+	if (rc) {
+		session_fail(s, RUN_FATAL_HOST, "cannot start the stall injector: %s",
+			     strerror(-rc));
+		return -EIO;
+	}
+	struct run_result res;
+	run_result_init(&res);
+	rc = runner_exec(s, &spec, ser->vmm, &res);
+	if (v->stall)
+		stall_finish(&st, &stopped, &active);
+	rc = runner_check(s, w, ser, rc, &res);
+	if (!rc) {
+		*record = results_run_record(m, &res);
+		json_object_set_new(*record, "inner_workload", json_string(in.name));
+		if (v->stall)
+			json_object_set_new(*record, "stall",
+					    json_pack("{s:f,s:f,s:i,s:i}", "stopped_s", stopped,
+						      "active_s", active, "stall_us", VAL_STALL_US,
+						      "period_us", VAL_STALL_PERIOD_US));
+		if (v->delay)
+			json_object_set_new(*record, "inject_exit_delay_us",
+					    json_integer(VAL_DELAY_US));
+	}
+	run_result_release(&res);
+	return rc;
+}
+
+/* ---- the rows ---- */
+
+/* The runs of one case, as a workload object decompose_results() reads. */
+static json_t *case_workload(json_t *wl, enum vcase c, bool quick)
+{
+	struct plan_workload in = inner_workload(c, quick);
+	json_t *runs = json_array(), *r, *params = json_object();
+	size_t i;
+	json_array_foreach(json_object_get(wl, "runs"), i, r)
+	{
+		const char *ser = json_string_value(json_object_get(r, "series"));
+		for (size_t k = 0; ser && k < NVSERIES; k++)
+			if (vseries[k].c == c && !strcmp(vseries[k].name, ser))
+				json_array_append(runs, r);
+	}
+	for (size_t k = 0; k < in.nargs; k++) {
+		char key[32];
+		const char *eq = strchr(in.args[k], '=');
+		snprintf(key, sizeof(key), "%.*s", (int)(eq - in.args[k]), in.args[k]);
+		json_object_set_new(params, key, json_string(eq + 1));
+	}
+	return json_pack("{s:s,s:o,s:o}", "name", in.name, "params", params, "runs", runs);
+}
+
+static json_t *find_entry(json_t *dec, const char *series)
+{
+	size_t i;
+	json_t *e;
+	json_array_foreach(
+	    json_object_get(dec, "entries"), i,
+	    e) if (!strcmp(json_string_value(json_object_get(e, "series")), series)) return e;
+	return NULL;
+}
+
+static double comp_val(json_t *entry, const char *name)
+{
+	json_t *c = name ? report_component(entry, name) : json_object_get(entry, "measured");
+	json_t *v = json_object_get(c, "value_pct");
+	return json_is_true(json_object_get(c, "available")) && json_is_number(v)
+		   ? json_number_value(v)
+		   : NAN;
+}
+
+static json_t *row(const char *component, const char *workload, double injected, double attributed,
+		   json_t *ci, const char *reason, double tol_pct, bool pp)
+{
+	bool avail = !reason && isfinite(injected) && isfinite(attributed);
+	double err = pp ? attributed - injected : (attributed - injected) / fabs(injected) * 100;
+	json_t *r = json_pack(
+	    "{s:s,s:s,s:o,s:o,s:o,s:O,s:b,s:b}", "component", component, "workload", workload,
+	    "injected_pct", isfinite(injected) ? json_real(injected) : json_null(),
+	    "attributed_pct", isfinite(attributed) ? json_real(attributed) : json_null(),
+	    "error_pct", avail && isfinite(err) ? json_real(err) : json_null(), "ci",
+	    ci ? ci : json_null(), "within_tol", avail && isfinite(err) && fabs(err) <= tol_pct,
+	    "available", avail);
+	json_object_set_new(r, "reason", reason ? json_string(reason) : json_null());
+	json_object_set_new(r, "tolerance",
+			    json_string(pp ? "+-5 percentage points" : "+-10% of injected"));
+	return r;
+}
+
+/* the VM run's exits inside its timed region for `key` (VMM count), NAN if none */
+static double region_exits(json_t *run, json_t *mkey, const char *key)
+{
+	json_t *g = rdata_region(run, mkey);
+	json_t *c = json_object_get(json_object_get(g, "exits"), key);
+	return g ? (json_is_number(c) ? json_number_value(c) : 0) : NAN;
+}
+
+static double bare_region_ns(json_t *run, json_t *mkey)
+{
+	struct rdata_interval iv;
+	json_t *g = rdata_region(run, mkey);
+	return g && !rdata_region_interval(g, &iv) ? iv.wall_ns : NAN;
+}
+
+static double median_or_nan(double *v, size_t n)
+{
+	return n ? stats_median(v, n) : NAN;
+}
+
+/* mediation: exits x delay against the mediation difference (exit-storm) */
+static void storm_rows(json_t *cw, json_t *dec, json_t *rows)
+{
+	json_t *base = find_entry(dec, "storm:vm"), *pert = find_entry(dec, "storm:vm+delay");
+	json_t *runs = json_object_get(cw, "runs"), *key = json_pack("{s:s}", "m", "time");
+	double inj[1024];
+	size_t n = 0, nr = rdata_nreps(runs);
+	for (size_t rep = 0; rep < nr && n < 1024; rep++) {
+		json_t *rb = rdata_run(runs, "storm:bare", (long)rep);
+		json_t *rv = rdata_run(runs, "storm:vm+delay", (long)rep);
+		double ex = rv ? region_exits(rv, key, "io:0x4f0") : NAN;
+		double t = rb ? bare_region_ns(rb, key) : NAN;
+		if (isfinite(ex) && isfinite(t) && t > 0)
+			inj[n++] = ex * VAL_DELAY_US * 1e3 / t * 100;
+	}
+	json_decref(key);
+	double a = comp_val(pert, "mediation") - comp_val(base, "mediation");
+	json_array_append_new(rows, row("mediation", "exit-storm", median_or_nan(inj, n), a, NULL,
+					!base || !pert ? "no decomposition of the exit-storm series"
+					: !n	       ? "no timed region with the storm's exits"
+					: !isfinite(a) ? "mediation not available for both series"
+						       : NULL,
+					VAL_TOL_PCT, false));
+}
+
+/* the userspace exits inside a workload's timed region: what a delay could hit */
+static json_t *no_exit_row(json_t *cw, const char *series, const char *wlname, json_t *mkey)
+{
+	json_t *runs = json_object_get(cw, "runs"), *r, *ex;
+	size_t i, nruns = 0;
+	double user = 0, kvm = 0;
+	json_array_foreach(runs, i, r)
+	{
+		json_t *g = strcmp(json_string_value(json_object_get(r, "series")), series)
+				? NULL
+				: rdata_region(r, mkey);
+		struct rdata_interval iv;
+		const char *k;
+		if (!g || rdata_region_interval(g, &iv))
+			continue;
+		nruns++;
+		json_object_foreach(json_object_get(g, "exits"), k, ex) user +=
+		    json_number_value(ex);
+		kvm += json_number_value(
+		    json_object_get(json_object_get(iv.fields, "kvm_vcpu"), "exits"));
+	}
+	char why[300];
+	if (!nruns)
+		snprintf(why, sizeof(why), "no timed region recorded for %s", series);
+	else if (user > 0)
+		snprintf(why, sizeof(why),
+			 "%s has %.1f userspace exits per timed interval: a case for "
+			 "--inject-exit-delay-us not built yet",
+			 wlname, user / (double)nruns);
+	else
+		snprintf(why, sizeof(why),
+			 "unavailable: no exit reaches user space inside %s's timed region "
+			 "(measured: 0 of %.1f exits per interval, all handled in KVM), so "
+			 "--inject-exit-delay-us cannot perturb it; the exit-storm row tests "
+			 "mediation",
+			 wlname, kvm / (double)nruns);
+	return row("mediation", wlname, NAN, NAN, NULL, why, VAL_TOL_PCT, false);
+}
+
+/* per rep: region interval of a run (NAN when none) */
+static double interval_of(json_t *runs, const char *series, long rep, json_t *key, bool cpu)
+{
+	json_t *r = rdata_run(runs, series, rep), *g = r ? rdata_region(r, key) : NULL;
+	struct rdata_interval iv;
+	if (!g || rdata_region_interval(g, &iv))
+		return NAN;
+	return cpu ? iv.run_ns : iv.wall_ns;
+}
+
+/* The share of the unperturbed VM's timed interval spent waiting for the CPU
+ * (median over reps), NAN when unknown. */
+static double contention(json_t *runs, json_t *key)
+{
+	double v[1024];
+	size_t n = 0, nr = rdata_nreps(runs);
+	for (size_t rep = 0; rep < nr && n < 1024; rep++) {
+		json_t *r = rdata_run(runs, "cpu-int:vm", (long)rep),
+		       *g = r ? rdata_region(r, key) : NULL;
+		struct rdata_interval iv;
+		if (g && !rdata_region_interval(g, &iv) && iv.wall_ns > 0)
+			v[n++] = iv.wait_ns / iv.wall_ns;
+	}
+	return median_or_nan(v, n);
+}
+
+static void sched_rows(json_t *cw, json_t *dec, json_t *rows)
+{
+	json_t *base = find_entry(dec, "cpu-int:vm"), *pert = find_entry(dec, "cpu-int:vm+stall");
+	json_t *runs = json_object_get(cw, "runs"), *key = json_pack("{s:s}", "m", "time");
+	double inj[1024];
+	size_t n = 0, nr = rdata_nreps(runs);
+	for (size_t rep = 0; rep < nr && n < 1024; rep++) {
+		json_t *r = rdata_run(runs, "cpu-int:vm+stall", (long)rep);
+		json_t *h = r ? json_object_get(r, "stall") : NULL;
+		double c = json_number_value(json_object_get(h, "stopped_s")),
+		       w = json_number_value(json_object_get(h, "active_s"));
+		double tv = interval_of(runs, "cpu-int:vm+stall", (long)rep, key, false),
+		       tb = interval_of(runs, "cpu-int:bare", (long)rep, key, false);
+		/* the stopped share of the VM's interval, per bare interval */
+		if (h && w > 0 && c > 0 && tv > 0 && tb > 0)
+			inj[n++] = c / w * tv / tb * 100;
+	}
+	/* A stop adds its length to the interval only when the vCPU would have run
+	 * meanwhile; when it waits for the CPU anyway, the stop replaces waiting
+	 * (and CFS hands a stopped task its turn back): no known answer then. */
+	double busy = contention(runs, key);
+	char why[300] = "";
+	if (isfinite(busy) && busy > VAL_MAX_CONTENTION)
+		snprintf(
+		    why, sizeof(why),
+		    "unavailable at this load: the unperturbed vCPU waited %.0f%% of its timed "
+		    "interval for the CPU (other tasks), so a stall of known length replaces "
+		    "waiting instead of adding to it; the known answer needs a CPU the vCPU "
+		    "has (nearly) to itself (wait share <= %.0f%%)",
+		    busy * 100, VAL_MAX_CONTENTION * 100);
+	json_decref(key);
+	double a = comp_val(pert, "scheduling") - comp_val(base, "scheduling");
+	json_array_append_new(rows, row("scheduling", "cpu-int", median_or_nan(inj, n), a, NULL,
+					!base || !pert ? "no decomposition of the cpu-int series"
+					: !n	       ? "the injector stopped nothing"
+					: why[0]       ? why
+						       : NULL,
+					VAL_TOL_PCT, false));
+}
+
+/* CPU-time overhead of a VM series against its bare series in rep: (cpu_vm -
+ * cpu_bare) / bare interval */
+static double cpu_overhead(json_t *runs, const char *vm, const char *bare, long rep, json_t *key)
+{
+	double cv = interval_of(runs, vm, rep, key, true),
+	       cb = interval_of(runs, bare, rep, key, true),
+	       tb = interval_of(runs, bare, rep, key, false);
+	return tb > 0 ? (cv - cb) / tb * 100 : NAN;
+}
+
+/* translation: the A/B's effect on CPU time against the translation component */
+static void trans_rows(json_t *cw, json_t *dec, json_t *rows, json_t *key)
+{
+	json_t *ref = find_entry(dec, "chase:vm"), *runs = json_object_get(cw, "runs");
+	const char *const names[] = {"chase:vm[backing=4k]", "chase:vm[pagesize=4k]"};
+	const char *const bares[] = {"chase:bare-4k", "chase:bare"};
+	const char *const what[] = {"mem-chase (host backing 4k vs THP)",
+				    "mem-chase (guest pages 4K vs 2M)"};
+	size_t nr = rdata_nreps(runs);
+	for (int k = 0; k < 2; k++) {
+		json_t *e = find_entry(dec, names[k]);
+		double inj[1024];
+		size_t n = 0;
+		for (size_t rep = 0; rep < nr && n < 1024; rep++) {
+			double d = cpu_overhead(runs, names[k], bares[k], (long)rep, key) -
+				   cpu_overhead(runs, "chase:vm", "chase:bare", (long)rep, key);
+			if (isfinite(d))
+				inj[n++] = d;
+		}
+		json_t *t = e ? report_component(e, "translation") : NULL;
+		json_array_append_new(
+		    rows, row("translation", what[k], median_or_nan(inj, n),
+			      comp_val(e, "translation"), t ? json_object_get(t, "ci95_pct") : NULL,
+			      !e || !ref ? "no decomposition of the mem-chase series"
+			      : !isfinite(comp_val(e, "translation"))
+				  ? json_string_value(json_object_get(t, "reason"))
+			      : !n ? "no timed regions in the mem-chase runs"
+				   : NULL,
+			      VAL_TOL_PCT, false));
+	}
+}
+
+static void residual_row(json_t *dec, const char *series, const char *wl, json_t *rows)
+{
+	json_t *e = find_entry(dec, series), *res = e ? report_component(e, "residual") : NULL;
+	json_array_append_new(rows, row("residual", wl, 0, comp_val(e, "residual"),
+					res ? json_object_get(res, "ci95_pct") : NULL,
+					e ? NULL : "no decomposition of the series",
+					VAL_RESIDUAL_PP, true));
+}
+
+static void val_workload_end(struct session *s, const struct plan_workload *w, json_t *wl)
+{
+	(void)w;
+	json_t *rows = json_array();
+	bool quick = s->plan->quick;
+	json_t *calib = json_object_get(s->results, "calibration");
+	json_t *cw[V_NCASES], *dec[V_NCASES];
+	for (int c = 0; c < V_NCASES; c++) {
+		cw[c] = case_workload(wl, (enum vcase)c, quick);
+		json_t *doc = json_pack("{s:[O]}", "workloads", cw[c]);
+		dec[c] = decompose_results(doc, calib);
+		json_decref(doc);
+	}
+	json_t *tkey = json_pack("{s:s}", "m", "time"), *ckey = json_pack("{s:s}", "m", "latency");
+	storm_rows(cw[V_STORM], dec[V_STORM], rows);
+	json_array_append_new(rows, no_exit_row(cw[V_SCHED], "cpu-int:vm", "cpu-int", tkey));
+	json_t *runs = json_object_get(cw[V_CHASE], "runs"), *any;
+	size_t i;
+	json_array_foreach(runs, i, any) if (json_is_string(json_object_get(any, "vmm")))
+	{
+		json_t *m = json_array_get(json_object_get(any, "metrics"), 0);
+		if (m)
+			json_object_update(ckey, m);
+		break;
+	}
+	json_array_append_new(rows, no_exit_row(cw[V_CHASE], "chase:vm", "mem-chase", ckey));
+	sched_rows(cw[V_SCHED], dec[V_SCHED], rows);
+	trans_rows(cw[V_CHASE], dec[V_CHASE], rows, ckey);
+	residual_row(dec[V_STORM], "storm:vm", "exit-storm", rows);
+	residual_row(dec[V_SCHED], "cpu-int:vm", "cpu-int", rows);
+	residual_row(dec[V_CHASE], "chase:vm", "mem-chase", rows);
+	json_t *all = json_array();
+	for (int c = 0; c < V_NCASES; c++) {
+		json_array_extend(all, json_object_get(dec[c], "entries"));
+		json_decref(dec[c]);
+		json_decref(cw[c]);
+	}
+	json_decref(tkey);
+	json_decref(ckey);
+	json_object_set_new(s->results, "validation",
+			    json_pack("{s:o,s:o,s:f,s:f,s:s}", "rows", rows, "entries", all,
+				      "tolerance_pct", VAL_TOL_PCT, "residual_tolerance_pp",
+				      VAL_RESIDUAL_PP, "method",
+				      "docs/METHOD.md \"Validation by known answers\""));
+}
+
+static void val_print(FILE *out, json_t *results)
+{
+	json_t *rows = json_object_get(json_object_get(results, "validation"), "rows"), *r;
+	size_t i;
+	fprintf(out, "%-12s %-36s %12s %14s %10s %s\n", "component", "workload", "injected %",
+		"attributed %", "error", "verdict");
+	json_array_foreach(rows, i, r)
+	{
+		const char *reason = json_string_value(json_object_get(r, "reason"));
+		fprintf(out, "%-12s %-36s ", json_string_value(json_object_get(r, "component")),
+			json_string_value(json_object_get(r, "workload")));
+		if (!json_is_true(json_object_get(r, "available"))) {
+			fprintf(out, "n/a: %.200s\n", reason ? reason : "");
+			continue;
+		}
+		bool pp = strstr(json_string_value(json_object_get(r, "tolerance")), "points");
+		fprintf(out, "%+12.2f %+14.2f %+9.2f%s %s\n",
+			json_number_value(json_object_get(r, "injected_pct")),
+			json_number_value(json_object_get(r, "attributed_pct")),
+			json_number_value(json_object_get(r, "error_pct")), pp ? "pp" : "% ",
+			json_is_true(json_object_get(r, "within_tol")) ? "within" : "OUTSIDE");
+	}
+	fprintf(out,
+		"tolerance: +-%.0f%% of the injected size; residuals of the unperturbed runs "
+		"+-%.0f points (results.json \"validation\")\n",
+		VAL_TOL_PCT, VAL_RESIDUAL_PP);
+}
+
+const struct experiment_ops exp_validate = {
+    .name = "validate",
+    .help = "known-answer tests of the decomposition: a perturbation of known size per "
+	    "component, injected vs attributed",
+    .flags = PLAN_F_CALIBRATION,
+    .reps = 8,
+    .quick_reps = 4,
+    .warmup = 1,
+    .quick_warmup = 1,
+    .needs_calibration = true,
+    .probes_vmms = true,
+    .claims = val_claims,
+    .validate = val_validate,
+    .series = val_series,
+    .rep = val_rep,
+    .workload_end = val_workload_end,
+    .print = val_print,
+};
