@@ -495,7 +495,7 @@ static void gather_whole_run_pair(struct dec *d, size_t i, json_t *rb, json_t *r
 		snprintf(d->sched_note, sizeof(d->sched_note),
 			 "no timed regions: run-queue wait per ns of CPU time of the vCPU "
 			 "thread(s) minus the bare thread's, assumed to hold in the timed region; "
-			 "source: %s; steal: %s",
+			 "source: %s; steal: %.100s",
 			 cv && cb
 			     ? "sched collector, window ready..stopped (the workload run, boot "
 			       "and teardown excluded)"
