@@ -224,9 +224,12 @@ Test(region, hosted_hook_accounts_the_thread)
 	double wall = (double)json_integer_value(json_object_get(spin, "wall_ns"));
 	double cpu = (double)json_integer_value(json_object_get(spin, "run_ns"));
 	double wait = (double)json_integer_value(json_object_get(spin, "wait_ns"));
-	cr_assert(wall >= 20e6 && wall < 35e6, "wall %.0f ns", wall);
-	cr_assert(cpu + wait >= 0.95 * wall && cpu <= wall * 1.01, "cpu %.0f wait %.0f wall %.0f",
-		  cpu, wait, wall);
+	/* the spin's 20 ms, however long the thread waited for the CPU meanwhile; the
+	 * interval is the thread's CPU time plus its run-queue wait (a few ms of slack
+	 * for the markers and an outer hypervisor) */
+	cr_assert(wall >= 20e6, "wall %.0f ns", wall);
+	cr_assert(cpu <= wall * 1.01 && cpu + wait >= wall - 5e6 && cpu + wait <= wall + 1e6,
+		  "cpu %.0f wait %.0f wall %.0f", cpu, wait, wall);
 	json_t *err = json_object_get(j, "errors");
 	cr_assert_eq(json_integer_value(json_object_get(err, "bad_label")), 1);
 	cr_assert_eq(json_integer_value(json_object_get(err, "bad_sequence")), 1);
