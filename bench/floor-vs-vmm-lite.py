@@ -16,8 +16,9 @@ Measured per pair (each a fresh process):
   exit   port-I/O exit round trip: the floor's guest and the agent's `calib`
          workload (kind pio, spacing=none) time rounds of back-to-back `outl`
          to port 0x4f0 the same way; per run the median ns/op over rounds.
-Ratios are vmm-lite / floor: the paired bootstrap of the project's statistics
-library (stats_overhead_paired), medians with n and distribution-free CIs from
+Ratios are vmm-lite / floor: the paired estimator of the project's statistics
+library (stats_overhead_paired: median of per-pair ratios, order-statistic
+interval with its level), medians with n and distribution-free CIs from
 stats_summarize. Goals (issue 15): boot <= 2.0x, exit <= 1.05x.
 
 usage: bench/floor-vs-vmm-lite.py [--pairs N] [--cpu CPU] [--mem-mib N]
@@ -42,12 +43,13 @@ class Summary(ctypes.Structure):  # struct stats_summary (core/stats.h)
     _fields_ = [("n", ctypes.c_size_t)] + [
         (f, ctypes.c_double)
         for f in ("median", "min", "max", "mean", "stddev", "ci_lo", "ci_hi", "ci_level")
-    ]
+    ] + [("underpowered", ctypes.c_bool)]
 
 
 class Overhead(ctypes.Structure):  # struct stats_overhead
     _fields_ = [("value", ctypes.c_double), ("ci_lo", ctypes.c_double),
-                ("ci_hi", ctypes.c_double), ("npairs", ctypes.c_size_t)]
+                ("ci_hi", ctypes.c_double), ("ci_level", ctypes.c_double),
+                ("underpowered", ctypes.c_bool), ("npairs", ctypes.c_size_t)]
 
 
 def load_lib(build):
@@ -72,12 +74,12 @@ def summarize(lib, xs):
     s = Summary()
     if not xs or lib.stats_summarize(doubles(xs), len(xs), ctypes.byref(s)):
         return None
-    return {"n": s.n, "median": s.median, "ci95": [s.ci_lo, s.ci_hi],
-            "ci_coverage": s.ci_level, "min": s.min, "max": s.max}
+    return {"n": s.n, "median": s.median, "ci": [s.ci_lo, s.ci_hi],
+            "ci_level": s.ci_level, "min": s.min, "max": s.max}
 
 
 def ratio(lib, floor, vmm):
-    """median(vmm)/median(floor) with a paired bootstrap 95% CI"""
+    """median over pairs of vmm/floor with its order-statistic interval (and level)"""
     pairs = [(f, v) for f, v in zip(floor, vmm) if f is not None and v is not None]
     if not pairs:
         return None
@@ -85,8 +87,8 @@ def ratio(lib, floor, vmm):
     if lib.stats_overhead_paired(doubles([p[0] for p in pairs]), doubles([p[1] for p in pairs]),
                                  len(pairs), True, ctypes.byref(o)):
         return None
-    return {"value": 1 + o.value / 100, "ci95": [1 + o.ci_lo / 100, 1 + o.ci_hi / 100],
-            "pairs": len(pairs)}
+    return {"value": 1 + o.value / 100, "ci": [1 + o.ci_lo / 100, 1 + o.ci_hi / 100],
+            "ci_level": o.ci_level, "pairs": len(pairs)}
 
 
 def run(lib, argv):
@@ -247,17 +249,18 @@ def main():
                                  for s in col}
         report["pio_exit_ns"]["ratio"] = ratio(lib, col["floor"], col["vmm-lite"])
         report["pio_exit_ns"]["label"] = "port-I/O exit round trip, ns (per-run medians)"
-    fmt = lambda s, d: (f"{s['median']:.{d}f} [{s['ci95'][0]:.{d}f}, {s['ci95'][1]:.{d}f}] "
-                        f"n={s['n']}" if s else "n/a")
-    print(f"{'metric':48} {'floor':28} {'vmm-lite':28} ratio vmm-lite/floor [95% CI]")
+    fmt = lambda s, d: (f"{s['median']:.{d}f} [{s['ci'][0]:.{d}f}, {s['ci'][1]:.{d}f}] "
+                        f"n={s['n']} {100 * s['ci_level']:.1f}%" if s else "n/a")
+    print(f"{'metric':48} {'floor [CI] n level':34} {'vmm-lite [CI] n level':34} "
+          "ratio vmm-lite/floor [CI] (level)")
     for m, r in report.items():
         if m == "phases":
             continue
         d = 0 if m == "pio_exit_ns" else 3
         rt = r["ratio"]
-        rts = (f"{rt['value']:.3f} [{rt['ci95'][0]:.3f}, {rt['ci95'][1]:.3f}] pairs={rt['pairs']}"
-               if rt else "n/a")
-        print(f"{r['label']:48} {fmt(r['floor'], d):28} {fmt(r['vmm-lite'], d):28} {rts}")
+        rts = (f"{rt['value']:.3f} [{rt['ci'][0]:.3f}, {rt['ci'][1]:.3f}] pairs={rt['pairs']} "
+               f"({100 * rt['ci_level']:.1f}%)" if rt else "n/a")
+        print(f"{r['label']:48} {fmt(r['floor'], d):34} {fmt(r['vmm-lite'], d):34} {rts}")
     if report.get("phases"):
         print("vmm-lite main() -> first KVM_RUN by phase (--stats-json startup), us: " +
               ", ".join(f"{k} {v['median']:.0f}" for k, v in report["phases"].items() if v))

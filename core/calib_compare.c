@@ -4,7 +4,7 @@
  * --vmm a,b` prints (docs/CALIBRATION.md "Several VMMs and the floor").
  *
  * Why a file of its own: the ratios are statistics over the kinds' per-round
- * samples (a bootstrap CI of a ratio of medians, core/stats.c), not a
+ * samples (the ratio of two samples with its interval, core/stats.c), not a
  * division of two printed numbers, and both the writer (harness) and any
  * reader of the file use the same definition.
  */
@@ -39,21 +39,23 @@ static size_t samples(json_t *kind, double *out)
 	return n;
 }
 
-/* median(num)/median(den) of two available kinds, bootstrap 95% CI; NULL otherwise */
+/* num/den of two available kinds over their rounds: the Hodges-Lehmann ratio
+ * with its Mann-Whitney interval and that interval's level; NULL otherwise */
 static json_t *ratio_of(json_t *num, json_t *den)
 {
 	double a[CALIB_MAX_SAMPLES], b[CALIB_MAX_SAMPLES];
-	struct stats_ratio r;
+	struct stats_shift r;
 	if (!json_is_true(json_object_get(num, "available")) ||
 	    !json_is_true(json_object_get(den, "available")))
 		return NULL;
 	size_t nn = samples(num, a), nd = samples(den, b);
-	if (!nn || !nd ||
-	    stats_bootstrap_ratio(b, nd, a, nn, STATS_BOOTSTRAP_ITERS, STATS_BOOTSTRAP_SEED, &r))
+	if (!nn || !nd || stats_ratio_shift(b, nd, a, nn, STATS_CI_NOMINAL, &r))
 		return NULL;
-	return json_pack("{s:f,s:[f,f],s:i,s:i,s:s}", "value", r.value, "ci95", r.ci_lo, r.ci_hi,
-			 "n_num", (int)nn, "n_den", (int)nd, "unit",
-			 "ratio of medians, bootstrap 95% CI over the rounds");
+	return json_pack("{s:f,s:[f,f],s:f,s:b,s:i,s:i,s:s}", "value", r.ratio, "ci", r.lo, r.hi,
+			 "ci_level", r.level, "underpowered", r.underpowered, "n_num", (int)nn,
+			 "n_den", (int)nd, "unit",
+			 "ratio over the rounds: Hodges-Lehmann, Mann-Whitney interval at its "
+			 "real level (ci_level)");
 }
 
 /* {kind: ratio} of every kind `side` and `ref` both have */
@@ -100,7 +102,7 @@ static void cost_cell(char *buf, size_t len, json_t *k)
 
 static void ratio_cell(char *buf, size_t len, json_t *r)
 {
-	json_t *ci = json_object_get(r, "ci95");
+	json_t *ci = json_object_get(r, "ci");
 	if (!r)
 		snprintf(buf, len, "-");
 	else
@@ -117,7 +119,10 @@ void calib_print_compare(FILE *f, json_t *calib)
 	const char *first = json_string_value(json_object_get(calib, "vmm")), *name;
 	if (!json_is_object(vmms) || !floor)
 		return;
-	fprintf(f, "exit kinds, median ns per op; ratios of medians [bootstrap 95%% CI]:\n");
+	fprintf(f,
+		"exit kinds, median ns per op; ratios over the rounds [interval] (Hodges-Lehmann, "
+		"Mann-Whitney; each interval's real level in calibration.json ratios.*.ci_level, "
+		"nominal 95%%):\n");
 	fprintf(f, "  %-17s %10s", "kind", "floor");
 	json_object_foreach(vmms, name, side) fprintf(f, " %10.10s", name);
 	json_object_foreach(vmms, name, side)

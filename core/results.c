@@ -177,15 +177,24 @@ static size_t dense(const struct samples *s, double *out, json_int_t *reps)
 	return n;
 }
 
+/* [lo, hi], its real coverage and whether it reaches the nominal level */
+static void set_interval(json_t *o, double lo, double hi, double level, bool underpowered)
+{
+	json_object_set_new(o, "ci", json_pack("[o,o]", num(lo), num(hi)));
+	json_object_set_new(o, "ci_level", num(level));
+	json_object_set_new(o, "underpowered", json_boolean(underpowered));
+}
+
 static json_t *stats_json(const double *x, size_t n)
 {
 	struct stats_summary st;
 	if (stats_summarize(x, n, &st))
 		return json_pack("{s:i}", "n", 0);
-	return json_pack("{s:I,s:o,s:o,s:o,s:o,s:o,s:[o,o],s:o}", "n", (json_int_t)st.n, "median",
-			 num(st.median), "min", num(st.min), "max", num(st.max), "mean",
-			 num(st.mean), "stddev", num(st.stddev), "ci95", num(st.ci_lo),
-			 num(st.ci_hi), "ci_level", num(st.ci_level));
+	json_t *o = json_pack("{s:I,s:o,s:o,s:o,s:o,s:o}", "n", (json_int_t)st.n, "median",
+			      num(st.median), "min", num(st.min), "max", num(st.max), "mean",
+			      num(st.mean), "stddev", num(st.stddev));
+	set_interval(o, st.ci_lo, st.ci_hi, st.ci_level, st.underpowered);
+	return o;
 }
 
 static json_t *outlier_reps(const double *x, const json_int_t *reps, size_t n)
@@ -209,12 +218,22 @@ static json_t *overhead_json(const struct samples *b, const struct samples *v, b
 			pv[n++] = v->v[r];
 		}
 	struct stats_overhead o;
-	if (stats_overhead_paired(pb, pv, n, lower, &o))
-		return json_pack("{s:n,s:n,s:i}", "value", "ci95", "pairs", 0);
-	return json_pack("{s:o,s:[o,o],s:I,s:s}", "value", num(o.value), "ci95", num(o.ci_lo),
-			 num(o.ci_hi), "pairs", (json_int_t)o.npairs, "method",
-			 lower ? "(vm-bare)/bare of medians, bootstrap over pairs"
-			       : "bare/vm-1 of medians, bootstrap over pairs");
+	int rc = stats_overhead_paired(pb, pv, n, lower, &o);
+	json_t *j = json_pack("{s:o,s:I,s:s}", "value", rc ? json_null() : num(o.value), "pairs",
+			      (json_int_t)n, "method",
+			      lower ? "median over pairs of vm/bare, minus 1; order-statistic "
+				      "interval of that median"
+				    : "median over pairs of bare/vm (time-equivalent), minus 1; "
+				      "order-statistic interval of that median");
+	if (rc)
+		set_interval(j, NAN, NAN, NAN, true);
+	else
+		set_interval(j, o.ci_lo, o.ci_hi, o.ci_level, o.underpowered);
+	if (rc == -EDOM)
+		json_object_set_new(j, "note",
+				    json_string(lower ? "a bare value is 0: no ratio"
+						      : "a VM value is 0: no ratio"));
+	return j;
 }
 
 static json_t *summary_entry(json_t *key, json_t *ser, const struct samples *b,
@@ -231,6 +250,7 @@ static json_t *summary_entry(json_t *key, json_t *ser, const struct samples *b,
 			      json_object_get(key, "u"), "better", json_object_get(key, "better"));
 	json_t *xk = json_object_get(key, "xk");
 	json_object_set(e, "xk", xk ? xk : json_null());
+	json_object_set_new(e, "role", json_string(results_metric_role(key)));
 	json_object_set(e, "xu", xk ? json_object_get(key, "xu") : json_null());
 	json_object_set(e, "x", xk ? json_object_get(key, "x") : json_null());
 	json_object_set(e, "series", json_object_get(ser, "series"));
@@ -247,6 +267,17 @@ static json_t *summary_entry(json_t *key, json_t *ser, const struct samples *b,
 	    e, "failed_runs",
 	    json_pack("{s:I,s:I}", "bare", (json_int_t)b->failed, "vm", (json_int_t)v->failed));
 	return e;
+}
+
+const char *results_metric_role(json_t *metric)
+{
+	const char *role = json_string_value(json_object_get(metric, "role"));
+	const char *unit = json_string_value(json_object_get(metric, "u"));
+	if (!unit)
+		unit = json_string_value(json_object_get(metric, "unit"));
+	if ((role && !strcmp(role, "info")) || (unit && !strcmp(unit, "count")))
+		return "info";
+	return "performance";
 }
 
 /* One summary entry: metric `key` of vm series `ser` against its bare series. */
@@ -361,6 +392,12 @@ int results_load(const char *path, json_t **root, char *err, size_t errlen)
 		json_decref(r);
 		return -EINVAL;
 	}
+	/* the summary is derived data: recompute it, so every reader sees the
+	 * estimator of this virttax whatever version wrote the file */
+	size_t i;
+	json_t *w;
+	json_array_foreach(json_object_get(r, "workloads"), i,
+			   w) if (json_is_array(json_object_get(w, "runs"))) results_summarize(w);
 	*root = r;
 	return 0;
 }

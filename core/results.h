@@ -15,20 +15,24 @@
 #include <stddef.h>
 
 #define RESULTS_SCHEMA "virttax-results"
-#define RESULTS_SCHEMA_VERSION 2
-#define RESULTS_SCHEMA_VERSION_MIN 1 /* version 1 files (a subset) are still read */
+#define RESULTS_SCHEMA_VERSION 3
+#define RESULTS_SCHEMA_VERSION_MIN 1 /* versions 1 and 2 are still read (summary recomputed) */
 #define VIRTTAX_VERSION "0.1.0"
 
 /* Recompute "summary" of one workload object from its "runs". 0 or -errno. */
 int results_summarize(json_t *workload);
+/* "info" for a metric that describes the run rather than measures its speed
+ * (unit "count", or "role": "info" in its run record: the workload table's
+ * info_metrics), else "performance". `metric` is a run's metric or a summary entry. */
+const char *results_metric_role(json_t *metric);
 /* Count of runs whose status is not "ok" across all workloads. */
 size_t results_failed_runs(json_t *root);
 /* Write to `path` via a temporary file in the same directory, fsync, rename
  * (core/outfile.c: in place when `path` is not a regular file). */
 int results_write_atomic(const char *path, json_t *root);
-/* Load PATH (a run directory holding results.json, or the file itself) and
- * check the schema and its version. 0; -errno with a one-line message naming
- * PATH and the fix. */
+/* Load PATH (a run directory holding results.json, or the file itself),
+ * check the schema and its version and recompute every workload's summary
+ * from its runs. 0; -errno with a one-line message naming PATH and the fix. */
 int results_load(const char *path, json_t **root, char *err, size_t errlen);
 /* A file written by an interrupted or stopped run ("complete": false)?
  * true and "partial: ..." (why, runs kept and left) in why. */

@@ -24,8 +24,9 @@ int cmd_gate(int argc, char **argv);	 /* harness/cmd_compare.c: CI gate */
 
 /* virttax exit codes */
 #define VTX_EXIT_OK 0
-#define VTX_EXIT_FAILED 1 /* a run or a workload failed, or gate found a regression */
+#define VTX_EXIT_FAILED 1 /* a run or a workload failed; gate: a regression or another cause */
 #define VTX_EXIT_USAGE 2  /* bad input: flags, files, workload names, keys */
 #define VTX_EXIT_HOST 3	  /* host problem: no /dev/kvm, cannot pin, out of memory */
+#define VTX_EXIT_INCONCLUSIVE 4 /* gate: nothing failed, but some judged row is undecided */
 
 #endif

@@ -10,7 +10,8 @@
  * VMM is alive: at vmm-lite's "stopped" handshake, and while the agent holds
  * under QEMU (harness/footprint.c, child.c). The series of a round run in a
  * counterbalanced order like every experiment; every number has a median,
- * its spread and n; ratios vmm-lite/QEMU come with a bootstrap CI. Adding a
+ * its interval and n; ratios come with the interval of a ratio of two
+ * samples (Hodges-Lehmann, Mann-Whitney), each at its real level. Adding a
  * VMM is a VMM driver: its series come for free.
  * kvm-floor (docs/FLOOR.md), the least VMM this host can run, is measured in
  * every configuration beside the VMMs (one vCPU, the configuration's RAM), and
@@ -77,32 +78,36 @@ static json_t *summary_json(const double *v, size_t m, const char *unit)
 	struct stats_summary st;
 	if (!m || stats_summarize(v, m, &st))
 		return json_pack("{s:s,s:i}", "unit", unit, "n", 0);
-	return json_pack("{s:s,s:i,s:f,s:f,s:f,s:f,s:[f,f],s:f}", "unit", unit, "n", (int)m,
+	return json_pack("{s:s,s:i,s:f,s:f,s:f,s:f,s:[f,f],s:f,s:b}", "unit", unit, "n", (int)m,
 			 "median", st.median, "min", st.min, "max", st.max, "mad", stats_mad(v, m),
-			 "ci95", st.ci_lo, st.ci_hi, "ci_level", st.ci_level);
+			 "ci", st.ci_lo, st.ci_hi, "ci_level", st.ci_level, "underpowered",
+			 st.underpowered);
 }
 
-/* median(lite)/median(qemu) with a bootstrap CI */
+/* The ratio b/a of two independent samples (core/stats.c: Hodges-Lehmann with
+ * the Mann-Whitney interval at its real level), with the two sample sizes
+ * under the names given; null when there is none. */
+static json_t *ratio_of(const double *b, size_t nb, const double *a, size_t na, const char *nb_name,
+			const char *na_name)
+{
+	struct stats_shift r;
+	if (!na || !nb || stats_ratio_shift(a, na, b, nb, STATS_CI_NOMINAL, &r))
+		return json_null();
+	return json_pack("{s:f,s:[f,f],s:f,s:b,s:i,s:i}", "value", r.ratio, "ci", r.lo, r.hi,
+			 "ci_level", r.level, "underpowered", r.underpowered, nb_name, (int)nb,
+			 na_name, (int)na);
+}
+
+/* vmm-lite / QEMU */
 static json_t *ratio_json(const double *lite, size_t na, const double *qemu, size_t nb)
 {
-	struct stats_ratio r;
-	if (!na || !nb || /* median(b)/median(a): a = QEMU, b = vmm-lite */
-	    stats_bootstrap_ratio(qemu, nb, lite, na, STATS_BOOTSTRAP_ITERS, STATS_BOOTSTRAP_SEED,
-				  &r))
-		return json_null();
-	return json_pack("{s:f,s:[f,f],s:i,s:i}", "value", r.value, "ci95", r.ci_lo, r.ci_hi,
-			 "n_vmmlite", (int)na, "n_qemu", (int)nb);
+	return ratio_of(lite, na, qemu, nb, "n_vmmlite", "n_qemu");
 }
 
-/* median(vmm)/median(floor) with a bootstrap CI */
+/* a VMM / the floor */
 static json_t *floor_ratio_json(const double *vmm, size_t nv, const double *fl, size_t nf)
 {
-	struct stats_ratio r;
-	if (!nv || !nf ||
-	    stats_bootstrap_ratio(fl, nf, vmm, nv, STATS_BOOTSTRAP_ITERS, STATS_BOOTSTRAP_SEED, &r))
-		return json_null();
-	return json_pack("{s:f,s:[f,f],s:i,s:i}", "value", r.value, "ci95", r.ci_lo, r.ci_hi,
-			 "n_vmm", (int)nv, "n_floor", (int)nf);
+	return ratio_of(vmm, nv, fl, nf, "n_vmm", "n_floor");
 }
 
 /* the floor has no agent, so no hello line: its boot ends at its first instruction */
@@ -111,29 +116,39 @@ static bool floor_metric(size_t m)
 	return m != 0;
 }
 
-/* "14.5 ±1.2": the median and the half-width of its 95% CI ("n=0" when none);
+/* "14.5 [13.3, 15.7]": the median and its interval ("n=0" when none);
  * " (n=K)" is appended when K differs from the row's n */
 static void cell(char *buf, size_t len, json_t *m, int prec, json_int_t row_n)
 {
-	json_t *ci = json_object_get(m, "ci95");
+	json_t *ci = json_object_get(m, "ci");
 	json_int_t n = json_integer_value(json_object_get(m, "n"));
 	if (!n || !json_is_number(json_object_get(m, "median"))) {
 		snprintf(buf, len, "n=0");
 		return;
 	}
-	double half =
-	    (json_number_value(json_array_get(ci, 1)) - json_number_value(json_array_get(ci, 0))) /
-	    2.0;
-	int o = snprintf(buf, len, "%.*f \u00b1%.*f", prec,
-			 json_number_value(json_object_get(m, "median")), prec, half);
+	int o = snprintf(buf, len, "%.*f [%.*f, %.*f]", prec,
+			 json_number_value(json_object_get(m, "median")), prec,
+			 json_number_value(json_array_get(ci, 0)), prec,
+			 json_number_value(json_array_get(ci, 1)));
 	if (n != row_n && o > 0 && (size_t)o < len)
 		snprintf(buf + o, len - (size_t)o, " (n=%lld)", (long long)n);
 }
 
-/* "0.812 [0.790, 0.835]": a ratio with its bootstrap 95% CI */
+/* "97.9%" or "75.0% underpowered": the level of a row's interval */
+static void level_cell(char *buf, size_t len, json_t *m)
+{
+	json_t *l = json_object_get(m, "ci_level");
+	if (!json_is_number(l))
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, "%.1f%%%s", json_number_value(l) * 100,
+			 json_is_true(json_object_get(m, "underpowered")) ? " underpowered" : "");
+}
+
+/* "0.812 [0.790, 0.835]": a ratio with its interval */
 static void ratio_cell(char *buf, size_t len, json_t *r)
 {
-	json_t *ci = json_object_get(r, "ci95");
+	json_t *ci = json_object_get(r, "ci");
 	if (!json_is_object(r))
 		snprintf(buf, len, "n/a");
 	else
@@ -148,7 +163,7 @@ void footprint_print_table(FILE *f, json_t *configs_json)
 	size_t i;
 	json_t *cfg;
 	fprintf(f, "%-18s %-14s %-22s %-22s %-22s %-22s %s\n", "config", "vmm", "boot->hello ms",
-		"spawn->entry ms", "RSS overhead KiB", "PSS overhead KiB", "n");
+		"spawn->entry ms", "RSS overhead KiB", "PSS overhead KiB", "n  CI level");
 	json_array_foreach(configs_json, i, cfg)
 	{
 		const char *name, *label = json_string_value(json_object_get(cfg, "config"));
@@ -173,10 +188,14 @@ void footprint_print_table(FILE *f, json_t *configs_json)
 				else
 					cell(c[k], sizeof(c[k]),
 					     json_object_get(o, metric_names[k]), k < 2 ? 1 : 0, n);
+			char lev[32];
+			level_cell(
+			    lev, sizeof(lev),
+			    json_object_get(o, metric_names[strcmp(name, VMM_FLOOR_NAME) ? 0 : 1]));
 			fprintf(f, "%-18s %-14s", label, name);
-			for (size_t k = 0; k < NMETRICS; k++) /* "±" is two bytes, one column */
-				fprintf(f, " %-*s", strstr(c[k], "\u00b1") ? 23 : 22, c[k]);
-			fprintf(f, " %lld\n", (long long)n);
+			for (size_t k = 0; k < NMETRICS; k++)
+				fprintf(f, " %-22s", c[k]);
+			fprintf(f, " %lld  %s\n", (long long)n, lev);
 		}
 		json_t *fr;
 		json_object_foreach(json_object_get(cfg, "ratio_to_floor"), name, fr)
@@ -189,11 +208,13 @@ void footprint_print_table(FILE *f, json_t *configs_json)
 				else
 					snprintf(c[k], sizeof(c[k]), "-");
 			json_t *b = json_object_get(fr, metric_names[1]);
+			char lev[32];
+			level_cell(lev, sizeof(lev), b);
 			snprintf(who, sizeof(who), "%s/floor", name);
-			fprintf(f, "%-18s %-14s %-22s %-22s %-22s %-22s %lld+%lld\n", "", who, c[0],
-				c[1], c[2], c[3],
+			fprintf(f, "%-18s %-14s %-22s %-22s %-22s %-22s %lld+%lld  %s\n", "", who,
+				c[0], c[1], c[2], c[3],
 				(long long)json_integer_value(json_object_get(b, "n_vmm")),
-				(long long)json_integer_value(json_object_get(b, "n_floor")));
+				(long long)json_integer_value(json_object_get(b, "n_floor")), lev);
 		}
 		json_t *r = json_object_get(cfg, "ratio_vmmlite_over_qemu");
 		if (!json_object_size(r))
@@ -202,13 +223,17 @@ void footprint_print_table(FILE *f, json_t *configs_json)
 		char c[NMETRICS][64];
 		for (size_t k = 0; k < NMETRICS; k++)
 			ratio_cell(c[k], sizeof(c[k]), json_object_get(r, metric_names[k]));
-		fprintf(f, "%-18s %-14s %-22s %-22s %-22s %-22s %lld+%lld\n", "", "vmm-lite/qemu",
-			c[0], c[1], c[2], c[3],
+		char lev[32];
+		level_cell(lev, sizeof(lev), b);
+		fprintf(f, "%-18s %-14s %-22s %-22s %-22s %-22s %lld+%lld  %s\n", "",
+			"vmm-lite/qemu", c[0], c[1], c[2], c[3],
 			(long long)json_integer_value(json_object_get(b, "n_vmmlite")),
-			(long long)json_integer_value(json_object_get(b, "n_qemu")));
+			(long long)json_integer_value(json_object_get(b, "n_qemu")), lev);
 	}
-	fprintf(f, "median \u00b1 half-width of its 95%% CI, n = reps with a value; ratio rows: "
-		   "medians [bootstrap 95%% CI], n = numerator+denominator reps; kvm-floor: the "
+	fprintf(f, "median [order-statistic CI of the median], n = reps with a value; ratio rows: "
+		   "Hodges-Lehmann ratio [Mann-Whitney CI], n = numerator+denominator reps; CI "
+		   "level: the real coverage of the row's first interval at its n (nominal 95%%); "
+		   "kvm-floor: the "
 		   "least VMM here (docs/FLOOR.md), one vCPU, no agent, so no hello line "
 		   "(results.json \"footprint\": min, max, MAD)\n");
 }
@@ -417,8 +442,9 @@ static void fp_workload_end(struct session *s, const struct plan_workload *w, js
 		      "spawn to the agent's first instruction (host TSC); overhead_rss_kib, "
 		      "overhead_pss_kib: the VMM process minus its guest RAM mapping",
 		      "ratio",
-		      "ratio_to_floor: each VMM's median / kvm-floor's (docs/FLOOR.md), "
-		      "ratio_vmmlite_over_qemu: vmm-lite/qemu medians; bootstrap 95% CIs"));
+		      "ratio_to_floor: each VMM / kvm-floor (docs/FLOOR.md), "
+		      "ratio_vmmlite_over_qemu: vmm-lite/qemu; Hodges-Lehmann ratios with the "
+		      "Mann-Whitney interval and its real level (ci_level)"));
 }
 
 void footprint_print(FILE *out, json_t *results)

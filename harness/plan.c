@@ -32,9 +32,11 @@ void plan_usage(FILE *out)
 	    "  --workloads LIST     comma-separated workloads (default: %s; see `virttax list`)\n"
 	    "  --reps N             counted bare/VM pairs per workload, 1..10000 (default %d; "
 	    "--quick: %d)\n"
-	    "  --reps auto          add pairs until every overhead's 95%% CI half-width is under\n"
-	    "                       --target-ci PCT (default 1) or --max-reps N (default 30) is\n"
-	    "                       reached; at least 5 pairs (harness/autoreps.c)\n"
+	    "  --reps auto          a pilot of 6 pairs measures the spread; it alone sets how\n"
+	    "                       many pairs give 95%% overhead intervals of +-PCT "
+	    "(--target-ci,\n"
+	    "                       default 1), at most --max-reps N (default 30); no stopping\n"
+	    "                       on a narrow look (harness/autoreps.c)\n"
 	    "  --warmup N           warm-up pairs, recorded as warmup and not counted (default %d; "
 	    "--quick: %d)\n"
 	    "  --vmm LIST           VMM driver(s): vmm-lite, qemu, or vmm-lite,qemu (each its own\n"
@@ -530,7 +532,7 @@ static int resolve_numbers(struct plan *p, const struct raw_opts *r, char *err, 
 	return resolve_rest(p, r, err, len);
 }
 
-/* --reps auto: at least AUTOREPS_MIN pairs, then until --target-ci or --max-reps */
+/* --reps auto: a pilot of AUTOREPS_PILOT pairs sets the total (harness/autoreps.c) */
 static int resolve_auto(struct plan *p, const struct raw_opts *r, char *err, size_t len)
 {
 	unsigned long v;

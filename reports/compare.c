@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/results.h"
 #include "core/stats.h"
 #include "reports/rdata.h"
 
@@ -15,15 +16,25 @@
 
 const char *compare_verdict_name(enum compare_verdict v)
 {
-	static const char *const n[] = {"no change", "regression", "improvement", "missing", "n/a"};
+	static const char *const n[] = {"no change", "regression",   "improvement", "missing",
+					"n/a",	     "within noise", "inconclusive"};
 	return n[v];
 }
 
-enum compare_verdict compare_verdict(double p, double slowdown_pct, double noise_pct)
+enum compare_verdict compare_verdict(double p, double slowdown_pct, double slowdown_hi_pct,
+				     bool reached, double noise_pct)
 {
-	if (!(p < COMPARE_ALPHA) || !(fabs(slowdown_pct) > noise_pct))
-		return CMP_NO_CHANGE;
-	return slowdown_pct > 0 ? CMP_REGRESSION : CMP_IMPROVEMENT;
+	if (!reached || !isfinite(slowdown_pct) || !isfinite(slowdown_hi_pct))
+		return CMP_INCONCLUSIVE;
+	bool significant = p < COMPARE_ALPHA;
+	if (significant && slowdown_pct > 0 && slowdown_hi_pct > noise_pct)
+		return CMP_REGRESSION;
+	if (slowdown_hi_pct <= noise_pct) {
+		if (significant && slowdown_pct < -noise_pct)
+			return CMP_IMPROVEMENT;
+		return significant && slowdown_pct > 0 ? CMP_WITHIN_NOISE : CMP_NO_CHANGE;
+	}
+	return CMP_INCONCLUSIVE; /* a slowdown beyond noise is neither shown nor ruled out */
 }
 
 double compare_slowdown_pct(double ratio, bool lower_is_better)
@@ -36,128 +47,225 @@ static json_t *num(double v)
 	return isfinite(v) ? json_real(v) : json_null();
 }
 
-static json_t *side_json(const double *x, size_t n)
+static json_t *interval(double lo, double hi)
 {
-	return json_pack("{s:I,s:o,s:o}", "n", (json_int_t)n, "median", num(stats_median(x, n)),
-			 "mad", num(stats_mad(x, n)));
+	return json_pack("[o,o]", num(lo), num(hi));
 }
 
 struct sample_set {
 	double *v;
 	size_t n;
 	const char *undefined; /* non-NULL: why the values have no ratio */
+	/* overhead rows: the pairs, for the side's paired overhead */
+	const double *bare, *vm;
+	bool lower;
 };
 
-static bool all_finite(const double *v, size_t n)
+static json_t *side_json(const struct sample_set *s)
+{
+	json_t *o = json_pack("{s:I,s:o,s:o}", "n", (json_int_t)s->n, "median",
+			      num(stats_median(s->v, s->n)), "mad", num(stats_mad(s->v, s->n)));
+	struct stats_overhead ov;
+	if (s->bare && s->n && !stats_overhead_paired(s->bare, s->vm, s->n, s->lower, &ov))
+		json_object_set_new(o, "overhead_pct",
+				    json_pack("{s:o,s:o,s:o,s:b,s:I}", "value", num(ov.value), "ci",
+					      interval(ov.ci_lo, ov.ci_hi), "ci_level",
+					      num(ov.ci_level), "underpowered", ov.underpowered,
+					      "pairs", (json_int_t)ov.npairs));
+	return o;
+}
+
+static bool all_positive(const double *v, size_t n)
 {
 	for (size_t i = 0; i < n; i++)
-		if (!isfinite(v[i]))
+		if (!(v[i] > 0) || !isfinite(v[i]))
 			return false;
 	return true;
 }
 
-static void not_applicable(json_t *row, const char *why)
+static void set_verdict(json_t *row, enum compare_verdict v, const char *note)
 {
-	json_object_set_new(row, "verdict", json_string(compare_verdict_name(CMP_NA)));
-	json_object_set_new(row, "note", json_string(why));
+	json_object_set_new(row, "verdict", json_string(compare_verdict_name(v)));
+	json_object_set_new(row, "note", note && *note ? json_string(note) : json_null());
+}
+
+/* Runs per side a noise-sized change needs (this spread, COMPARE_POWER). */
+static size_t reps_needed(struct sample_set a, struct sample_set b, double noise)
+{
+	return stats_reps_for_shift(stats_log_spread(a.v, a.n, b.v, b.n), noise / 100,
+				    COMPARE_ALPHA, COMPARE_POWER);
 }
 
 /* Fill the statistics and the verdict of a row from the two samples. */
 static void judge(json_t *row, struct sample_set a, struct sample_set b, bool lower, double noise)
 {
-	json_object_set_new(row, "a", side_json(a.v, a.n));
-	json_object_set_new(row, "b", side_json(b.v, b.n));
-	struct stats_ratio r;
+	json_object_set_new(row, "a", side_json(&a));
+	json_object_set_new(row, "b", side_json(&b));
+	const char *undef = a.undefined ? a.undefined : b.undefined;
+	if (!undef && (!all_positive(a.v, a.n) || !all_positive(b.v, b.n)))
+		undef = "a value is not a positive number: no ratio";
+	if (a.n == 0 || b.n == 0) {
+		set_verdict(row, CMP_MISSING,
+			    a.n	  ? "no counted ok samples in the candidate"
+			    : b.n ? "no counted ok samples in the baseline"
+				  : "no counted ok samples on either side");
+		return;
+	}
+	if (undef) {
+		set_verdict(row, CMP_NA, undef);
+		return;
+	}
+	struct stats_shift r;
 	double p = NAN;
 	bool exact = false;
-	const char *undef = a.undefined ? a.undefined : b.undefined;
-	if (!undef && (!all_finite(a.v, a.n) || !all_finite(b.v, b.n)))
-		undef = "a value is not finite";
-	if (!undef && a.n && stats_median(a.v, a.n) == 0)
-		undef = "median of A is 0";
-	if (a.n && b.n && undef) {
-		not_applicable(row, undef);
-		return;
-	}
-	if (a.n == 0 || b.n == 0 ||
-	    stats_bootstrap_ratio(a.v, a.n, b.v, b.n, STATS_BOOTSTRAP_ITERS, COMPARE_SEED, &r) ||
+	if (stats_ratio_shift(a.v, a.n, b.v, b.n, COMPARE_CI_NOMINAL, &r) ||
 	    stats_permutation_test(a.v, a.n, b.v, b.n, STATS_PERM_ITERS, COMPARE_SEED, &p,
 				   &exact)) {
-		json_object_set_new(row, "verdict", json_string("missing"));
-		json_object_set_new(
-		    row, "note",
-		    json_string(a.n && b.n ? "no ratio" : "no counted ok samples on one side"));
+		set_verdict(row, CMP_NA, "out of memory");
 		return;
 	}
-	double slow = compare_slowdown_pct(r.value, lower);
-	enum compare_verdict v = compare_verdict(p, slow, noise);
-	json_object_set_new(row, "ratio", num(r.value));
-	json_object_set_new(row, "ratio_ci95", json_pack("[o,o]", num(r.ci_lo), num(r.ci_hi)));
+	/* the interval of the slowdown: for higher-is-better values the ends swap */
+	double slow = compare_slowdown_pct(r.ratio, lower);
+	double s1 = compare_slowdown_pct(r.lo, lower), s2 = compare_slowdown_pct(r.hi, lower);
+	double slo = fmin(s1, s2), shi = fmax(s1, s2), minp = stats_permutation_min_p(a.n, b.n);
+	enum compare_verdict v = compare_verdict(p, slow, shi, !r.underpowered, noise);
+	json_object_set_new(row, "ratio", num(r.ratio));
+	json_object_set_new(row, "ci", interval(r.lo, r.hi));
+	json_object_set_new(row, "ci_level", num(r.level));
+	json_object_set_new(row, "underpowered", json_boolean(r.underpowered));
 	json_object_set_new(row, "slowdown_pct", num(slow));
+	json_object_set_new(row, "slowdown_ci_pct", interval(slo, shi));
 	json_object_set_new(row, "p", num(p));
 	json_object_set_new(row, "p_exact", json_boolean(exact));
-	json_object_set_new(row, "verdict", json_string(compare_verdict_name(v)));
-	double minp = stats_permutation_min_p(a.n, b.n);
-	char note[200] = "";
-	if (minp >= COMPARE_ALPHA)
-		snprintf(note, sizeof(note),
-			 "too few samples to ever be significant (n=%zu+%zu: smallest p %.3g; "
-			 "use --reps 5 or more)",
-			 a.n, b.n, minp);
-	json_object_set_new(row, "note", note[0] ? json_string(note) : json_null());
+	json_object_set_new(row, "min_p", num(minp));
+	char note[300] = "";
+	size_t need = 0;
+	if (v == CMP_INCONCLUSIVE) {
+		need = reps_needed(a, b, noise);
+		if (r.underpowered)
+			snprintf(note, sizeof(note),
+				 "n=%zu+%zu: the interval reaches %.1f%% at most (%.0f%% needed), "
+				 "smallest p %.3g; needs about %zu runs per side",
+				 a.n, b.n, r.level * 100, COMPARE_CI_NOMINAL * 100, minp, need);
+		else
+			snprintf(note, sizeof(note),
+				 "slowdown %+.2f%% [%+.2f, %+.2f] at %.1f%%, p=%.3g: neither "
+				 "below %.3g%% nor significant; needs about %zu runs per side",
+				 slow, slo, shi, r.level * 100, p, noise, need);
+	}
+	json_object_set_new(row, "reps_needed",
+			    need ? json_integer((json_int_t)need) : json_null());
+	set_verdict(row, v, note);
 }
 
-static json_t *row_new(const char *wl, json_t *key, const char *series, const char *kind)
+/* "64MiB", "1.5GiB", "512B"; other units: "16384pages" */
+static void x_text(double x, const char *xu, char *buf, size_t len)
+{
+	static const char *const units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
+	if (!xu || strcmp(xu, "B")) {
+		snprintf(buf, len, "%.6g%s", x, xu ? xu : "");
+		return;
+	}
+	size_t u = 0;
+	while (fabs(x) >= 1024 && u < 4)
+		x /= 1024, u++;
+	snprintf(buf, len, "%.4g%s", x, units[u]);
+}
+
+void compare_row_name(json_t *row, char *buf, size_t len)
+{
+	const char *xk = json_string_value(json_object_get(row, "xk"));
+	char pt[64] = "";
+	if (xk) {
+		char x[32];
+		x_text(json_number_value(json_object_get(row, "x")),
+		       json_string_value(json_object_get(row, "xu")), x, sizeof(x));
+		snprintf(pt, sizeof(pt), " %s=%s", xk, x);
+	}
+	snprintf(buf, len, "%s %s%s %s %s", json_string_value(json_object_get(row, "workload")),
+		 json_string_value(json_object_get(row, "metric")), pt,
+		 json_string_value(json_object_get(row, "series")),
+		 json_string_value(json_object_get(row, "kind")));
+}
+
+static json_t *row_new(const char *wl, json_t *key, json_t *ser, const char *kind)
 {
 	json_t *xk = json_object_get(key, "xk");
-	bool curve = json_is_string(xk);
+	bool curve = json_is_string(xk), overhead = !strcmp(kind, "overhead");
+	bool perf = !strcmp(results_metric_role(key), "performance");
+	bool has_bare = json_is_string(json_object_get(ser, "baseline_series"));
 	return json_pack(
-	    "{s:s,s:O,s:s,s:O,s:O,s:O,s:O,s:s,s:s}", "workload", wl, "metric",
+	    "{s:s,s:O,s:s,s:O,s:O,s:O,s:O,s:O,s:s,s:s,s:b}", "workload", wl, "metric",
 	    json_object_get(key, "m"), "unit",
-	    strcmp(kind, "overhead") ? json_string_value(json_object_get(key, "u"))
-				     : "x bare (time-equivalent)",
-	    "better",
-	    strcmp(kind, "overhead") ? json_object_get(key, "better") : json_string("lower"), "xk",
+	    overhead ? "x bare (time-equivalent)" : json_string_value(json_object_get(key, "u")),
+	    "better", overhead ? json_string("lower") : json_object_get(key, "better"), "xk",
 	    curve ? xk : json_null(), "xu", curve ? json_object_get(key, "xu") : json_null(), "x",
-	    curve ? json_object_get(key, "x") : json_null(), "series", series, "kind", kind);
+	    curve ? json_object_get(key, "x") : json_null(), "series",
+	    json_object_get(ser, "series"), "kind", kind, "role", perf ? "performance" : "info",
+	    "judged", perf && (overhead || !has_bare));
 }
 
 /* Per-pair VM time relative to bare, time-equivalent: 1 + overhead. A zero
- * denominator (the bare value, or the VM value of a higher-is-better metric)
- * leaves the set without a ratio, with the reason. */
-static struct sample_set rel_times(json_t *runs, json_t *ser, json_t *key, double *out)
+ * denominator leaves the set without a ratio, with the reason. */
+static struct sample_set rel_times(json_t *runs, json_t *ser, json_t *key, double *out,
+				   double *bare, double *vm)
 {
-	static double b[MAXS], v[MAXS];
-	struct sample_set set = {out, 0, NULL};
-	set.n =
-	    rdata_pairs(runs, json_string_value(json_object_get(ser, "baseline_series")),
-			json_string_value(json_object_get(ser, "series")), key, b, v, NULL, MAXS);
 	bool lower = rdata_lower_is_better(key);
+	struct sample_set set = {out, 0, NULL, bare, vm, lower};
+	set.n = rdata_pairs(runs, json_string_value(json_object_get(ser, "baseline_series")),
+			    json_string_value(json_object_get(ser, "series")), key, bare, vm, NULL,
+			    MAXS);
 	for (size_t i = 0; i < set.n; i++) {
-		if ((lower ? b[i] : v[i]) == 0)
+		if ((lower ? bare[i] : vm[i]) == 0)
 			set.undefined = lower ? "bare value is 0" : "VM value is 0";
-		out[i] = 1.0 + stats_overhead_pct(b[i], v[i], lower) / 100.0;
+		out[i] = stats_time_ratio(bare[i], vm[i], lower);
 	}
 	return set;
+}
+
+/* Wall time (s) of the counted runs of series s1 (and s2) in runs: the
+ * candidate's time behind a row (JUnit "time"). */
+static double wall_s(json_t *runs, const char *s1, const char *s2)
+{
+	double ns = 0;
+	size_t i;
+	json_t *run;
+	json_array_foreach(runs, i, run)
+	{
+		const char *ser = json_string_value(json_object_get(run, "series"));
+		if (ser && (!strcmp(ser, s1) || (s2 && !strcmp(ser, s2))))
+			ns += (double)json_integer_value(json_object_get(run, "wall_ns"));
+	}
+	return ns / 1e9;
 }
 
 /* Rows for one metric key of one vm series present in A (and maybe B). */
 static void compare_key(const char *wl, json_t *ra, json_t *rb, json_t *key, json_t *ser,
 			double noise, json_t *rows)
 {
-	static double va[MAXS], vb[MAXS];
+	static double va[MAXS], vb[MAXS], ba[MAXS], xa[MAXS], bb[MAXS], xb[MAXS];
 	const char *s = json_string_value(json_object_get(ser, "series"));
 	bool lower = rdata_lower_is_better(key);
-	json_t *row = row_new(wl, key, s, "vm");
+	json_t *row = row_new(wl, key, ser, "vm");
 	size_t na = rdata_values(ra, s, key, va, NULL, MAXS);
 	size_t nb = rb ? rdata_values(rb, s, key, vb, NULL, MAXS) : 0;
-	judge(row, (struct sample_set){va, na, NULL}, (struct sample_set){vb, nb, NULL}, lower,
-	      noise);
+	judge(row, (struct sample_set){va, na, NULL, NULL, NULL, lower},
+	      (struct sample_set){vb, nb, NULL, NULL, NULL, lower}, lower, noise);
+	json_object_set_new(row, "b_wall_s", json_real(rb ? wall_s(rb, s, NULL) : 0));
 	json_array_append_new(rows, row);
-	row = row_new(wl, key, s, "overhead");
-	struct sample_set oa = rel_times(ra, ser, key, va);
-	struct sample_set ob = rb ? rel_times(rb, ser, key, vb) : (struct sample_set){vb, 0, NULL};
+	if (!json_is_string(json_object_get(ser, "baseline_series")))
+		return; /* no bare side (vmm-footprint): no overhead */
+	struct sample_set oa = rel_times(ra, ser, key, va, ba, xa);
+	struct sample_set ob = rb ? rel_times(rb, ser, key, vb, bb, xb)
+				  : (struct sample_set){vb, 0, NULL, NULL, NULL, lower};
+	if (oa.n == 0 && ob.n == 0)
+		return; /* the metric has no bare side (exit-storm's exit_time) */
+	row = row_new(wl, key, ser, "overhead");
 	judge(row, oa, ob, true, noise);
+	json_object_set_new(
+	    row, "b_wall_s",
+	    json_real(rb ? wall_s(rb, s, json_string_value(json_object_get(ser, "baseline_series")))
+			 : 0));
 	json_array_append_new(rows, row);
 }
 
@@ -177,19 +285,29 @@ static void compare_workload(json_t *wa, json_t *b, double noise, json_t *rows)
 static void count_verdicts(json_t *out)
 {
 	json_t *rows = json_object_get(out, "rows"), *row;
-	size_t i, reg = 0, imp = 0, miss = 0, na = 0;
+	size_t i, reg = 0, imp = 0, miss = 0, na = 0, inc = 0, judged = 0, need = 0;
 	json_array_foreach(rows, i, row)
 	{
 		const char *v = json_string_value(json_object_get(row, "verdict"));
-		reg += !strcmp(v, "regression");
-		imp += !strcmp(v, "improvement");
+		bool j = json_is_true(json_object_get(row, "judged"));
+		judged += j;
+		reg += j && !strcmp(v, "regression");
+		inc += j && !strcmp(v, "inconclusive");
+		imp += j && !strcmp(v, "improvement");
 		miss += !strcmp(v, "missing");
 		na += !strcmp(v, compare_verdict_name(CMP_NA));
+		json_int_t r = json_integer_value(json_object_get(row, "reps_needed"));
+		if (j && (size_t)r > need)
+			need = (size_t)r;
 	}
 	json_object_set_new(out, "regressions", json_integer((json_int_t)reg));
 	json_object_set_new(out, "improvements", json_integer((json_int_t)imp));
+	json_object_set_new(out, "inconclusive", json_integer((json_int_t)inc));
 	json_object_set_new(out, "missing", json_integer((json_int_t)miss));
 	json_object_set_new(out, "not_applicable", json_integer((json_int_t)na));
+	json_object_set_new(out, "judged", json_integer((json_int_t)judged));
+	json_object_set_new(out, "reps_needed",
+			    need ? json_integer((json_int_t)need) : json_null());
 	json_object_set_new(out, "compared",
 			    json_integer((json_int_t)(json_array_size(rows) - miss - na)));
 }
@@ -200,14 +318,25 @@ json_t *compare_results(json_t *a, json_t *b, double noise_pct, char *err, size_
 	size_t i;
 	json_array_foreach(json_object_get(a, "workloads"), i, wa)
 	    compare_workload(wa, b, noise_pct, rows);
-	json_t *out =
-	    json_pack("{s:f,s:f,s:s,s:o}", "noise_pct", noise_pct, "alpha", COMPARE_ALPHA, "method",
-		      "ratio of medians B/A with a bootstrap 95% CI (2000 resamples); "
-		      "two-sided permutation test on the difference of means (exact when "
-		      "small, else 10000 permutations); significant when p < alpha and "
-		      "|slowdown| > noise",
-		      "rows", rows);
+	json_t *out = json_pack(
+	    "{s:f,s:f,s:f,s:f,s:s,s:o}", "noise_pct", noise_pct, "alpha", COMPARE_ALPHA,
+	    "ci_nominal", COMPARE_CI_NOMINAL, "power", COMPARE_POWER, "method",
+	    "ratio B/A: Hodges-Lehmann (median of all log b - log a), interval: the Mann-Whitney "
+	    "interval of that shift at 99% (exact below 2500 cells), with its real level; p: "
+	    "two-sided permutation test on the difference of means (exact when small, else "
+	    "10000 permutations, fixed seed); regression when p < alpha, slower and the "
+	    "interval's upper end beyond noise; within noise / no change when that end is "
+	    "below noise; else inconclusive (reps_needed: runs per side to detect a noise-sized "
+	    "change with power 0.95 at this spread)",
+	    "rows", rows);
 	count_verdicts(out);
+	json_t *wb, *run;
+	size_t j;
+	double total = 0;
+	json_array_foreach(json_object_get(b, "workloads"), i, wb)
+	    json_array_foreach(json_object_get(wb, "runs"), j, run) total +=
+	    (double)json_integer_value(json_object_get(run, "wall_ns")) / 1e9;
+	json_object_set_new(out, "candidate_wall_s", json_real(total));
 	if (json_integer_value(json_object_get(out, "compared")) == 0) {
 		snprintf(err, errlen,
 			 "nothing to compare: the baseline and candidate share no workload, metric "

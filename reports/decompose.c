@@ -792,6 +792,22 @@ static json_t *model_json(bool avail, double v, const struct ci *ci, int c)
 			 avail ? num(ci->hi[c] * 100) : json_null());
 }
 
+/* The measured overhead: the one paired estimator of core/stats.c (the
+ * summary's), with its order-statistic interval and that interval's level. */
+static json_t *measured_json(const struct dec *d, json_t *key)
+{
+	struct stats_overhead o;
+	bool ok = d->n > 0 &&
+		  !stats_overhead_paired(d->bare, d->vm, d->n, rdata_lower_is_better(key), &o);
+	json_t *m = comp("measured", ok, ok ? o.value / 100 : NAN, ok ? o.ci_lo / 100 : NAN,
+			 ok ? o.ci_hi / 100 : NAN, NULL,
+			 "time-equivalent overhead: median over pairs of the time ratio, minus 1, "
+			 "with the order-statistic interval of that median (stats_overhead_paired)");
+	json_object_set_new(m, "ci_level", ok ? json_real(o.ci_level) : json_null());
+	json_object_set_new(m, "underpowered", json_boolean(!ok || o.underpowered));
+	return m;
+}
+
 static json_t *entry_json(const struct dec *d, json_t *wl, json_t *ser, json_t *key)
 {
 	size_t idx[MAXP];
@@ -842,9 +858,7 @@ static json_t *entry_json(const struct dec *d, json_t *wl, json_t *ser, json_t *
 	    json_object_get(key, "u"), "better", json_object_get(key, "better"), "xk",
 	    curve ? xk : json_null(), "xu", curve ? json_object_get(key, "xu") : json_null(), "x",
 	    curve ? json_object_get(key, "x") : json_null(), "pairs", (json_int_t)d->n, "measured",
-	    comp("measured", d->n > 0, e.measured, ci.lo[0], ci.hi[0], NULL,
-		 "time-equivalent overhead, median over pairs"),
-	    "components", comps);
+	    measured_json(d, key), "components", comps);
 }
 
 /* Which metrics to decompose: the whole-run time when there is one, else all. */

@@ -207,7 +207,13 @@ const char *report_comp(json_t *comp, char *buf, size_t len)
 		return snprintf(buf, len, "n/a"), buf;
 	char t[96];
 	report_val_ci(report_d(comp, "value_pct"), json_object_get(comp, "ci95_pct"), t, sizeof(t));
-	snprintf(buf, len, "%s%%", t);
+	double level = report_d(comp, "ci_level"); /* measured: the paired estimator's */
+	if (isfinite(level))
+		snprintf(buf, len, "%s%% (%.1f%%%s)", t, level * 100,
+			 json_is_true(json_object_get(comp, "underpowered")) ? " underpowered"
+									     : "");
+	else
+		snprintf(buf, len, "%s%%", t);
 	return buf;
 }
 

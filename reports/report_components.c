@@ -202,9 +202,11 @@ static const char *fp_cell(json_t *m, char *buf, size_t len)
 	char v[96];
 	if (!json_integer_value(json_object_get(m, "n")))
 		return snprintf(buf, len, "n/a (n=0)"), buf;
-	report_val_ci(report_d(m, "median"), json_object_get(m, "ci95"), v, sizeof(v));
-	snprintf(buf, len, "%s (n=%lld)", v,
-		 (long long)json_integer_value(json_object_get(m, "n")));
+	report_val_ci(report_d(m, "median"), json_object_get(m, "ci"), v, sizeof(v));
+	snprintf(buf, len, "%s (n=%lld, %.1f%%%s)", v,
+		 (long long)json_integer_value(json_object_get(m, "n")),
+		 report_d(m, "ci_level") * 100,
+		 json_is_true(json_object_get(m, "underpowered")) ? " underpowered" : "");
 	return buf;
 }
 
@@ -227,8 +229,9 @@ static void footprint_table(struct tab *t, const struct report_ctx *ctx)
 				head(t, "VMM footprint",
 				     "Per VM, before the guest does anything: spawn to the agent's "
 				     "first line and instruction, and the VMM process's memory "
-				     "besides guest RAM; median [95% CI] (n). Ratio: vmm-lite/QEMU "
-				     "medians [bootstrap 95% CI].",
+				     "besides guest RAM; median [CI] (n, the CI's real coverage; "
+				     "nominal 95%). Ratio: vmm-lite/QEMU, Hodges-Lehmann "
+				     "[Mann-Whitney CI] (its coverage).",
 				     cols, 6);
 			any = true;
 			const char *vmm;
@@ -253,8 +256,11 @@ static void footprint_table(struct tab *t, const struct report_ctx *ctx)
 			char c[4][96];
 			for (int k = 0; k < 4; k++) {
 				json_t *x = json_object_get(r, metrics[k]);
-				report_val_ci(report_d(x, "value"), json_object_get(x, "ci95"),
-					      c[k], sizeof(c[k]));
+				char v[80];
+				report_val_ci(report_d(x, "value"), json_object_get(x, "ci"), v,
+					      sizeof(v));
+				snprintf(c[k], sizeof(c[k]), "%s (%.1f%%)", v,
+					 report_d(x, "ci_level") * 100);
 			}
 			const char *cells[] = {
 			    report_s(cfg, "config"), "ratio vmm-lite/qemu", c[0], c[1], c[2], c[3]};

@@ -1,7 +1,7 @@
 /*
  * Markdown report: for pull requests and papers. Every number carries its
- * unit, n and spread (95% CI); components that could not be computed say why
- * in a footnote list instead of showing a number.
+ * unit, n and spread (an interval with its real coverage); components that could not be computed
+ * say why in a footnote list instead of showing a number.
  */
 #include <math.h>
 #include <stdbool.h>
@@ -10,6 +10,7 @@
 #include "core/results.h"
 #include "reports/report.h"
 
+/* "12.3 [11.9, 12.8] (n=10, 97.9%)": the interval's real coverage after n */
 static void stats_cell(FILE *out, json_t *st)
 {
 	char b[96];
@@ -17,19 +18,20 @@ static void stats_cell(FILE *out, json_t *st)
 		fprintf(out, " n/a (n=0) |");
 		return;
 	}
-	fprintf(out, " %s (n=%lld) |",
-		report_val_ci(report_d(st, "median"), json_object_get(st, "ci95"), b, sizeof(b)),
-		(long long)json_integer_value(json_object_get(st, "n")));
+	fprintf(out, " %s (n=%lld, %.1f%%%s) |",
+		report_val_ci(report_d(st, "median"), json_object_get(st, "ci"), b, sizeof(b)),
+		(long long)json_integer_value(json_object_get(st, "n")),
+		report_d(st, "ci_level") * 100,
+		json_is_true(json_object_get(st, "underpowered")) ? " underpowered" : "");
 }
 
 static void summary_table(FILE *out, json_t *wl)
 {
 	size_t i;
 	json_t *e;
-	fprintf(
-	    out,
-	    "| metric | unit | better | x | series | bare median [95%% CI] | VM median [95%% CI] "
-	    "| overhead %% [95%% CI] (pairs) | outliers (MAD) |\n");
+	fprintf(out, "| metric | unit | better | x | series | bare median [CI] (n, CI level) | VM "
+		     "median [CI] (n, CI level) | overhead %% [CI] (pairs, CI level) | outliers "
+		     "(MAD) |\n");
 	fprintf(out, "|---|---|---|---|---|---:|---:|---:|---|\n");
 	json_array_foreach(json_object_get(wl, "summary"), i, e)
 	{
@@ -41,13 +43,23 @@ static void summary_table(FILE *out, json_t *wl)
 			report_s(e, "unit"), report_s(e, "better"), x, report_s(e, "series"));
 		stats_cell(out, json_object_get(e, "bare"));
 		stats_cell(out, json_object_get(e, "vm"));
+		double lv = report_d(ov, "ci_level");
 		fprintf(
-		    out, " %s (%lld) | bare %zu, vm %zu |\n",
-		    report_val_ci(report_d(ov, "value"), json_object_get(ov, "ci95"), o, sizeof(o)),
-		    (long long)json_integer_value(json_object_get(ov, "pairs")),
-		    json_array_size(json_object_get(ol, "bare")),
-		    json_array_size(json_object_get(ol, "vm")));
+		    out, " %s (%lld",
+		    report_val_ci(report_d(ov, "value"), json_object_get(ov, "ci"), o, sizeof(o)),
+		    (long long)json_integer_value(json_object_get(ov, "pairs")));
+		if (isfinite(lv))
+			fprintf(out, ", %.1f%%%s", lv * 100,
+				json_is_true(json_object_get(ov, "underpowered")) ? " underpowered"
+										  : "");
+		fprintf(out, ") | bare %zu, vm %zu |\n",
+			json_array_size(json_object_get(ol, "bare")),
+			json_array_size(json_object_get(ol, "vm")));
 	}
+	fprintf(out, "\nIntervals are distribution-free, at their real coverage (CI level; nominal "
+		     "95%%, reached from 6 runs or pairs, *underpowered* below): medians by order "
+		     "statistics; overhead = median over pairs of the time ratio VM/bare, minus "
+		     "1, with the order-statistic interval of that median.\n");
 }
 
 static const char *const comps[] = {"mediation", "translation", "scheduling", "residual"};
@@ -84,7 +96,8 @@ static void decomposition_table(FILE *out, json_t *dec, const char *wl, int *not
 			continue;
 		if (!header) {
 			fprintf(out, "\nDecomposition (%% of bare-metal time, lower is better; "
-				     "median over pairs [95%% bootstrap CI]):\n\n");
+				     "median over pairs; measured: [order-statistic CI] (its "
+				     "level), components: [95%% bootstrap CI]):\n\n");
 			fprintf(
 			    out,
 			    "| series | metric | x | pairs | measured | mediation | translation "

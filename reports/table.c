@@ -8,11 +8,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TABLE_COLS 8
+#define TABLE_COLS 9
 
 static const char *const headers[TABLE_COLS] = {
-    "workload", "metric", "unit", "series", "bare median", "vm median", "overhead % [95% CI]",
-    "n bare/vm"};
+    "workload",	      "metric",		 "unit",     "series",	 "bare median [CI]",
+    "vm median [CI]", "overhead % [CI]", "CI level", "n bare/vm"};
 
 void table_human_bytes(double b, char *buf, size_t len)
 {
@@ -91,24 +91,40 @@ void table_metric_label(json_t *e, char *buf, size_t len)
 	snprintf(buf, len, "%s @ %s", m, xs);
 }
 
-/* "160.2 ±0.4%": the median and the half-width of its CI relative to it */
-static void median_cell(json_t *st, char *buf, size_t len)
+/* "97.9%" */
+static void level_text(double level, char *buf, size_t len)
 {
-	double med = num(st, "median");
-	json_t *ci = json_object_get(st, "ci95");
-	double lo = json_number_value(json_array_get(ci, 0)),
-	       hi = json_number_value(json_array_get(ci, 1));
-	char n[32];
-	table_number(med, n, sizeof(n));
-	if (isnan(med) || med == 0)
-		snprintf(buf, len, "%s", n);
+	if (!isfinite(level))
+		snprintf(buf, len, "-");
 	else
-		snprintf(buf, len, "%s ±%.1f%%", n, fmax(hi - med, med - lo) / fabs(med) * 100);
+		snprintf(buf, len, "%.1f%%", level * 100);
+}
+
+/* "160.2 [159.8, 160.9]": the median and its order-statistic interval; its
+ * level in parentheses when it is not the row's (another n than the pairs) */
+static void median_cell(json_t *st, double row_level, char *buf, size_t len)
+{
+	double med = num(st, "median"), level = num(st, "ci_level");
+	json_t *ci = json_object_get(st, "ci");
+	char n[20], lo[20], hi[20], lv[24] = "";
+	table_number(med, n, sizeof(n));
+	if (isnan(med) || !json_is_number(json_array_get(ci, 0))) {
+		snprintf(buf, len, "%s", n);
+		return;
+	}
+	table_number(json_number_value(json_array_get(ci, 0)), lo, sizeof(lo));
+	table_number(json_number_value(json_array_get(ci, 1)), hi, sizeof(hi));
+	if (isfinite(level) && !(fabs(level - row_level) < 1e-9)) {
+		char l[16];
+		level_text(level, l, sizeof(l));
+		snprintf(lv, sizeof(lv), " (%s)", l);
+	}
+	snprintf(buf, len, "%s [%s, %s]%s", n, lo, hi, lv);
 }
 
 static void overhead_cell(json_t *o, char *buf, size_t len)
 {
-	json_t *ci = json_object_get(o, "ci95");
+	json_t *ci = json_object_get(o, "ci");
 	double v = num(o, "value");
 	if (isnan(v))
 		snprintf(buf, len, "-");
@@ -116,6 +132,16 @@ static void overhead_cell(json_t *o, char *buf, size_t len)
 		snprintf(buf, len, "%+.2f [%+.2f, %+.2f]", v,
 			 json_number_value(json_array_get(ci, 0)),
 			 json_number_value(json_array_get(ci, 1)));
+}
+
+/* The overhead interval's real coverage; "underpowered" below the nominal
+ * level (fewer than 6 pairs for 95%) */
+static void level_cell(json_t *o, char *buf, size_t len)
+{
+	char l[16];
+	level_text(num(o, "ci_level"), l, sizeof(l));
+	snprintf(buf, len, "%s%s", l,
+		 json_is_true(json_object_get(o, "underpowered")) ? " underpowered" : "");
 }
 
 static void add_entry(struct table_grid *t, const char *wl, json_t *e)
@@ -127,10 +153,13 @@ static void add_entry(struct table_grid *t, const char *wl, json_t *e)
 	table_metric_label(e, c[1], TABLE_CELL);
 	snprintf(c[2], TABLE_CELL, "%s", json_string_value(json_object_get(e, "unit")));
 	snprintf(c[3], TABLE_CELL, "%s", json_string_value(json_object_get(e, "series")));
-	median_cell(json_object_get(e, "bare"), c[4], TABLE_CELL);
-	median_cell(json_object_get(e, "vm"), c[5], TABLE_CELL);
-	overhead_cell(json_object_get(e, "overhead_pct"), c[6], TABLE_CELL);
-	snprintf(c[7], TABLE_CELL, "%lld/%lld",
+	json_t *ov = json_object_get(e, "overhead_pct");
+	double row_level = num(ov, "ci_level");
+	median_cell(json_object_get(e, "bare"), row_level, c[4], TABLE_CELL);
+	median_cell(json_object_get(e, "vm"), row_level, c[5], TABLE_CELL);
+	overhead_cell(ov, c[6], TABLE_CELL);
+	level_cell(ov, c[7], TABLE_CELL);
+	snprintf(c[8], TABLE_CELL, "%lld/%lld",
 		 (long long)json_integer_value(json_object_get(json_object_get(e, "bare"), "n")),
 		 (long long)json_integer_value(json_object_get(json_object_get(e, "vm"), "n")));
 }
@@ -207,8 +236,11 @@ void table_print(FILE *out, json_t *results)
 	    json_array_foreach(json_object_get(w, "summary"), j, e)
 		add_entry(&t, json_string_value(json_object_get(w, "name")), e);
 	table_grid_print(out, &t);
-	fprintf(out, "medians ± half-width of their distribution-free CI (see ci_level in "
-		     "results.json); overhead CI: bootstrap over pairs\n");
+	fprintf(out,
+		"CI: distribution-free intervals at their real coverage (CI level; nominal 95%%, "
+		"reached from 6 pairs, \"underpowered\" below; a median's own level in () when its "
+		"n differs): medians by order statistics; overhead = median over pairs of the "
+		"time ratio VM/bare, minus 1, with the order-statistic interval of that median\n");
 	print_failures(out, results);
 	table_grid_free(&t);
 }

@@ -23,7 +23,7 @@ void table_vmms_print(FILE *out, json_t *results);
 
 /* A grid of text cells printed with aligned columns (left, then right-aligned
  * from column right_from), headers first. */
-#define TABLE_CELL 64
+#define TABLE_CELL 96
 #define TABLE_GRID_MAX_COLS 12
 struct table_grid {
 	int ncols, right_from;

@@ -27,6 +27,7 @@ PKGS=(
   chromium             # renders the HTML report in its test (headless)
   libxml2-utils        # xmllint: the gate test checks the JUnit XML
   python3              # tests/check_layers.py (make check-layers, part of unit-tests)
+  python3-scipy        # reference values for the statistics tests (tests/unit/stats_reference.py)
 )
 missing=()
 for p in "${PKGS[@]}"; do

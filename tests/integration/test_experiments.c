@@ -66,7 +66,7 @@ static json_t *results(const char *sub)
 	json_t *r = json_load_file(path, 0, &e);
 	cr_assert_not_null(r, "%s: %s (see %s/log)", path, e.text, dir);
 	cr_assert_str_eq(json_string_value(json_object_get(r, "schema")), "virttax-results");
-	cr_assert_eq(json_integer_value(json_object_get(r, "schema_version")), 2);
+	cr_assert_eq(json_integer_value(json_object_get(r, "schema_version")), 3);
 	return r;
 }
 

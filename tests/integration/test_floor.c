@@ -196,7 +196,7 @@ Test(floor, footprint_has_the_floor_row_and_ratios_to_it, .timeout = 300)
 						"overhead_pss_kib"};
 		json_t *x = json_object_get(ratio, m[i]);
 		double v = json_number_value(json_object_get(x, "value"));
-		json_t *ci = json_object_get(x, "ci95");
+		json_t *ci = json_object_get(x, "ci");
 		cr_assert(v > 0 && json_number_value(json_array_get(ci, 0)) <= v &&
 			      v <= json_number_value(json_array_get(ci, 1)),
 			  "%s ratio %f outside its CI", m[i], v);

@@ -101,7 +101,7 @@ Test(run, noop_two_reps, .init = setup, .fini = teardown, .timeout = 120)
 	snprintf(args, sizeof(args), "run --workloads noop --reps 2 --warmup 0 --out '%s'", out);
 	cr_assert_eq(virttax(NULL, args), 0, "see %s/log", tmp_dir);
 	json_t *r = load_results(out);
-	cr_assert_eq(json_integer_value(json_object_get(r, "schema_version")), 2);
+	cr_assert_eq(json_integer_value(json_object_get(r, "schema_version")), 3);
 	cr_assert(json_is_true(json_object_get(r, "complete")));
 	cr_assert_str_eq(json_string_value(json_object_get(r, "schema")), "virttax-results");
 	json_t *wl = json_array_get(json_object_get(r, "workloads"), 0);

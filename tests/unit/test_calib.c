@@ -210,11 +210,14 @@ Test(calib, ratios_to_the_floor_and_to_the_first_vmm)
 			   1.0, 1e-9);
 	cr_assert_float_eq(json_number_value(json_object_get(json_object_get(qf, "pio"), "value")),
 			   3.0, 1e-9);
-	json_t *ci = json_object_get(json_object_get(qf, "pio"), "ci95");
-	cr_assert(json_number_value(json_array_get(ci, 0)) <= 3.0 &&
-		      json_number_value(json_array_get(ci, 1)) >= 3.0 &&
-		      json_number_value(json_array_get(ci, 1)) <= 30.0 / 9 + 1e-9,
-		  "the CI comes from the floor's spread");
+	/* 3 rounds each: the interval is [min, max] of the 9 ratios 30/{9,10,11} at its
+	 * real level 1 - 2/C(6,3) = 90%, below the nominal 95% */
+	json_t *qp = json_object_get(qf, "pio"), *ci = json_object_get(qp, "ci");
+	cr_assert_float_eq(json_number_value(json_array_get(ci, 0)), 30.0 / 11, 1e-9);
+	cr_assert_float_eq(json_number_value(json_array_get(ci, 1)), 30.0 / 9, 1e-9,
+			   "the interval comes from the floor's spread");
+	cr_assert_float_eq(json_number_value(json_object_get(qp, "ci_level")), 0.9, 1e-12);
+	cr_assert(json_is_true(json_object_get(qp, "underpowered")));
 	cr_assert_float_eq(json_number_value(json_object_get(json_object_get(qv, "pio"), "value")),
 			   3.0, 1e-9);
 	cr_assert_null(json_object_get(qv, "mmio"), "vmm-lite's mmio is unavailable: no ratio");

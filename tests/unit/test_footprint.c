@@ -90,32 +90,35 @@ Test(footprint, table_has_spread_n_and_ratio_cis)
 	json_t *cfgs =
 	    json_loads("[{\"config\":\"1 vCPU / 128 MiB\",\"vmms\":{"
 		       "\"vmm-lite\":{"
-		       "\"boot_to_hello_ms\":{\"n\":10,\"median\":14.5,\"ci95\":[13.3,15.7]},"
-		       "\"spawn_to_entry_ms\":{\"n\":8,\"median\":3.0,\"ci95\":[2.8,3.2]},"
-		       "\"overhead_rss_kib\":{\"n\":10,\"median\":1500,\"ci95\":[1480,1520]},"
-		       "\"overhead_pss_kib\":{\"n\":10,\"median\":900,\"ci95\":[890,910]}},"
+		       "\"boot_to_hello_ms\":{\"n\":10,\"median\":14.5,\"ci\":[13.3,15.7],"
+		       "\"ci_level\":0.97852,\"underpowered\":false},"
+		       "\"spawn_to_entry_ms\":{\"n\":8,\"median\":3.0,\"ci\":[2.8,3.2]},"
+		       "\"overhead_rss_kib\":{\"n\":10,\"median\":1500,\"ci\":[1480,1520]},"
+		       "\"overhead_pss_kib\":{\"n\":10,\"median\":900,\"ci\":[890,910]}},"
 		       "\"qemu\":{\"available\":false,\"reason\":\"no qemu-system-x86_64\"}},"
 		       "\"ratio_vmmlite_over_qemu\":{"
-		       "\"boot_to_hello_ms\":{\"value\":0.25,\"ci95\":[0.2,0.3],\"n_vmmlite\":10,"
+		       "\"boot_to_hello_ms\":{\"value\":0.25,\"ci\":[0.2,0.3],\"n_vmmlite\":10,"
 		       "\"n_qemu\":9},"
 		       "\"spawn_to_entry_ms\":null,"
-		       "\"overhead_rss_kib\":{\"value\":0.1,\"ci95\":[0.09,0.11],\"n_vmmlite\":10,"
+		       "\"overhead_rss_kib\":{\"value\":0.1,\"ci\":[0.09,0.11],\"n_vmmlite\":10,"
 		       "\"n_qemu\":9},"
-		       "\"overhead_pss_kib\":{\"value\":0.05,\"ci95\":[0.04,0.06],\"n_vmmlite\":10,"
+		       "\"overhead_pss_kib\":{\"value\":0.05,\"ci\":[0.04,0.06],\"n_vmmlite\":10,"
 		       "\"n_qemu\":9}}"
 		       "}]",
 		       0, &e);
 	cr_assert(cfgs, "%s", e.text);
 	char *buf = table_of(cfgs);
-	cr_assert(strstr(buf, "14.5 \u00b11.2 "), "%s", buf);
-	cr_assert(strstr(buf, "3.0 \u00b10.2 (n=8)"), "entry has its own n: %s", buf);
-	cr_assert(strstr(buf, "1500 \u00b120 "), "%s", buf);
-	cr_assert(strstr(buf, "900 \u00b110 "), "%s", buf);
+	cr_assert(strstr(buf, "14.5 [13.3, 15.7] "), "%s", buf);
+	cr_assert(strstr(buf, "3.0 [2.8, 3.2] (n=8)"), "entry has its own n: %s", buf);
+	cr_assert(strstr(buf, "1500 [1480, 1520] "), "%s", buf);
+	cr_assert(strstr(buf, "900 [890, 910] "), "%s", buf);
+	cr_assert(strstr(buf, " 10  97.9%\n"), "the CI level of the row: %s", buf);
+	cr_assert_null(strstr(buf, "\u00b1"), "no \u00b1 that is not a half-width: %s", buf);
 	cr_assert(strstr(buf, "qemu           unavailable: no qemu-system-x86_64"), "%s", buf);
 	cr_assert(strstr(buf, "0.250 [0.200, 0.300]"), "boot ratio CI: %s", buf);
 	cr_assert(strstr(buf, "0.100 [0.090, 0.110]"), "RSS ratio CI: %s", buf);
 	cr_assert(strstr(buf, "0.050 [0.040, 0.060]"), "PSS ratio CI: %s", buf);
-	cr_assert(strstr(buf, " 10+9\n"), "ratio n: %s", buf);
+	cr_assert(strstr(buf, " 10+9  -\n"), "ratio n (no level in this fixture): %s", buf);
 	free(buf);
 	json_decref(cfgs);
 }
@@ -127,16 +130,16 @@ Test(footprint, floor_row_and_ratios_to_it)
 	json_t *cfgs = json_loads(
 	    "[{\"config\":\"1 vCPU / 128 MiB\",\"vmms\":{"
 	    "\"kvm-floor\":{\"boot_to_hello_ms\":{\"n\":0},"
-	    "\"spawn_to_entry_ms\":{\"n\":3,\"median\":2.0,\"ci95\":[1.8,2.2]},"
-	    "\"overhead_rss_kib\":{\"n\":3,\"median\":740,\"ci95\":[730,750]},"
-	    "\"overhead_pss_kib\":{\"n\":3,\"median\":736,\"ci95\":[726,746]}},"
-	    "\"vmm-lite\":{\"boot_to_hello_ms\":{\"n\":3,\"median\":9.0,\"ci95\":[8,10]},"
-	    "\"spawn_to_entry_ms\":{\"n\":3,\"median\":2.2,\"ci95\":[2.0,2.4]},"
-	    "\"overhead_rss_kib\":{\"n\":3,\"median\":1168,\"ci95\":[1160,1176]},"
-	    "\"overhead_pss_kib\":{\"n\":3,\"median\":1164,\"ci95\":[1156,1172]}}},"
+	    "\"spawn_to_entry_ms\":{\"n\":3,\"median\":2.0,\"ci\":[1.8,2.2]},"
+	    "\"overhead_rss_kib\":{\"n\":3,\"median\":740,\"ci\":[730,750]},"
+	    "\"overhead_pss_kib\":{\"n\":3,\"median\":736,\"ci\":[726,746]}},"
+	    "\"vmm-lite\":{\"boot_to_hello_ms\":{\"n\":3,\"median\":9.0,\"ci\":[8,10]},"
+	    "\"spawn_to_entry_ms\":{\"n\":3,\"median\":2.2,\"ci\":[2.0,2.4]},"
+	    "\"overhead_rss_kib\":{\"n\":3,\"median\":1168,\"ci\":[1160,1176]},"
+	    "\"overhead_pss_kib\":{\"n\":3,\"median\":1164,\"ci\":[1156,1172]}}},"
 	    "\"ratio_to_floor\":{\"vmm-lite\":{"
-	    "\"spawn_to_entry_ms\":{\"value\":1.1,\"ci95\":[0.9,1.3],\"n_vmm\":3,\"n_floor\":3},"
-	    "\"overhead_rss_kib\":{\"value\":1.578,\"ci95\":[1.469,1.649],\"n_vmm\":3,"
+	    "\"spawn_to_entry_ms\":{\"value\":1.1,\"ci\":[0.9,1.3],\"n_vmm\":3,\"n_floor\":3},"
+	    "\"overhead_rss_kib\":{\"value\":1.578,\"ci\":[1.469,1.649],\"n_vmm\":3,"
 	    "\"n_floor\":3},"
 	    "\"overhead_pss_kib\":null}},"
 	    "\"ratio_vmmlite_over_qemu\":{}}]",
@@ -144,13 +147,13 @@ Test(footprint, floor_row_and_ratios_to_it)
 	cr_assert(cfgs, "%s", e.text);
 	char *buf = table_of(cfgs);
 	cr_assert(strstr(buf, "kvm-floor      -      "), "no hello column for the floor: %s", buf);
-	cr_assert(strstr(buf, "2.0 \u00b10.2 "), "floor entry: %s", buf);
-	cr_assert(strstr(buf, "740 \u00b110 "), "floor RSS: %s", buf);
+	cr_assert(strstr(buf, "2.0 [1.8, 2.2] "), "floor entry: %s", buf);
+	cr_assert(strstr(buf, "740 [730, 750] "), "floor RSS: %s", buf);
 	cr_assert(strstr(buf, "vmm-lite/floor -"), "ratio row, no hello ratio: %s", buf);
 	cr_assert(strstr(buf, "1.100 [0.900, 1.300]"), "entry ratio: %s", buf);
 	cr_assert(strstr(buf, "1.578 [1.469, 1.649]"), "RSS ratio: %s", buf);
 	cr_assert(strstr(buf, "n/a"), "a missing ratio says so: %s", buf);
-	cr_assert(strstr(buf, " 3+3\n"), "ratio n: %s", buf);
+	cr_assert(strstr(buf, " 3+3  -\n"), "ratio n (no level in this fixture): %s", buf);
 	cr_assert_null(strstr(buf, "vmm-lite/qemu"), "no QEMU, no vmm-lite/qemu row: %s", buf);
 	free(buf);
 	json_decref(cfgs);

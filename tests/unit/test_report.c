@@ -13,14 +13,23 @@
 #include "reports/compare_fmt.h"
 #include "reports/report.h"
 
-Test(compare, verdict_needs_significance_and_size)
+Test(compare, verdict_fails_closed)
 {
-	cr_assert_eq(compare_verdict(0.001, 6.0, 5.0), CMP_REGRESSION);
-	cr_assert_eq(compare_verdict(0.001, 4.9, 5.0), CMP_NO_CHANGE, "below the noise");
-	cr_assert_eq(compare_verdict(0.02, 50.0, 5.0), CMP_NO_CHANGE, "not significant");
-	cr_assert_eq(compare_verdict(0.001, -10.0, 5.0), CMP_IMPROVEMENT);
-	cr_assert_eq(compare_verdict(NAN, 50.0, 5.0), CMP_NO_CHANGE);
-	cr_assert_eq(compare_verdict(0.001, 1.0, 0.0), CMP_REGRESSION, "noise 0: any change");
+	/* p, slowdown, upper end of its interval, interval reaches its level, noise */
+	cr_assert_eq(compare_verdict(0.001, 6.0, 8.0, true, 5.0), CMP_REGRESSION);
+	cr_assert_eq(compare_verdict(0.001, 4.9, 5.5, true, 5.0), CMP_REGRESSION,
+		     "slower, and beyond noise not ruled out");
+	cr_assert_eq(compare_verdict(0.001, 2.0, 4.0, true, 5.0), CMP_WITHIN_NOISE);
+	cr_assert_eq(compare_verdict(0.02, 50.0, 60.0, true, 5.0), CMP_INCONCLUSIVE,
+		     "not significant, not shown below the noise");
+	cr_assert_eq(compare_verdict(0.2, 0.5, 3.0, true, 5.0), CMP_NO_CHANGE);
+	cr_assert_eq(compare_verdict(0.001, -10.0, -8.0, true, 5.0), CMP_IMPROVEMENT);
+	cr_assert_eq(compare_verdict(0.001, -3.0, -1.0, true, 5.0), CMP_NO_CHANGE);
+	cr_assert_eq(compare_verdict(NAN, 50.0, 60.0, true, 5.0), CMP_INCONCLUSIVE);
+	cr_assert_eq(compare_verdict(0.001, 1.0, 1.5, true, 0.0), CMP_REGRESSION,
+		     "noise 0: any slowdown");
+	cr_assert_eq(compare_verdict(0.1, 0.0, 1.0, false, 5.0), CMP_INCONCLUSIVE,
+		     "an interval below its level decides nothing");
 	/* direction: a throughput drop from 100 to 80 takes 25% longer */
 	cr_assert_float_eq(compare_slowdown_pct(0.8, false), 25.0, 1e-9);
 	cr_assert_float_eq(compare_slowdown_pct(1.2, true), 20.0, 1e-9);
@@ -72,7 +81,7 @@ Test(compare, synthetic_regression_noise_and_improvement)
 	cr_assert_float_eq(json_number_value(json_object_get(r, "ratio")), 1.2, 1e-9);
 	cr_assert(json_number_value(json_object_get(r, "p")) < 0.01);
 	cr_assert_str_eq(verdict(find_row(ab, "mem-stream", "triad", "vm[pagesize=2m]", "vm")),
-			 "no change", "1%% is below the 5%% noise");
+			 "within noise", "1%%, significant, is shown below the 5%% noise");
 	/* with noise 0.5% the same 1% throughput drop counts */
 	json_t *ab0 = compare_results(a, b, 0.5, err, sizeof(err));
 	cr_assert_str_eq(verdict(find_row(ab0, "mem-stream", "triad", "vm[pagesize=2m]", "vm")),
@@ -122,11 +131,13 @@ static char *report_text(const char *fmt)
 Test(report, markdown_has_units_n_and_spread)
 {
 	char *md = report_text("md");
-	cr_assert(strstr(md, "| time | ms | lower | - | vm[pagesize=4k] | 100 [100, 100] (n=6) |"),
+	cr_assert(strstr(md,
+			 "| time | ms | lower | - | vm[pagesize=4k] | 100 [100, 100] (n=6, 96.9%) "
+			 "| 113 [113, 113] (n=6, 96.9%) | 13 [13, 13] (6, 96.9%) |"),
 		  "%s", md);
 	cr_assert(strstr(md, "Decomposition (% of bare-metal time"));
-	cr_assert(strstr(md, "| vm[pagesize=4k] | time (ms) | - | 6 | 13 [13, 13]% | 10 [10, 10]% "
-			     "| 3 [3, 3]% | 1 [1, 1]% | -1 [-1, -1]% |"),
+	cr_assert(strstr(md, "| vm[pagesize=4k] | time (ms) | - | 6 | 13 [13, 13]% (96.9%) | "
+			     "10 [10, 10]% | 3 [3, 3]% | 1 [1, 1]% | -1 [-1, -1]% |"),
 		  "%s", md);
 	cr_assert(strstr(md, "needs the metric's timed region"), "unavailable components say why");
 	cr_assert(strstr(md, "## Validation: exit-storm"));
@@ -141,7 +152,12 @@ Test(report, csv_rows_with_medians_cis_and_n)
 	cr_assert(strstr(csv, ",bare_n,"));
 	cr_assert(strstr(csv, "tests/data/"
 			      "synthetic-a.json,exit-storm,time,ms,lower,,,,vm[pagesize=4k],100,"
-			      "100,100,6,113,113,113,6,13,"),
+			      "100,100,0.96875,6,113,113,113,0.96875,6,13,13,13,0.96875,6,"),
+		  "%s", csv);
+	cr_assert(strstr(csv, ",bare_ci_level,") && strstr(csv, ",overhead_ci_level,"));
+	/* bare exits are 0: no overhead, so empty cells (never a made-up 0), pairs 6 */
+	cr_assert(strstr(csv, "exit-storm,exits,count,lower,,,,vm[pagesize=4k],0,0,0,0.96875,6,"
+			      "2000,2000,2000,0.96875,6,,,,,6,"),
 		  "%s", csv);
 	cr_assert(strstr(csv, "mem-chase,latency,ns,lower,wss,B,67108864,vm[pagesize=4k],90,"));
 	/* every line has the same number of fields */
@@ -209,11 +225,18 @@ Test(compare, junit_and_markdown_outputs)
 	json_t *ab = compare_results(a, b, 5.0, err, sizeof(err));
 	char *xml = render(compare_write_junit, ab);
 	cr_assert(xml_balanced(xml), "%s", xml);
-	cr_assert(strstr(xml, "<failure type=\"regression\""));
-	cr_assert(strstr(xml, "classname=\"virttax.exit-storm\""));
+	cr_assert(strstr(xml, "<failure type=\"regression\" message=\"regression: slowdown "
+			      "+20.00% [+20.00, +20.00]"),
+		  "%s", xml);
+	cr_assert(strstr(xml, "p=0.00216, n=6+6, noise 5%</failure>"), "text in the body: %s", xml);
+	cr_assert(strstr(xml, "classname=\"virttax.exit-storm\" name=\"exit-storm time "
+			      "vm[pagesize=2m] overhead\""),
+		  "%s", xml);
+	cr_assert(strstr(xml, "name=\"mem-chase latency wss=64MiB vm[pagesize=4k] overhead\""),
+		  "readable curve points: %s", xml);
 	cr_assert_not(xml_balanced("<a><b></a></b>"), "the checker can fail");
 	char *md = render(compare_write_markdown, ab);
-	cr_assert(strstr(md, "### virttax gate: regression found"));
+	cr_assert(strstr(md, "### virttax gate: **FAIL**"), "%s", md);
 	cr_assert(strstr(md, "**regression**"));
 	cr_assert(strstr(md, "(n=6, MAD"));
 	char esc[64];
@@ -247,10 +270,10 @@ Test(compare, undefined_ratio_is_na_with_reason)
 	char *md = render(compare_write_markdown, ab), *js = render(compare_write_json, ab);
 	for (char *line = strtok(tab, "\n"); line; line = strtok(NULL, "\n")) {
 		cr_assert_null(strstr(line, "nan"), "%s", line);
-		if (strstr(line, "exit-storm  exits") && strstr(line, "overhead"))
+		if (strstr(line, "exit-storm exits") && strstr(line, "overhead"))
 			cr_assert(strstr(line, " n/a: bare value is 0"), "%s", line);
 	}
-	cr_assert(strstr(xml, "<skipped message=\"n/a: bare value is 0"), "%s", xml);
+	cr_assert_null(strstr(xml, "exit-storm exits"), "a count is not judged: %s", xml);
 	cr_assert(xml_balanced(xml));
 	cr_assert_null(strstr(md, "nan"), "%s", md);
 	cr_assert(strstr(md, "| n/a: bare value is 0 |"), "%s", md);

@@ -1,7 +1,9 @@
 /*
- * Unit tests of harness/stats.c against values computed by hand.
+ * Unit tests of core/stats.c against values computed by hand (scipy: test_stats_reference.c,
+ * coverage: test_stats_coverage.c).
  */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <math.h>
 
 #include "core/stats.h"
@@ -50,21 +52,50 @@ Test(stats, overhead_directions)
 	cr_assert_float_eq(stats_overhead_pct(10, 8, false), 25, EPS);
 }
 
-Test(stats, paired_bootstrap_is_reproducible_and_brackets)
+Test(stats, overhead_is_the_median_of_per_pair_ratios)
 {
-	double bare[] = {100, 101, 99, 100.5, 100.2, 99.8, 100.1, 100.3};
-	double vm[] = {110, 111, 109, 110.4, 110.1, 109.9, 110.2, 110.3};
-	struct stats_overhead a, b;
-	cr_assert_eq(stats_overhead_paired(bare, vm, 8, true, &a), 0);
-	cr_assert_eq(stats_overhead_paired(bare, vm, 8, true, &b), 0);
-	cr_assert_eq(a.ci_lo, b.ci_lo, "fixed seed: identical CI");
-	cr_assert_eq(a.ci_hi, b.ci_hi);
-	cr_assert_eq(a.npairs, 8);
-	cr_assert_float_eq(a.value, (110.15 - 100.15) / 100.15 * 100, 1e-9);
-	cr_assert(a.ci_lo <= a.value && a.value <= a.ci_hi, "[%g, %g] vs %g", a.ci_lo, a.ci_hi,
-		  a.value);
-	cr_assert(a.ci_lo > 8 && a.ci_hi < 12, "CI [%g, %g] should be near 10%%", a.ci_lo, a.ci_hi);
-	cr_assert_eq(stats_overhead_paired(bare, vm, 0, true, &a), -22);
+	/* ratios 1.10, 1.20, 1.05, 1.30, 1.00, 1.15, 1.25, 1.12: median (1.12 + 1.15) / 2 */
+	double bare[] = {100, 100, 200, 100, 300, 100, 80, 100};
+	double vm[] = {110, 120, 210, 130, 300, 115, 100, 112};
+	struct stats_overhead o;
+	cr_assert_eq(stats_overhead_paired(bare, vm, 8, true, &o), 0);
+	cr_assert_eq(o.npairs, 8);
+	cr_assert_float_eq(o.value, 13.5, 1e-9);
+	/* n = 8: [r(2), r(7)] = [1.05, 1.25] covers 1 - 2 * 9/256 = 92.97% < 95%, so
+	 * [r(1), r(8)] = [1.00, 1.30] at 99.22% */
+	cr_assert_float_eq(o.ci_lo, 0.0, 1e-9);
+	cr_assert_float_eq(o.ci_hi, 30.0, 1e-9);
+	cr_assert_float_eq(o.ci_level, 1 - 2.0 / 256, 1e-12);
+	cr_assert_not(o.underpowered);
+	/* not the ratio of the medians: 117.5 / 100 = +17.5% */
+	cr_assert(fabs(o.value - 17.5) > 1);
+	cr_assert_eq(stats_overhead_paired(bare, vm, 0, true, &o), -22);
+	double zero[] = {0, 100};
+	cr_assert_eq(stats_overhead_paired(zero, vm, 2, true, &o), -EDOM, "bare 0: no ratio");
+}
+
+Test(stats, overhead_higher_is_better_is_time_equivalent)
+{
+	/* throughput 10 -> 8: the same work takes 25% longer */
+	double bare[] = {10, 10, 10}, vm[] = {8, 8, 8};
+	struct stats_overhead o;
+	cr_assert_eq(stats_overhead_paired(bare, vm, 3, false, &o), 0);
+	cr_assert_float_eq(o.value, 25, 1e-9);
+}
+
+Test(stats, small_n_says_its_real_level)
+{
+	double b[] = {5, 5, 5, 5, 5}, v[] = {6, 7, 5.5, 6.5, 6.2};
+	struct stats_overhead o;
+	for (size_t n = 1; n <= 5; n++) {
+		cr_assert_eq(stats_overhead_paired(b, v, n, true, &o), 0);
+		cr_assert(o.underpowered, "n = %zu pairs cannot reach 95%%", n);
+		cr_assert_float_eq(o.ci_level, n < 2 ? 0 : 1 - pow(0.5, (double)n - 1), 1e-12);
+	}
+	cr_assert_float_eq(o.ci_lo, 10, 1e-9); /* n = 5: [min, max] at 93.75% */
+	cr_assert_float_eq(o.ci_hi, 40, 1e-9);
+	cr_assert_eq(stats_median_ci_min_n(0.95), 6);
+	cr_assert_eq(stats_median_ci_min_n(0.99), 8);
 }
 
 Test(stats, identical_samples_give_zero_width_ci)
@@ -75,6 +106,23 @@ Test(stats, identical_samples_give_zero_width_ci)
 	cr_assert_float_eq(o.value, 20, EPS);
 	cr_assert_float_eq(o.ci_lo, 20, EPS);
 	cr_assert_float_eq(o.ci_hi, 20, EPS);
+}
+
+Test(stats, reps_rules)
+{
+	/* 1% half-width at 95% for a 2% log spread: (1.96 * 1.2533 * 0.02 / log 1.01)^2 = 24.7 */
+	cr_assert_eq(stats_reps_for_halfwidth(0.02, 0.01, 0.95), 25);
+	cr_assert_eq(stats_reps_for_halfwidth(0.0001, 0.01, 0.95), 6, "at least the 95%% n");
+	cr_assert_eq(stats_reps_for_halfwidth(NAN, 0.01, 0.95), 6);
+	/* detect 5% at alpha 0.01 with power 0.95, 3% spread:
+	 * 2 * (2.5758 + 1.6449)^2 * 0.03^2 / log(1.05)^2 * pi/3 = 14.1 */
+	cr_assert_eq(stats_reps_for_shift(0.03, 0.05, 0.01, 0.95), 15);
+	cr_assert_eq(stats_reps_for_shift(0.001, 0.05, 0.01, 0.95), 5, "the 99%% interval needs 5");
+	double a[] = {100, 102, 98, 101, 99}, b[] = {200, 204, 196, 202, 198};
+	double s1 = stats_log_spread(a, 5, NULL, 0), s2 = stats_log_spread(a, 5, b, 5);
+	cr_assert_float_eq(s1, 1.4826 * log(100.0 / 99.0), 1e-9); /* |log(99/100)| */
+	cr_assert_float_eq(s2, s1, 1e-9, "each sample centred on its own median");
+	cr_assert(isnan(stats_log_spread(a, 1, NULL, 0)));
 }
 
 Test(stats, mad_outliers_flagged)

@@ -1,8 +1,9 @@
 /*
- * Unit tests of the two-sample statistics in harness/stats.c used by compare,
- * gate and the decomposition: MAD, bootstrap CIs, permutation test.
+ * Unit tests of the two-sample statistics in core/stats.c used by compare and
+ * gate: MAD, permutation test, Mann-Whitney law and the interval of a ratio.
  */
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <math.h>
 
 #include "core/stats.h"
@@ -61,34 +62,48 @@ Test(stats_compare, permutation_monte_carlo_large_samples)
 	cr_assert_eq(stats_permutation_test(a, 0, b, 40, 10, 7, &p, &exact), -22);
 }
 
-Test(stats_compare, bootstrap_ratio_brackets_true_ratio)
+Test(stats_compare, unequal_sizes_min_p_is_one_over_c)
 {
-	double a[] = {100, 102, 98, 101, 99, 100}, b[] = {120, 122, 118, 121, 119, 120};
-	struct stats_ratio r;
-	cr_assert_eq(stats_bootstrap_ratio(a, 6, b, 6, 2000, 0, &r), 0);
-	cr_assert_float_eq(r.value, 1.2, 1e-12);
-	cr_assert(r.ci_lo <= 1.2 && r.ci_hi >= 1.2);
-	cr_assert(r.ci_lo > 1.1 && r.ci_hi < 1.3);
-	double z[] = {0, 0};
-	cr_assert_eq(stats_bootstrap_ratio(z, 2, b, 6, 100, 0, &r), -22);
+	/* 4 vs 5: only the observed split of fully separated samples is as extreme
+	 * (its mirror has another |mean difference|): 1 / C(9, 4) */
+	double a[] = {1, 2, 3, 4}, b[] = {101, 102, 103, 104, 105}, p;
+	bool exact;
+	cr_assert_eq(stats_permutation_test(a, 4, b, 5, STATS_PERM_ITERS, 0, &p, &exact), 0);
+	cr_assert_float_eq(p, 1.0 / 126, 1e-12);
+	cr_assert_float_eq(stats_permutation_min_p(4, 5), 1.0 / 126, 1e-12);
+	cr_assert(p >= stats_permutation_min_p(4, 5) - 1e-15, "no p below the minimum");
 }
 
-/* Coverage sanity: over many normal samples of n = 30, the bootstrap CI of the
- * median contains the true median most of the time (nominal 95%; percentile
- * bootstrap of a median undercovers a little at small n). */
-Test(stats_compare, bootstrap_median_ci_coverage)
+Test(stats_compare, ratio_shift_brackets_true_ratio)
 {
-	uint64_t rng = 12345;
-	int covered = 0, trials = 200;
-	for (int t = 0; t < trials; t++) {
-		double x[30], lo, hi;
-		for (int i = 0; i < 30; i++)
-			x[i] = 50 + 5 * stats_normal(&rng);
-		cr_assert_eq(stats_bootstrap_median_ci(x, 30, 500, (uint64_t)t + 1, &lo, &hi), 0);
-		covered += lo <= 50 && 50 <= hi;
+	double a[] = {100, 102, 98, 101, 99, 100}, b[] = {120, 122.4, 117.6, 121.2, 118.8, 120};
+	struct stats_shift r;
+	cr_assert_eq(stats_ratio_shift(a, 6, b, 6, 0.99, &r), 0);
+	cr_assert_float_eq(r.ratio, 1.2, 0.01);
+	cr_assert(r.lo <= 1.2 && r.hi >= 1.2, "[%g, %g]", r.lo, r.hi);
+	cr_assert(r.lo > 1.1 && r.hi < 1.3);
+	cr_assert(r.level >= 0.99 && !r.underpowered);
+	cr_assert_eq(stats_ratio_shift(a, 3, b, 3, 0.99, &r), 0);
+	cr_assert(r.underpowered, "3 + 3 reaches 90%% at most");
+	cr_assert_float_eq(r.level, 0.9, 1e-12);
+	double z[] = {0, 1};
+	cr_assert_eq(stats_ratio_shift(z, 2, b, 6, 0.95, &r), -EDOM, "a value <= 0 has no log");
+	cr_assert_eq(stats_ratio_shift(a, 0, b, 6, 0.95, &r), -EINVAL);
+}
+
+Test(stats_compare, ratio_shift_large_samples_use_the_normal_law)
+{
+	static double a[80], b[80];
+	uint64_t rng = 5;
+	for (int i = 0; i < 80; i++) {
+		a[i] = 100 * exp(0.02 * stats_normal(&rng));
+		b[i] = 105 * exp(0.02 * stats_normal(&rng));
 	}
-	cr_assert(covered >= trials * 0.88 && covered <= trials * 0.995, "coverage %d/%d", covered,
-		  trials);
+	struct stats_shift r;
+	cr_assert_eq(stats_ratio_shift(a, 80, b, 80, 0.95, &r), 0); /* 6400 cells > exact max */
+	cr_assert(r.lo < 1.05 && 1.05 < r.hi, "[%g, %g]", r.lo, r.hi);
+	cr_assert(r.level >= 0.949 && r.level < 0.96, "level %g", r.level);
+	cr_assert(r.hi - r.lo < 0.02);
 }
 
 Test(stats_compare, normal_deviates_have_unit_variance)
