@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "core/results.h"
+#include "virttax/workload.h"
 
 static json_t *str_or_null(const char *s)
 {
@@ -32,6 +33,36 @@ static json_t *safe_text(const char *s)
 	return json_string(clean);
 }
 
+/* Is `name` a word of the space-separated list? */
+static bool listed(const char *list, const char *name)
+{
+	size_t len = strlen(name);
+	for (const char *p = list; p && *p;) {
+		const char *end = strchr(p, ' ');
+		size_t n = end ? (size_t)(end - p) : strlen(p);
+		if (n == len && !strncmp(p, name, len))
+			return true;
+		p = end ? end + 1 : NULL;
+	}
+	return false;
+}
+
+/* "role": "info" on the metrics the emitting workload declares as such
+ * (workload_ops.info_metrics), so that readers of the file know. */
+static void mark_info_metrics(json_t *metrics)
+{
+	size_t i;
+	json_t *m;
+	json_array_foreach(metrics, i, m)
+	{
+		const struct workload_ops *w =
+		    workload_find(json_string_value(json_object_get(m, "wl")) ?: "");
+		const char *name = json_string_value(json_object_get(m, "m"));
+		if (w && name && listed(w->info_metrics, name))
+			json_object_set_new(m, "role", json_string("info"));
+	}
+}
+
 json_t *results_run_record(const struct run_meta *m, const struct run_result *res)
 {
 	json_t *r = json_pack("{s:s,s:o,s:s,s:{s:s,s:o},s:i,s:b,s:s,s:o,s:I}", "side", m->side,
@@ -46,6 +77,7 @@ json_t *results_run_record(const struct run_meta *m, const struct run_result *re
 			    res->exit_code >= 0 ? json_integer(res->exit_code) : json_null());
 	json_object_set_new(r, "signal",
 			    res->term_signal ? json_integer(res->term_signal) : json_null());
+	mark_info_metrics(res->proto.metrics);
 	json_object_set(r, "metrics", res->proto.metrics);
 	json_object_set(r, "params", res->proto.params);
 	json_object_set_new(r, "hello",

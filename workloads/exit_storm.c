@@ -158,5 +158,6 @@ const struct workload_ops wl_exit_storm = {
     .quick_params = "exits=1000 selfcal=100",
     .run = exit_storm_run,
     .est_ms = 400,
+    .info_metrics = "selfcal_exit_ns",
     .est_quick_ms = 200,
 };

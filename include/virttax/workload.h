@@ -93,6 +93,12 @@ struct workload_ops {
 	 * at the quick parameters, in ms: only for `virttax run --dry-run`'s
 	 * estimate (time-based workloads: their ms parameter is used instead). */
 	unsigned est_ms, est_quick_ms;
+	/* Metrics that describe the run rather than measure its speed (a value the
+	 * workload calibrates for itself, e.g. exit-storm's selfcal_exit_ns), space
+	 * separated; NULL = none. Metrics in unit "count" are such always. The
+	 * harness marks them "role": "info" in the run record; --reps auto and the
+	 * gate do not judge them (docs/METHOD.md). */
+	const char *info_metrics;
 };
 
 #define WL_NEEDS_DISK 1u	 /* a virtio-blk/ATA disk (blk-*): the io-blk experiment */

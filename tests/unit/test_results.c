@@ -107,8 +107,18 @@ Test(results, summary_pairs_counted_ok_runs)
 	cr_assert_float_eq(json_real_value(json_object_get(vm, "median")), 111, 1e-9);
 	json_t *oh = json_object_get(t, "overhead_pct");
 	cr_assert_eq(json_integer_value(json_object_get(oh, "pairs")), 3);
-	/* pairs 0..2: bare median 101, vm median 111 */
+	/* pairs 0..2: ratios 110/100, 111/101, 112/102; their median 111/101 */
 	cr_assert_float_eq(json_real_value(json_object_get(oh, "value")), 10.0 / 101 * 100, 1e-9);
+	/* 3 pairs: [min, max] of the ratios, at its real coverage 75%, underpowered */
+	json_t *ci = json_object_get(oh, "ci");
+	cr_assert_float_eq(json_real_value(json_array_get(ci, 0)), (112.0 / 102 - 1) * 100, 1e-9);
+	cr_assert_float_eq(json_real_value(json_array_get(ci, 1)), 10, 1e-9);
+	cr_assert_float_eq(json_real_value(json_object_get(oh, "ci_level")), 0.75, 1e-12);
+	cr_assert(json_is_true(json_object_get(oh, "underpowered")));
+	cr_assert_null(json_object_get(oh, "ci95"), "no interval named after a level it lacks");
+	cr_assert_float_eq(json_real_value(json_object_get(bare, "ci_level")), 0.875, 1e-12,
+			   "4 bare runs: 1 - 2^-3");
+	cr_assert_str_eq(json_string_value(json_object_get(t, "role")), "performance");
 	cr_assert_eq(json_integer_value(json_object_get(json_object_get(t, "failed_runs"), "vm")),
 		     1);
 
@@ -175,4 +185,64 @@ Test(results, human_sizes)
 	cr_assert_str_eq(b, "1.5 KiB");
 	table_human_bytes(100, b, sizeof(b));
 	cr_assert_str_eq(b, "100 B");
+}
+
+/* exit-storm declares selfcal_exit_ns an info metric: the run record says so,
+ * and so does its summary entry; a count is info by its unit. */
+Test(results, info_metrics_are_marked)
+{
+	struct run_result res;
+	const char *out = VTX_PROTO_PREFIX
+	    "{\"t\":\"hello\",\"proto\":1,\"side\":\"vm\"}\n" VTX_PROTO_PREFIX
+	    "{\"t\":\"metric\",\"wl\":\"exit-storm\",\"m\":\"selfcal_exit_ns\",\"u\":\"ns\","
+	    "\"better\":\"lower\",\"v\":25000}\n" VTX_PROTO_PREFIX
+	    "{\"t\":\"metric\",\"wl\":\"exit-storm\",\"m\":\"time\",\"u\":\"ms\","
+	    "\"better\":\"lower\",\"v\":12}\n" VTX_PROTO_PREFIX
+	    "{\"t\":\"metric\",\"wl\":\"cpu-int\",\"m\":\"selfcal_exit_ns\",\"u\":\"ns\","
+	    "\"better\":\"lower\",\"v\":1}\n" VTX_PROTO_PREFIX "{\"t\":\"done\",\"status\":0}\n";
+	run_result_init(&res);
+	proto_feed(&res.proto, out, strlen(out));
+	proto_finish(&res.proto);
+	struct run_meta m = {.side = "vm", .vmm = "vmm-lite", .series = "vm", .backing = "thp"};
+	json_t *r = results_run_record(&m, &res);
+	json_t *ms = json_object_get(r, "metrics");
+	cr_assert_str_eq(json_string_value(json_object_get(json_array_get(ms, 0), "role")), "info");
+	cr_assert_null(json_object_get(json_array_get(ms, 1), "role"), "time is performance");
+	cr_assert_null(json_object_get(json_array_get(ms, 2), "role"),
+		       "only the workload that declares it");
+	cr_assert_str_eq(results_metric_role(json_array_get(ms, 0)), "info");
+	cr_assert_str_eq(results_metric_role(json_array_get(ms, 1)), "performance");
+	json_t *count = json_pack("{s:s,s:s}", "m", "exits", "u", "count");
+	cr_assert_str_eq(results_metric_role(count), "info");
+	json_decref(count);
+	json_decref(r);
+	run_result_release(&res);
+}
+
+/* results_load recomputes the summary: a file with a stale summary (another
+ * estimator, version 2 keys) is read with this virttax's. */
+Test(results, load_recomputes_the_summary)
+{
+	char dir[] = "/tmp/vtx-results-XXXXXX", path[256], err[300];
+	cr_assert_not_null(mkdtemp(dir));
+	snprintf(path, sizeof(path), "%s/results.json", dir);
+	json_t *wl = workload_with_runs();
+	json_object_set_new(wl, "summary",
+			    json_pack("[{s:s,s:{s:f,s:[f,f]}}]", "metric", "time", "overhead_pct",
+				      "value", 99.0, "ci95", 1.0, 2.0));
+	json_t *root = json_pack("{s:s,s:i,s:[o]}", "schema", RESULTS_SCHEMA, "schema_version", 2,
+				 "workloads", wl);
+	cr_assert_eq(results_write_atomic(path, root), 0);
+	json_t *back;
+	cr_assert_eq(results_load(path, &back, err, sizeof(err)), 0, "%s", err);
+	json_t *t =
+	    summary_for(json_array_get(json_object_get(back, "workloads"), 0), "time", "vm");
+	cr_assert_not_null(t);
+	cr_assert_float_eq(
+	    json_real_value(json_object_get(json_object_get(t, "overhead_pct"), "value")),
+	    10.0 / 101 * 100, 1e-9);
+	json_decref(root);
+	json_decref(back);
+	unlink(path);
+	rmdir(dir);
 }
