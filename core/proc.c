@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -215,5 +216,23 @@ int proc_run(char *const argv[], bool search_path, char **out, char *err, size_t
 		snprintf(err, errlen, "%s %s: %s", argv[0], argv[1] ? argv[1] : "",
 			 ebuf[0] ? ebuf : "failed");
 	}
+	return rc;
+}
+
+int proc_file_id(const char *path, char *out, size_t len)
+{
+	FILE *f = fopen(path, "rbe");
+	if (!f)
+		return -errno;
+	uint64_t h = 0xcbf29ce484222325ull;
+	unsigned char buf[65536];
+	size_t n;
+	while ((n = fread(buf, 1, sizeof(buf), f)) > 0)
+		for (size_t i = 0; i < n; i++)
+			h = (h ^ buf[i]) * 0x100000001b3ull;
+	int rc = ferror(f) ? -EIO : 0;
+	fclose(f);
+	if (!rc)
+		snprintf(out, len, "fnv1a64:%016llx", (unsigned long long)h);
 	return rc;
 }

@@ -30,6 +30,10 @@ int proc_find_sibling(const char *name, char *out, size_t len);
  * 0 or -errno (-ENAMETOOLONG, /proc/self/exe unreadable). */
 int proc_locate(const char *env, const char *file, char *out, size_t len);
 
+/* "fnv1a64:0123456789abcdef", the FNV-1a hash of the file's bytes: which build
+ * of a binary ran (not a security check). 0 or -errno. */
+int proc_file_id(const char *path, char *out, size_t len);
+
 struct proc_io {
 	int out_fd;		  /* the child's stdout; -1: /dev/null */
 	int err_fd;		  /* the child's stderr; -1: /dev/null */

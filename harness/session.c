@@ -125,7 +125,12 @@ int session_begin(struct session *s, struct plan *p, const struct experiment_ops
 	}
 	move_off_cpu(p->cpu);
 	arm_signals();
-	json_t *params = plan_to_json(p);
+	json_t *params = plan_to_json(p), *vmms = json_object();
+	for (size_t v = 0; v < p->nvmms; v++) { /* which builds run (the gate compares them) */
+		const struct vmm_ops *ops = vmm_find(p->vmms[v]);
+		json_t *id = ops && ops->identity ? ops->identity() : NULL;
+		json_object_set_new(vmms, p->vmms[v], id ? id : json_null());
+	}
 	json_object_set_new(params, "tsc_khz", json_integer((json_int_t)s->tsc_khz));
 	s->results = json_pack("{s:s,s:i,s:b,s:o,s:o,s:s,s:o,s:o,s:n,s:[]}", "schema",
 			       RESULTS_SCHEMA, "schema_version", RESULTS_SCHEMA_VERSION, "complete",
@@ -133,6 +138,10 @@ int session_begin(struct session *s, struct plan *p, const struct experiment_ops
 			       "virttax_version", VIRTTAX_VERSION, "environment",
 			       write_results ? environment_collect(NULL) : json_null(),
 			       "parameters", params, "calibration", "workloads");
+	if (s->results)
+		json_object_set_new(s->results, "vmms", vmms);
+	else
+		json_decref(vmms);
 	return s->results ? VTX_EXIT_OK : VTX_EXIT_HOST;
 }
 

@@ -99,6 +99,10 @@ struct vmm_ops {
 	int (*io_probe)(const char *technique, bool nic, char *why, size_t len);
 	/* Can it inflate a virtio-balloon (run_spec.balloon_mib)? 0 or -ENOTSUP + why. */
 	int (*balloon_probe)(char *why, size_t len);
+	/* Which build runs: {"version": "...", "binary": PATH, "id": "fnv1a64:...",
+	 * "agent_id": "..."} (results.json "vmms"; the gate refuses to compare
+	 * different builds unless told). NULL when it cannot be found. */
+	json_t *(*identity)(void);
 };
 
 extern const struct vmm_ops vmm_vmmlite;

@@ -474,8 +474,30 @@ static int qemu_balloon_probe(char *why, size_t len)
 	       -ENOTSUP;
 }
 
+/* The first line of `qemu-system-x86_64 --version` and the binaries' hashes */
+static json_t *qemu_identity(void)
+{
+	char bin[PATH_MAX], agent[PATH_MAX], id[64], aid[64], err[200];
+	char *out = NULL;
+	if (find_qemu(bin, sizeof(bin)) || proc_file_id(bin, id, sizeof(id)) ||
+	    proc_locate("VIRTTAX_AGENT", "guest-agent.elf", agent, sizeof(agent)) ||
+	    proc_file_id(agent, aid, sizeof(aid)))
+		return NULL;
+	char *argv[] = {bin, "--version", NULL};
+	if (proc_run(argv, false, &out, err, sizeof(err)) != 0 || !out) {
+		free(out);
+		return NULL;
+	}
+	out[strcspn(out, "\n")] = 0;
+	json_t *j = json_pack("{s:s,s:s,s:s,s:s}", "version", out, "binary", bin, "id", id,
+			      "agent_id", aid);
+	free(out);
+	return j;
+}
+
 const struct vmm_ops vmm_qemu = {
     .name = "qemu",
+    .identity = qemu_identity,
     .probe = qemu_probe,
     .run = qemu_run,
     .io_probe = qemu_io_probe,

@@ -15,6 +15,7 @@
 
 #include "harness/child.h"
 #include "core/proc.h"
+#include "core/results.h"
 #include "harness/plan.h"
 #include "vmm-lite/virtio.h"
 
@@ -267,8 +268,19 @@ static int vmmlite_balloon_probe(char *why, size_t len)
 	return 0;
 }
 
+static json_t *vmmlite_identity(void)
+{
+	char vmm[PATH_MAX], agent[PATH_MAX], id[64], aid[64];
+	if (vmmlite_paths(vmm, agent, sizeof(vmm)) || proc_file_id(vmm, id, sizeof(id)) ||
+	    proc_file_id(agent, aid, sizeof(aid)))
+		return NULL;
+	return json_pack("{s:s,s:s,s:s,s:s}", "version", "vmm-lite (virttax " VIRTTAX_VERSION ")",
+			 "binary", vmm, "id", id, "agent_id", aid);
+}
+
 const struct vmm_ops vmm_vmmlite = {
     .name = "vmm-lite",
+    .identity = vmmlite_identity,
     .probe = vmmlite_probe,
     .run = vmmlite_run,
     .io_probe = vmmlite_io_probe,
