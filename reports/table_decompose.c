@@ -32,9 +32,15 @@ static void cell(json_t *c, char *buf, size_t len, const char **notes, size_t *n
 {
 	json_t *ci = json_object_get(c, "ci95_pct"), *v = json_object_get(c, "value_pct");
 	if (json_is_true(json_object_get(c, "available")) && json_is_number(v)) {
-		snprintf(buf, len, "%+.2f [%+.2f, %+.2f]", json_number_value(v),
-			 json_number_value(json_array_get(ci, 0)),
-			 json_number_value(json_array_get(ci, 1)));
+		int o = snprintf(buf, len, "%+.2f [%+.2f, %+.2f]", json_number_value(v),
+				 json_number_value(json_array_get(ci, 0)),
+				 json_number_value(json_array_get(ci, 1)));
+		json_t *lv = json_object_get(c, "ci_level"); /* measured: its real level */
+		if (json_is_number(lv) && o > 0 && (size_t)o < len)
+			snprintf(buf + o, len - (size_t)o, " (%.1f%%%s)",
+				 json_number_value(lv) * 100,
+				 json_is_true(json_object_get(c, "underpowered")) ? " underpowered"
+										  : "");
 		return;
 	}
 	const char *why = json_string_value(json_object_get(c, "reason"));
@@ -85,8 +91,9 @@ void table_decompose_print(FILE *out, json_t *results)
 			 (long long)json_integer_value(json_object_get(e, "pairs")));
 	}
 	if (g.nrows) {
-		fprintf(out, "\ndecomposition (%% of bare-metal time, median over pairs [bootstrap "
-			     "95%% CI]; docs/METHOD.md):\n");
+		fprintf(out, "\ndecomposition (%% of bare-metal time, median over pairs; measured "
+			     "[order-statistic CI] (its real level), components [bootstrap CI, "
+			     "nominal 95%%]; docs/METHOD.md):\n");
 		table_grid_print(out, &g);
 		for (size_t k = 0; k < nnotes; k++)
 			fprintf(out, "  n/a (%zu): %.300s\n", k + 1, notes[k]);
