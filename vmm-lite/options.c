@@ -151,6 +151,11 @@ void vmm_print_help(FILE *f)
 	    "  --inject-exit-delay-us N  test knob: busy-wait N us in the handling of every\n"
 	    "                     exit that reaches user space (I/O, MMIO, MSR), a real and\n"
 	    "                     controlled regression for `virttax gate` tests (default 0)\n"
+	    "  --inject-steal-pct P  test knob: every 4 ms each vCPU is taken out of the guest\n"
+	    "                     by a timer signal and held in vmm-lite until P%% of the\n"
+	    "                     period has passed since the timer fired (0..50, default 0):\n"
+	    "                     the guest loses P%% of its time, whatever it runs (bench/\n"
+	    "                     gate-power.py's known slowdown)\n"
 	    "  --irqchip KIND     split (default): only the local APIC is in the kernel\n"
 	    "                     (timer, IPIs, INIT/SIPI), as on a microVM without legacy\n"
 	    "                     chips; full: KVM's PIC, IOAPIC and PIT (ports 0x40-0x43,\n"
@@ -195,6 +200,7 @@ enum {
 	OPT_IO_TECH,
 	OPT_NET,
 	OPT_EXIT_DELAY,
+	OPT_STEAL,
 	OPT_BALLOON,
 	OPT_NO_SECCOMP,
 	OPT_IRQCHIP,
@@ -217,6 +223,7 @@ static const struct option long_opts[] = {
     {"io-technique", required_argument, NULL, OPT_IO_TECH},
     {"net", required_argument, NULL, OPT_NET},
     {"inject-exit-delay-us", required_argument, NULL, OPT_EXIT_DELAY},
+    {"inject-steal-pct", required_argument, NULL, OPT_STEAL},
     {"balloon", required_argument, NULL, OPT_BALLOON},
     {"no-seccomp", no_argument, NULL, OPT_NO_SECCOMP},
     {"irqchip", required_argument, NULL, OPT_IRQCHIP},
@@ -313,6 +320,11 @@ static int apply_option(struct vmm_options *o, int c, const char *arg, bool *tim
 			USAGE("--inject-exit-delay-us '%s': expected whole microseconds 0..1000000",
 			      arg);
 		o->exit_delay_us = (uint32_t)v;
+		break;
+	case OPT_STEAL:
+		if (parse_uint(arg, 50, &v))
+			USAGE("--inject-steal-pct '%s': expected whole percent 0..50", arg);
+		o->steal_pct = (uint32_t)v;
 		break;
 	case OPT_BALLOON:
 		if (parse_uint(arg, 1ul << 20, &v) || v == 0)

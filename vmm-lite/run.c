@@ -329,13 +329,54 @@ static int run_guest(struct vm *vm, char *err, size_t errlen)
 	return 0;
 }
 
+/*
+ * --inject-steal-pct: a known slowdown for testing the gate (bench/
+ * gate-power.py). A POSIX timer per vCPU thread sends the kick signal every
+ * VMM_STEAL_PERIOD_NS, which takes the vCPU out of KVM_RUN; the vCPU thread
+ * then holds until P% of the period has passed since the timer fired
+ * (vcpu.c), so the guest loses P% of its time whatever it runs, the exit's own
+ * cost included. Created here because the vCPU threads' ids are known and
+ * the main thread is not sandboxed yet; left armed until exit (parked threads
+ * just return to their wait).
+ */
+int vm_steal_start(struct vm *vm, char *err, size_t errlen)
+{
+	if (!vm->opt->steal_pct)
+		return 0;
+	vm->steal_period = VMM_STEAL_PERIOD_NS;
+	vm->steal_hold = VMM_STEAL_PERIOD_NS * vm->opt->steal_pct / 100;
+	vm->steal_t0 = now_ns() + VMM_STEAL_PERIOD_NS;
+	struct itimerspec its = {
+	    .it_interval = {.tv_nsec = (long)VMM_STEAL_PERIOD_NS},
+	    .it_value = {.tv_sec = (time_t)(vm->steal_t0 / 1000000000ULL),
+			 .tv_nsec = (long)(vm->steal_t0 % 1000000000ULL)},
+	};
+	for (uint32_t i = 0; i < vm->nvcpus; i++) {
+		struct sigevent sev = {.sigev_notify = SIGEV_THREAD_ID, .sigev_signo = SIGUSR1};
+		timer_t t;
+
+		sev._sigev_un._tid = vm->vcpus[i].tid;
+		if (timer_create(CLOCK_MONOTONIC, &sev, &t) ||
+		    timer_settime(t, TIMER_ABSTIME, &its, NULL)) {
+			int e = errno;
+
+			snprintf(err, errlen, "--inject-steal-pct: timer for vCPU %u: %s", i,
+				 strerror(e));
+			return -e;
+		}
+	}
+	return 0;
+}
+
 int vm_run(struct vm *vm, char *err, size_t errlen)
 {
 	int r;
 
 	wait_threads_ready(vm);
 	vm_startup_mark(vm, SU_THREADS);
-	r = run_guest(vm, err, errlen);
+	r = vm_steal_start(vm, err, errlen);
+	if (!r)
+		r = run_guest(vm, err, errlen);
 	if (r)
 		vm_request_stop(vm, STOP_HOST_ERROR, VMM_EXIT_HOST, 0, err);
 	vm_release_threads(vm);

@@ -306,6 +306,19 @@ void vcpu_dispatch(struct vcpu *v, uint64_t t0)
 		exit_bucket_time(b, now_ns() - t0);
 }
 
+/* --inject-steal-pct: after a kick, hold until the share of the current
+ * period has passed since the timer fired (run.c vm_steal_start) */
+static void steal_hold(const struct vm *vm)
+{
+	uint64_t now = now_ns();
+
+	if (!vm->steal_period || now < vm->steal_t0)
+		return;
+	uint64_t fired = vm->steal_t0 + (now - vm->steal_t0) / vm->steal_period * vm->steal_period;
+	while (now_ns() < fired + vm->steal_hold)
+		;
+}
+
 /* KVM_RUN, then dispatch: the clock is read only with --exit-timing */
 static void run_loop(struct vcpu *v)
 {
@@ -321,6 +334,7 @@ static void run_loop(struct vcpu *v)
 
 			if (errno == EINTR || errno == EAGAIN) {
 				/* a kick (or a stray signal): re-check stopping */
+				steal_hold(vm);
 				if (__atomic_load_n(&v->probe_state, __ATOMIC_SEQ_CST) == 1)
 					answer_idle_probe(v);
 				continue;

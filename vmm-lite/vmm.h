@@ -139,6 +139,7 @@ struct vmm_options {
 	const char *io_technique; /* --io-technique NAME */
 	const char *net;	  /* --net tap=NAME (virtio.h) */
 	uint32_t exit_delay_us;	  /* --inject-exit-delay-us: busy-wait in every userspace exit */
+	uint32_t steal_pct;	  /* --inject-steal-pct: hold each vCPU this % of every period */
 	uint64_t balloon_mib;	  /* --balloon MIB: virtio-balloon initial target, 0: none */
 	bool no_seccomp;	  /* --no-seccomp: no per-thread allow-list (debugging) */
 	bool irqchip_full;	  /* --irqchip full: in-kernel PIC, IOAPIC and PIT as well */
@@ -508,6 +509,8 @@ struct vm {
 	char reason[256];
 
 	uint64_t t_start_ns, t_stop_ns;
+	/* --inject-steal-pct: the vCPUs' timers fire at steal_t0 + k steal_period */
+	uint64_t steal_t0, steal_period, steal_hold;
 	uint64_t startup_ns[SU_N]; /* when each phase ended, 0: not reached */
 	uint64_t insn_emulation_delta;
 	bool insn_emulation_known;
@@ -535,6 +538,10 @@ int write_json_atomic(const char *path, json_t *j);
 int vcpu_create(struct vm *vm, uint32_t index, char *err, size_t errlen);
 int vcpu_setup_boot(struct vcpu *v, uint32_t entry, uint32_t start_info, char *err, size_t errlen);
 void *vcpu_thread(void *arg);
+/* --inject-steal-pct (run.c): one timer per vCPU thread sending the kick
+ * signal every VMM_STEAL_PERIOD_NS; created before the main thread's sandbox */
+#define VMM_STEAL_PERIOD_NS 4000000ull
+int vm_steal_start(struct vm *vm, char *err, size_t errlen);
 /* Everything vmm-lite does between a KVM_RUN that returned an exit and the
  * next one: handle it, count it (and time it from t0 with --exit-timing;
  * t0 = 0 otherwise). Exposed for bench/dispatch.c. */
