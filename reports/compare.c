@@ -195,10 +195,11 @@ static json_t *row_new(const char *wl, json_t *key, json_t *ser, const char *kin
 	bool perf = !strcmp(results_metric_role(key), "performance");
 	bool has_bare = json_is_string(json_object_get(ser, "baseline_series"));
 	return json_pack(
-	    "{s:s,s:O,s:s,s:O,s:O,s:O,s:O,s:O,s:s,s:s,s:b}", "workload", wl, "metric",
+	    "{s:s,s:O,s:s,s:s,s:O,s:O,s:O,s:O,s:s,s:s,s:b}", "workload", wl, "metric",
 	    json_object_get(key, "m"), "unit",
 	    overhead ? "x bare (time-equivalent)" : json_string_value(json_object_get(key, "u")),
-	    "better", overhead ? json_string("lower") : json_object_get(key, "better"), "xk",
+	    "better",
+	    overhead ? "lower" : json_string_value(json_object_get(key, "better")), "xk",
 	    curve ? xk : json_null(), "xu", curve ? json_object_get(key, "xu") : json_null(), "x",
 	    curve ? json_object_get(key, "x") : json_null(), "series",
 	    json_object_get(ser, "series"), "kind", kind, "role", perf ? "performance" : "info",
