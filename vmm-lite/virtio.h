@@ -60,6 +60,8 @@ struct virtq {
 	uint16_t signalled_used;
 	bool signalled_valid;
 	uint64_t errors; /* bad chains seen */
+	bool budgeted;	 /* virtq_budget: pops are counted down */
+	uint32_t budget; /* pops left before virtq_pop says VQ_EMPTY */
 	/* host pointers, valid once virtq_enable() succeeded */
 	uint8_t *desc, *avail, *used;
 };
@@ -84,12 +86,17 @@ enum vq_pop_result {
 	VQ_BAD_HEAD = 3,  /* the avail entry itself is out of range: dropped */
 };
 
-/* Check and map the three rings; -EINVAL for a bad size, address, or alignment. */
+/* Check and map the three rings; -EINVAL for a bad size, address, alignment,
+ * or rings that overlap each other. */
 int virtq_enable(struct virtq *q);
 void virtq_reset(struct virtq *q);
 /* Take the next available chain. Never reads outside guest RAM, never loops.
  * Returns enum vq_pop_result, with `why` naming the problem for BAD_*. */
 int virtq_pop(struct virtq *q, struct vq_req *r, const char **why);
+/* At most `pops` more entries until the next call (0: no limit): a serving
+ * round ends even when the guest's buffers overwrite avail->idx. */
+void virtq_budget(struct virtq *q, uint32_t pops);
+bool virtq_budget_spent(const struct virtq *q);
 /* Put `head` in the used ring with `len` written bytes. */
 void virtq_push(struct virtq *q, uint16_t head, uint32_t len);
 /* After pushes: must the driver be interrupted? (flags or used_event) */

@@ -129,7 +129,11 @@ static void serve_fed(struct virtio_mmio *t, struct virtq *q, bool want_kicks)
 }
 
 /* Serve the queue until it is empty, then (unless polling) ask for a kick and
- * look again so that a request posted in between is not stranded. */
+ * look again so that a request posted in between is not stranded. At most
+ * SERVE_BUDGET x the queue size requests per round: a guest whose buffers
+ * keep rewriting avail->idx must not keep this thread here for ever; what is
+ * left waits for its next kick (asked for) or the next poll. */
+#define SERVE_BUDGET 4u
 static void serve_queue(struct virtio_mmio *t, uint32_t i)
 {
 	bool want_kicks = t->tech != IO_TECH_POLL;
@@ -137,14 +141,23 @@ static void serve_queue(struct virtio_mmio *t, uint32_t i)
 
 	if (!q->ready)
 		return;
+	virtq_budget(q, SERVE_BUDGET * q->size);
 	if (t->ops->device_fed & (1u << i)) {
 		serve_fed(t, q, want_kicks);
-		return;
+	} else {
+		do {
+			t->ops->process(t, q);
+			virtq_set_notify(q, want_kicks);
+		} while (virtq_has_avail(q) && !virtq_budget_spent(q));
 	}
-	do {
-		t->ops->process(t, q);
-		virtq_set_notify(q, want_kicks);
-	} while (virtq_has_avail(q));
+	if (virtq_budget_spent(q) && virtq_has_avail(q)) {
+		guest_err(&t->errlog, now_ns(),
+			  "queue %u: more than %u requests in one round (buffers rewriting the "
+			  "avail ring?): the rest waits for the next kick",
+			  i, SERVE_BUDGET * q->size);
+		virtq_set_notify(q, true);
+	}
+	virtq_budget(q, 0);
 }
 
 /* every queue that has work (the eventfd and poll backends do not know which was kicked) */

@@ -10,6 +10,10 @@
  * multiple of 16 bytes and must not nest, and a request may describe at most
  * max_total bytes (a 4 GiB length is refused). A bad chain fails only that
  * request: the caller completes its head with zero bytes and carries on.
+ * The three rings must not overlap: with the used ring on the avail ring,
+ * every completion moved avail->idx and the device served forever (found by
+ * fuzz_virtio_mmio_blk); a budget of pops per notification (virtq_budget)
+ * bounds what buffers that cover the rings can still do.
  * Pure code: tests/unit/test_virtq.c and tests/fuzz/fuzz_virtq.c run it on a
  * plain buffer.
  */
@@ -51,6 +55,11 @@ static uint64_t used_bytes(uint16_t n)
 	return 6 + 8ull * n; /* flags, idx, ring[n], avail_event */
 }
 
+static bool overlap(uint64_t a, uint64_t alen, uint64_t b, uint64_t blen)
+{
+	return a < b + blen && b < a + alen;
+}
+
 int virtq_enable(struct virtq *q)
 {
 	uint16_t n = q->size;
@@ -63,9 +72,12 @@ int virtq_enable(struct virtq *q)
 	q->desc = xlate(q, q->desc_gpa, 16ull * n);
 	q->avail = xlate(q, q->avail_gpa, avail_bytes(n));
 	q->used = xlate(q, q->used_gpa, used_bytes(n));
-	if (!q->desc || !q->avail || !q->used) {
+	if (!q->desc || !q->avail || !q->used ||
+	    overlap(q->desc_gpa, 16ull * n, q->avail_gpa, avail_bytes(n)) ||
+	    overlap(q->desc_gpa, 16ull * n, q->used_gpa, used_bytes(n)) ||
+	    overlap(q->avail_gpa, avail_bytes(n), q->used_gpa, used_bytes(n))) {
 		q->desc = q->avail = q->used = NULL;
-		return -EINVAL;
+		return -EINVAL; /* outside RAM, or rings on each other */
 	}
 	q->last_avail = q->used_idx = 0;
 	q->signalled_valid = false;
@@ -217,11 +229,13 @@ int virtq_pop(struct virtq *q, struct vq_req *r, const char **why)
 	uint16_t idx, head;
 
 	*why = NULL;
-	if (!q->ready || !q->avail)
+	if (!q->ready || !q->avail || (q->budgeted && !q->budget))
 		return VQ_EMPTY;
 	idx = avail_idx(q);
 	if (idx == q->last_avail)
 		return VQ_EMPTY;
+	if (q->budgeted)
+		q->budget--;
 	if ((uint16_t)(idx - q->last_avail) > q->size) {
 		/* the driver claims more new entries than the ring holds */
 		q->last_avail = idx;
@@ -247,6 +261,17 @@ int virtq_pop(struct virtq *q, struct vq_req *r, const char **why)
 		return VQ_BAD_CHAIN;
 	}
 	return VQ_GOT;
+}
+
+void virtq_budget(struct virtq *q, uint32_t pops)
+{
+	q->budgeted = pops != 0;
+	q->budget = pops;
+}
+
+bool virtq_budget_spent(const struct virtq *q)
+{
+	return q->budgeted && !q->budget;
 }
 
 void virtq_push(struct virtq *q, uint16_t head, uint32_t len)

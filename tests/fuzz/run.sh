@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs one libFuzzer target the way virttax does (docs/FUZZING.md): its seed
 # corpus and its regression corpus first (any crash fails), then fuzzing for
-# SECONDS or RUNS inputs, whichever ends first, into a scratch corpus.
+# SECONDS or RUNS inputs, whichever ends first, into a scratch corpus. An input
+# that runs 25 s is a hang and fails the run like a crash.
 # Why one script: `make fuzz-smoke` (seconds per target) and
 # bench/fuzz-campaign.sh (10M inputs or 10 minutes) must use the same flags,
 # dictionary and input size per target.
@@ -17,7 +18,7 @@ case $t in
   proto) maxlen=16384 ;;  # several 4 KiB lines
   *) maxlen=8192 ;;       # device operation streams
 esac
-args=(-max_total_time="$secs" -runs="$runs" -seed=1 -max_len="$maxlen" -close_fd_mask=3
+args=(-max_total_time="$secs" -runs="$runs" -seed=1 -max_len="$maxlen" -close_fd_mask=3 -timeout=25
       -print_final_stats=1 -artifact_prefix="$dir/crash-$t-" -rss_limit_mb=2048)
 [ -f "$here/dict/$t.dict" ] && args+=(-dict="$here/dict/$t.dict")
 mkdir -p "$dir/work/$t"
