@@ -52,7 +52,7 @@ FUZZ_COV_CFLAGS := $(filter-out -fsanitize=address%,$(FUZZ_CFLAGS)) \
 	-fprofile-instr-generate -fcoverage-mapping
 $(FUZZ_DIR)/cov/obj/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_COV_CFLAGS) -c $< -o $@
+	$(FUZZ_CC) $(FUZZ_COV_CFLAGS) -MMD -MP -c $< -o $@
 
 $(FUZZ_DIR)/cov/libvmmlite-fuzz.a: $(FUZZ_VMM_SRC:%.c=$(FUZZ_DIR)/cov/obj/%.o)
 	rm -f $@ && ar rcs $@ $^
