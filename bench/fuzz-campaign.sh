@@ -11,6 +11,8 @@
 # Output: build/fuzz/campaign/summary.txt, one line per target:
 #   TARGET execs=N cov=N ft=N corpus=N secs=N crashes=N exit=N | lines=P% branches=P%
 # plus the libFuzzer logs (log-TARGET.txt) and any crash artifacts there.
+# BUILD=DIR builds and fuzzes in DIR instead of build/ (a campaign that runs
+# while `make test` rebuilds build/fuzz must not have its binaries replaced).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=10000000 secs=600 jobs=2 targets=()
@@ -25,7 +27,7 @@ while [ $# -gt 0 ]; do
   esac
 done
 build=${BUILD:-build}
-nice -n 19 make -s -j"$jobs" fuzz fuzz-cov >/dev/null
+nice -n 19 make -s -j"$jobs" BUILD="$build" fuzz fuzz-cov >/dev/null
 if [ ${#targets[@]} -eq 0 ]; then
   for b in "$build"/fuzz/fuzz_*; do targets+=("${b##*/fuzz_}"); done
 fi

@@ -48,8 +48,11 @@ fuzz: $(FUZZ_BIN)
 
 # The same targets with source-based coverage instead of sanitizers, to
 # measure what a corpus reaches (bench/fuzz-campaign.sh: llvm-cov per file).
+# Without LLVM_PROFILE_FILE a run writes its profile into the build directory
+# (%p: one per process), never default.profraw in the source tree.
+FUZZ_COV_PROFILE := -fprofile-instr-generate=$(abspath $(FUZZ_DIR))/cov/profile-%p.profraw
 FUZZ_COV_CFLAGS := $(filter-out -fsanitize=address%,$(FUZZ_CFLAGS)) \
-	-fprofile-instr-generate -fcoverage-mapping
+	$(FUZZ_COV_PROFILE) -fcoverage-mapping
 $(FUZZ_DIR)/cov/obj/%.o: %.c | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CC) $(FUZZ_COV_CFLAGS) -MMD -MP -c $< -o $@
@@ -60,14 +63,14 @@ $(FUZZ_DIR)/cov/libvmmlite-fuzz.a: $(FUZZ_VMM_SRC:%.c=$(FUZZ_DIR)/cov/obj/%.o)
 $(FUZZ_VMM_TARGETS:%=$(FUZZ_DIR)/cov/fuzz_%): $(FUZZ_DIR)/cov/fuzz_%: \
 		$(FUZZ_DIR)/cov/obj/tests/fuzz/fuzz_%.o $(FUZZ_DIR)/cov/obj/tests/fuzz/fuzz_support.o \
 		$(FUZZ_DIR)/cov/libvmmlite-fuzz.a
-	$(FUZZ_CC) -fsanitize=fuzzer -fprofile-instr-generate -o $@ $^ $(FUZZ_LIBS)
+	$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_COV_PROFILE) -o $@ $^ $(FUZZ_LIBS)
 
 $(FUZZ_DIR)/cov/libcore-fuzz.a: $(CORE_SRC:%.c=$(FUZZ_DIR)/cov/obj/%.o)
 	rm -f $@ && ar rcs $@ $^
 
 $(FUZZ_CORE_TARGETS:%=$(FUZZ_DIR)/cov/fuzz_%): $(FUZZ_DIR)/cov/fuzz_%: \
 		$(FUZZ_DIR)/cov/obj/tests/fuzz/fuzz_%.o $(FUZZ_DIR)/cov/libcore-fuzz.a
-	$(FUZZ_CC) -fsanitize=fuzzer -fprofile-instr-generate -o $@ $^ $(FUZZ_LIBS)
+	$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_COV_PROFILE) -o $@ $^ $(FUZZ_LIBS)
 
 fuzz-cov: $(FUZZ_TARGETS:%=$(FUZZ_DIR)/cov/fuzz_%)
 
