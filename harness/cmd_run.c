@@ -40,6 +40,14 @@ static bool needs_calibration(const struct run_ctx *x)
 	return false;
 }
 
+static bool calibrates_first(const struct run_ctx *x)
+{
+	for (size_t i = 0; i < x->nexps; i++)
+		if (x->exps[i]->needs_calibration && x->exps[i]->calibrates_first)
+			return true;
+	return false;
+}
+
 static void assign_experiments(struct run_ctx *x)
 {
 	x->nexps = 0;
@@ -68,15 +76,21 @@ static int dry_run(struct run_ctx *x, const char *cmd)
 	printf("%s --dry-run: nothing is run. Seed %llu (pass --seed %llu to keep this order); "
 	       "the series of each round run in a seeded random order.\n",
 	       cmd, (unsigned long long)x->plan.seed, (unsigned long long)x->plan.seed);
-	if (needs_calibration(x) && !x->plan.calibration_path) {
-		printf("  calibration: 4 child runs (host boundaries, 3 groups of exit kinds)\n");
+	bool calibrate = needs_calibration(x) && !x->plan.calibration_path;
+	const char *calib_line =
+	    "  calibration: 4 child runs (host boundaries, 3 groups of exit kinds)%s\n";
+	if (calibrate) {
 		runs += 4;
 		est += x->plan.quick ? CALIB_EST_S : 3 * CALIB_EST_S;
 	}
+	if (calibrate && calibrates_first(x))
+		printf(calib_line, ", before the runs");
 	for (size_t i = 0; i < x->nexps; i++) {
 		printf("experiment %s: %s\n", x->exps[i]->name, x->exps[i]->help);
 		runs += runner_dry_run(s, x->exps[i], stdout, &est);
 	}
+	if (calibrate && !calibrates_first(x))
+		printf(calib_line, ", after the runs (an interrupted session keeps its runs)");
 	char d[32];
 	progress_duration(est, d, sizeof(d));
 	printf("%zu child runs, estimated %s (rough: the workload table's per-run estimates "
@@ -107,6 +121,39 @@ static void measure(struct run_ctx *x)
 	}
 }
 
+/* The runs and the calibration their decomposition prices with. Calibrated
+ * after the runs unless an experiment prices while it measures: a session
+ * stopped early then keeps the runs it finished (the calibration is what it
+ * loses, and --calibration FILE or `virttax report --calibration` adds it
+ * back). The co-tenant never shares the host with the calibration. */
+static int measure_and_calibrate(struct run_ctx *x)
+{
+	struct session *s = &x->s;
+	json_t *cal = x->cal;
+	bool first = calibrates_first(x);
+	int rc = VTX_EXIT_OK;
+	x->cal = NULL;
+	if (!needs_calibration(x)) {
+		json_decref(cal);
+		cal = NULL;
+	} else if (first) {
+		rc = calibrate_session(s, cal);
+		cal = NULL;
+	}
+	if (!rc)
+		rc = session_cotenant(s);
+	if (!rc)
+		measure(x);
+	session_cotenant_stop(s);
+	if (needs_calibration(x) && !first) {
+		if (!rc && !s->fatal && !session_stopped())
+			rc = calibrate_session(s, cal);
+		else
+			json_decref(cal);
+	}
+	return rc;
+}
+
 int run_main(int argc, char **argv, const char *cmd)
 {
 	struct run_ctx *x = calloc(1, sizeof(*x));
@@ -126,15 +173,7 @@ int run_main(int argc, char **argv, const char *cmd)
 		rc = dry_run(x, cmd);
 	} else if (!(rc = calibrate_load(&x->plan, cmd, &x->cal)) &&
 		   !(rc = session_begin(&x->s, &x->plan, x->wl_exp, cmd, true))) {
-		if (needs_calibration(x))
-			rc = calibrate_session(&x->s, x->cal);
-		else
-			json_decref(x->cal);
-		x->cal = NULL;
-		if (!rc)
-			rc = session_cotenant(&x->s);
-		if (!rc)
-			measure(x);
+		rc = measure_and_calibrate(x);
 		int st = session_finish(&x->s, x->exps, x->nexps);
 		rc = rc ? rc : st;
 	}

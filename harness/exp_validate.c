@@ -659,6 +659,7 @@ const struct experiment_ops exp_validate = {
     .warmup = 1,
     .quick_warmup = 1,
     .needs_calibration = true,
+    .calibrates_first = true,
     .probes_vmms = true,
     .claims = val_claims,
     .validate = val_validate,

@@ -52,8 +52,12 @@ struct experiment_ops {
 	unsigned flags;
 	unsigned reps, quick_reps, warmup, quick_warmup;
 	bool no_warmup;		/* every run counts (footprint, calibrate) */
-	bool needs_calibration; /* the session calibrates (or loads --calibration) first */
-	bool probes_vmms;	/* a VMM that fails its probe makes series unavailable */
+	bool needs_calibration; /* the session calibrates (or loads --calibration) */
+	/* workload_end reads the calibration (validate prices as it goes): the
+	 * session calibrates before the runs. Otherwise it calibrates after them,
+	 * so that an interrupted session keeps the runs it finished. */
+	bool calibrates_first;
+	bool probes_vmms; /* a VMM that fails its probe makes series unavailable */
 	/* Does this experiment measure workload w of plan p? The registry asks in
 	 * order; the first that says yes measures it. */
 	bool (*claims)(const struct plan *p, const struct plan_workload *w);

@@ -270,11 +270,16 @@ static int exit_status(struct session *s)
 	return results_failed_runs(s->results) ? VTX_EXIT_FAILED : VTX_EXIT_OK;
 }
 
+void session_cotenant_stop(struct session *s)
+{
+	cotenant_stop(s->cotenant);
+	s->cotenant = 0;
+}
+
 int session_finish(struct session *s, const struct experiment_ops *const *exps, size_t nexps)
 {
 	progress_end(&s->progress);
-	cotenant_stop(s->cotenant);
-	s->cotenant = 0;
+	session_cotenant_stop(s);
 	if (s->jsonl)
 		fclose(s->jsonl);
 	s->jsonl = NULL;

@@ -66,6 +66,8 @@ int session_begin(struct session *s, struct plan *p, const struct experiment_ops
 		  const char *cmd, bool write_results);
 /* --co-tenant: starts the thrasher for the whole session. Exit status. */
 int session_cotenant(struct session *s);
+/* Stops the co-tenant (if any) before what must not share the host with it. */
+void session_cotenant_stop(struct session *s);
 /* Appends one finished run of workload `wl` to DIR/runs.jsonl (created, with
  * DIR, on the first call) and flushes it. 0 or -errno. */
 int session_append_run(struct session *s, const char *wl, json_t *record);
