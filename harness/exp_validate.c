@@ -14,12 +14,15 @@
  *   attributed = mediation(perturbed) - mediation(unperturbed). cpu-int's and
  *   mem-chase's timed regions have no exit that reaches user space, which is
  *   measured and said (the delay cannot perturb them);
- * - scheduling: the VMM process stopped (SIGSTOP/SIGCONT by an injector)
- *   VAL_STALL_US of every VAL_STALL_PERIOD_US during cpu-int: the vCPU loses
- *   the stopped share s (measured by the injector) of its timed interval:
- *   injected = s x VM interval / bare interval; attributed = scheduling(stall)
- *   - scheduling(none) (the stopped time is neither run nor run-queue wait:
- *   the component's steal part);
+ * - scheduling: a CPU hog on the vCPU's CPU during cpu-int, capped by the
+ *   CFS bandwidth limit of its cpu cgroup to VAL_HOG_QUOTA_US of every
+ *   VAL_HOG_PERIOD_US with 100x a nice-0 task's weight (harness/cpuhog.c):
+ *   it takes the share s = quota/period of the CPU's wall time whatever else
+ *   runs there, checked by its group's throttle count; injected = s x VM
+ *   interval / bare interval (the hog's CPU time inside the VM's timed
+ *   interval); attributed = scheduling(hog) - scheduling(none) (the vCPU waits
+ *   in the run queue while the hog runs). Background load hits both series
+ *   of a round alike and cancels in the difference;
  * - translation: mem-chase >= 64 MiB with 4 KiB host backing (against bare on
  *   4 KiB pages) and with 4 KiB guest pages, each against 2 MiB guest pages on
  *   THP: injected = the A/B's effect on the CPU time of the timed interval
@@ -29,20 +32,15 @@
  * - residual of each unperturbed VM series: within +-5 points.
  * The rows go to results.json "validation" (and `virttax validate --json`).
  */
-#include <dirent.h>
 #include <errno.h>
 #include <math.h>
-#include <sched.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
-#include <time.h>
-#include <unistd.h>
 
 #include "core/results.h"
 #include "core/stats.h"
+#include "harness/cpuhog.h"
 #include "harness/experiment.h"
 #include "harness/runner.h"
 #include "reports/decompose.h"
@@ -51,12 +49,12 @@
 
 #define VAL_WORKLOAD "validate"
 #define VAL_DELAY_US 40
-#define VAL_STALL_US 3000
-#define VAL_STALL_PERIOD_US 10000
+#define VAL_HOG_QUOTA_US 2500
+#define VAL_HOG_PERIOD_US 10000
+#define VAL_HOG_MIN_THROTTLED                                                                      \
+	0.9 /* share of periods the hog must be throttled in: it took its whole quota */
 #define VAL_TOL_PCT DECOMPOSE_VALIDATION_TOL_PCT
 #define VAL_RESIDUAL_PP 5.0
-#define VAL_MAX_CONTENTION                                                                         \
-	0.10 /* run-queue wait share above which scheduling has no known answer */
 
 enum vcase { V_STORM, V_SCHED, V_CHASE, V_NCASES };
 
@@ -64,14 +62,14 @@ enum vcase { V_STORM, V_SCHED, V_CHASE, V_NCASES };
 static const struct vseries {
 	enum vcase c;
 	const char *name, *backing, *pagesize, *baseline;
-	bool delay, stall;
+	bool delay, hog;
 } vseries[] = {
     {V_STORM, "storm:bare", "thp", NULL, NULL, false, false},
     {V_STORM, "storm:vm", "thp", "2m", "storm:bare", false, false},
     {V_STORM, "storm:vm+delay", "thp", "2m", "storm:bare", true, false},
     {V_SCHED, "cpu-int:bare", "thp", NULL, NULL, false, false},
     {V_SCHED, "cpu-int:vm", "thp", "2m", "cpu-int:bare", false, false},
-    {V_SCHED, "cpu-int:vm+stall", "thp", "2m", "cpu-int:bare", false, true},
+    {V_SCHED, "cpu-int:vm+hog", "thp", "2m", "cpu-int:bare", false, true},
     {V_CHASE, "chase:bare", "thp", NULL, NULL, false, false},
     {V_CHASE, "chase:bare-4k", "4k", NULL, NULL, false, false},
     {V_CHASE, "chase:vm", "thp", "2m", "chase:bare", false, false},
@@ -149,127 +147,6 @@ static size_t val_series(struct session *s, const struct plan_workload *w, struc
 	return n;
 }
 
-/* ---- the scheduling case's stall injector ---- */
-
-/* Why not a CPU hog: on a shared host the share a hog takes from the vCPU
- * depends on what else runs (measured here: an RT hog that took 30% of the
- * CPU took 4-23% of the vCPU's timed interval at load 6). Stopping the VMM
- * process for VAL_STALL_US of every VAL_STALL_PERIOD_US takes a share of the
- * vCPU's time that the injector measures itself, whatever else runs. */
-struct stall {
-	pid_t pid;
-	int fd; /* read end: the injector's stopped and active nanoseconds */
-};
-
-static uint64_t mono_ns(void)
-{
-	struct timespec t;
-	clock_gettime(CLOCK_MONOTONIC, &t);
-	return (uint64_t)t.tv_sec * 1000000000ull + (uint64_t)t.tv_nsec;
-}
-
-static void sleep_until_ns(uint64_t t)
-{
-	struct timespec ts = {.tv_sec = (time_t)(t / 1000000000ull),
-			      .tv_nsec = (long)(t % 1000000000ull)};
-	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &ts, NULL) == EINTR)
-		;
-}
-
-/* Our child running vmm-lite (ppid == parent, comm "vmm-lite"), 0 when none yet. */
-static pid_t find_vmm(pid_t parent)
-{
-	DIR *d = opendir("/proc");
-	struct dirent *e;
-	pid_t found = 0;
-	while (d && !found && (e = readdir(d))) {
-		char path[300], buf[256], comm[32];
-		int pid, ppid;
-		if (e->d_name[0] < '1' || e->d_name[0] > '9')
-			continue;
-		snprintf(path, sizeof(path), "/proc/%s/stat", e->d_name);
-		FILE *f = fopen(path, "re");
-		if (!f)
-			continue;
-		if (fgets(buf, sizeof(buf), f) &&
-		    sscanf(buf, "%d (%31[^)]) %*c %d", &pid, comm, &ppid) == 3 && ppid == parent &&
-		    !strcmp(comm, "vmm-lite"))
-			found = pid;
-		fclose(f);
-	}
-	if (d)
-		closedir(d);
-	return found;
-}
-
-static volatile sig_atomic_t stall_stop;
-static void on_term(int sig)
-{
-	(void)sig;
-	stall_stop = 1;
-}
-
-static __attribute__((noreturn)) void stall_main(pid_t parent, int fd)
-{
-	struct sched_param sp = {.sched_priority = 1};
-	sched_setscheduler(0, SCHED_FIFO, &sp); /* on time: best effort */
-	signal(SIGTERM, on_term);
-	pid_t t = 0;
-	uint64_t stopped = 0, t0 = 0, end = mono_ns() + 30000000000ull;
-	while (!stall_stop && !(t = find_vmm(parent)) && mono_ns() < end)
-		usleep(500);
-	uint64_t next = t0 = mono_ns();
-	while (t && !stall_stop) {
-		uint64_t a = mono_ns();
-		if (kill(t, SIGSTOP))
-			break;
-		sleep_until_ns(a + VAL_STALL_US * 1000ull);
-		kill(t, SIGCONT);
-		stopped += mono_ns() - a;
-		next += VAL_STALL_PERIOD_US * 1000ull;
-		sleep_until_ns(next);
-	}
-	if (t)
-		kill(t, SIGCONT);
-	uint64_t out[2] = {stopped, t ? mono_ns() - t0 : 0};
-	ssize_t w = write(fd, out, sizeof(out));
-	(void)w;
-	_exit(0);
-}
-
-static int stall_start(struct stall *st)
-{
-	int p[2];
-	pid_t parent = getpid();
-	if (pipe(p))
-		return -errno;
-	st->pid = fork();
-	if (st->pid < 0) {
-		close(p[0]);
-		close(p[1]);
-		return -errno;
-	}
-	if (st->pid == 0) {
-		close(p[0]);
-		stall_main(parent, p[1]);
-	}
-	close(p[1]);
-	st->fd = p[0];
-	return 0;
-}
-
-static void stall_finish(struct stall *st, double *stopped_s, double *active_s)
-{
-	uint64_t in[2] = {0, 0};
-	kill(st->pid, SIGTERM);
-	if (read(st->fd, in, sizeof(in)) != (ssize_t)sizeof(in))
-		in[0] = in[1] = 0;
-	close(st->fd);
-	waitpid(st->pid, NULL, 0);
-	*stopped_s = (double)in[0] / 1e9;
-	*active_s = (double)in[1] / 1e9;
-}
-
 static int val_rep(struct session *s, const struct plan_workload *w, const struct series *ser,
 		   const struct run_meta *m, json_t **record)
 {
@@ -283,28 +160,42 @@ static int val_rep(struct session *s, const struct plan_workload *w, const struc
 	spec.vmm_args = v->delay ? vargs : NULL;
 	spec.nvmm_args = v->delay ? 1 : 0;
 	spec.cpu_list = NULL;
-	struct stall st = {.pid = -1, .fd = -1};
-	double stopped = 0, active = 0;
-	int rc = v->stall ? stall_start(&st) : 0;
-	if (rc) {
-		session_fail(s, RUN_FATAL_HOST, "cannot start the stall injector: %s",
-			     strerror(-rc));
-		return -EIO;
-	}
+	struct cpuhog hog;
+	struct cpuhog_stat hs = {0};
+	struct memcg shield;
+	char why[400] = "", swhy[400] = "";
+	/* every run in a cpu group of 100x a nice-0 task's weight: background load
+	 * takes little of its CPU, so few rounds resolve the known answers */
+	bool shielded = !cpugroup_create(&shield, "virttax-validate", 0, 0, swhy, sizeof(swhy));
+	spec.cgroup_procs = shielded ? shield.procs : NULL;
+	bool hogged = v->hog && !cpuhog_start(&hog, spec.cpu, VAL_HOG_QUOTA_US, VAL_HOG_PERIOD_US,
+					      why, sizeof(why));
 	struct run_result res;
 	run_result_init(&res);
-	rc = runner_exec(s, &spec, ser->vmm, &res);
-	if (v->stall)
-		stall_finish(&st, &stopped, &active);
+	int rc = runner_exec(s, &spec, ser->vmm, &res);
+	if (hogged)
+		cpuhog_stop(&hog, &hs);
+	if (shielded)
+		memcg_destroy(&shield);
 	rc = runner_check(s, w, ser, rc, &res);
 	if (!rc) {
 		*record = results_run_record(m, &res);
 		json_object_set_new(*record, "inner_workload", json_string(in.name));
-		if (v->stall)
-			json_object_set_new(*record, "stall",
-					    json_pack("{s:f,s:f,s:i,s:i}", "stopped_s", stopped,
-						      "active_s", active, "stall_us", VAL_STALL_US,
-						      "period_us", VAL_STALL_PERIOD_US));
+		json_object_set_new(*record, "cpu_shield",
+				    shielded ? json_pack("{s:i,s:s}", "weight_vs_nice0", 100,
+							 "cgroup", memcg_iface_name(shield.iface))
+					     : json_pack("{s:s}", "unavailable", swhy));
+		if (v->hog && !hogged)
+			json_object_set_new(*record, "hog", json_pack("{s:s}", "unavailable", why));
+		if (hogged)
+			json_object_set_new(
+			    *record, "hog",
+			    json_pack("{s:i,s:i,s:i,s:I,s:I,s:f,s:i,s:s}", "cpu", spec.cpu,
+				      "quota_us", VAL_HOG_QUOTA_US, "period_us", VAL_HOG_PERIOD_US,
+				      "periods", (json_int_t)hs.periods, "throttled",
+				      (json_int_t)hs.throttled, "run_s", (double)hs.run_ns / 1e9,
+				      "weight_vs_nice0", 100, "cgroup",
+				      memcg_iface_name(hog.g.iface)));
 		if (v->delay)
 			json_object_set_new(*record, "inject_exit_delay_us",
 					    json_integer(VAL_DELAY_US));
@@ -468,60 +359,52 @@ static double interval_of(json_t *runs, const char *series, long rep, json_t *ke
 	return cpu ? iv.run_ns : iv.wall_ns;
 }
 
-/* The share of the unperturbed VM's timed interval spent waiting for the CPU
- * (median over reps), NAN when unknown. */
-static double contention(json_t *runs, json_t *key)
-{
-	double v[1024];
-	size_t n = 0, nr = rdata_nreps(runs);
-	for (size_t rep = 0; rep < nr && n < 1024; rep++) {
-		json_t *r = rdata_run(runs, "cpu-int:vm", (long)rep),
-		       *g = r ? rdata_region(r, key) : NULL;
-		struct rdata_interval iv;
-		if (g && !rdata_region_interval(g, &iv) && iv.wall_ns > 0)
-			v[n++] = iv.wait_ns / iv.wall_ns;
-	}
-	return median_or_nan(v, n);
-}
-
+/* scheduling: the hog's share of the perturbed VM's timed interval, per bare
+ * interval, against the scheduling difference (cpu-int) */
 static void sched_rows(json_t *cw, json_t *dec, json_t *rows)
 {
-	json_t *base = find_entry(dec, "cpu-int:vm"), *pert = find_entry(dec, "cpu-int:vm+stall");
+	json_t *base = find_entry(dec, "cpu-int:vm"), *pert = find_entry(dec, "cpu-int:vm+hog");
 	json_t *runs = json_object_get(cw, "runs"), *key = json_pack("{s:s}", "m", "time");
-	double inj[1024];
+	double inj[1024], share = (double)VAL_HOG_QUOTA_US / VAL_HOG_PERIOD_US, worst = 1;
+	const char *hog_why = NULL;
 	size_t n = 0, nr = rdata_nreps(runs);
 	for (size_t rep = 0; rep < nr && n < 1024; rep++) {
-		json_t *r = rdata_run(runs, "cpu-int:vm+stall", (long)rep);
-		json_t *h = r ? json_object_get(r, "stall") : NULL;
-		double c = json_number_value(json_object_get(h, "stopped_s")),
-		       w = json_number_value(json_object_get(h, "active_s"));
-		double tv = interval_of(runs, "cpu-int:vm+stall", (long)rep, key, false),
+		json_t *r = rdata_run(runs, "cpu-int:vm+hog", (long)rep);
+		json_t *h = r ? json_object_get(r, "hog") : NULL;
+		double periods = json_number_value(json_object_get(h, "periods")),
+		       thr = json_number_value(json_object_get(h, "throttled"));
+		double tv = interval_of(runs, "cpu-int:vm+hog", (long)rep, key, false),
 		       tb = interval_of(runs, "cpu-int:bare", (long)rep, key, false);
-		/* the stopped share of the VM's interval, per bare interval */
-		if (h && w > 0 && c > 0 && tv > 0 && tb > 0)
-			inj[n++] = c / w * tv / tb * 100;
+		const char *un = json_string_value(json_object_get(h, "unavailable"));
+		if (un && !hog_why)
+			hog_why = un;
+		if (!h || un || !(periods > 0) || !(tv > 0) || !(tb > 0))
+			continue;
+		worst = fmin(worst, thr / periods);
+		/* the hog ran quota of every period: share x the VM's interval */
+		inj[n++] = share * tv / tb * 100;
 	}
-	/* A stop adds its length to the interval only when the vCPU would have run
-	 * meanwhile; when it waits for the CPU anyway, the stop replaces waiting
-	 * (and CFS hands a stopped task its turn back): no known answer then. */
-	double busy = contention(runs, key);
+	json_decref(key);
 	char why[300] = "";
-	if (isfinite(busy) && busy > VAL_MAX_CONTENTION)
+	if (hog_why)
+		snprintf(why, sizeof(why), "unavailable: no CPU hog: %.200s", hog_why);
+	else if (n && worst < VAL_HOG_MIN_THROTTLED)
 		snprintf(
 		    why, sizeof(why),
-		    "unavailable at this load: the unperturbed vCPU waited %.0f%% of its timed "
-		    "interval for the CPU (other tasks), so a stall of known length replaces "
-		    "waiting instead of adding to it; the known answer needs a CPU the vCPU "
-		    "has (nearly) to itself (wait share <= %.0f%%)",
-		    busy * 100, VAL_MAX_CONTENTION * 100);
-	json_decref(key);
+		    "the hog was throttled in only %.0f%% of its bandwidth periods in one run: "
+		    "it did not always take its whole quota (a task of higher priority on its "
+		    "CPU), so the injected share is not known",
+		    worst * 100);
 	double a = comp_val(pert, "scheduling") - comp_val(base, "scheduling");
-	json_array_append_new(rows, row("scheduling", "cpu-int", median_or_nan(inj, n), a, NULL,
-					!base || !pert ? "no decomposition of the cpu-int series"
-					: !n	       ? "the injector stopped nothing"
-					: why[0]       ? why
-						       : NULL,
-					VAL_TOL_PCT, false));
+	json_t *r = row("scheduling", "cpu-int", median_or_nan(inj, n), a, NULL,
+			!base || !pert ? "no decomposition of the cpu-int series"
+			: !n	 ? "no perturbed run with the hog's counters and a timed region"
+			: why[0] ? why
+				 : NULL,
+			VAL_TOL_PCT, false);
+	json_object_set_new(r, "hog_share", json_real(share));
+	json_object_set_new(r, "hog_throttled_min", n ? json_real(worst) : json_null());
+	json_array_append_new(rows, r);
 }
 
 /* CPU-time overhead of a VM series against its bare series in rep: (cpu_vm -

@@ -31,7 +31,7 @@ const char *memcg_knob(enum memcg_iface iface)
 	return iface == MEMCG_V2 ? "memory.max" : "memory.limit_in_bytes";
 }
 
-static int write_str(const char *dir, const char *file, const char *val)
+int cgroup_write(const char *dir, const char *file, const char *val)
 {
 	char path[PATH_MAX + 64];
 	snprintf(path, sizeof(path), "%s/%s", dir, file);
@@ -67,9 +67,9 @@ static bool has_word(const char *list, const char *word)
 	return false;
 }
 
-/* Mount point of the cgroup2 hierarchy (want_v1 false) or of the v1 hierarchy
- * carrying the memory controller (want_v1 true), with its root. */
-static int find_mount(const char *mountinfo, bool want_v1, char *mnt, size_t mlen, char *root,
+/* Mount point of the cgroup2 hierarchy (v1 NULL) or of the v1 hierarchy
+ * carrying controller v1, with its root. */
+static int find_mount(const char *mountinfo, const char *v1, char *mnt, size_t mlen, char *root,
 		      size_t rlen)
 {
 	FILE *f = fopen(mountinfo, "r");
@@ -83,8 +83,8 @@ static int find_mount(const char *mountinfo, bool want_v1, char *mnt, size_t mle
 		if (!dash || sscanf(line, "%*s %*s %*s %511s %511s", r, m) != 2 ||
 		    sscanf(dash + 3, "%63s %*s %511s", fstype, super) != 2)
 			continue;
-		if ((!want_v1 && !strcmp(fstype, "cgroup2")) ||
-		    (want_v1 && !strcmp(fstype, "cgroup") && has_word(super, "memory"))) {
+		if ((!v1 && !strcmp(fstype, "cgroup2")) ||
+		    (v1 && !strcmp(fstype, "cgroup") && has_word(super, v1))) {
 			snprintf(mnt, mlen, "%s", m);
 			snprintf(root, rlen, "%s", r);
 			rc = 0;
@@ -94,8 +94,9 @@ static int find_mount(const char *mountinfo, bool want_v1, char *mnt, size_t mle
 	return rc;
 }
 
-/* This process's path in the v2 hierarchy ("0::/x") or the v1 memory one ("N:memory:/x"). */
-static int own_path(const char *self_cgroup, bool v1, char *out, size_t len)
+/* This process's path in the v2 hierarchy ("0::/x", v1 NULL) or the v1 one
+ * of controller v1 ("N:memory:/x"). */
+static int own_path(const char *self_cgroup, const char *v1, char *out, size_t len)
 {
 	FILE *f = fopen(self_cgroup, "r");
 	if (!f)
@@ -108,8 +109,7 @@ static int own_path(const char *self_cgroup, bool v1, char *out, size_t len)
 		if (!c2)
 			continue;
 		*c1 = *c2 = 0; /* line: hierarchy id, c1 + 1: controllers */
-		if ((!v1 && !strcmp(line, "0") && c1 + 1 == c2) ||
-		    (v1 && has_word(c1 + 1, "memory"))) {
+		if ((!v1 && !strcmp(line, "0") && c1 + 1 == c2) || (v1 && has_word(c1 + 1, v1))) {
 			snprintf(out, len, "%s", c2 + 1);
 			rc = 0;
 		}
@@ -128,12 +128,12 @@ static int join_path(const char *mnt, const char *root, const char *own, char *o
 	return 0;
 }
 
-static int probe_v2(struct memcg_host *h, const char *mountinfo, const char *self_cgroup, char *why,
-		    size_t len)
+static int probe_v2(const char *ctrl, struct memcg_host *h, const char *mountinfo,
+		    const char *self_cgroup, char *why, size_t len)
 {
-	char mnt[512], root[512], own[512], ctl[256], sub[256];
-	if (find_mount(mountinfo, false, mnt, sizeof(mnt), root, sizeof(root)) ||
-	    own_path(self_cgroup, false, own, sizeof(own))) {
+	char mnt[512], root[512], own[512], ctl[256], sub[256], plus[64];
+	if (find_mount(mountinfo, NULL, mnt, sizeof(mnt), root, sizeof(root)) ||
+	    own_path(self_cgroup, NULL, own, sizeof(own))) {
 		snprintf(why, len, "no cgroup2 hierarchy mounted");
 		return -ENOENT;
 	}
@@ -143,52 +143,60 @@ static int probe_v2(struct memcg_host *h, const char *mountinfo, const char *sel
 		snprintf(why, len, "cannot read %.200s/cgroup.controllers", h->parent);
 		return -ENOENT;
 	}
-	if (!has_word(ctl, "memory")) {
-		snprintf(why, len, "cgroup2 at %.200s offers controllers \"%.100s\", not memory",
-			 h->parent, ctl);
+	if (!has_word(ctl, ctrl)) {
+		snprintf(why, len, "cgroup2 at %.200s offers controllers \"%.100s\", not %s",
+			 h->parent, ctl, ctrl);
 		return -ENOTSUP;
 	}
 	if (!read_line(h->parent, "cgroup.subtree_control", sub, sizeof(sub)) &&
-	    has_word(sub, "memory"))
+	    has_word(sub, ctrl))
 		return 0;
-	int rc = write_str(h->parent, "cgroup.subtree_control", "+memory");
+	snprintf(plus, sizeof(plus), "+%s", ctrl);
+	int rc = cgroup_write(h->parent, "cgroup.subtree_control", plus);
 	if (rc) {
-		snprintf(why, len, "cannot enable +memory in %.200s/cgroup.subtree_control: %s",
+		snprintf(why, len, "cannot enable %s in %.200s/cgroup.subtree_control: %s", plus,
 			 h->parent, strerror(-rc));
 		return rc;
 	}
 	return 0;
 }
 
-static int probe_v1(struct memcg_host *h, const char *mountinfo, const char *self_cgroup)
+static int probe_v1(const char *ctrl, struct memcg_host *h, const char *mountinfo,
+		    const char *self_cgroup)
 {
 	char mnt[512], root[512], own[512];
-	if (find_mount(mountinfo, true, mnt, sizeof(mnt), root, sizeof(root)) ||
-	    own_path(self_cgroup, true, own, sizeof(own)))
+	if (find_mount(mountinfo, ctrl, mnt, sizeof(mnt), root, sizeof(root)) ||
+	    own_path(self_cgroup, ctrl, own, sizeof(own)))
 		return -ENOENT;
 	if (join_path(mnt, root, own, h->parent, sizeof(h->parent)))
 		return -ENAMETOOLONG;
 	return access(h->parent, W_OK) ? -errno : 0;
 }
 
-int memcg_probe(struct memcg_host *h, const char *mountinfo, const char *self_cgroup, char *why,
-		size_t len)
+int cgroup_probe(const char *controller, struct memcg_host *h, const char *mountinfo,
+		 const char *self_cgroup, char *why, size_t len)
 {
 	char v2why[400] = "";
 	memset(h, 0, sizeof(*h));
-	if (!probe_v2(h, mountinfo, self_cgroup, v2why, sizeof(v2why))) {
+	if (!probe_v2(controller, h, mountinfo, self_cgroup, v2why, sizeof(v2why))) {
 		h->iface = MEMCG_V2;
 		return 0;
 	}
-	if (!probe_v1(h, mountinfo, self_cgroup)) {
+	if (!probe_v1(controller, h, mountinfo, self_cgroup)) {
 		h->iface = MEMCG_V1;
-		snprintf(why, len, "%s; using the cgroup v1 memory controller at %s", v2why,
+		snprintf(why, len, "%s; using the cgroup v1 %s controller at %s", v2why, controller,
 			 h->parent);
 		return 0;
 	}
 	h->parent[0] = 0;
-	snprintf(why, len, "%s, and no writable cgroup v1 memory hierarchy", v2why);
+	snprintf(why, len, "%s, and no writable cgroup v1 %s hierarchy", v2why, controller);
 	return -ENOTSUP;
+}
+
+int memcg_probe(struct memcg_host *h, const char *mountinfo, const char *self_cgroup, char *why,
+		size_t len)
+{
+	return cgroup_probe("memory", h, mountinfo, self_cgroup, why, len);
 }
 
 int memcg_create(const struct memcg_host *h, const char *name, uint64_t limit, struct memcg *g,
@@ -210,11 +218,11 @@ int memcg_create(const struct memcg_host *h, const char *name, uint64_t limit, s
 		snprintf(val, sizeof(val), "%s", g->iface == MEMCG_V2 ? "max" : "-1");
 	else
 		snprintf(val, sizeof(val), "%" PRIu64, limit);
-	int rc =
-	    write_str(g->dir, g->iface == MEMCG_V2 ? "memory.max" : "memory.limit_in_bytes", val);
+	int rc = cgroup_write(g->dir, g->iface == MEMCG_V2 ? "memory.max" : "memory.limit_in_bytes",
+			      val);
 	if (!rc && g->iface == MEMCG_V2)
-		(void)write_str(g->dir, "memory.swap.max",
-				"0"); /* same as no swap; may be absent */
+		(void)cgroup_write(g->dir, "memory.swap.max",
+				   "0"); /* same as no swap; may be absent */
 	if (rc) {
 		snprintf(why, len, "write %s to %s/%s: %s", val, g->dir, memcg_knob(g->iface),
 			 strerror(-rc));
@@ -311,7 +319,7 @@ static void evacuate(const struct memcg *g)
 	if (!f)
 		return;
 	while (fgets(pid, sizeof(pid), f))
-		(void)write_str(parent, "cgroup.procs", pid);
+		(void)cgroup_write(parent, "cgroup.procs", pid);
 	fclose(f);
 }
 

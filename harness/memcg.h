@@ -36,6 +36,12 @@ struct memcg {
  * cgroup.controllers. 0, or -errno and "unavailable"-style reason in why. */
 int memcg_probe(struct memcg_host *h, const char *mountinfo, const char *self_cgroup, char *why,
 		size_t len);
+/* The same for any controller ("cpu": harness/cpuhog.c); memcg_probe is
+ * cgroup_probe("memory", ...). */
+int cgroup_probe(const char *controller, struct memcg_host *h, const char *mountinfo,
+		 const char *self_cgroup, char *why, size_t len);
+/* Writes val to DIR/FILE. 0 or -errno. */
+int cgroup_write(const char *dir, const char *file, const char *val);
 /* Creates PARENT/NAME with the limit (UINT64_MAX: none). 0 or -errno + why. */
 int memcg_create(const struct memcg_host *h, const char *name, uint64_t limit, struct memcg *g,
 		 char *why, size_t len);
