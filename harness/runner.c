@@ -178,6 +178,9 @@ static bool more_rounds(struct loop *L, unsigned round)
 {
 	if (round < L->warmup)
 		return true;
+	/* fixed rounds are the experiment's (runner_rounds), not the plan's */
+	if (!L->s->plan->reps_auto)
+		return round < L->warmup + L->reps;
 	return autoreps_more(L->s->plan, L->wl, round - L->warmup);
 }
 
@@ -319,8 +322,8 @@ size_t runner_dry_run(struct session *s, const struct experiment_ops *e, FILE *o
 		for (size_t k = 0; k < n; k++) {
 			if (ser[k].unavailable[0]) {
 				if (out)
-					fprintf(out, "  %-14s %-34s %s\n", w->name,
-						ser[k].name, ser[k].unavailable);
+					fprintf(out, "  %-14s %-34s %s\n", w->name, ser[k].name,
+						ser[k].unavailable);
 				continue;
 			}
 			navail++;
