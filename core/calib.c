@@ -230,6 +230,74 @@ int calib_add_records(json_t *side, json_t *recs, double tsc_hz, char *err, size
 	return 0;
 }
 
+/* The one interval of region "calib.KIND" in a stats "regions" object, or NULL. */
+static json_t *kind_region(json_t *regions, const char *kind)
+{
+	json_t *e;
+	size_t i;
+	char label[80];
+	snprintf(label, sizeof(label), "calib.%s", kind);
+	json_array_foreach(json_object_get(regions, "list"), i, e)
+	{
+		json_t *n = json_object_get(e, "n");
+		if (!strcmp(json_string_value(json_object_get(e, "label")) ?: "", label) &&
+		    json_is_integer(n) && json_integer_value(n) == 1)
+			return e;
+	}
+	return NULL;
+}
+
+static double num(json_t *o, const char *k)
+{
+	json_t *v = json_object_get(o, k);
+	return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+void calib_price_cpu(json_t *side, json_t *regions)
+{
+	const char *kind;
+	json_t *k;
+	json_object_foreach(side, kind, k)
+	{
+		json_t *g = kind_region(regions, kind), *smp = json_object_get(k, "samples_ns"), *x;
+		double ops = num(k, "ops"), iters = num(k, "iters"), ns = num(k, "ns");
+		double wall = num(g, "wall_ns"), run = num(g, "run_ns"), sum = 0;
+		size_t i;
+		if (!g || !json_is_true(json_object_get(k, "available")) || !(ops > 0) ||
+		    !(ns > 0) || !(wall > 0) || !(run > 0))
+			continue;
+		json_array_foreach(smp, i, x) sum += json_number_value(x) * iters;
+		double cover = sum / wall, vol = num(g, "voluntary_ctxt_switches");
+		json_t *cpu = json_pack("{s:f,s:f,s:f,s:f}", "ns", run / ops, "wait_ns_per_op",
+					num(g, "wait_ns") / ops, "coverage", cover,
+					"voluntary_ctxt_switches", vol);
+		/* the rounds must be the region (nothing untimed in it) and the
+		 * thread must never block: then its CPU time is the operations' */
+		if (!(cover >= CALIB_CPU_MIN_COVER && cover <= CALIB_CPU_MAX_COVER) || vol != 0) {
+			json_object_set_new(cpu, "used", json_false());
+			json_object_set_new(
+			    cpu, "why_not",
+			    json_string(vol != 0 ? "the thread blocked inside the rounds: the "
+						   "operation's cost includes its sleep (stopwatch)"
+						 : "the timed rounds are not the whole region (an "
+						   "operation timed inside a wait): stopwatch"));
+			json_object_set_new(k, "cpu", cpu);
+			continue;
+		}
+		double r = run / ops / ns;
+		json_t *ci = json_object_get(k, "ci95");
+		json_object_set_new(cpu, "used", json_true());
+		json_object_set_new(k, "cpu", cpu);
+		json_object_set_new(k, "ns_stopwatch", json_real(ns));
+		json_object_set(k, "ci95_stopwatch", ci);
+		json_object_set_new(k, "ns", json_real(run / ops));
+		json_object_set_new(k, "ci95",
+				    json_pack("[f,f]", json_number_value(json_array_get(ci, 0)) * r,
+					      json_number_value(json_array_get(ci, 1)) * r));
+		json_object_set_new(k, "priced_by", json_string("cpu"));
+	}
+}
+
 void calib_mark_missing(json_t *side, const char *kinds, const char *reason)
 {
 	char buf[512];

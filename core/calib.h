@@ -50,6 +50,18 @@ json_t *calib_spacing_json(json_t *rec, double tsc_hz);
  * with a one-line reason in err and `side` unchanged when a kind would get
  * more than CALIB_MAX_SPACING spacing points (a hostile producer). */
 int calib_add_records(json_t *side, json_t *recs, double tsc_hz, char *err, size_t len);
+/* Price each kind of `side` with the measuring thread's CPU time per
+ * operation in its timed region "calib.KIND" of `regions` (the calib run's
+ * stats "regions"): ns = run_ns / ops, ci95 scaled by ns / stopwatch median;
+ * the stopwatch values stay as ns_stopwatch / ci95_stopwatch and "cpu" says
+ * what was measured. Only when the rounds cover the region (sum of the rounds'
+ * times / region wall time within [CALIB_CPU_MIN_COVER, CALIB_CPU_MAX_COVER])
+ * and the thread never blocked in it: otherwise "cpu" says why the stopwatch
+ * stays (hlt, IPIs, host-irq's gaps). Why: under load the stopwatch holds the
+ * run-queue waits inside the rounds, which the scheduling component counts. */
+#define CALIB_CPU_MIN_COVER 0.9
+#define CALIB_CPU_MAX_COVER 1.05
+void calib_price_cpu(json_t *side, json_t *regions);
 /* Mark `kinds` (comma-separated) unavailable in `side` with `reason`, unless present. */
 void calib_mark_missing(json_t *side, const char *kinds, const char *reason);
 /* The boundary ladder from the "bare" and "vm" sides, cheapest first. */

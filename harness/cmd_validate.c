@@ -30,7 +30,7 @@ static void usage(FILE *f)
 	    "  guest pages 4K vs 2M), and the residual of each unperturbed run.\n"
 	    "  --json FILE  the rows {component, workload, injected_pct, attributed_pct,\n"
 	    "               error_pct, ci, within_tol, available, reason} also go here\n"
-	    "  --quick      smaller workloads, 4 rounds (default 8)\n"
+	    "  --quick      smaller workloads, 8 rounds (default 12)\n"
 	    "  also: --reps N, --pin CPU, --out DIR (default out/validate-DATE), --seed N,\n"
 	    "        --quiet, --dry-run, --calibration FILE (as for virttax run)\n"
 	    "exit: 0 ok (rows may still be outside their tolerance: see within_tol),\n"

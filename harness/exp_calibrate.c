@@ -145,6 +145,8 @@ static int cal_rep(struct session *s, const struct plan_workload *w, const struc
 			res.status = RUN_FAILED;
 			snprintf(res.reason, sizeof(res.reason), "%s", bad);
 		}
+		calib_price_cpu(
+		    side, json_object_get(ser->vmm ? res.vmm_stats : res.bare_stats, "regions"));
 		if (res.status != RUN_OK) {
 			char why[400];
 			snprintf(why, sizeof(why), "the calibration run failed (%s): %s",

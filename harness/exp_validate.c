@@ -51,6 +51,7 @@
 #define VAL_DELAY_US 40
 #define VAL_HOG_QUOTA_US 2500
 #define VAL_HOG_PERIOD_US 10000
+#define VAL_HOG_SHARE_TOL 0.1 /* its CPU time per period against quota/period */
 #define VAL_HOG_MIN_THROTTLED                                                                      \
 	0.9 /* share of periods the hog must be throttled in: it took its whole quota */
 #define VAL_TOL_PCT DECOMPOSE_VALIDATION_TOL_PCT
@@ -365,7 +366,8 @@ static void sched_rows(json_t *cw, json_t *dec, json_t *rows)
 {
 	json_t *base = find_entry(dec, "cpu-int:vm"), *pert = find_entry(dec, "cpu-int:vm+hog");
 	json_t *runs = json_object_get(cw, "runs"), *key = json_pack("{s:s}", "m", "time");
-	double inj[1024], share = (double)VAL_HOG_QUOTA_US / VAL_HOG_PERIOD_US, worst = 1;
+	double inj[1024], took[1024], share = (double)VAL_HOG_QUOTA_US / VAL_HOG_PERIOD_US,
+				      worst = 1;
 	const char *hog_why = NULL;
 	size_t n = 0, nr = rdata_nreps(runs);
 	for (size_t rep = 0; rep < nr && n < 1024; rep++) {
@@ -381,11 +383,14 @@ static void sched_rows(json_t *cw, json_t *dec, json_t *rows)
 		if (!h || un || !(periods > 0) || !(tv > 0) || !(tb > 0))
 			continue;
 		worst = fmin(worst, thr / periods);
+		took[n] = json_number_value(json_object_get(h, "run_s")) /
+			  (periods * VAL_HOG_PERIOD_US * 1e-6);
 		/* the hog ran quota of every period: share x the VM's interval */
 		inj[n++] = share * tv / tb * 100;
 	}
 	json_decref(key);
 	char why[300] = "";
+	double measured = median_or_nan(took, n);
 	if (hog_why)
 		snprintf(why, sizeof(why), "unavailable: no CPU hog: %.200s", hog_why);
 	else if (n && worst < VAL_HOG_MIN_THROTTLED)
@@ -395,6 +400,11 @@ static void sched_rows(json_t *cw, json_t *dec, json_t *rows)
 		    "it did not always take its whole quota (a task of higher priority on its "
 		    "CPU), so the injected share is not known",
 		    worst * 100);
+	else if (n && fabs(measured / share - 1) > VAL_HOG_SHARE_TOL)
+		snprintf(why, sizeof(why),
+			 "the hog's CPU time per bandwidth period was %.1f%% of a period, not its "
+			 "quota's %.1f%%: the cap did not hold",
+			 measured * 100, share * 100);
 	double a = comp_val(pert, "scheduling") - comp_val(base, "scheduling");
 	json_t *r = row("scheduling", "cpu-int", median_or_nan(inj, n), a, NULL,
 			!base || !pert ? "no decomposition of the cpu-int series"
@@ -404,6 +414,7 @@ static void sched_rows(json_t *cw, json_t *dec, json_t *rows)
 			VAL_TOL_PCT, false);
 	json_object_set_new(r, "hog_share", json_real(share));
 	json_object_set_new(r, "hog_throttled_min", n ? json_real(worst) : json_null());
+	json_object_set_new(r, "hog_share_measured", n ? json_real(measured) : json_null());
 	json_array_append_new(rows, r);
 }
 
@@ -537,8 +548,8 @@ const struct experiment_ops exp_validate = {
     .help = "known-answer tests of the decomposition: a perturbation of known size per "
 	    "component, injected vs attributed",
     .flags = PLAN_F_CALIBRATION,
-    .reps = 8,
-    .quick_reps = 4,
+    .reps = 12,
+    .quick_reps = 8,
     .warmup = 1,
     .quick_warmup = 1,
     .needs_calibration = true,

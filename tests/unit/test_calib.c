@@ -236,3 +236,53 @@ Test(calib, ratios_to_the_floor_and_to_the_first_vmm)
 	free(buf);
 	json_decref(c);
 }
+
+/* Pricing by the thread's CPU time in the kind's region: used when the
+ * rounds are the region and the thread never blocked, refused otherwise. */
+Test(calib, price_cpu_uses_region_cpu_time_when_the_rounds_are_the_region)
+{
+	/* 3 rounds of 10 ops, 100/200/300 ns per op: 6000 ns timed, median 200 */
+	json_t *side = rec("{\"pio\":{\"available\":true,\"ns\":200,\"ci95\":[100,300],"
+			   "\"iters\":10,\"ops\":30,\"samples_ns\":[100,200,300]},"
+			   "\"hlt-timer\":{\"available\":true,\"ns\":200,\"ci95\":[100,300],"
+			   "\"iters\":10,\"ops\":30,\"samples_ns\":[100,200,300]},"
+			   "\"host-irq\":{\"available\":true,\"ns\":200,\"ci95\":[100,300],"
+			   "\"iters\":10,\"ops\":30,\"samples_ns\":[100,200,300]},"
+			   "\"cpuid\":{\"available\":true,\"ns\":50,\"ci95\":[40,60],"
+			   "\"iters\":1,\"ops\":3,\"samples_ns\":[50,50,50]}}");
+	json_t *regions =
+	    rec("{\"list\":[{\"label\":\"calib.pio\",\"n\":1,\"wall_ns\":6000,\"run_ns\":3000,"
+		"\"wait_ns\":3000,\"voluntary_ctxt_switches\":0},"
+		"{\"label\":\"calib.hlt-timer\",\"n\":1,\"wall_ns\":6000,\"run_ns\":1000,"
+		"\"wait_ns\":0,\"voluntary_ctxt_switches\":30},"
+		"{\"label\":\"calib.host-irq\",\"n\":1,\"wall_ns\":600000,\"run_ns\":600000,"
+		"\"wait_ns\":0,\"voluntary_ctxt_switches\":0}]}");
+	calib_price_cpu(side, regions);
+	json_t *pio = json_object_get(side, "pio");
+	cr_assert_float_eq(json_number_value(json_object_get(pio, "ns")), 100.0, 1e-9);
+	cr_assert_float_eq(json_number_value(json_object_get(pio, "ns_stopwatch")), 200.0, 1e-9);
+	cr_assert_float_eq(json_number_value(json_array_get(json_object_get(pio, "ci95"), 0)), 50.0,
+			   1e-9);
+	cr_assert_float_eq(json_number_value(json_array_get(json_object_get(pio, "ci95"), 1)),
+			   150.0, 1e-9);
+	cr_assert_float_eq(
+	    json_number_value(json_object_get(json_object_get(pio, "cpu"), "wait_ns_per_op")),
+	    100.0, 1e-9);
+	cr_assert_str_eq(json_string_value(json_object_get(pio, "priced_by")), "cpu");
+	/* blocked (hlt) and not covered (host-irq's gaps): the stopwatch stays */
+	const char *kept[] = {"hlt-timer", "host-irq"};
+	for (int i = 0; i < 2; i++) {
+		json_t *k = json_object_get(side, kept[i]);
+		cr_assert_float_eq(json_number_value(json_object_get(k, "ns")), 200.0, 1e-9, "%s",
+				   kept[i]);
+		cr_assert(json_is_false(json_object_get(json_object_get(k, "cpu"), "used")), "%s",
+			  kept[i]);
+		cr_assert_null(json_object_get(k, "ns_stopwatch"));
+	}
+	/* no region: untouched */
+	cr_assert_float_eq(json_number_value(json_object_get(json_object_get(side, "cpuid"), "ns")),
+			   50.0, 1e-9);
+	cr_assert_null(json_object_get(json_object_get(side, "cpuid"), "cpu"));
+	json_decref(side);
+	json_decref(regions);
+}
