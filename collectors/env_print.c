@@ -74,9 +74,13 @@ static void print_kvm(FILE *o, const json_t *env)
 		fprintf(o, " (%s)", json_string_value(json_object_get(dev, "probe")));
 	fprintf(o, "\n");
 	const json_t *emu = json_object_get(kvm, "emulation_probe");
+	const json_t *native = json_object_get(emu, "native");
 	if (json_is_true(json_object_get(emu, "available")))
 		fprintf(o, "Guest:      %s (%s)\n",
-			json_is_true(json_object_get(emu, "native")) ? "runs natively" : "EMULATED",
+			json_is_true(native)	? "runs natively"
+			: json_is_false(native) ? "EMULATED"
+						: "NOT CHECKED: native execution unknown, VM runs "
+						  "would be invalid-unknown",
 			T(get(emu, "reason", NULL)));
 	else
 		fprintf(o, "Guest:      %s\n", T(get(emu, "reason", NULL)));

@@ -5,6 +5,7 @@
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
@@ -198,4 +199,30 @@ Test(doctor, emulated_probe_guest_is_a_warning)
 	json_object_set_new(e, "problems", p);
 	expect_remedy(e, "emulated, not run natively", "pvm_native=Y");
 	json_decref(e);
+}
+
+/* The guest line says which of the three verdicts the probe gave: an unknown
+ * verdict (no insn_emulation stat) is not "EMULATED". */
+Test(doctor, guest_line_names_the_three_verdicts)
+{
+	const char *cases[][2] = {{"true", "runs natively"},
+				  {"false", "EMULATED"},
+				  {"null", "NOT CHECKED: native execution unknown"}};
+	for (int i = 0; i < 3; i++) {
+		char doc[256], *buf = NULL;
+		size_t len = 0;
+		snprintf(doc, sizeof(doc),
+			 "{\"kvm\":{\"emulation_probe\":{\"available\":true,\"native\":%s,"
+			 "\"reason\":\"r\"}}}",
+			 cases[i][0]);
+		json_t *env = json_loads(doc, 0, NULL);
+		FILE *f = open_memstream(&buf, &len);
+		environment_print(f, env);
+		fclose(f);
+		cr_assert(strstr(buf, cases[i][1]), "native=%s: %s", cases[i][0], buf);
+		if (i != 1)
+			cr_assert_null(strstr(buf, "EMULATED"), "native=%s: %s", cases[i][0], buf);
+		free(buf);
+		json_decref(env);
+	}
 }
