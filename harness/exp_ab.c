@@ -36,6 +36,42 @@ static bool ab_claims(const struct plan *p, const struct plan_workload *w)
 	return w->ops != NULL;
 }
 
+/* The default plan's translation A/B for a workload that needs it (docs/METHOD.md
+ * "translation"): per vmm-lite VMM, 4 KiB guest pages on THP against the
+ * plan's bare series, and 2 MiB guest pages on 4 KiB host backing against a
+ * bare series on 4 KiB pages. Only when the plan is the default single
+ * thp/2m series: with --backing/--pagesize the user chose the series. */
+static size_t translation_series(const struct plan *p, const struct plan_workload *w,
+				 struct series *out, size_t max)
+{
+	size_t n = 0;
+	if (!p->translation_series || !w->ops || !(w->ops->needs & WL_NEEDS_TRANSLATION) ||
+	    p->nbackings != 1 || p->npagesizes != 1 || strcmp(p->backings[0], "thp") ||
+	    strcmp(p->pagesizes[0], "2m"))
+		return 0;
+	if (max >= 1) {
+		out[n] = (struct series){.side = "bare", .backing = "4k"};
+		snprintf(out[n].name, sizeof(out[n].name), "bare[backing=4k]");
+		n++;
+	}
+	for (size_t v = 0; v < p->nvmms && n + 2 <= max; v++) {
+		const char *side = p->nvmms > 1 ? p->vmms[v] : "vm";
+		if (strcmp(p->vmms[v], "vmm-lite"))
+			continue;
+		out[n] = (struct series){
+		    .side = "vm", .vmm = p->vmms[v], .backing = "thp", .pagesize = "4k"};
+		snprintf(out[n].name, sizeof(out[n].name), "%s[pagesize=4k]", side);
+		snprintf(out[n].baseline, sizeof(out[n].baseline), "bare");
+		n++;
+		out[n] = (struct series){
+		    .side = "vm", .vmm = p->vmms[v], .backing = "4k", .pagesize = "2m"};
+		snprintf(out[n].name, sizeof(out[n].name), "%s[backing=4k]", side);
+		snprintf(out[n].baseline, sizeof(out[n].baseline), "bare[backing=4k]");
+		n++;
+	}
+	return n;
+}
+
 /* Per backing: the bare series, then one VM series per VMM and page size. */
 static size_t ab_series(struct session *s, const struct plan_workload *w, struct series *out,
 			size_t max)
@@ -59,7 +95,7 @@ static size_t ab_series(struct session *s, const struct plan_workload *w, struct
 				snprintf(vm->baseline, sizeof(vm->baseline), "%s", bare->name);
 			}
 	}
-	return n;
+	return n + translation_series(p, w, out + n, max - n);
 }
 
 static void ab_print(FILE *out, json_t *results)

@@ -696,6 +696,7 @@ static int resolve(struct plan *p, const struct raw_opts *r, bool (*own)(const c
 		rc = split_list(p, "--pagesize", r->pagesize ? r->pagesize : PLAN_DEFAULT_PAGESIZE,
 				valid_pagesizes, p->pagesizes, PLAN_MAX_PAGESIZES, &p->npagesizes,
 				err, len);
+	p->translation_series = !r->backing && !r->pagesize;
 	if (!rc)
 		rc = resolve_workloads(p, r->workloads ? r->workloads : PLAN_DEFAULT_WORKLOADS, own,
 				       err, len);

@@ -115,6 +115,9 @@ struct plan {
 	bool quiet;		      /* --quiet: no progress on stderr */
 	bool dry_run;		      /* --dry-run: print the plan, run nothing */
 	unsigned given;		      /* PLAN_F_* the user gave */
+	/* neither --backing nor --pagesize given: workloads with
+	 * WL_NEEDS_TRANSLATION also get the translation A/B series (exp_ab.c) */
+	bool translation_series;
 	char *owned[PLAN_MAX_WORKLOADS * PLAN_MAX_PARAMS * 2 + 8]; /* strings to free */
 	size_t nowned;
 };

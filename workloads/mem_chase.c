@@ -146,6 +146,7 @@ static int mem_chase_run(struct wl_env *env)
 
 const struct workload_ops wl_mem_chase = {
     .name = "mem-chase",
+    .needs = WL_NEEDS_TRANSLATION,
     .help = "random pointer chase: ns per dependent load vs working-set size",
     .params = mem_chase_params,
     .quick_params = "min=16K max=64M step=4 accesses=200000",

@@ -191,6 +191,7 @@ static int mem_stream_run(struct wl_env *env)
 
 const struct workload_ops wl_mem_stream = {
     .name = "mem-stream",
+    .needs = WL_NEEDS_TRANSLATION,
     .help = "STREAM copy/scale/add/triad: MB/s, best of ntimes",
     .params = mem_stream_params,
     .quick_params = "size=32M ntimes=5",

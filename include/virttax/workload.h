@@ -104,6 +104,10 @@ struct workload_ops {
 #define WL_NEEDS_DISK 1u	 /* a virtio-blk/ATA disk (blk-*): the io-blk experiment */
 #define WL_NEEDS_NIC 2u		 /* a NIC on a tap with the reflector (net-*): io-net */
 #define WL_TAKES_MEM_PRESSURE 4u /* --mem-limit / --balloon apply (mem-pressure) */
+/* its overhead is largely address translation's: without --backing/--pagesize
+ * the plan adds the host backing and guest page size A/B series (exp_ab.c), so
+ * the decomposition's translation column is there by default */
+#define WL_NEEDS_TRANSLATION 8u
 
 /* workloads/registry.c */
 extern const struct workload_ops *const workload_table[];
