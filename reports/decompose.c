@@ -48,9 +48,17 @@ struct dec {
 	bool shortest;	   /* the regions' shortest interval was used (a best-of metric) */
 	bool no_trans;	   /* gathering a translation reference: no translation of its own */
 	double core[MAXP]; /* ovh - mediation - scheduling, point estimate (translation A/B) */
+	/* regions: CPU-time overhead (vCPU thread's minus the bare thread's CPU
+	 * time / bare time), the VM's wait share, and whether either interval's
+	 * run + wait exceeded its wall time (schedstat is updated at context
+	 * switches: a sub-tick interval with a switch around it) */
+	double cpu[MAXP], vm_wait_share[MAXP];
+	bool unresolved[MAXP];
 	char time_why[200], sched_why[200], trans_why[300], trans_note[400], sched_note[512];
 	char region_label[64];
 };
+
+static void residual_cause(const struct dec *d, double residual, json_t *detail);
 
 /* cost models of the mediation; the component uses the best available one */
 enum med_model { MED_B2B, MED_SPACING, MED_INRUN };
@@ -469,6 +477,10 @@ static void gather_region_pair(struct dec *d, size_t i, json_t *rb, json_t *rv, 
 	double steal_b = ib.wall_ns - ib.run_ns - ib.wait_ns,
 	       steal_v = iv.wall_ns - iv.run_ns - iv.wait_ns;
 	d->sched[i] = ((iv.wait_ns - ib.wait_ns) + (steal_v - steal_b)) / ib.wall_ns;
+	d->cpu[i] = (iv.run_ns - ib.run_ns) / ib.wall_ns;
+	d->vm_wait_share[i] = iv.wall_ns > 0 ? iv.wait_ns / iv.wall_ns : NAN;
+	d->unresolved[i] = ib.run_ns + ib.wait_ns > ib.wall_ns * DECOMPOSE_UNRESOLVED_FACTOR ||
+			   iv.run_ns + iv.wait_ns > iv.wall_ns * DECOMPOSE_UNRESOLVED_FACTOR;
 }
 
 static void gather_whole_run_pair(struct dec *d, size_t i, json_t *rb, json_t *rv, json_t *wl,
@@ -799,10 +811,11 @@ static json_t *measured_json(const struct dec *d, json_t *key)
 	struct stats_overhead o;
 	bool ok = d->n > 0 &&
 		  !stats_overhead_paired(d->bare, d->vm, d->n, rdata_lower_is_better(key), &o);
-	json_t *m = comp("measured", ok, ok ? o.value / 100 : NAN, ok ? o.ci_lo / 100 : NAN,
-			 ok ? o.ci_hi / 100 : NAN, NULL,
-			 "time-equivalent overhead: median over pairs of the time ratio, minus 1, "
-			 "with the order-statistic interval of that median (stats_overhead_paired)");
+	json_t *m =
+	    comp("measured", ok, ok ? o.value / 100 : NAN, ok ? o.ci_lo / 100 : NAN,
+		 ok ? o.ci_hi / 100 : NAN, NULL,
+		 "time-equivalent overhead: median over pairs of the time ratio, minus 1, "
+		 "with the order-statistic interval of that median (stats_overhead_paired)");
 	json_object_set_new(m, "ci_level", ok ? json_real(o.ci_level) : json_null());
 	json_object_set_new(m, "underpowered", json_boolean(!ok || o.underpowered));
 	return m;
@@ -849,16 +862,77 @@ static json_t *entry_json(const struct dec *d, json_t *wl, json_t *ser, json_t *
 					  d->trans_why, d->trans_note));
 	json_array_append_new(comps, comp("scheduling", d->have_sched, e.sched, ci.lo[2], ci.hi[2],
 					  d->sched_why, d->sched_note));
-	json_array_append_new(comps, comp("residual", true, e.residual, ci.lo[4], ci.hi[4], NULL,
-					  "measured minus the sum of the available components"));
-	return json_pack(
-	    "{s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:I,s:o,s:o}", "workload",
-	    json_object_get(wl, "name"), "series", json_object_get(ser, "series"), "vm_config",
-	    json_object_get(ser, "config"), "metric", json_object_get(key, "m"), "unit",
-	    json_object_get(key, "u"), "better", json_object_get(key, "better"), "xk",
-	    curve ? xk : json_null(), "xu", curve ? json_object_get(key, "xu") : json_null(), "x",
-	    curve ? json_object_get(key, "x") : json_null(), "pairs", (json_int_t)d->n, "measured",
-	    measured_json(d, key), "components", comps);
+	json_t *res = comp("residual", true, e.residual, ci.lo[4], ci.hi[4], NULL,
+			   "measured minus the sum of the available components");
+	if (d->regions)
+		residual_cause(d, e.residual, json_object_get(res, "detail"));
+	json_array_append_new(comps, res);
+	return json_pack("{s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:O,s:I,s:o,s:o}", "workload",
+			 json_object_get(wl, "name"), "series", json_object_get(ser, "series"),
+			 "vm_config", json_object_get(ser, "config"), "metric",
+			 json_object_get(key, "m"), "unit", json_object_get(key, "u"), "better",
+			 json_object_get(key, "better"), "xk", curve ? xk : json_null(), "xu",
+			 curve ? json_object_get(key, "xu") : json_null(), "x",
+			 curve ? json_object_get(key, "x") : json_null(), "pairs", (json_int_t)d->n,
+			 "measured", measured_json(d, key), "components", comps);
+}
+
+/* What the residual is made of, measured pair by pair inside the timed
+ * intervals (docs/METHOD.md "Residuals"): the CPU time of the vCPU thread
+ * beyond the bare thread's that exits and translation do not explain, the
+ * rest (wall time outside the threads' CPU and wait accounting), how many
+ * pairs had an interval the scheduler's accounting cannot resolve, and,
+ * beyond +-DECOMPOSE_RESIDUAL_PP points, which of these is the cause. */
+static void residual_cause(const struct dec *d, double residual, json_t *detail)
+{
+	double cpu[MAXP], rest[MAXP], share[MAXP], z0[MAXK] = {0};
+	size_t nun = 0, nsh = 0;
+	for (size_t i = 0; i < d->n; i++) {
+		double med = d->have_time ? mediation_at(d, i, z0, chosen_model(d)) : 0;
+		double res = d->ovh[i] - med - (d->have_sched ? d->sched[i] : 0) -
+			     (d->have_trans ? d->trans[i] : 0);
+		cpu[i] = d->cpu[i] - med - (d->have_trans ? d->trans[i] : 0);
+		rest[i] = res - cpu[i];
+		nun += d->unresolved[i];
+		if (isfinite(d->vm_wait_share[i]))
+			share[nsh++] = d->vm_wait_share[i];
+	}
+	double c = stats_median(cpu, d->n) * 100, r = stats_median(rest, d->n) * 100;
+	double w = nsh ? stats_median(share, nsh) * 100 : NAN;
+	char cause[400] = "";
+	if (fabs(residual * 100) > DECOMPOSE_RESIDUAL_PP) {
+		if (nun * 4 >= d->n)
+			snprintf(
+			    cause, sizeof(cause),
+			    "unresolved accounting: in %zu of %zu pairs a timed interval's run + "
+			    "wait exceeded its wall time: a thread's CPU time and run-queue wait "
+			    "are "
+			    "brought up to date only at scheduler ticks and context switches, and "
+			    "the interval is shorter than that, so those pairs' load is in the "
+			    "residual (CPU-time part %+.1f pp, as coarse); repeat on a quiet host "
+			    "or "
+			    "with a longer interval",
+			    nun, d->n, c);
+		else if (fabs(c) >= fabs(r))
+			snprintf(
+			    cause, sizeof(cause),
+			    "CPU time: the vCPU thread ran %+.1f pp of bare time longer than the "
+			    "bare thread beyond what exits and translation explain (not waits): "
+			    "unmodelled (cache/TLB effects of exits, microarchitecture)",
+			    c);
+		else
+			snprintf(
+			    cause, sizeof(cause),
+			    "timing outside the CPU accounting: %+.1f pp of the pairs' wall time "
+			    "is neither CPU time nor run-queue wait (the VM waited %.0f%% of its "
+			    "interval: load swings pair to pair); CPU-time part %+.1f pp",
+			    r, w, c);
+	}
+	json_object_set_new(detail, "cpu_pct", num(c));
+	json_object_set_new(detail, "rest_pct", num(r));
+	json_object_set_new(detail, "unresolved_pairs", json_integer((json_int_t)nun));
+	json_object_set_new(detail, "vm_wait_share_pct", num(w));
+	json_object_set_new(detail, "cause", cause[0] ? json_string(cause) : json_null());
 }
 
 /* Which metrics to decompose: the whole-run time when there is one, else all. */

@@ -20,6 +20,11 @@
 #define DECOMPOSE_ITERS 2000
 #define DECOMPOSE_SEED 0xdec0de5eedull
 #define DECOMPOSE_VALIDATION_TOL_PCT 10.0
+/* a residual beyond +-this many points of bare time gets a measured cause */
+#define DECOMPOSE_RESIDUAL_PP 5.0
+/* an interval whose run + wait exceeds its wall time by this factor was not
+ * resolved by the scheduler's accounting (schedstat, updated at switches) */
+#define DECOMPOSE_UNRESOLVED_FACTOR 1.05
 
 /*
  * Returns (new ref)

@@ -55,6 +55,23 @@ static void cell(json_t *c, char *buf, size_t len, const char **notes, size_t *n
 		snprintf(buf, len, "n/a");
 }
 
+/* a residual beyond DECOMPOSE_RESIDUAL_PP points: its measured cause as
+ * footnote "rK" (reports/decompose.c residual_cause) */
+static void residual_note(json_t *res, char *buf, size_t len, const char **notes, size_t *nnotes)
+{
+	const char *why =
+	    json_string_value(json_object_get(json_object_get(res, "detail"), "cause"));
+	size_t k = 0, l = strlen(buf);
+	if (!why)
+		return;
+	while (k < *nnotes && strcmp(notes[k], why))
+		k++;
+	if (k == *nnotes && *nnotes < MAX_NOTES)
+		notes[(*nnotes)++] = why;
+	if (k < *nnotes)
+		snprintf(buf + l, len - l, " (r%zu)", k + 1);
+}
+
 static bool is_ab(json_t *results, const char *wl)
 {
 	size_t i;
@@ -72,8 +89,8 @@ void table_decompose_print(FILE *out, json_t *results)
 {
 	json_t *dec = decompose_results(results, NULL), *e;
 	struct table_grid g = {.ncols = DEC_COLS, .right_from = 3, .headers = dec_headers};
-	const char *notes[MAX_NOTES];
-	size_t nnotes = 0, i;
+	const char *notes[MAX_NOTES], *rnotes[MAX_NOTES];
+	size_t nnotes = 0, nrnotes = 0, i;
 	json_array_foreach(json_object_get(dec, "entries"), i, e)
 	{
 		const char *wl = json_string_value(json_object_get(e, "workload"));
@@ -87,6 +104,7 @@ void table_decompose_print(FILE *out, json_t *results)
 		for (int k = 0; k < 4; k++)
 			cell(report_component(e, comp_names[k]), c[4 + k], TABLE_CELL, notes,
 			     &nnotes);
+		residual_note(report_component(e, "residual"), c[7], TABLE_CELL, rnotes, &nrnotes);
 		snprintf(c[8], TABLE_CELL, "%lld",
 			 (long long)json_integer_value(json_object_get(e, "pairs")));
 	}
@@ -97,6 +115,10 @@ void table_decompose_print(FILE *out, json_t *results)
 		table_grid_print(out, &g);
 		for (size_t k = 0; k < nnotes; k++)
 			fprintf(out, "  n/a (%zu): %.300s\n", k + 1, notes[k]);
+		for (size_t k = 0; k < nrnotes; k++)
+			fprintf(out,
+				"  residual beyond +-%.0f points (r%zu), measured cause: %.400s\n",
+				DECOMPOSE_RESIDUAL_PP, k + 1, rnotes[k]);
 	}
 	table_grid_free(&g);
 	json_decref(dec);

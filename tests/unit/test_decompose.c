@@ -224,6 +224,41 @@ Test(decompose, run_prints_the_decomposition_table)
 	cr_assert(strstr(buf, "+2.50 [+2.50, +2.50]") && strstr(buf, "+10.00 [+10.00, +10.00]"),
 		  "%s", buf);
 	cr_assert(strstr(buf, "n/a (1): this series is the reference"), "%s", buf);
+	/* the 7.5-point residual is beyond +-5: its measured cause is named (the
+	 * synthetic VM thread ran 7.5 points of bare time longer on the CPU) */
+	cr_assert(strstr(buf, "+7.50 [+7.50, +7.50] (r1)"), "%s", buf);
+	cr_assert(strstr(buf, "(r1), measured cause: CPU time: the vCPU thread ran +7.5 pp"), "%s",
+		  buf);
 	free(buf);
+	json_decref(r);
+}
+
+/* An interval whose run + wait exceeds its wall time was not resolved by the
+ * scheduler's accounting: the residual's cause says so, not "CPU time". */
+Test(decompose, unresolved_intervals_are_named_as_the_residuals_cause)
+{
+	json_t *r = load("synthetic-regions.json"), *w, *run, *g;
+	size_t i, j, k;
+	json_array_foreach(json_object_get(r, "workloads"), i, w)
+	    json_array_foreach(json_object_get(w, "runs"), j, run) json_array_foreach(
+		json_object_get(json_object_get(json_object_get(run, "vmm_stats"), "regions"),
+				"list"),
+		k, g)
+	{
+		json_t *src[] = {g, json_object_get(g, "shortest")};
+		for (int s = 0; s < 2; s++)
+			if (json_is_object(src[s]))
+				json_object_set_new(src[s], "run_ns",
+						    json_real(2 * json_number_value(json_object_get(
+								      src[s], "wall_ns"))));
+	}
+	json_t *d = decompose_results(r, NULL);
+	json_t *e2 = entry(d, "mem-stream", "vm[pagesize=2m]", "add", -1);
+	cr_assert(e2);
+	json_t *det = json_object_get(component(e2, "residual"), "detail");
+	const char *cause = json_string_value(json_object_get(det, "cause"));
+	cr_assert(cause && strstr(cause, "unresolved accounting"), "%s", cause ? cause : "(none)");
+	cr_assert_gt(json_integer_value(json_object_get(det, "unresolved_pairs")), 0);
+	json_decref(d);
 	json_decref(r);
 }
