@@ -114,8 +114,14 @@ static void decomposition_table(FILE *out, json_t *dec, const char *wl, int *not
 		for (int c = 0; c < 4; c++) {
 			json_t *cp = report_component(e, comps[c]);
 			fprintf(out, " %s", report_comp(cp, b, sizeof(b)));
+			const char *cause = json_string_value(
+			    json_object_get(json_object_get(cp, "detail"), "cause"));
 			if (!json_is_true(json_object_get(cp, "available"))) {
 				int r = note_ref(&ns, note, comps[c], report_s(cp, "reason"));
+				if (r)
+					fprintf(out, " [^%d]", r);
+			} else if (cause) { /* a residual beyond +-5 points: its measured cause */
+				int r = note_ref(&ns, note, "residual's measured cause", cause);
 				if (r)
 					fprintf(out, " [^%d]", r);
 			}
