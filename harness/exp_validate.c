@@ -281,13 +281,53 @@ static double bare_region_ns(json_t *run, json_t *mkey)
 	return g && !rdata_region_interval(g, &iv) ? iv.wall_ns : NAN;
 }
 
+static json_t *num_or_null(double v)
+{
+	return isfinite(v) ? json_real(v) : json_null();
+}
+
 static double median_or_nan(double *v, size_t n)
 {
 	return n ? stats_median(v, n) : NAN;
 }
 
+/* The attribution of a perturbation: component `comp` of series `pert` minus
+ * the same of `base`, each rep decomposed on its own (the runs of one round:
+ * the interleaved pair shares that round's load and, for exit-storm, nothing
+ * but the boot), median over reps with its order-statistic interval (*ci, new
+ * ref). A difference of the two series' medians would add the spread between
+ * VM boots (+-10% of the exit cost here) to the error. */
+static double paired_diff(json_t *cw, json_t *calib, const char *pert, const char *base,
+			  const char *comp, json_t **ci, double *level)
+{
+	json_t *runs = json_object_get(cw, "runs"), *r;
+	double d[1024];
+	size_t n = 0, nr = rdata_nreps(runs), i;
+	for (size_t rep = 0; rep < nr && n < 1024; rep++) {
+		json_t *one = json_array();
+		json_array_foreach(runs, i, r) if (!json_is_true(json_object_get(r, "warmup")) &&
+						   json_integer_value(json_object_get(r, "rep")) ==
+						       (json_int_t)rep) json_array_append(one, r);
+		json_t *doc = json_pack("{s:[{s:O,s:O,s:o}]}", "workloads", "name",
+					json_object_get(cw, "name"), "params",
+					json_object_get(cw, "params"), "runs", one);
+		json_t *dec = decompose_results(doc, calib);
+		double v =
+		    comp_val(find_entry(dec, pert), comp) - comp_val(find_entry(dec, base), comp);
+		if (isfinite(v))
+			d[n++] = v;
+		json_decref(dec);
+		json_decref(doc);
+	}
+	struct stats_interval iv;
+	bool ok = n && !stats_median_ci(d, n, 0.95, &iv);
+	*ci = ok ? json_pack("[f,f]", iv.lo, iv.hi) : NULL;
+	*level = ok ? iv.level : NAN;
+	return median_or_nan(d, n);
+}
+
 /* mediation: exits x delay against the mediation difference (exit-storm) */
-static void storm_rows(json_t *cw, json_t *dec, json_t *rows)
+static void storm_rows(json_t *cw, json_t *dec, json_t *calib, json_t *rows)
 {
 	json_t *base = find_entry(dec, "storm:vm"), *pert = find_entry(dec, "storm:vm+delay");
 	json_t *runs = json_object_get(cw, "runs"), *key = json_pack("{s:s}", "m", "time");
@@ -302,13 +342,20 @@ static void storm_rows(json_t *cw, json_t *dec, json_t *rows)
 			inj[n++] = ex * VAL_DELAY_US * 1e3 / t * 100;
 	}
 	json_decref(key);
-	double a = comp_val(pert, "mediation") - comp_val(base, "mediation");
-	json_array_append_new(rows, row("mediation", "exit-storm", median_or_nan(inj, n), a, NULL,
-					!base || !pert ? "no decomposition of the exit-storm series"
-					: !n	       ? "no timed region with the storm's exits"
-					: !isfinite(a) ? "mediation not available for both series"
-						       : NULL,
-					VAL_TOL_PCT, false));
+	json_t *ci;
+	double level;
+	double a = paired_diff(cw, calib, "storm:vm+delay", "storm:vm", "mediation", &ci, &level);
+	json_t *r = row("mediation", "exit-storm", median_or_nan(inj, n), a, ci,
+			!base || !pert ? "no decomposition of the exit-storm series"
+			: !n	       ? "no timed region with the storm's exits"
+			: !isfinite(a) ? "mediation not available for both series"
+				       : NULL,
+			VAL_TOL_PCT, false);
+	json_object_set_new(r, "attributed_unpaired_pct",
+			    num_or_null(comp_val(pert, "mediation") - comp_val(base, "mediation")));
+	json_object_set_new(r, "ci_level", num_or_null(level));
+	json_decref(ci);
+	json_array_append_new(rows, r);
 }
 
 /* the userspace exits inside a workload's timed region: what a delay could hit */
@@ -362,7 +409,7 @@ static double interval_of(json_t *runs, const char *series, long rep, json_t *ke
 
 /* scheduling: the hog's share of the perturbed VM's timed interval, per bare
  * interval, against the scheduling difference (cpu-int) */
-static void sched_rows(json_t *cw, json_t *dec, json_t *rows)
+static void sched_rows(json_t *cw, json_t *dec, json_t *calib, json_t *rows)
 {
 	json_t *base = find_entry(dec, "cpu-int:vm"), *pert = find_entry(dec, "cpu-int:vm+hog");
 	json_t *runs = json_object_get(cw, "runs"), *key = json_pack("{s:s}", "m", "time");
@@ -405,14 +452,22 @@ static void sched_rows(json_t *cw, json_t *dec, json_t *rows)
 			 "the hog's CPU time per bandwidth period was %.1f%% of a period, not its "
 			 "quota's %.1f%%: the cap did not hold",
 			 measured * 100, share * 100);
-	double a = comp_val(pert, "scheduling") - comp_val(base, "scheduling");
-	json_t *r = row("scheduling", "cpu-int", median_or_nan(inj, n), a, NULL,
+	json_t *ci;
+	double level;
+	double a =
+	    paired_diff(cw, calib, "cpu-int:vm+hog", "cpu-int:vm", "scheduling", &ci, &level);
+	json_t *r = row("scheduling", "cpu-int", median_or_nan(inj, n), a, ci,
 			!base || !pert ? "no decomposition of the cpu-int series"
 			: !n	 ? "no perturbed run with the hog's counters and a timed region"
 			: why[0] ? why
 				 : NULL,
 			VAL_TOL_PCT, false);
 	json_object_set_new(r, "hog_share", json_real(share));
+	json_object_set_new(
+	    r, "attributed_unpaired_pct",
+	    num_or_null(comp_val(pert, "scheduling") - comp_val(base, "scheduling")));
+	json_object_set_new(r, "ci_level", num_or_null(level));
+	json_decref(ci);
 	json_object_set_new(r, "hog_throttled_min", n ? json_real(worst) : json_null());
 	json_object_set_new(r, "hog_share_measured", n ? json_real(measured) : json_null());
 	json_array_append_new(rows, r);
@@ -483,7 +538,7 @@ static void val_workload_end(struct session *s, const struct plan_workload *w, j
 		json_decref(doc);
 	}
 	json_t *tkey = json_pack("{s:s}", "m", "time"), *ckey = json_pack("{s:s}", "m", "latency");
-	storm_rows(cw[V_STORM], dec[V_STORM], rows);
+	storm_rows(cw[V_STORM], dec[V_STORM], calib, rows);
 	json_array_append_new(rows, no_exit_row(cw[V_SCHED], "cpu-int:vm", "cpu-int", tkey));
 	json_t *runs = json_object_get(cw[V_CHASE], "runs"), *any;
 	size_t i;
@@ -495,7 +550,7 @@ static void val_workload_end(struct session *s, const struct plan_workload *w, j
 		break;
 	}
 	json_array_append_new(rows, no_exit_row(cw[V_CHASE], "chase:vm", "mem-chase", ckey));
-	sched_rows(cw[V_SCHED], dec[V_SCHED], rows);
+	sched_rows(cw[V_SCHED], dec[V_SCHED], calib, rows);
 	trans_rows(cw[V_CHASE], dec[V_CHASE], rows, ckey);
 	residual_row(dec[V_STORM], "storm:vm", "exit-storm", rows);
 	residual_row(dec[V_SCHED], "cpu-int:vm", "cpu-int", rows);
