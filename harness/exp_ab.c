@@ -40,12 +40,20 @@ static bool ab_claims(const struct plan *p, const struct plan_workload *w)
  * "translation"): per vmm-lite VMM, 4 KiB guest pages on THP against the
  * plan's bare series, and 2 MiB guest pages on 4 KiB host backing against a
  * bare series on 4 KiB pages. Only when the plan is the default single
- * thp/2m series: with --backing/--pagesize the user chose the series. */
+ * thp/2m series (with --backing/--pagesize the user chose the series) and a
+ * run of the workload is estimated at most AB_TRANSLATION_MAX_EST_MS: the
+ * default plan must stay within 15 minutes on 2 cores, and the two series
+ * cost more than the workload's own pair (measured at load 7.5: full mem-chase,
+ * 16 KiB..1 GiB, 23.5 s per round for bare + vm, 70.6 s more for the 4 KiB
+ * series, 14 min over 12 rounds; mem-stream 4.6 s + 11.4 s; quick mem-chase,
+ * up to 64 MiB, is cheap). */
+#define AB_TRANSLATION_MAX_EST_MS 1000
 static size_t translation_series(const struct plan *p, const struct plan_workload *w,
 				 struct series *out, size_t max)
 {
 	size_t n = 0;
 	if (!p->translation_series || !w->ops || !(w->ops->needs & WL_NEEDS_TRANSLATION) ||
+	    (p->quick ? w->ops->est_quick_ms : w->ops->est_ms) > AB_TRANSLATION_MAX_EST_MS ||
 	    p->nbackings != 1 || p->npagesizes != 1 || strcmp(p->backings[0], "thp") ||
 	    strcmp(p->pagesizes[0], "2m"))
 		return 0;
