@@ -198,8 +198,7 @@ static json_t *row_new(const char *wl, json_t *key, json_t *ser, const char *kin
 	    "{s:s,s:O,s:s,s:s,s:O,s:O,s:O,s:O,s:s,s:s,s:b}", "workload", wl, "metric",
 	    json_object_get(key, "m"), "unit",
 	    overhead ? "x bare (time-equivalent)" : json_string_value(json_object_get(key, "u")),
-	    "better",
-	    overhead ? "lower" : json_string_value(json_object_get(key, "better")), "xk",
+	    "better", overhead ? "lower" : json_string_value(json_object_get(key, "better")), "xk",
 	    curve ? xk : json_null(), "xu", curve ? json_object_get(key, "xu") : json_null(), "x",
 	    curve ? json_object_get(key, "x") : json_null(), "series",
 	    json_object_get(ser, "series"), "kind", kind, "role", perf ? "performance" : "info",
@@ -338,10 +337,18 @@ json_t *compare_results(json_t *a, json_t *b, double noise_pct, char *err, size_
 	    json_array_foreach(json_object_get(wb, "runs"), j, run) total +=
 	    (double)json_integer_value(json_object_get(run, "wall_ns")) / 1e9;
 	json_object_set_new(out, "candidate_wall_s", json_real(total));
-	if (json_integer_value(json_object_get(out, "compared")) == 0) {
+	/* nothing in common: no row whose baseline has samples in a workload the
+	 * candidate has too (a candidate whose runs all failed is still compared:
+	 * its rows are missing, which the gate names) */
+	size_t common = 0;
+	json_t *row;
+	json_array_foreach(rows, i, row) common +=
+	    json_integer_value(json_object_get(json_object_get(row, "a"), "n")) > 0 &&
+	    rdata_workload(b, json_string_value(json_object_get(row, "workload")));
+	if (common == 0) {
 		snprintf(err, errlen,
 			 "nothing to compare: the baseline and candidate share no workload, metric "
-			 "and VM series with counted ok runs");
+			 "and VM series with counted ok runs in the baseline");
 		json_decref(out);
 		return NULL;
 	}

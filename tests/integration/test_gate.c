@@ -186,6 +186,16 @@ Test(gate, candidate_with_crashed_vm_runs_fails, .init = setup, .fini = teardown
 		  "%s", err);
 	cr_assert(strstr(err, "missing: cpu-int time vm[pagesize=4k] overhead"),
 		  "and its rows have no samples: %s", err);
+	/* every VM run of every workload crashed: still compared, still named (not "bad input") */
+	json_t *c = synthetic_a(), *w;
+	size_t k;
+	json_array_foreach(json_object_get(c, "workloads"), k, w) json_array_foreach(
+	    json_object_get(w, "runs"), i,
+	    run) if (!strcmp(json_string_value(json_object_get(run, "side")), "vm"))
+	    json_object_set_new(run, "status", json_string("crash"));
+	save(c, "all-crashed.json", path, sizeof(path));
+	cr_assert_eq(gate("tests/data/synthetic-a.json", path, "", err, sizeof(err)), 1, "%s", err);
+	cr_assert(strstr(err, "failed-runs: candidate run exit-storm"), "%s", err);
 	/* opting out of failed runs alone is not enough: the rows are still missing */
 	cr_assert_eq(
 	    gate("tests/data/synthetic-a.json", path, "--allow-failed-runs", err, sizeof(err)), 1,
