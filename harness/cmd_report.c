@@ -55,7 +55,8 @@ int cmd_report(int argc, char **argv)
 	int c;
 	optind = 0;
 	opterr = 0;
-	while ((c = getopt_long(argc, argv, "+ho:f:", opts, NULL)) != -1) {
+	/* options and runs in any order (getopt permutes; "--" ends the options) */
+	while ((c = getopt_long(argc, argv, "ho:f:", opts, NULL)) != -1) {
 		switch (c) {
 		case 'h':
 			usage(stdout);
@@ -77,26 +78,9 @@ int cmd_report(int argc, char **argv)
 			return VTX_EXIT_USAGE;
 		}
 	}
-	/* options may also follow the directories */
 	const char *paths[REPORT_MAX_SOURCES];
 	size_t n = 0;
 	for (int i = optind; i < argc; i++) {
-		if (argv[i][0] == '-' && argv[i][1] && i + 1 < argc &&
-		    (!strcmp(argv[i], "--format") || !strcmp(argv[i], "-o") ||
-		     !strcmp(argv[i], "--output") || !strcmp(argv[i], "--calibration"))) {
-			const char **dst = argv[i][2] == 'f'   ? &format
-					   : argv[i][2] == 'c' ? &calib
-							       : &output;
-			*dst = argv[++i];
-			continue;
-		}
-		if (argv[i][0] == '-' && argv[i][1]) {
-			fprintf(stderr,
-				"virttax report: %s: unknown option or missing value (see virttax "
-				"report --help)\n",
-				argv[i]);
-			return VTX_EXIT_USAGE;
-		}
 		if (n == REPORT_MAX_SOURCES) {
 			fprintf(stderr, "virttax report: at most %d runs in one report\n",
 				REPORT_MAX_SOURCES);
