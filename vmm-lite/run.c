@@ -331,40 +331,47 @@ static int run_guest(struct vm *vm, char *err, size_t errlen)
 
 /*
  * --inject-steal-pct: a known slowdown for testing the gate (bench/
- * gate-power.py). A POSIX timer per vCPU thread sends the kick signal every
- * VMM_STEAL_PERIOD_NS, which takes the vCPU out of KVM_RUN; the vCPU thread
- * then holds until P% of the period has passed since the timer fired
- * (vcpu.c), so the guest loses P% of its time whatever it runs, the exit's own
- * cost included. Created here because the vCPU threads' ids are known and
- * the main thread is not sandboxed yet; left armed until exit (parked threads
- * just return to their wait).
+ * gate-power.py). A POSIX timer on each vCPU thread's CPU-time clock sends
+ * the kick signal every VMM_STEAL_PERIOD_NS of that thread's CPU time, which
+ * takes the vCPU out of KVM_RUN; the vCPU thread then spins until P% of all
+ * the CPU time it used since the timer was armed was spent holding (vcpu.c),
+ * so the guest gets at most (100-P)% of its thread's CPU time whatever it
+ * runs and whatever else the host runs: a P/(100-P) slowdown (plus the
+ * kicks' own exits). The clock is the thread's CPU time, not the wall clock:
+ * a hold of P% of every wall-clock period took P% of the wall time, a larger
+ * share of the CPU time a loaded host gives the thread (at half a CPU, 5%
+ * became an 11% slowdown). Created here because the vCPU threads' ids are
+ * known and the main thread is not sandboxed yet; left armed until exit
+ * (parked threads just return to their wait).
  */
 int vm_steal_start(struct vm *vm, char *err, size_t errlen)
 {
 	if (!vm->opt->steal_pct)
 		return 0;
-	vm->steal_period = VMM_STEAL_PERIOD_NS;
-	vm->steal_hold = VMM_STEAL_PERIOD_NS * vm->opt->steal_pct / 100;
-	vm->steal_t0 = now_ns() + VMM_STEAL_PERIOD_NS;
 	struct itimerspec its = {
 	    .it_interval = {.tv_nsec = (long)VMM_STEAL_PERIOD_NS},
-	    .it_value = {.tv_sec = (time_t)(vm->steal_t0 / 1000000000ULL),
-			 .tv_nsec = (long)(vm->steal_t0 % 1000000000ULL)},
+	    .it_value = {.tv_nsec = (long)VMM_STEAL_PERIOD_NS},
 	};
 	for (uint32_t i = 0; i < vm->nvcpus; i++) {
+		struct vcpu *v = &vm->vcpus[i];
 		struct sigevent sev = {.sigev_notify = SIGEV_THREAD_ID, .sigev_signo = SIGUSR1};
+		struct timespec ts;
+		clockid_t clk;
 		timer_t t;
+		int e = pthread_getcpuclockid(v->thread, &clk);
 
-		sev._sigev_un._tid = vm->vcpus[i].tid;
-		if (timer_create(CLOCK_MONOTONIC, &sev, &t) ||
-		    timer_settime(t, TIMER_ABSTIME, &its, NULL)) {
-			int e = errno;
-
-			snprintf(err, errlen, "--inject-steal-pct: timer for vCPU %u: %s", i,
-				 strerror(e));
+		sev._sigev_un._tid = v->tid;
+		if (!e && (clock_gettime(clk, &ts) || timer_create(clk, &sev, &t) ||
+			   timer_settime(t, 0, &its, NULL)))
+			e = errno;
+		if (e) {
+			snprintf(err, errlen, "--inject-steal-pct: CPU-time timer for vCPU %u: %s",
+				 i, strerror(e));
 			return -e;
 		}
+		v->steal_cpu0_ns = (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 	}
+	__atomic_store_n(&vm->steal_pct, vm->opt->steal_pct, __ATOMIC_RELEASE);
 	return 0;
 }
 

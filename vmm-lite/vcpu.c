@@ -306,17 +306,28 @@ void vcpu_dispatch(struct vcpu *v, uint64_t t0)
 		exit_bucket_time(b, now_ns() - t0);
 }
 
-/* --inject-steal-pct: after a kick, hold until the share of the current
- * period has passed since the timer fired (run.c vm_steal_start) */
-static void steal_hold(const struct vm *vm)
+static uint64_t thread_cpu_ns(void)
 {
-	uint64_t now = now_ns();
+	struct timespec ts;
 
-	if (!vm->steal_period || now < vm->steal_t0)
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* --inject-steal-pct: after a kick, spin until the held share of this
+ * thread's CPU time since the timer was armed reaches P% (run.c
+ * vm_steal_start): a debt, so a late or early timer tick changes when the
+ * guest loses the time, not how much */
+static void steal_hold(struct vcpu *v)
+{
+	uint32_t pct = __atomic_load_n(&v->vm->steal_pct, __ATOMIC_ACQUIRE);
+
+	if (!pct)
 		return;
-	uint64_t fired = vm->steal_t0 + (now - vm->steal_t0) / vm->steal_period * vm->steal_period;
-	while (now_ns() < fired + vm->steal_hold)
-		;
+	uint64_t start = thread_cpu_ns(), now = start;
+	while ((v->steal_held_ns + (now - start)) * 100 < (now - v->steal_cpu0_ns) * pct)
+		now = thread_cpu_ns();
+	v->steal_held_ns += now - start;
 }
 
 /* KVM_RUN, then dispatch: the clock is read only with --exit-timing */
@@ -334,7 +345,7 @@ static void run_loop(struct vcpu *v)
 
 			if (errno == EINTR || errno == EAGAIN) {
 				/* a kick (or a stray signal): re-check stopping */
-				steal_hold(vm);
+				steal_hold(v);
 				if (__atomic_load_n(&v->probe_state, __ATOMIC_SEQ_CST) == 1)
 					answer_idle_probe(v);
 				continue;

@@ -454,6 +454,9 @@ struct vcpu {
 	bool probe_idle;
 	uint64_t last_exits; /* KVM stat "exits" at the previous idle poll */
 	bool have_last_exits;
+	/* --inject-steal-pct: the thread's CPU time when its timer was armed and
+	 * the CPU time it has been held since (vcpu.c steal_hold) */
+	uint64_t steal_cpu0_ns, steal_held_ns;
 };
 
 /* Start-up phases, each stamped (CLOCK_MONOTONIC) when it ends; --stats-json
@@ -509,8 +512,8 @@ struct vm {
 	char reason[256];
 
 	uint64_t t_start_ns, t_stop_ns;
-	/* --inject-steal-pct: the vCPUs' timers fire at steal_t0 + k steal_period */
-	uint64_t steal_t0, steal_period, steal_hold;
+	/* --inject-steal-pct: the share of each vCPU thread's CPU time to hold */
+	uint32_t steal_pct;
 	uint64_t startup_ns[SU_N]; /* when each phase ended, 0: not reached */
 	uint64_t insn_emulation_delta;
 	bool insn_emulation_known;
@@ -539,7 +542,8 @@ int vcpu_create(struct vm *vm, uint32_t index, char *err, size_t errlen);
 int vcpu_setup_boot(struct vcpu *v, uint32_t entry, uint32_t start_info, char *err, size_t errlen);
 void *vcpu_thread(void *arg);
 /* --inject-steal-pct (run.c): one timer per vCPU thread sending the kick
- * signal every VMM_STEAL_PERIOD_NS; created before the main thread's sandbox */
+ * signal every VMM_STEAL_PERIOD_NS of that thread's CPU time; created before
+ * the main thread's sandbox */
 #define VMM_STEAL_PERIOD_NS 4000000ull
 int vm_steal_start(struct vm *vm, char *err, size_t errlen);
 /* Everything vmm-lite does between a KVM_RUN that returned an exit and the
