@@ -191,7 +191,7 @@ void compare_row_name(json_t *row, char *buf, size_t len)
 static json_t *row_new(const char *wl, json_t *key, json_t *ser, const char *kind)
 {
 	json_t *xk = json_object_get(key, "xk");
-	bool curve = json_is_string(xk), overhead = !strcmp(kind, "overhead");
+	bool curve = json_is_string(xk), overhead = !strncmp(kind, "overhead", 8);
 	bool perf = !strcmp(results_metric_role(key), "performance");
 	bool has_bare = json_is_string(json_object_get(ser, "baseline_series"));
 	return json_pack(
@@ -205,17 +205,71 @@ static json_t *row_new(const char *wl, json_t *key, json_t *ser, const char *kin
 	    "judged", perf && (overhead || !has_bare));
 }
 
-/* Per-pair VM time relative to bare, time-equivalent: 1 + overhead. A zero
+/* Blocked (neither on a CPU nor on a run queue) share of a timed region
+ * beyond which the region is not CPU-bound: its wall time is judged. */
+#define COMPARE_MAX_BLOCKED 0.10
+
+/* Share of the timed region of `key` in `run` spent on a CPU (schedstat
+ * run_ns / wall_ns of the region), or NAN when the run has no such region
+ * or the region is not CPU-bound (blocked beyond COMPARE_MAX_BLOCKED: time
+ * asleep, e.g. waiting for I/O, must stay in what the gate judges). */
+static double on_cpu_share(json_t *run, json_t *key)
+{
+	json_t *g = run ? rdata_region(run, key) : NULL;
+	struct rdata_interval iv;
+	if (!g || rdata_region_interval(g, &iv) || !(iv.wall_ns > 0) || !(iv.run_ns > 0) ||
+	    !(iv.wait_ns >= 0) || iv.run_ns > 1.1 * iv.wall_ns ||
+	    iv.wall_ns - iv.run_ns - iv.wait_ns > COMPARE_MAX_BLOCKED * iv.wall_ns)
+		return NAN;
+	return iv.run_ns / iv.wall_ns;
+}
+
+/* The counted pairs of a series (rep numbers in reps, values in bare/vm). */
+static size_t pairs_of(json_t *runs, json_t *ser, json_t *key, double *bare, double *vm, long *reps)
+{
+	return rdata_pairs(runs, json_string_value(json_object_get(ser, "baseline_series")),
+			   json_string_value(json_object_get(ser, "series")), key, bare, vm, reps,
+			   MAXS);
+}
+
+/* true when every counted pair of the series has the metric's timed region,
+ * CPU-bound, on both sides (vacuously for none) */
+static bool pairs_on_cpu(json_t *runs, json_t *ser, json_t *key)
+{
+	static double b[MAXS], v[MAXS];
+	static long reps[MAXS];
+	size_t n = runs ? pairs_of(runs, ser, key, b, v, reps) : 0;
+	const char *bs = json_string_value(json_object_get(ser, "baseline_series")),
+		   *vs = json_string_value(json_object_get(ser, "series"));
+	for (size_t i = 0; i < n; i++)
+		if (!isfinite(on_cpu_share(rdata_run(runs, bs, reps[i]), key)) ||
+		    !isfinite(on_cpu_share(rdata_run(runs, vs, reps[i]), key)))
+			return false;
+	return true;
+}
+
+/* Per-pair VM time relative to bare, time-equivalent: 1 + overhead. With
+ * on_cpu, each side's value is first scaled to the time its timed region
+ * spent on a CPU: the host's other load (run-queue wait, which differs from
+ * run to run and, on a busy host, is most of the wall time) is taken out;
+ * VM exits, the VMM's own work and a vCPU held by vmm-lite stay in. A zero
  * denominator leaves the set without a ratio, with the reason. */
-static struct sample_set rel_times(json_t *runs, json_t *ser, json_t *key, double *out,
+static struct sample_set rel_times(json_t *runs, json_t *ser, json_t *key, bool on_cpu, double *out,
 				   double *bare, double *vm)
 {
+	static long reps[MAXS];
 	bool lower = rdata_lower_is_better(key);
 	struct sample_set set = {out, 0, NULL, bare, vm, lower};
-	set.n = rdata_pairs(runs, json_string_value(json_object_get(ser, "baseline_series")),
-			    json_string_value(json_object_get(ser, "series")), key, bare, vm, NULL,
-			    MAXS);
+	set.n = pairs_of(runs, ser, key, bare, vm, reps);
+	const char *bs = json_string_value(json_object_get(ser, "baseline_series")),
+		   *vs = json_string_value(json_object_get(ser, "series"));
 	for (size_t i = 0; i < set.n; i++) {
+		if (on_cpu) { /* times shrink, rates grow */
+			double fb = on_cpu_share(rdata_run(runs, bs, reps[i]), key),
+			       fv = on_cpu_share(rdata_run(runs, vs, reps[i]), key);
+			bare[i] = lower ? bare[i] * fb : bare[i] / fb;
+			vm[i] = lower ? vm[i] * fv : vm[i] / fv;
+		}
 		if ((lower ? bare[i] : vm[i]) == 0)
 			set.undefined = lower ? "bare value is 0" : "VM value is 0";
 		out[i] = stats_time_ratio(bare[i], vm[i], lower);
@@ -255,18 +309,28 @@ static void compare_key(const char *wl, json_t *ra, json_t *rb, json_t *key, jso
 	json_array_append_new(rows, row);
 	if (!json_is_string(json_object_get(ser, "baseline_series")))
 		return; /* no bare side (vmm-footprint): no overhead */
-	struct sample_set oa = rel_times(ra, ser, key, va, ba, xa);
-	struct sample_set ob = rb ? rel_times(rb, ser, key, vb, bb, xb)
-				  : (struct sample_set){vb, 0, NULL, NULL, NULL, lower};
-	if (oa.n == 0 && ob.n == 0)
-		return; /* the metric has no bare side (exit-storm's exit_time) */
-	row = row_new(wl, key, ser, "overhead");
-	judge(row, oa, ob, true, noise);
-	json_object_set_new(
-	    row, "b_wall_s",
-	    json_real(rb ? wall_s(rb, s, json_string_value(json_object_get(ser, "baseline_series")))
-			 : 0));
-	json_array_append_new(rows, row);
+	/* the gate judges the on-CPU overhead when every pair on both sides is
+	 * CPU-bound; the wall-clock overhead is then shown beside */
+	bool on_cpu = pairs_on_cpu(ra, ser, key) && pairs_on_cpu(rb, ser, key);
+	for (int pass = 0; pass < 1 + on_cpu; pass++) {
+		bool oc = on_cpu && pass == 0;
+		struct sample_set oa = rel_times(ra, ser, key, oc, va, ba, xa);
+		struct sample_set ob = rb ? rel_times(rb, ser, key, oc, vb, bb, xb)
+					  : (struct sample_set){vb, 0, NULL, NULL, NULL, lower};
+		if (oa.n == 0 && ob.n == 0)
+			return; /* the metric has no bare side (exit-storm's exit_time) */
+		row = row_new(wl, key, ser, pass ? "overhead-wall" : "overhead");
+		json_object_set_new(row, "on_cpu", json_boolean(oc));
+		if (pass)
+			json_object_set_new(row, "judged", json_false());
+		judge(row, oa, ob, true, noise);
+		json_object_set_new(row, "b_wall_s",
+				    json_real(rb ? wall_s(rb, s,
+							  json_string_value(json_object_get(
+							      ser, "baseline_series")))
+						 : 0));
+		json_array_append_new(rows, row);
+	}
 }
 
 static void compare_workload(json_t *wa, json_t *b, double noise, json_t *rows)
@@ -321,6 +385,9 @@ json_t *compare_results(json_t *a, json_t *b, double noise_pct, char *err, size_
 	json_t *out = json_pack(
 	    "{s:f,s:f,s:f,s:f,s:s,s:o}", "noise_pct", noise_pct, "alpha", COMPARE_ALPHA,
 	    "ci_nominal", COMPARE_CI_NOMINAL, "power", COMPARE_POWER, "method",
+	    "overhead rows: per pair, VM time / bare time, each the time its timed region spent "
+	    "on a CPU when every pair is CPU-bound (blocked < 10%; overhead-wall: wall-clock "
+	    "times, not judged), else wall-clock times; "
 	    "ratio B/A: Hodges-Lehmann (median of all log b - log a), interval: the Mann-Whitney "
 	    "interval of that shift at 99% (exact below 2500 cells), with its real level; p: "
 	    "two-sided permutation test on the difference of means (exact when small, else "

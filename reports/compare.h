@@ -59,8 +59,9 @@ double compare_slowdown_pct(double ratio, bool lower_is_better);
  *   {"noise_pct", "alpha", "ci_nominal", "power", "method", "rows": [ROW...],
  *    "regressions", "improvements", "inconclusive", "compared", "missing",
  *    "not_applicable", "judged", "reps_needed"}
- * ROW = {"workload","metric","unit","better","xk","xu","x","series","kind":"vm"|"overhead",
- *        "role": "performance"|"info", "judged": bool,
+ * ROW = {"workload","metric","unit","better","xk","xu","x","series",
+ *        "kind":"vm"|"overhead"|"overhead-wall", "role": "performance"|"info", "judged": bool,
+ *        ["on_cpu": bool (overhead rows)],
  *        "a":{"n","median","mad"[,"overhead_pct":OVERHEAD]},"b":{...},
  *        "ratio","ci":[lo,hi],"ci_level","underpowered","slowdown_pct",
  *        "slowdown_ci_pct":[lo,hi],"p","p_exact","min_p","verdict","reps_needed","note"}
