@@ -9,9 +9,10 @@ them (issue 11) instead of assuming them; docs/METHOD.md records the numbers.
 For each number of reps (the default of `virttax run`, then the reps the gate
 recommends after the first campaign), N trials; trial i makes three runs in a
 rotated order (so that load drifts hit A, A' and B alike): A and A' plain, B
-with a known slowdown in the VM (vmm-lite --inject-steal-pct P: every 4 ms each
-vCPU is held out of the guest until P% of the period has passed, a P/(100-P)
-slowdown of whatever the guest runs), then
+with a known slowdown in the VM (vmm-lite --inject-steal-pct P: every 4 ms of
+a vCPU thread's CPU time vmm-lite takes the vCPU out of the guest and holds it
+until P% of the thread's CPU time was held, a P/(100-P) slowdown of whatever
+the guest runs, whatever the host's load), then
   gate A A'  -> a false alarm when it FAILs (exit 1), inconclusive on exit 4;
   gate A B --allow-param-diff vmm-args
              -> a detection when it FAILs with a regression, a miss on pass.
