@@ -7,13 +7,13 @@
  * else runs there (measured on the shared dev host: an RT hog meant to take
  * 30% took 4-23% of the vCPU's interval). The CFS bandwidth limit (cgroup v2
  * cpu.max, v1 cpu.cfs_quota_us) caps the hog's group to exactly QUOTA of
- * every PERIOD, and a weight 100x a nice-0 task's means nothing at normal
- * priority keeps it from its quota: it takes QUOTA/PERIOD of the CPU's wall
- * time whatever else runs. Every other task on that CPU, the vCPU included,
- * waits in the run queue meanwhile, which is what the scheduling component
- * measures. The check that the share was really taken is the group's own
- * count: throttled in (nearly) every period means the hog always wanted more
- * than its quota and got all of it.
+ * every PERIOD, and the largest weight (256x a nice-0 task's in v1, 100x in
+ * v2: more than any shield, harness/exp_validate.c, even two of them and
+ * another hog) means nothing at normal priority keeps it from its quota: it takes QUOTA/PERIOD of
+ * the CPU's wall time whatever else runs. Every other task on that CPU, the vCPU included, waits in
+ * the run queue meanwhile, which is what the scheduling component measures. The check that the
+ * share was really taken is the group's own count: throttled in (nearly) every period means the hog
+ * always wanted more than its quota and got all of it.
  */
 #include "harness/cpuhog.h"
 
@@ -45,8 +45,9 @@ static uint64_t cpu_stat(const char *dir, const char *key)
 	return v;
 }
 
-/* v2 cpu.max + cpu.weight 10000, v1 cfs quota + cpu.shares 102400: 100x a nice-0 task */
-static int set_limits(const struct memcg *g, unsigned quota_us, unsigned period_us)
+/* v2 cpu.max + cpu.weight (a nice-0 task: 100, at most 10000), v1 cfs quota +
+ * cpu.shares (a nice-0 task: 1024, at most 262144): `times` a nice-0 task */
+static int set_limits(const struct memcg *g, unsigned times, unsigned quota_us, unsigned period_us)
 {
 	char v[64];
 	int rc = 0;
@@ -54,7 +55,8 @@ static int set_limits(const struct memcg *g, unsigned quota_us, unsigned period_
 		snprintf(v, sizeof(v), "%u %u", quota_us, period_us);
 		if (quota_us)
 			rc = cgroup_write(g->dir, "cpu.max", v);
-		return rc ? rc : cgroup_write(g->dir, "cpu.weight", "10000");
+		snprintf(v, sizeof(v), "%u", times * 100 > 10000 ? 10000 : times * 100);
+		return rc ? rc : cgroup_write(g->dir, "cpu.weight", v);
 	}
 	if (quota_us) {
 		snprintf(v, sizeof(v), "%u", period_us);
@@ -62,11 +64,12 @@ static int set_limits(const struct memcg *g, unsigned quota_us, unsigned period_
 		snprintf(v, sizeof(v), "%u", quota_us);
 		rc = rc ? rc : cgroup_write(g->dir, "cpu.cfs_quota_us", v);
 	}
-	return rc ? rc : cgroup_write(g->dir, "cpu.shares", "102400");
+	snprintf(v, sizeof(v), "%u", times * 1024 > 262144 ? 262144 : times * 1024);
+	return rc ? rc : cgroup_write(g->dir, "cpu.shares", v);
 }
 
-int cpugroup_create(struct memcg *g, const char *name, unsigned quota_us, unsigned period_us,
-		    char *why, size_t len)
+int cpugroup_create(struct memcg *g, const char *name, unsigned times, unsigned quota_us,
+		    unsigned period_us, char *why, size_t len)
 {
 	struct memcg_host host;
 	int rc;
@@ -83,7 +86,7 @@ int cpugroup_create(struct memcg *g, const char *name, unsigned quota_us, unsign
 		g->dir[0] = 0;
 		return rc;
 	}
-	if ((rc = set_limits(g, quota_us, period_us))) {
+	if ((rc = set_limits(g, times, quota_us, period_us))) {
 		snprintf(why, len, "cannot set the weight and bandwidth limit in %.200s: %s",
 			 g->dir, strerror(-rc));
 		memcg_destroy(g);
@@ -115,7 +118,8 @@ int cpuhog_start(struct cpuhog *h, int cpu, unsigned quota_us, unsigned period_u
 	h->pid = -1;
 	h->quota_us = quota_us;
 	h->period_us = period_us;
-	if ((rc = cpugroup_create(&h->g, "virttax-hog", quota_us, period_us, why, len)))
+	if ((rc = cpugroup_create(&h->g, "virttax-hog", CPUHOG_TIMES, quota_us, period_us, why,
+				  len)))
 		return rc;
 	if (pipe2(go, O_CLOEXEC)) {
 		rc = -errno;

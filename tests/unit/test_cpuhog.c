@@ -44,7 +44,7 @@ Test(cpuhog, capped_group_throttled_every_period_and_removed)
 		read_file(dir, "cpu.cfs_period_us", buf, sizeof(buf));
 		cr_assert_str_eq(buf, "10000");
 		read_file(dir, "cpu.shares", buf, sizeof(buf));
-		cr_assert_str_eq(buf, "102400");
+		cr_assert_str_eq(buf, "262144");
 	}
 	nanosleep(&(struct timespec){.tv_nsec = 200 * 1000 * 1000}, NULL);
 	cpuhog_stop(&h, &st);
