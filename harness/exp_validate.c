@@ -53,6 +53,8 @@
  * hog's (CPUHOG_TIMES), so that even two validate runs on one CPU (another
  * developer's make test) leave each hog more than its quota */
 #define VAL_SHIELD_TIMES 50
+#define VAL_MAX_WAIT_SHARE                                                                         \
+	0.10 /* unperturbed vCPU's wait share above which the CPU is not the hog's alone */
 #define VAL_HOG_QUOTA_US 2500
 #define VAL_HOG_PERIOD_US 10000
 #define VAL_HOG_SHARE_TOL 0.1 /* its CPU time per period against quota/period */
@@ -413,6 +415,23 @@ static double interval_of(json_t *runs, const char *series, long rep, json_t *ke
 	return cpu ? iv.run_ns : iv.wall_ns;
 }
 
+/* The median share of a series' timed intervals its thread spent waiting for
+ * the CPU, NAN when unknown. */
+static double wait_share(json_t *runs, const char *series, json_t *key)
+{
+	double v[1024];
+	size_t n = 0, nr = rdata_nreps(runs);
+	for (size_t rep = 0; rep < nr && n < 1024; rep++) {
+		double w = interval_of(runs, series, (long)rep, key, false);
+		json_t *r = rdata_run(runs, series, (long)rep),
+		       *g = r ? rdata_region(r, key) : NULL;
+		struct rdata_interval iv;
+		if (g && !rdata_region_interval(g, &iv) && w > 0)
+			v[n++] = iv.wait_ns / w;
+	}
+	return median_or_nan(v, n);
+}
+
 /* scheduling: the hog's share of the perturbed VM's timed interval, per bare
  * interval, against the scheduling difference (cpu-int) */
 static void sched_rows(json_t *cw, json_t *dec, json_t *calib, json_t *rows)
@@ -444,6 +463,9 @@ static void sched_rows(json_t *cw, json_t *dec, json_t *calib, json_t *rows)
 	json_decref(key);
 	char why[300] = "";
 	double measured = median_or_nan(took, n);
+	json_t *tkey = json_pack("{s:s}", "m", "time");
+	double busy = wait_share(runs, "cpu-int:vm", tkey);
+	json_decref(tkey);
 	if (hog_why)
 		snprintf(why, sizeof(why), "unavailable: no CPU hog: %.200s", hog_why);
 	else if (n && worst < VAL_HOG_MIN_THROTTLED)
@@ -453,6 +475,13 @@ static void sched_rows(json_t *cw, json_t *dec, json_t *calib, json_t *rows)
 		    "it did not always take its whole quota (a task of higher priority on its "
 		    "CPU), so the injected share is not known",
 		    worst * 100);
+	else if (n && busy > VAL_MAX_WAIT_SHARE)
+		snprintf(
+		    why, sizeof(why),
+		    "the shielded, unperturbed vCPU still waited %.0f%% of its interval (normally "
+		    "~1%%): another task of high weight shares its CPU (another validate run, a "
+		    "real-time task), so the hog is not the only perturbation",
+		    busy * 100);
 	else if (n && fabs(measured / share - 1) > VAL_HOG_SHARE_TOL)
 		snprintf(why, sizeof(why),
 			 "the hog's CPU time per bandwidth period was %.1f%% of a period, not its "
@@ -476,6 +505,7 @@ static void sched_rows(json_t *cw, json_t *dec, json_t *calib, json_t *rows)
 	json_decref(ci);
 	json_object_set_new(r, "hog_throttled_min", n ? json_real(worst) : json_null());
 	json_object_set_new(r, "hog_share_measured", n ? json_real(measured) : json_null());
+	json_object_set_new(r, "vm_wait_share", num_or_null(busy));
 	json_array_append_new(rows, r);
 }
 

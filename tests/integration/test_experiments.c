@@ -450,11 +450,15 @@ Test(experiments, validate_writes_known_answer_rows, .timeout = 600)
 	cr_assert(t && json_is_true(json_object_get(t, "available")), "translation row");
 	cr_assert(val_row(rows, "residual", "mem-chase"));
 	/* scheduling: the capped hog's 25% of the CPU, unless no cpu controller
-	 * can be written here (said) */
+	 * can be written here or another validate run (a second make test) shares
+	 * the CPU: both said */
 	json_t *sc = val_row(rows, "scheduling", "cpu-int");
 	cr_assert(sc, "scheduling row");
 	const char *why = json_string_value(json_object_get(sc, "reason"));
-	if (!why || !strstr(why, "no CPU hog")) {
+	cr_assert(json_is_number(json_object_get(sc, "vm_wait_share")) ||
+		      (why && strstr(why, "no CPU hog")),
+		  "scheduling row without the unperturbed wait share");
+	if (!why || (!strstr(why, "no CPU hog") && !strstr(why, "another task of high weight"))) {
 		cr_assert(json_is_true(json_object_get(sc, "available")), "scheduling: %s",
 			  why ? why : "");
 		cr_assert_float_eq(json_number_value(json_object_get(sc, "hog_share")), 0.25, 1e-9);
