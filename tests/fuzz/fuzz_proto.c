@@ -1,7 +1,9 @@
 /*
  * libFuzzer target: the line protocol parser (core/proto.c) and what consumes
  * its records: the calibration (core/calib.c: records of two groups added to
- * one side, the ladder, the validation a calibration.json must pass), the
+ * one side, each kind priced by the CPU time of its timed region as
+ * `virttax calibrate` does, the ladder, the validation a calibration.json
+ * must pass), the
  * results summary over a bare and a vm run carrying the metrics
  * (core/results.c, core/stats.c) and the run record's protocol object.
  *
@@ -57,7 +59,37 @@ static void check_kept(const struct proto_parser *p)
 		abort();
 }
 
-static void calibration(const struct proto_parser *p)
+/* vmm-lite's "regions" for the calib run: per kind "calib.KIND" with n = 1,
+ * a wall time that covers the kind's rounds by 0.8-1.2 (either side of the
+ * pricing's bounds), a CPU time of 0-100% of it, a wait time and context
+ * switches; the shares come from the input's last bytes. */
+static json_t *calib_regions(json_t *side, const uint8_t *data, size_t size)
+{
+	json_t *list = json_array(), *k, *x;
+	const char *kind;
+	size_t n = 0, i;
+	json_object_foreach(side, kind, k)
+	{
+		uint8_t b = size ? data[size - 1 - n++ % size] : 0;
+		double iters = json_number_value(json_object_get(k, "iters")), sum = 0;
+		char label[80];
+		json_array_foreach(json_object_get(k, "samples_ns"), i, x) sum +=
+		    json_number_value(x) * iters;
+		if (!(sum > 0 && sum < 1e18))
+			continue;
+		double wall = sum * (0.8 + 0.4 * (b & 15) / 15.0);
+		snprintf(label, sizeof(label), "calib.%s", kind);
+		json_array_append_new(list,
+				      json_pack("{s:s,s:i,s:I,s:I,s:I,s:i}", "label", label, "n", 1,
+						"wall_ns", (json_int_t)wall, "run_ns",
+						(json_int_t)(wall * (b >> 4) / 15.0), "wait_ns",
+						(json_int_t)(wall * (15 - (b >> 4)) / 15.0),
+						"voluntary_ctxt_switches", b >> 7));
+	}
+	return json_pack("{s:o}", "list", list);
+}
+
+static void calibration(const struct proto_parser *p, const uint8_t *data, size_t size)
 {
 	json_t *k = json_object_get(p->hello, "tsc_khz");
 	double hz = json_is_integer(k) && json_integer_value(k) > 0
@@ -68,6 +100,9 @@ static void calibration(const struct proto_parser *p)
 	/* two groups printing the same records: what add_spacing overflowed on */
 	calib_add_records(vm, p->calib, hz, err, sizeof(err));
 	calib_add_records(vm, p->calib, hz, err, sizeof(err));
+	json_t *regions = calib_regions(vm, data, size);
+	calib_price_cpu(vm, regions);
+	json_decref(regions);
 	cal = json_pack("{s:i,s:o,s:o}", "version", CALIB_SCHEMA_VERSION, "vm", vm, "bare",
 			json_object());
 	json_object_set_new(cal, "ladder", calib_build_ladder(cal));
@@ -105,7 +140,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	proto_finish(&p);
 	check_kept(&p);
-	calibration(&p);
+	calibration(&p, data, size);
 	json_t *wl =
 	    json_pack("{s:s,s:[o,o]}", "name", "fuzz", "runs", run("bare", &p), run("vm", &p));
 	results_summarize(wl);
