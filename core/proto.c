@@ -218,12 +218,16 @@ static void on_hello(struct proto_parser *p, json_t *rec, size_t len)
 }
 
 /* The fields core/calib.c reads, validated by calib_record_check: nothing
- * else of the record is kept. */
+ * else of the record is kept. The two arrays only where the check read them
+ * (ticks of an ok record, base_ticks of an ok spacing record): elsewhere they
+ * could be anything, e.g. 1,300 empty objects (found by fuzz_proto). */
 static void on_calib(struct proto_parser *p, json_t *rec, size_t len)
 {
 	static const char *const fields[] = {"t",	  "kind",      "ok",	"how",
 					     "reason",	  "iters",     "ticks", "spacing",
 					     "gap_units", "base_ticks"};
+	bool ok = json_is_true(json_object_get(rec, "ok"));
+	bool spacing = ok && json_is_true(json_object_get(rec, "spacing"));
 	const char *why = NULL;
 	if (calib_record_check(rec, &why)) {
 		proto_error(p, why);
@@ -239,9 +243,11 @@ static void on_calib(struct proto_parser *p, json_t *rec, size_t len)
 	bool cut = false;
 	for (size_t i = 0; i < sizeof(fields) / sizeof(fields[0]); i++) {
 		json_t *v = json_object_get(rec, fields[i]);
-		if (json_is_array(v)) /* ticks, base_ticks: integers, checked */
-			json_object_set_new(c, fields[i], json_deep_copy(v));
-		else if (v && (v = scalar(v, &cut)))
+		if (json_is_array(v)) {
+			if ((ok && !strcmp(fields[i], "ticks")) ||
+			    (spacing && !strcmp(fields[i], "base_ticks")))
+				json_object_set_new(c, fields[i], json_deep_copy(v));
+		} else if (v && (v = scalar(v, &cut)))
 			json_object_set_new(c, fields[i], v);
 	}
 	json_array_append_new(p->calib, c);

@@ -9,7 +9,8 @@
  *   3. 16 MiB of {"t":"exception","a":[{},{},...]} made the parser keep
  *      ~1.2 GiB of parsed JSON.
  * Plus the other bounds: a done status that does not fit an int, calib
- * records beyond 64, kept bytes, messages kept as scalar copies.
+ * records beyond 64, kept bytes, messages kept as scalar copies, and what the
+ * 2026-12-03 campaign found: a calib record's unchecked arrays kept whole.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -206,5 +207,50 @@ Test(proto_hostile, other_bounds)
 	cr_assert_eq(json_string_length(json_object_get(m, "msg")), PROTO_MAX_FIELD_BYTES);
 	cr_assert_eq(json_integer_value(json_object_get(m, "n")), 5);
 	cr_assert_null(json_object_get(m, "o"));
+	proto_release(&p);
+}
+
+/* Found by fuzz_proto (2026-12-03 campaign): a calib record's arrays were kept
+ * whole where calib_record_check had not read them: "base_ticks" of a record
+ * whose "spacing" is not true, "ticks" of an unavailable record, any array in
+ * "how" or "reason". Each of these may be ~1,300 empty objects (~100x its text
+ * in jansson objects). Kept now: only the checked arrays. */
+Test(proto_hostile, calib_arrays_are_kept_only_where_checked)
+{
+	struct proto_parser p;
+	char objs[1801], line[PROTO_MAX_LINE + 2];
+	size_t n = 0;
+
+	for (int i = 0; i < 600; i++)
+		n += (size_t)snprintf(objs + n, sizeof(objs) - n, i ? ",{}" : "{}");
+	proto_init(&p);
+	snprintf(line, sizeof(line),
+		 P "{\"t\":\"calib\",\"kind\":\"pio\",\"ok\":true,\"iters\":16,\"ticks\":[5,6,7],"
+		   "\"spacing\":4611686018427387904,\"base_ticks\":[%s],\"how\":[%s]}\n",
+		 objs, objs);
+	feed(&p, line);
+	snprintf(line, sizeof(line),
+		 P "{\"t\":\"calib\",\"kind\":\"msr\",\"ok\":false,\"reason\":\"no MSR\","
+		   "\"ticks\":[%s],\"base_ticks\":[%s]}\n",
+		 objs, objs);
+	feed(&p, line);
+	proto_finish(&p);
+	cr_assert_eq(p.nerrors, 0, "%s", p.error);
+	cr_assert_eq(json_array_size(p.calib), 2);
+	json_t *ok = json_array_get(p.calib, 0), *no = json_array_get(p.calib, 1);
+	/* the checked array stays, the rest of the fields are scalars or absent */
+	cr_assert_eq(json_array_size(json_object_get(ok, "ticks")), 3);
+	cr_assert_null(json_object_get(ok, "base_ticks"));
+	cr_assert_null(json_object_get(ok, "how"));
+	cr_assert_eq(json_integer_value(json_object_get(ok, "spacing")), 4611686018427387904LL);
+	cr_assert_str_eq(json_string_value(json_object_get(no, "reason")), "no MSR");
+	cr_assert_null(json_object_get(no, "ticks"));
+	cr_assert_null(json_object_get(no, "base_ticks"));
+	/* and a spacing record keeps its checked base_ticks */
+	proto_release(&p);
+	proto_init(&p);
+	feed_calib(&p, true, 3);
+	proto_finish(&p);
+	cr_assert_eq(json_array_size(json_object_get(json_array_get(p.calib, 0), "base_ticks")), 3);
 	proto_release(&p);
 }
