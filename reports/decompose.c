@@ -916,9 +916,11 @@ static void residual_cause(const struct dec *d, double residual, json_t *detail)
 		else if (fabs(c) >= fabs(r))
 			snprintf(
 			    cause, sizeof(cause),
-			    "CPU time: the vCPU thread ran %+.1f pp of bare time longer than the "
-			    "bare thread beyond what exits and translation explain (not waits): "
-			    "unmodelled (cache/TLB effects of exits, microarchitecture)",
+			    "CPU time: the vCPU thread's CPU time differed from the bare thread's "
+			    "by %+.1f pp of bare time beyond what exits and translation explain "
+			    "(not waits): unmodelled (cache/TLB effects of exits, "
+			    "microarchitecture, or, on a loaded host, other CPUs' pressure on the "
+			    "shared cache and memory bandwidth during one side's runs)",
 			    c);
 		else
 			snprintf(

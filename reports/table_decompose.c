@@ -20,6 +20,7 @@
 
 #define DEC_COLS 9
 #define MAX_NOTES 6
+#define MAX_RESIDUAL_NOTES 24
 
 static const char *const dec_headers[DEC_COLS] = {"workload",	  "metric",	 "series",
 						  "measured %",	  "mediation %", "translation %",
@@ -66,7 +67,7 @@ static void residual_note(json_t *res, char *buf, size_t len, const char **notes
 		return;
 	while (k < *nnotes && strcmp(notes[k], why))
 		k++;
-	if (k == *nnotes && *nnotes < MAX_NOTES)
+	if (k == *nnotes && *nnotes < MAX_RESIDUAL_NOTES)
 		notes[(*nnotes)++] = why;
 	if (k < *nnotes)
 		snprintf(buf + l, len - l, " (r%zu)", k + 1);
@@ -89,7 +90,7 @@ void table_decompose_print(FILE *out, json_t *results)
 {
 	json_t *dec = decompose_results(results, NULL), *e;
 	struct table_grid g = {.ncols = DEC_COLS, .right_from = 3, .headers = dec_headers};
-	const char *notes[MAX_NOTES], *rnotes[MAX_NOTES];
+	const char *notes[MAX_NOTES], *rnotes[MAX_RESIDUAL_NOTES];
 	size_t nnotes = 0, nrnotes = 0, i;
 	json_array_foreach(json_object_get(dec, "entries"), i, e)
 	{

@@ -227,8 +227,10 @@ Test(decompose, run_prints_the_decomposition_table)
 	/* the 7.5-point residual is beyond +-5: its measured cause is named (the
 	 * synthetic VM thread ran 7.5 points of bare time longer on the CPU) */
 	cr_assert(strstr(buf, "+7.50 [+7.50, +7.50] (r1)"), "%s", buf);
-	cr_assert(strstr(buf, "(r1), measured cause: CPU time: the vCPU thread ran +7.5 pp"), "%s",
-		  buf);
+	cr_assert(strstr(buf,
+			 "(r1), measured cause: CPU time: the vCPU thread's CPU time differed from "
+			 "the bare thread's by +7.5 pp"),
+		  "%s", buf);
 	free(buf);
 	json_decref(r);
 }
