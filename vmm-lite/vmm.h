@@ -248,7 +248,8 @@ json_t *calib_to_json(const struct vm *vm);
 struct vtx_region_marker;
 #define REGION_MAX_LABELS 64
 #define REGION_MAX_EXIT_KEYS 16
-#define REGION_NTHREAD 6 /* wall_ns run_ns wait_ns timeslices vol_ctxsw invol_ctxsw */
+#define REGION_NTHREAD 6	/* wall_ns run_ns wait_ns timeslices vol_ctxsw invol_ctxsw */
+#define REGION_SNAPSHOT_TRIES 4 /* a thread snapshot retried while a switch lands inside it */
 enum region_error {
 	REGION_OK,
 	REGION_ERR_ACCESS,   /* not an outl at offset 0, or from an unknown thread */
