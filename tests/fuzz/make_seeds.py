@@ -176,3 +176,20 @@ write("pvh", "two-segments", elf([(0x100000, 64, 0x1000), (0x101000, 32, 0x3000)
 write("pvh", "bss-entry", elf([(0x100000, 16, 0x2000)], 0x101000))
 write("pvh", "overlap", elf([(0x100000, 64, 0x2000), (0x101000, 64, 0x1000)], 0x100010))
 write("pvh", "reserved", elf([(0x2000, 64, 0x1000)], 0x2000))
+
+# ---- timed-region markers (fuzz_region): 8 bytes choosing the address, then
+# the 64-byte marker the guest wrote there (magic, edge, seq, label) ----
+REGION_MAGIC, BEGIN, END = 0x52585456, 1, 2
+def marker(edge, seq, label, gpa=0x200000):
+    return struct.pack("<Q", (gpa << 3) | 3) + struct.pack("<IIQ", REGION_MAGIC, edge, seq) + \
+        label.encode().ljust(48, b"\0")
+def regions(*labels):
+    out, seq = b"", 1
+    for label in labels:
+        out += marker(BEGIN, seq, label) + marker(END, seq + 1, label)
+        seq += 2
+    return out
+write("region", "run", regions("run"))
+# the null region's footprint is netted out of every other label's
+write("region", "null-then-run", regions("vtx.null", "vtx.null", "run", "run"))
+write("region", "labels", regions("calib.pio", "selfcal_exit_ns", "vtx.null", "calib.pio"))
