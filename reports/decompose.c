@@ -900,20 +900,19 @@ static void residual_cause(const struct dec *d, double residual, json_t *detail)
 	double c = stats_median(cpu, d->n) * 100, r = stats_median(rest, d->n) * 100;
 	double w = nsh ? stats_median(share, nsh) * 100 : NAN;
 	char cause[400] = "";
-	if (fabs(residual * 100) > DECOMPOSE_RESIDUAL_PP) {
+	/* a part names the cause when it carries at least half of the residual, in
+	 * its direction */
+	double res = fabs(residual * 100), sgn = residual < 0 ? -1 : 1;
+	if (res > DECOMPOSE_RESIDUAL_PP) {
 		if (nun * 4 >= d->n)
 			snprintf(
 			    cause, sizeof(cause),
 			    "unresolved accounting: in %zu of %zu pairs a timed interval's run + "
-			    "wait exceeded its wall time: a thread's CPU time and run-queue wait "
-			    "are "
-			    "brought up to date only at scheduler ticks and context switches, and "
-			    "the interval is shorter than that, so those pairs' load is in the "
-			    "residual (CPU-time part %+.1f pp, as coarse); repeat on a quiet host "
-			    "or "
-			    "with a longer interval",
+			    "wait exceeded its wall time (a context switch inside a marker's "
+			    "snapshot; vmm-lite retries such snapshots since 2026-12-03), so "
+			    "those pairs' waits are miscounted (CPU-time part %+.1f pp)",
 			    nun, d->n, c);
-		else if (fabs(c) >= fabs(r))
+		else if (c * sgn >= res / 2 && c * sgn >= r * sgn)
 			snprintf(
 			    cause, sizeof(cause),
 			    "CPU time: the vCPU thread's CPU time differed from the bare thread's "
@@ -922,13 +921,20 @@ static void residual_cause(const struct dec *d, double residual, json_t *detail)
 			    "microarchitecture, or, on a loaded host, other CPUs' pressure on the "
 			    "shared cache and memory bandwidth during one side's runs)",
 			    c);
-		else
+		else if (r * sgn >= res / 2)
 			snprintf(
 			    cause, sizeof(cause),
 			    "timing outside the CPU accounting: %+.1f pp of the pairs' wall time "
 			    "is neither CPU time nor run-queue wait (the VM waited %.0f%% of its "
-			    "interval: load swings pair to pair); CPU-time part %+.1f pp",
+			    "interval); CPU-time part %+.1f pp",
 			    r, w, c);
+		else
+			snprintf(
+			    cause, sizeof(cause),
+			    "pair-to-pair spread: neither part carries it in the median (CPU-time "
+			    "part %+.1f pp, the rest %+.1f pp, over %zu pairs): the pairs "
+			    "disagree; measure more pairs",
+			    c, r, d->n);
 	}
 	json_object_set_new(detail, "cpu_pct", num(c));
 	json_object_set_new(detail, "rest_pct", num(r));
