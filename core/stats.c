@@ -472,6 +472,33 @@ double stats_mw_cdf(size_t na, size_t nb, double u)
 	return s < 1.0 ? s : 1.0;
 }
 
+int stats_mw_test(const double *a, size_t na, const double *b, size_t nb, double *p, bool *exact)
+{
+	if (na == 0 || nb == 0)
+		return -EINVAL;
+	double *sa = sorted_copy(a, na), *sb = sorted_copy(b, nb), u = 0;
+	if (!sa || !sb) {
+		free(sa), free(sb);
+		return -ENOMEM;
+	}
+	/* for each b_j: #{a_i < b_j} + #{a_i == b_j} / 2, both ends move up with j */
+	for (size_t j = 0, lt = 0, le = 0; j < nb; j++) {
+		while (lt < na && sa[lt] < sb[j])
+			lt++;
+		if (le < lt)
+			le = lt;
+		while (le < na && sa[le] <= sb[j])
+			le++;
+		u += (double)lt + (double)(le - lt) / 2;
+	}
+	free(sa), free(sb);
+	double mn = (double)na * (double)nb;
+	double lo = stats_mw_cdf(na, nb, floor(u)), hi = stats_mw_cdf(na, nb, floor(mn - u));
+	*p = fmin(1.0, 2 * fmin(lo, hi));
+	*exact = mn <= STATS_MW_EXACT_MAX;
+	return isfinite(*p) ? 0 : -ENOMEM;
+}
+
 /* The pairwise differences D = lb[j] - la[i] of two sorted samples are never
  * stored (na nb of them): the k-th smallest (1-based) is found by bisection on
  * the value, counting #{D <= t} in O(na + nb). */

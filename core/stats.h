@@ -108,6 +108,13 @@ double stats_permutation_min_p(size_t na, size_t nb);
  * "same distribution" (continuous data): exact when na * nb <=
  * STATS_MW_EXACT_MAX, else the normal approximation with continuity correction. */
 double stats_mw_cdf(size_t na, size_t nb, double u);
+/* Two-sided Mann-Whitney test of "a and b come from the same distribution":
+ * U = #{b_j > a_i} + #{b_j == a_i} / 2, p = min(1, 2 min(P(U' <= U),
+ * P(U' >= U))) by stats_mw_cdf (exact when na * nb <= STATS_MW_EXACT_MAX).
+ * The test whose inversion is stats_ratio_shift's interval, so the two agree:
+ * the interval at level 1 - alpha leaves out 1 when p < alpha. *exact says
+ * which law. 0, or -EINVAL when a sample is empty. */
+int stats_mw_test(const double *a, size_t na, const double *b, size_t nb, double *p, bool *exact);
 
 /* Ratio B/A of two independent samples of positive values: the Hodges-Lehmann
  * estimate exp(median over all (i, j) of log b[j] - log a[i]) with the

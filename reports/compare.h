@@ -25,7 +25,6 @@
 #define COMPARE_CI_NOMINAL (1 - COMPARE_ALPHA) /* level of the interval of a change */
 #define COMPARE_POWER 0.95 /* the recommended runs detect a noise-sized change this often */
 #define COMPARE_DEFAULT_NOISE_PCT 5.0
-#define COMPARE_SEED 0xc0ffee5eedull
 
 /* CMP_NA: both sides have samples but the ratio is undefined (a value <= 0 or
  * not finite); "note" says why. CMP_WITHIN_NOISE: significant, but the

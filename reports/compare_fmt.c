@@ -328,7 +328,7 @@ int compare_write_markdown(FILE *out, void *arg)
 					   : "**INCONCLUSIVE**");
 	fprintf(out,
 		"%lld rows judged: **%lld regression(s)**, %lld inconclusive, %lld improvement(s). "
-		"A regression: p < %.2g (permutation test) and a time-equivalent slowdown whose "
+		"A regression: p < %.2g (Mann-Whitney test) and a time-equivalent slowdown whose "
 		"%.0f%% interval reaches beyond the %.3g%% noise threshold; inconclusive: neither "
 		"shown below the threshold nor significant with these runs.\n\n",
 		n_of(cmp, "judged"), n_of(cmp, "regressions"), n_of(cmp, "inconclusive"),

@@ -284,13 +284,15 @@ Test(compare, undefined_ratio_is_na_with_reason)
 }
 
 /* A run of cpu-int "time" (ms) whose timed region took wall_ms, of which
- * run_ms on a CPU and wait_ms on a run queue. */
-static json_t *region_run(const char *side, int rep, double wall_ms, double run_ms, double wait_ms)
+ * run_ms on a CPU and wait_ms on a run queue, with vol voluntary context
+ * switches (the thread blocked) */
+static json_t *region_run(const char *side, int rep, double wall_ms, double run_ms, double wait_ms,
+			  int vol)
 {
 	bool vm = !strcmp(side, "vm");
-	json_t *regions =
-	    json_pack("{s:[{s:s,s:i,s:f,s:f,s:f}]}", "list", "label", "run", "n", 1, "wall_ns",
-		      wall_ms * 1e6, "run_ns", run_ms * 1e6, "wait_ns", wait_ms * 1e6);
+	json_t *regions = json_pack("{s:[{s:s,s:i,s:f,s:f,s:f,s:i}]}", "list", "label", "run", "n",
+				    1, "wall_ns", wall_ms * 1e6, "run_ns", run_ms * 1e6, "wait_ns",
+				    wait_ms * 1e6, "voluntary_ctxt_switches", vol);
 	return json_pack("{s:s,s:s,s:s*,s:{},s:i,s:b,s:s,s:[{s:s,s:s,s:s,s:f}],s:{s:o}}", "side",
 			 side, "series", vm ? "vm" : "bare", "baseline_series", vm ? "bare" : NULL,
 			 "config", "rep", rep, "warmup", 0, "status", "ok", "metrics", "m", "time",
@@ -300,16 +302,18 @@ static json_t *region_run(const char *side, int rep, double wall_ms, double run_
 
 /* n pairs: bare on a CPU 100 ms, the VM vm_run_ms, each side's wall time
  * its CPU time plus a run-queue wait that varies from run to run (a loaded
- * host); blocked_ms more wall time on neither (sleep) */
-static json_t *loaded_results(int n, double vm_run_ms, double blocked_ms, unsigned seed)
+ * host) and steal_ms on neither (an outer hypervisor); vol voluntary
+ * context switches in every region */
+static json_t *loaded_results(int n, double vm_run_ms, double steal_ms, int vol, unsigned seed)
 {
 	json_t *runs = json_array();
 	for (int i = 0; i < n; i++) {
 		double wb = 50 + (double)((seed * 7919u + (unsigned)i * 104729u) % 300),
 		       wv = 50 + (double)((seed * 15485863u + (unsigned)i * 32452843u) % 300);
-		json_array_append_new(runs, region_run("bare", i, 100 + wb + blocked_ms, 100, wb));
+		json_array_append_new(runs,
+				      region_run("bare", i, 100 + wb + steal_ms, 100, wb, vol));
 		json_array_append_new(
-		    runs, region_run("vm", i, vm_run_ms + wv + blocked_ms, vm_run_ms, wv));
+		    runs, region_run("vm", i, vm_run_ms + wv + steal_ms, vm_run_ms, wv, vol));
 	}
 	return json_pack("{s:[{s:s,s:o}]}", "workloads", "name", "cpu-int", "runs", runs);
 }
@@ -317,9 +321,10 @@ static json_t *loaded_results(int n, double vm_run_ms, double blocked_ms, unsign
 Test(compare, overhead_is_judged_on_cpu_when_the_host_is_loaded)
 {
 	char err[300];
-	/* 10% more CPU time in the VM, hidden in run-queue waits of 50..350 ms */
-	json_t *a = loaded_results(10, 101, 0, 1), *a2 = loaded_results(10, 101, 0, 2),
-	       *b = loaded_results(10, 111.1, 0, 3);
+	/* 10% more CPU time in the VM, hidden in run-queue waits of 50..350 ms
+	 * and 60 ms of steal by an outer hypervisor */
+	json_t *a = loaded_results(10, 101, 60, 0, 1), *a2 = loaded_results(10, 101, 60, 0, 2),
+	       *b = loaded_results(10, 111.1, 60, 0, 3);
 	json_t *aa = compare_results(a, a2, 5.0, err, sizeof(err)),
 	       *ab = compare_results(a, b, 5.0, err, sizeof(err));
 	cr_assert(aa && ab, "%s", err);
@@ -334,8 +339,8 @@ Test(compare, overhead_is_judged_on_cpu_when_the_host_is_loaded)
 	r = find_row(aa, "cpu-int", "time", "vm", "overhead");
 	cr_assert_str_eq(verdict(r), "no change");
 	cr_assert_eq(json_integer_value(json_object_get(aa, "inconclusive")), 0);
-	/* blocked 60 ms of ~200-500: not CPU-bound, the wall clock is judged */
-	json_t *c = loaded_results(10, 101, 60, 1), *cc = compare_results(c, c, 5.0, err, 300);
+	/* the thread blocked (a voluntary switch): the wall clock is judged */
+	json_t *c = loaded_results(10, 101, 0, 3, 1), *cc = compare_results(c, c, 5.0, err, 300);
 	r = find_row(cc, "cpu-int", "time", "vm", "overhead");
 	cr_assert(json_is_false(json_object_get(r, "on_cpu")));
 	cr_assert_null(find_row(cc, "cpu-int", "time", "vm", "overhead-wall"));

@@ -109,6 +109,23 @@ static void permutation_min_p_matches_scipy_on_separated_samples(json_t *ref)
 	cr_assert(stats_permutation_min_p(4, 5) < 0.01);
 }
 
+static void mann_whitney_p_matches_scipy(json_t *ref)
+{
+	json_t *c;
+	size_t i;
+	cr_assert_geq(json_array_size(json_object_get(ref, "mw_test")), 4);
+	json_array_foreach(json_object_get(ref, "mw_test"), i, c)
+	{
+		double a[64], b[64], p;
+		bool exact;
+		size_t na = doubles(json_object_get(c, "a"), a, 64),
+		       nb = doubles(json_object_get(c, "b"), b, 64);
+		cr_assert_eq(stats_mw_test(a, na, b, nb, &p, &exact), 0);
+		cr_assert(exact, "#%zu: %zu+%zu should use the exact law", i, na, nb);
+		close_to(p, num(c, "p"), 1e-9, "mann-whitney p", i);
+	}
+}
+
 static void mann_whitney_law_matches_scipy(json_t *ref)
 {
 	json_t *c;
@@ -154,6 +171,7 @@ Test(stats_reference, core_stats_match_scipy, .timeout = 120)
 	median_intervals_match_binomial_law(ref);
 	permutation_p_matches_scipy(ref);
 	permutation_min_p_matches_scipy_on_separated_samples(ref);
+	mann_whitney_p_matches_scipy(ref);
 	mann_whitney_law_matches_scipy(ref);
 	ratio_interval_matches_scipy_mann_whitney(ref);
 	normal_quantile_matches_scipy(ref);
