@@ -22,7 +22,9 @@ and the time taken; --json FILE keeps everything.
 usage: bench/gate-power.py [--trials N] [--steal-pct P] [--reps LIST] [--workloads W]
            [--set KEY=VALUE]... [--noise PCT] [--out DIR] [--json FILE] [--build DIR]
   --reps LIST   reps per campaign; "rec" = the median of the first campaign's
-                recommendations (default "10,rec")
+                recommendations: the gate's reps_needed when it was inconclusive,
+                else its reps_for_power (the runs per side its spread needs to
+                detect a noise-sized change with power 0.95) (default "10,rec")
 Run it on a machine as quiet as you can get (it prints the load); it takes
 roughly trials x 3 x (reps + warm-up) x 2 VM/bare runs.
 """
@@ -68,6 +70,7 @@ def gate(build, a, b, noise, extra):
     return {"exit": p.returncode, "regressions": doc["regressions"],
             "inconclusive": doc["inconclusive"], "failed": doc["failed"],
             "reps_needed": doc.get("reps_needed"),
+            "reps_for_power": doc.get("reps_for_power"),
             "slowdown_pct": max(slow) if slow else None,
             "causes": [l for l in p.stderr.splitlines() if not l.startswith("virttax gate:")]}
 
@@ -103,7 +106,8 @@ def campaign(args, reps, workdir):
         "ab_slowdown_median_pct": statistics.median(
             [t["ab"]["slowdown_pct"] for t in trials if t["ab"]["slowdown_pct"] is not None]
             or [float("nan")]),
-        "reps_recommended": [t[k]["reps_needed"] for t in trials for k in ("aa", "ab")],
+        "reps_recommended": [t[k]["reps_needed"] or t[k]["reps_for_power"]
+                             for t in trials for k in ("aa", "ab")],
         "detail": trials,
     }
     return res
@@ -143,8 +147,8 @@ def main():
         if r == "rec":
             recs = [x for x in results[0]["reps_recommended"] if x] if results else []
             if not recs:
-                print("gate-power: the first campaign recommended nothing (every row "
-                      "decided): no second campaign")
+                print("gate-power: the first campaign recommended nothing: no second "
+                      "campaign")
                 continue
             r = int(statistics.median(recs))
             print(f"gate-power: the gate recommended {sorted(recs)} runs per side; "

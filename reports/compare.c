@@ -155,6 +155,10 @@ static void judge(json_t *row, struct sample_set a, struct sample_set b, bool lo
 	}
 	json_object_set_new(row, "reps_needed",
 			    need ? json_integer((json_int_t)need) : json_null());
+	/* decided or not: the runs per side that give this spread its power for a
+	 * noise-sized change (a pass with fewer is weaker evidence) */
+	json_object_set_new(row, "reps_for_power",
+			    json_integer((json_int_t)(need ? need : reps_needed(a, b, noise))));
 	set_verdict(row, v, note);
 }
 
@@ -350,7 +354,7 @@ static void compare_workload(json_t *wa, json_t *b, double noise, json_t *rows)
 static void count_verdicts(json_t *out)
 {
 	json_t *rows = json_object_get(out, "rows"), *row;
-	size_t i, reg = 0, imp = 0, miss = 0, na = 0, inc = 0, judged = 0, need = 0;
+	size_t i, reg = 0, imp = 0, miss = 0, na = 0, inc = 0, judged = 0, need = 0, power = 0;
 	json_array_foreach(rows, i, row)
 	{
 		const char *v = json_string_value(json_object_get(row, "verdict"));
@@ -364,6 +368,9 @@ static void count_verdicts(json_t *out)
 		json_int_t r = json_integer_value(json_object_get(row, "reps_needed"));
 		if (j && (size_t)r > need)
 			need = (size_t)r;
+		json_int_t pw = json_integer_value(json_object_get(row, "reps_for_power"));
+		if (j && (size_t)pw > power)
+			power = (size_t)pw;
 	}
 	json_object_set_new(out, "regressions", json_integer((json_int_t)reg));
 	json_object_set_new(out, "improvements", json_integer((json_int_t)imp));
@@ -373,6 +380,8 @@ static void count_verdicts(json_t *out)
 	json_object_set_new(out, "judged", json_integer((json_int_t)judged));
 	json_object_set_new(out, "reps_needed",
 			    need ? json_integer((json_int_t)need) : json_null());
+	json_object_set_new(out, "reps_for_power",
+			    power ? json_integer((json_int_t)power) : json_null());
 	json_object_set_new(out, "compared",
 			    json_integer((json_int_t)(json_array_size(rows) - miss - na)));
 }
@@ -395,7 +404,8 @@ json_t *compare_results(json_t *a, json_t *b, double noise_pct, char *err, size_
 	    "cells, else normal with continuity correction); regression when p < alpha, slower "
 	    "and the "
 	    "interval's upper end beyond noise; within noise / no change when that end is "
-	    "below noise; else inconclusive (reps_needed: runs per side to detect a noise-sized "
+	    "below noise; else inconclusive (reps_needed; reps_for_power on every row: runs per "
+	    "side to detect a noise-sized "
 	    "change with power 0.95 at this spread)",
 	    "rows", rows);
 	count_verdicts(out);

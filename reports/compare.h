@@ -57,13 +57,14 @@ double compare_slowdown_pct(double ratio, bool lower_is_better);
  * Compare results A against B. Returns a new object
  *   {"noise_pct", "alpha", "ci_nominal", "power", "method", "rows": [ROW...],
  *    "regressions", "improvements", "inconclusive", "compared", "missing",
- *    "not_applicable", "judged", "reps_needed"}
+ *    "not_applicable", "judged", "reps_needed", "reps_for_power"}
  * ROW = {"workload","metric","unit","better","xk","xu","x","series",
  *        "kind":"vm"|"overhead"|"overhead-wall", "role": "performance"|"info", "judged": bool,
  *        ["on_cpu": bool (overhead rows)],
  *        "a":{"n","median","mad"[,"overhead_pct":OVERHEAD]},"b":{...},
  *        "ratio","ci":[lo,hi],"ci_level","underpowered","slowdown_pct",
- *        "slowdown_ci_pct":[lo,hi],"p","p_exact","min_p","verdict","reps_needed","note"}
+ *        "slowdown_ci_pct":[lo,hi],"p","p_exact","min_p","verdict","reps_needed",
+ *        "reps_for_power","note"}
  * "vm" rows compare the VM-side metric values; "overhead" rows compare the
  * per-pair VM time relative to bare (1 + overhead), so a change of the host
  * alone does not show there. The gate judges the performance (not "info")

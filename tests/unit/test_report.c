@@ -338,6 +338,9 @@ Test(compare, overhead_is_judged_on_cpu_when_the_host_is_loaded)
 	cr_assert_str_neq(verdict(w), "regression", "the waits hide it on the wall clock");
 	r = find_row(aa, "cpu-int", "time", "vm", "overhead");
 	cr_assert_str_eq(verdict(r), "no change");
+	cr_assert(json_is_null(json_object_get(r, "reps_needed")), "decided");
+	cr_assert_geq(json_integer_value(json_object_get(r, "reps_for_power")), 5,
+		      "the power runs are there on a decided row too");
 	cr_assert_eq(json_integer_value(json_object_get(aa, "inconclusive")), 0);
 	/* the thread blocked (a voluntary switch): the wall clock is judged */
 	json_t *c = loaded_results(10, 101, 0, 3, 1), *cc = compare_results(c, c, 5.0, err, 300);
