@@ -107,11 +107,14 @@ static int kvm_open(struct vm *vm, char *err, size_t errlen)
  * (docs/VMM-LITE.md "Start-up"). The agent polls its virtio queues and reads
  * the TSC rate from the hypervisor, so nothing it runs needs those chips;
  * device interrupts raised without an IOAPIC find no route and are counted
- * only. A host without KVM_CAP_SPLIT_IRQCHIP gets the full set. */
+ * only. A host without KVM_CAP_SPLIT_IRQCHIP gets the full set. The full
+ * set's PIT answers the speaker port 0x61 in the kernel too
+ * (KVM_PIT_SPEAKER_DUMMY): it gates and reads PIT channel 2, which the
+ * agent's last-resort TSC calibration (vtx.tsc=pit) needs. */
 static int vm_setup_irqchip(struct vm *vm, char *err, size_t errlen)
 {
 	struct kvm_enable_cap split = {.cap = KVM_CAP_SPLIT_IRQCHIP, .args = {0}};
-	struct kvm_pit_config pit = {.flags = 0};
+	struct kvm_pit_config pit = {.flags = KVM_PIT_SPEAKER_DUMMY};
 
 	if (!vm->opt->irqchip_full &&
 	    ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_SPLIT_IRQCHIP) > 0) {
