@@ -19,6 +19,7 @@
 #include <sys/mman.h>
 #include <unistd.h>
 
+#include "vmm-lite/cpuid.h"
 #include "vmm-lite/sandbox.h"
 #include "vmm-lite/vmm.h"
 
@@ -29,24 +30,27 @@
 #define SEL_DATA 0x10
 #define SEL_TSS 0x18
 
+/* KVM's supported CPUID with this vCPU's APIC ID, the hypervisor bit, the
+ * TSC-deadline timer and the TSC rate (vmm-lite/cpuid.c) */
 static int set_cpuid(struct vcpu *v, const struct kvm_cpuid2 *supported, char *err, size_t errlen)
 {
-	size_t sz = sizeof(*supported) + supported->nent * sizeof(supported->entries[0]);
-	struct kvm_cpuid2 *c = malloc(sz);
-	int r = 0;
+	uint32_t cap = supported->nent + CPUID_EXTRA_ENTRIES;
+	struct kvm_cpuid2 *c = calloc(1, sizeof(*c) + cap * sizeof(c->entries[0]));
+	int khz = ioctl(v->fd, KVM_GET_TSC_KHZ, 0);
+	struct cpuid_policy p = {
+	    .vcpu_index = v->index,
+	    .tsc_khz = khz > 0 ? (uint32_t)khz : 0,
+	    .tsc_deadline =
+		ioctl(v->vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_TSC_DEADLINE_TIMER) > 0,
+	};
+	int r;
 
 	if (!c)
 		return -ENOMEM;
-	memcpy(c, supported, sz);
-	for (uint32_t i = 0; i < c->nent; i++) {
-		struct kvm_cpuid_entry2 *e = &c->entries[i];
-
-		if (e->function == 1) /* initial APIC ID */
-			e->ebx = (e->ebx & 0x00ffffff) | (v->index << 24);
-		if (e->function == 0xb || e->function == 0x1f) /* x2APIC ID */
-			e->edx = v->index;
-	}
-	if (ioctl(v->fd, KVM_SET_CPUID2, c) < 0) {
+	memcpy(c, supported, sizeof(*supported) + supported->nent * sizeof(supported->entries[0]));
+	if ((r = cpuid_apply(c, cap, &p)))
+		snprintf(err, errlen, "building the CPUID of vCPU %u: %s", v->index, strerror(-r));
+	else if (ioctl(v->fd, KVM_SET_CPUID2, c) < 0) {
 		r = -errno;
 		snprintf(err, errlen, "KVM_SET_CPUID2 on vCPU %u: %s", v->index, strerror(errno));
 	}
