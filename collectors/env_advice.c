@@ -58,6 +58,16 @@ static void kvm_advice(const json_t *env, json_t *out)
 			    "reload the module: modprobe -r kvm_pvm && modprobe kvm_pvm "
 			    "pvm_native=1");
 	}
+	const json_t *tdp = path(env, "kvm", "tdp");
+	if (json_is_false(json_object_get(tdp, "enabled"))) {
+		char prob[160], fix[160];
+		const char *mod = str(tdp, "module", NULL), *param = str(tdp, "param", NULL);
+		snprintf(prob, sizeof(prob),
+			 "%s %s=N: guests use shadow paging (every guest page-table write exits)",
+			 mod, param);
+		snprintf(fix, sizeof(fix), "modprobe -r %s && modprobe %s %s=1", mod, mod, param);
+		add(out, "warning", prob, fix);
+	}
 	const json_t *emu = path(env, "kvm", "emulation_probe");
 	if (json_is_true(json_object_get(emu, "available")) &&
 	    json_is_false(json_object_get(emu, "native")))

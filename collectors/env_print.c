@@ -61,10 +61,15 @@ static void print_kvm(FILE *o, const json_t *env)
 {
 	const json_t *kvm = json_object_get(env, "kvm"), *dev = json_object_get(kvm, "dev_kvm");
 	const char *exec = json_string_value(json_object_get(kvm, "execution"));
+	const json_t *tdp = json_object_get(kvm, "tdp");
 	fprintf(o, "KVM:        flavour %s%s%s%s, nested %s, host is a VM: %s\n",
 		T(get(kvm, "flavour", NULL)), exec ? " (" : "", exec ? exec : "", exec ? ")" : "",
 		json_is_null(get(kvm, "nested", NULL)) ? "n/a" : T(get(kvm, "nested", NULL)),
 		T(get(kvm, "host_is_vm", NULL)));
+	if (json_is_object(tdp))
+		fprintf(o, "Paging:     %s (%s %s=%s)\n", T(get(tdp, "paging", NULL)),
+			T(get(tdp, "module", NULL)), T(get(tdp, "param", NULL)),
+			json_is_true(json_object_get(tdp, "enabled")) ? "Y" : "N");
 	fprintf(o, "/dev/kvm:   present %s", T(get(dev, "present", NULL)));
 	if (json_is_string(json_object_get(dev, "access")))
 		fprintf(o, ", access %s", T(get(dev, "access", NULL)));

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "collectors/internal.h"
+#include "virttax/x86_vendor.h"
 
 struct env_ctx {
 	const char *root;
@@ -150,6 +151,23 @@ static json_t *nested_json(const json_t *mods, const char *flavour)
 	return v ? json_boolean(param_true(v)) : json_null();
 }
 
+/* Two-dimensional paging: the vendor's module and parameter (kvm_intel ept,
+ * kvm_amd npt, include/virttax/x86_vendor.h), chosen from the CPU's vendor
+ * string, with its value; null when the vendor's module is not loaded. */
+static json_t *tdp_json(const struct env_ctx *e, const json_t *mods)
+{
+	char vendor[64];
+	if (env_cpuinfo_field(e->cpuinfo, "vendor_id", vendor, sizeof(vendor)))
+		return json_null();
+	enum x86_vendor v = x86_vendor_from_name(vendor);
+	const char *mod = x86_vendor_kvm_module(v), *param = x86_vendor_tdp_param(v);
+	const char *val = mod ? mod_param(mods, mod, param) : NULL;
+	if (!val)
+		return json_null();
+	return json_pack("{s:s,s:s,s:b,s:s}", "module", mod, "param", param, "enabled",
+			 param_true(val), "paging", param_true(val) ? param : "shadow");
+}
+
 static json_t *dev_kvm_json(const struct env_ctx *e)
 {
 	if (e->live)
@@ -162,10 +180,10 @@ static json_t *kvm_json(const struct env_ctx *e)
 {
 	json_t *mods = kvm_modules_json(e);
 	const char *fl = kvm_flavour(mods);
-	json_t *j =
-	    json_pack("{s:s,s:o,s:b,s:o,s:o}", "flavour", fl, "nested", nested_json(mods, fl),
-		      "host_is_vm", env_cpuinfo_flag(e->cpuinfo, "hypervisor"), "dev_kvm",
-		      dev_kvm_json(e), "parameters", mods);
+	json_t *j = json_pack("{s:s,s:o,s:o,s:b,s:o,s:o}", "flavour", fl, "nested",
+			      nested_json(mods, fl), "tdp", tdp_json(e, mods), "host_is_vm",
+			      env_cpuinfo_flag(e->cpuinfo, "hypervisor"), "dev_kvm",
+			      dev_kvm_json(e), "parameters", mods);
 	if (!strcmp(fl, "pvm")) {
 		bool native = param_true(mod_param(mods, "kvm_pvm", "pvm_native"));
 		json_object_set_new(j, "pvm_native", json_boolean(native));

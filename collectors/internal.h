@@ -18,6 +18,7 @@
 #include <sys/types.h>
 
 #include "collectors/collector.h"
+#include "virttax/x86_vendor.h"
 
 /* "%s: ..." into why; always returns -err for `return coll_fail(...)` */
 int coll_fail(char *why, size_t whylen, int err, const char *fmt, ...)
@@ -66,9 +67,11 @@ double perfev_scale(uint64_t value, uint64_t enabled, uint64_t running, bool *mu
 int perfev_hw_probe(char *why, size_t whylen);
 /* /proc/sys/kernel/perf_event_paranoid (2 when unreadable) */
 int perfev_paranoid(void);
-/* Page-walk cycles event names for a PMU vendor, most specific first,
- * NULL-terminated. */
-const char *const *perfev_walk_names(void);
+/* Page-walk cycles event names for a CPU vendor's PMU, most specific first,
+ * NULL-terminated (empty for an unknown vendor). */
+const char *const *perfev_walk_names(enum x86_vendor v);
+/* This machine's CPU vendor (CPUID leaf 0) */
+enum x86_vendor perfev_host_vendor(void);
 
 /* ---- env_read.c: files under a sysfs/proc root ---- */
 /* root + rel into buf, trailing newline stripped. 0 or -errno. */

@@ -104,7 +104,7 @@ static int perf_probe(char *why, size_t whylen)
 
 static const char *resolve(const struct perf_def *d, char *why, size_t whylen)
 {
-	const char *const *names = d->names ? d->names : perfev_walk_names();
+	const char *const *names = d->names ? d->names : perfev_walk_names(perfev_host_vendor());
 	struct perf_event_attr a;
 	for (size_t i = 0; names[i]; i++)
 		if (!perfev_encode(names[i], &a, why, whylen))
@@ -112,7 +112,8 @@ static const char *resolve(const struct perf_def *d, char *why, size_t whylen)
 	if (!d->names)
 		snprintf(why, whylen,
 			 "unavailable: no page-walk-cycles event known to libpfm4 "
-			 "for this PMU");
+			 "for this PMU (%s)",
+			 x86_vendor_name(perfev_host_vendor()));
 	return NULL;
 }
 

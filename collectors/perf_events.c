@@ -5,8 +5,11 @@
  * Why libpfm4: event names differ per PMU (Intel DTLB_LOAD_MISSES:WALK_ACTIVE
  * vs AMD table-walker events); libpfm4 knows every vendor's table and
  * resolves a name for the PMU it detects, so the collector names events
- * instead of hard-coding raw encodings.
+ * instead of hard-coding raw encodings. Which names to try is chosen from
+ * the CPU vendor (CPUID), so an Intel name is never tried on AMD or the
+ * reverse (unit tests use recorded CPUID values of both).
  */
+#include <cpuid.h>
 #include <errno.h>
 #include <perfmon/pfmlib_perf_event.h>
 #include <stdio.h>
@@ -92,14 +95,26 @@ int perfev_hw_probe(char *why, size_t whylen)
 	return coll_fail(why, whylen, e, "unavailable: perf_event_open(cycles): %s", strerror(e));
 }
 
-const char *const *perfev_walk_names(void)
+const char *const *perfev_walk_names(enum x86_vendor v)
 {
-	static const char *const names[] = {
-	    "DTLB_LOAD_MISSES:WALK_ACTIVE",   /* Intel Skylake and later */
-	    "DTLB_LOAD_MISSES:WALK_DURATION", /* Intel Haswell/Broadwell */
-	    "LS_TABLEWALKER:DSIDE",	      /* AMD Zen 1/2 */
-	    "LS_TABLEWALKER",		      /* AMD, all table-walker activity */
+	static const char *const intel[] = {
+	    "DTLB_LOAD_MISSES:WALK_ACTIVE",   /* Skylake and later */
+	    "DTLB_LOAD_MISSES:WALK_DURATION", /* Haswell/Broadwell */
 	    NULL,
 	};
-	return names;
+	static const char *const amd[] = {
+	    "LS_TABLEWALKER:DSIDE", /* Zen 1/2 */
+	    "LS_TABLEWALKER",	    /* all table-walker activity */
+	    NULL,
+	};
+	static const char *const none[] = {NULL};
+	return v == X86_VENDOR_INTEL ? intel : x86_vendor_uses_vmmcall(v) ? amd : none;
+}
+
+enum x86_vendor perfev_host_vendor(void)
+{
+	unsigned a, b, c, d;
+	if (!__get_cpuid(0, &a, &b, &c, &d))
+		return X86_VENDOR_OTHER;
+	return x86_vendor_from_cpuid(b, c, d);
 }

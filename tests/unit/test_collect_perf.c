@@ -6,6 +6,7 @@
  */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "collectors/internal.h"
@@ -78,12 +79,41 @@ Test(collect_perf, hw_probe_reason_is_consistent)
 		cr_assert_str_eq(why, "unavailable: no hardware PMU (cycles not supported)");
 }
 
-Test(collect_perf, walk_names_listed)
+/* CPUID leaf 0 (EBX, ECX, EDX) as recorded on an Intel and an AMD host */
+#define INTEL_LEAF0 0x756e6547, 0x6c65746e, 0x49656e69 /* kvm-supported-intel-pvm.txt */
+#define AMD_LEAF0 0x68747541, 0x444d4163, 0x69746e65   /* kvm-supported-amd-svm.txt */
+
+static size_t count(const char *const *n)
 {
-	const char *const *n = perfev_walk_names();
-	cr_assert_str_eq(n[0], "DTLB_LOAD_MISSES:WALK_ACTIVE");
 	size_t i = 0;
 	while (n[i])
 		i++;
-	cr_assert_geq(i, 2);
+	return i;
+}
+
+Test(collect_perf, walk_names_chosen_by_cpu_vendor)
+{
+	const char *const *intel = perfev_walk_names(x86_vendor_from_cpuid(INTEL_LEAF0));
+	const char *const *amd = perfev_walk_names(x86_vendor_from_cpuid(AMD_LEAF0));
+	cr_assert_str_eq(intel[0], "DTLB_LOAD_MISSES:WALK_ACTIVE");
+	cr_assert_eq(count(intel), 2);
+	cr_assert_str_eq(amd[0], "LS_TABLEWALKER:DSIDE");
+	cr_assert_eq(count(amd), 2);
+	for (size_t i = 0; intel[i]; i++) /* no vendor's name is tried on the other */
+		cr_assert(!strstr(intel[i], "TABLEWALKER"), "%s", intel[i]);
+	for (size_t i = 0; amd[i]; i++)
+		cr_assert(!strstr(amd[i], "DTLB_"), "%s", amd[i]);
+	cr_assert_eq(count(perfev_walk_names(X86_VENDOR_OTHER)), 0);
+	cr_assert_eq(perfev_walk_names(X86_VENDOR_HYGON), amd, "Hygon is Zen");
+}
+
+Test(collect_perf, host_vendor_is_this_cpus)
+{
+	char line[256], vendor[64] = "";
+	FILE *f = fopen("/proc/cpuinfo", "r");
+	cr_assert_not_null(f);
+	while (fgets(line, sizeof(line), f) && !vendor[0])
+		sscanf(line, "vendor_id : %63s", vendor);
+	fclose(f);
+	cr_assert_eq(perfev_host_vendor(), x86_vendor_from_name(vendor), "cpuinfo says %s", vendor);
 }

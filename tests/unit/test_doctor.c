@@ -57,6 +57,7 @@ Test(doctor, pvm_like_this_machine)
 {
 	json_t *e = env_of("sysfs-pvm");
 	cr_assert_str_eq(sget(e, "kvm", "flavour"), "pvm");
+	cr_assert(json_is_null(get(e, "kvm", "tdp")), "PVM: no kvm_amd/kvm_intel module");
 	cr_assert_str_eq(sget(e, "kvm", "execution"), "native-capable");
 	cr_assert(json_is_null(get(e, "kvm", "nested")));
 	cr_assert(json_is_true(get(e, "kvm", "host_is_vm")));
@@ -103,6 +104,22 @@ Test(doctor, vmx_tuned_host)
 	cr_assert_null(problem(e, "isolated"));
 	cr_assert_null(problem(e, "hugetlb"));
 	cr_assert_null(problem(e, "CPUs online"));
+	/* the Intel paths, from the CPU's vendor string: kvm_intel's ept */
+	cr_assert_str_eq(sget(get(e, "kvm", "tdp"), "module", NULL), "kvm_intel");
+	cr_assert_str_eq(sget(get(e, "kvm", "tdp"), "param", NULL), "ept");
+	cr_assert_str_eq(sget(get(e, "kvm", "tdp"), "paging", NULL), "ept");
+	cr_assert_null(problem(e, "shadow paging"));
+	json_decref(e);
+}
+
+Test(doctor, ept_off_is_a_warning_with_the_vendors_module)
+{
+	json_t *e = env_of("sysfs-vmx");
+	json_t *tdp = json_object_get(json_object_get(e, "kvm"), "tdp");
+	json_object_set_new(tdp, "enabled", json_false());
+	json_object_set_new(e, "problems", env_advice(e));
+	expect_remedy(e, "kvm_intel ept=N: guests use shadow paging",
+		      "modprobe -r kvm_intel && modprobe kvm_intel ept=1");
 	json_decref(e);
 }
 
@@ -111,6 +128,9 @@ Test(doctor, svm_untuned_host)
 	json_t *e = env_of("sysfs-svm");
 	cr_assert_str_eq(sget(e, "kvm", "flavour"), "svm");
 	cr_assert(json_is_true(get(e, "kvm", "nested"))); /* kvm_amd nested=1 */
+	cr_assert_str_eq(sget(get(e, "kvm", "tdp"), "module", NULL), "kvm_amd");
+	cr_assert_str_eq(sget(get(e, "kvm", "tdp"), "param", NULL), "npt");
+	cr_assert(json_is_true(get(get(e, "kvm", "tdp"), "enabled", NULL)));
 	cr_assert_str_eq(sget(get(e, "memory", "thp"), "enabled", NULL), "never");
 	cr_assert_str_eq(sget(e, "cpufreq", "governor"), "mixed");
 	cr_assert_str_eq(sget(e, "cpufreq", "boost"), "on");
