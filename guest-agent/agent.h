@@ -15,6 +15,7 @@
 #include <stdint.h>
 
 #include "virttax/workload.h"
+#include "virttax/x86_vendor.h"
 
 #define AG_EINVAL 22
 #define AG_ENOMEM 12
@@ -64,6 +65,7 @@ struct ag_options {
 	bool no_regions;      /* vtx.regions=0: send no timed-region markers */
 	uint32_t umsr;	      /* vtx.umsr=0xN: an MSR the VMM serves in user space
 				 (reads), for the calibration's msr-user kinds; 0: none */
+	const char *tsc_src;  /* vtx.tsc=, NULL when absent */
 	char err[AG_ERR_MAX]; /* first error, "" when none */
 	char store[AG_CMDLINE_MAX];
 };
@@ -161,6 +163,9 @@ void ag_cpu_init(void);
 int ag_rdmsr_safe(uint32_t msr, uint64_t *out);
 int ag_wrmsr_safe(uint32_t msr, uint64_t val);
 bool ag_pvm_detect(void);
+/* CPUID as the VMM configured it (on PVM the synthetic form), r = eax..edx */
+void ag_cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4]);
+enum x86_vendor ag_cpu_vendor(void); /* from ag_cpuid leaf 0 */
 int ag_pvm_register_vif(void);
 bool ag_pvm_vif_active(void);
 void ag_idt_set(unsigned vec, uint64_t handler, unsigned dpl);
@@ -200,7 +205,9 @@ struct ag_tsc {
 	const char *src;
 	uint64_t pvm_khz; /* PVM's MSR value, 0 when not PVM (for the cross-check) */
 };
-int ag_tsc_init(uint64_t cmdline_khz, bool pvm, struct ag_tsc *out);
+/* The first source that answers (cmdline, pvm-msr, cpuid, pit), or only the
+ * one named by `only` (vtx.tsc=; NULL or "auto": all). 0 or -AG_EIO. */
+int ag_tsc_init(uint64_t cmdline_khz, bool pvm, const char *only, struct ag_tsc *out);
 
 /* ---- runtime.c ---- */
 struct wl_cmdline;

@@ -90,8 +90,9 @@ static struct {
 	uint32_t dev_flags;
 	bool dev; /* vmm-lite's calibration device answered */
 	uint8_t dev_errno[3];
-	int hc;	       /* 0 none, 1 vmcall, 2 vmmcall, 3 int $0x1b */
-	uint32_t kmsr; /* in-kernel MSR, 0 = none found */
+	int hc;			/* 0 none, 1 vmcall, 2 vmmcall, 3 int $0x1b */
+	enum x86_vendor vendor; /* from CPUID leaf 0: picks vmcall or vmmcall */
+	uint32_t kmsr;		/* in-kernel MSR, 0 = none found */
 	uint64_t kmsr_val;
 	bool umsr;	  /* vmm-lite's user-space MSR, read and write */
 	uint32_t umsr_rd; /* else an MSR the VMM serves in user space for reads (vtx.umsr=) */
@@ -187,6 +188,9 @@ static void setup_device(void)
 	}
 }
 
+/* PVM: int $0x1b. Else the vendor's own instruction only (vmcall on Intel,
+ * vmmcall on AMD/Hygon, from CPUID): the other one #UDs on real hardware and
+ * KVM patches it on first use, which would time a different path. */
 static void setup_hypercall(void)
 {
 	struct calib_try t;
@@ -197,14 +201,11 @@ static void setup_hypercall(void)
 		/* vmcall from a native PVM guest spins in the emulator: never try it here */
 		return;
 	}
-	t = calib_try_vmcall(KVM_HC_PROBE_NR);
-	if (!t.faulted && t.ret == KVM_ENOSYS_RET) {
-		cs.hc = 1;
-		return;
-	}
-	t = calib_try_vmmcall(KVM_HC_PROBE_NR);
+	cs.vendor = ag_cpu_vendor();
+	bool amd = x86_vendor_uses_vmmcall(cs.vendor);
+	t = amd ? calib_try_vmmcall(KVM_HC_PROBE_NR) : calib_try_vmcall(KVM_HC_PROBE_NR);
 	if (!t.faulted && t.ret == KVM_ENOSYS_RET)
-		cs.hc = 2;
+		cs.hc = amd ? 2 : 1;
 }
 
 static void setup_msrs(void)
@@ -294,9 +295,9 @@ static void wrmsr(uint32_t msr, uint64_t v)
 /* x2APIC on, TSC-deadline timer on VEC_TIMER; then one deadline with IF=1. */
 static void setup_irq(void)
 {
-	uint32_t a, b, c, d;
-	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1), "c"(0));
-	if (!(c & (1u << 21)) || !(c & (1u << 24))) {
+	uint32_t r[4];
+	ag_cpuid(1, 0, r);
+	if (!(r[2] & (1u << 21)) || !(r[2] & (1u << 24))) {
 		ag_strlcat(cs.irq_why, sizeof(cs.irq_why),
 			   "no x2APIC or TSC-deadline in CPUID.1:ECX");
 		return;
@@ -381,9 +382,24 @@ static int probe_dev(char *why, size_t len, uint32_t flag, int idx, const char *
 	return say(why, len, 0, how, NULL);
 }
 
-static const char *const hc_how[] = {
-    "", "vmcall, nr 0xfff answered -KVM_ENOSYS", "vmmcall, nr 0xfff answered -KVM_ENOSYS",
-    "int $0x1b (PVM in-kernel hypercall), nr 0xfff answered -ENOSYS"};
+/* "vmmcall (CPU vendor AuthenticAMD), nr 0xfff answered -KVM_ENOSYS": the
+ * calibration row says which instruction was timed and why that one. */
+static int say_hypercall(char *why, size_t len)
+{
+	if (cs.hc == 3)
+		return say(why, len, 0,
+			   "int $0x1b (PVM in-kernel hypercall), nr 0xfff answered -ENOSYS", NULL);
+	if (ag_pvm_detect())
+		return say(why, len, -AG_ENOTSUP,
+			   "int $0x1b (PVM) with nr 0xfff faulted or did not answer -ENOSYS", NULL);
+	say(why, len, cs.hc ? 0 : -AG_ENOTSUP,
+	    x86_vendor_uses_vmmcall(cs.vendor) ? "vmmcall (CPU vendor " : "vmcall (CPU vendor ",
+	    x86_vendor_name(cs.vendor));
+	ag_strlcat(why, len,
+		   cs.hc ? "), nr 0xfff answered -KVM_ENOSYS"
+			 : ") with nr 0xfff faulted or did not answer -KVM_ENOSYS");
+	return cs.hc ? 0 : -AG_ENOTSUP;
+}
 
 /* host-irq: one gap of a tight TSC loop within WL_HOST_IRQ_PROBE_MS */
 static int probe_host_irq(char *why, size_t len)
@@ -418,11 +434,7 @@ static int op_probe(unsigned op, char *why, size_t len)
 	case WL_OP_CPUID:
 		return say(why, len, 0, "cpuid leaf 0", NULL);
 	case WL_OP_HYPERCALL:
-		return cs.hc ? say(why, len, 0, hc_how[cs.hc], NULL)
-			     : say(why, len, -AG_ENOTSUP,
-				   "no hypercall reached the hypervisor (PVM: int $0x1b; else "
-				   "vmcall/vmmcall) with nr 0xfff answered -ENOSYS",
-				   NULL);
+		return say_hypercall(why, len);
 	case WL_OP_PIO:
 		if (!cs.dev && cs.pio_open)
 			return say(why, len, 0,

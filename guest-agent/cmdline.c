@@ -16,8 +16,10 @@ const char *const ag_option_keys[] = {
     "pagesize",	   "tsc_khz", "pvm.*", "vtx.*", "virtio_mmio.*", "console", "earlycon",
     "earlyprintk", "reboot",  "panic", NULL,
 };
-static const char *const selftests[] = {"fault",     "hang",   "garbage", "badproto",
-					"virtq-bad", "pvmirq", NULL};
+static const char *const selftests[] = {"fault",  "hang",     "garbage",    "badproto", "virtq-bad",
+					"pvmirq", "lost-irq", "hlt-window", NULL};
+/* vtx.tsc=: tsc.c's sources (the hello record's tsc_src), or all of them */
+static const char *const tsc_sources[] = {"auto", "cmdline", "pvm-msr", "cpuid", "pit", NULL};
 
 size_t ag_strlen(const char *s)
 {
@@ -137,6 +139,11 @@ static int option_namespaced(struct ag_options *o, const char *k, const char *v)
 	} else if (ag_streq(k, "vtx.hold")) {
 		if (parse_u64_dec(v, &o->hold_ms) || o->hold_ms > AG_HOLD_MAX_MS)
 			return fail(o, "vtx.hold must be milliseconds 0..60000, got ", v);
+	} else if (ag_streq(k, "vtx.tsc")) {
+		if (!in_list(tsc_sources, v))
+			return fail(o, "vtx.tsc must be auto, cmdline, pvm-msr, cpuid or pit, got ",
+				    v);
+		o->tsc_src = v;
 	} else if (has_prefix(k, "pvm.") || has_prefix(k, "vtx.")) {
 		return fail(o, "unknown agent option: ", k);
 	}

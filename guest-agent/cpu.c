@@ -8,9 +8,15 @@
  * broken stack gets reported. The same handler implements exception fixups,
  * so that probing an MSR that may not exist (PVM's, on a non-PVM host) is
  * safe: the #GP resumes at a fixup label instead.
+ *
+ * CPUID goes through ag_cpuid: on PVM a plain cpuid is not intercepted and
+ * returns the outer hypervisor's values; the synthetic form (invlpg of PVM's
+ * magic address, then cpuid) returns what the VMM configured, like cpuid
+ * does on VT-x and AMD-V.
  */
 #include "guest-agent/agent.h"
 #include "virttax/protocol.h"
+#include "virttax/x86_vendor.h"
 
 #define SEL_CODE64 0x08
 #define SEL_DATA 0x10
@@ -151,8 +157,31 @@ void ag_exception(struct ag_exc_frame *f)
 
 bool ag_pvm_detect(void)
 {
+	static int pvm = -1; /* the answer cannot change: ask once */
 	uint64_t sig = 0;
-	return ag_rdmsr_safe(PVM_MSR_SIGNATURE, &sig) == 0 && sig == PVM_SIGNATURE;
+	if (pvm < 0)
+		pvm = ag_rdmsr_safe(PVM_MSR_SIGNATURE, &sig) == 0 && sig == PVM_SIGNATURE;
+	return pvm;
+}
+
+void ag_cpuid(uint32_t leaf, uint32_t sub, uint32_t r[4])
+{
+	if (ag_pvm_detect()) /* invlpg 0xffffffffff4d5650 (disp32 form), then cpuid */
+		__asm__ volatile(".byte 0x0f, 0x01, 0x3c, 0x25, 0x50, 0x56, 0x4d, 0xff\n\tcpuid"
+				 : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
+				 : "a"(leaf), "c"(sub)
+				 : "memory");
+	else
+		__asm__ volatile("cpuid"
+				 : "=a"(r[0]), "=b"(r[1]), "=c"(r[2]), "=d"(r[3])
+				 : "a"(leaf), "c"(sub));
+}
+
+enum x86_vendor ag_cpu_vendor(void)
+{
+	uint32_t r[4];
+	ag_cpuid(0, 0, r);
+	return x86_vendor_from_cpuid(r[1], r[2], r[3]);
 }
 
 int ag_pvm_register_vif(void)

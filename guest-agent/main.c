@@ -107,9 +107,11 @@ void agent_main(uint32_t start_info_gpa, uint64_t tsc_entry)
 	if (rc)
 		panic_rc("building the identity map", rc);
 	struct ag_tsc tsc;
-	rc = ag_tsc_init(opts.tsc_khz, ag_pvm_detect(), &tsc);
+	rc = ag_tsc_init(opts.tsc_khz, ag_pvm_detect(), opts.tsc_src, &tsc);
 	if (rc)
-		panic_rc("no TSC frequency source (give tsc_khz=)", rc);
+		panic_rc(opts.tsc_src ? "the TSC frequency source named by vtx.tsc= did not answer"
+				      : "no TSC frequency source (give tsc_khz=)",
+			 rc);
 	ag_set_hold(opts.hold_ms, tsc.khz);
 	emit_hello(&tsc, tsc_entry);
 	if (vrc)

@@ -97,16 +97,16 @@ static uint32_t cpuid_apic_id(void)
 	if (ag_rdmsr_safe(MSR_APIC_BASE, &base) == 0 &&
 	    ag_wrmsr_safe(MSR_APIC_BASE, base | (3u << 10)) == 0 && ag_rdmsr_safe(0x802, &id) == 0)
 		return (uint32_t)id;
-	uint32_t a, b, c, d;
-	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1), "c"(0));
-	return b >> 24;
+	uint32_t r[4];
+	ag_cpuid(1, 0, r);
+	return r[1] >> 24;
 }
 
 static bool cpuid_has(uint32_t ecx_bit)
 {
-	uint32_t a, b, c, d;
-	__asm__ volatile("cpuid" : "=a"(a), "=b"(b), "=c"(c), "=d"(d) : "a"(1), "c"(0));
-	return c & (1u << ecx_bit);
+	uint32_t r[4];
+	ag_cpuid(1, 0, r);
+	return r[2] & (1u << ecx_bit);
 }
 
 /* Runs on the AP, first emulated (no VIF yet on PVM), so general registers only. */
