@@ -21,6 +21,7 @@
 #define AG_ENOMEM 12
 #define AG_EIO 5
 #define AG_E2BIG 7
+#define AG_ETIMEDOUT 110
 
 /* ---- fmt.c: one protocol line, built in memory, then written at once ---- */
 #define AG_LINE_MAX 1024
@@ -180,6 +181,22 @@ int ag_irqflag_init(struct ag_irqflag *f);
 void ag_irq_enable(const struct ag_irqflag *f); /* + injection of what is pending */
 void ag_irq_disable(const struct ag_irqflag *f);
 void ag_irq_halt(const struct ag_irqflag *f); /* on, hlt, off (the handler ran or spurious) */
+/* Wait until *count != before, at most `bound` TSC ticks from the first look
+ * that did not find it (no rdtsc when it is already there): 0 or -AG_ETIMEDOUT.
+ * halts != NULL: sleep in hlt with interrupts on (ag_irq_halt) and count the
+ * hlts (something must end each: the awaited timer, or a backstop); else
+ * spin, the caller having turned interrupts on. */
+int ag_irq_wait(const struct ag_irqflag *f, volatile uint64_t *count, uint64_t before,
+		uint64_t bound, uint64_t *halts);
+/* Log "lost interrupt: WHAT did not arrive within N ms (bounded wait)". */
+void ag_irq_lost(const char *what, uint64_t waited_ticks, uint64_t tsc_khz);
+/* This CPU's TSC-deadline timer as the backstop of hlts that wait for another
+ * interrupt: it fires every period_ticks until stopped (x2APIC on first; the
+ * LVT timer goes back to the calibration's vector on stop). start: 0, or
+ * -AG_EIO and why. ag_backstop_count counts the firings of all CPUs. */
+int ag_backstop_start(uint64_t period_ticks, char *why, size_t len);
+void ag_backstop_stop(void);
+extern volatile uint64_t ag_backstop_count;
 const char *ag_irq_how(const struct ag_irqflag *f);
 /* Declare n deliberately trapped instructions to vmm-lite's emulation verdict (batched). */
 void ag_declare_trapped(uint64_t n);

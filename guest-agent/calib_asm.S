@@ -8,6 +8,7 @@
  * rdmsr/wrmsr of a given MSR) have a single-shot probe form with an exception
  * fixup (ag_fixup_register): a fault sets %rdx = 1 and returns.
  */
+#include "guest-agent/hlt_skip.h"
 #define X2APIC_EOI 0x80b
 
 	.text
@@ -193,7 +194,8 @@ calib_loop_cr0:
 	jnz 1b
 	ret
 
-/* ---- interrupts: the handler records the TSC and the count, EOIs (x2APIC) ---- */
+/* ---- interrupts: the handler records the TSC and the count, steps over the
+ * wait's hlt if it interrupted just before it (hlt_skip.h), EOIs (x2APIC) ---- */
 	.globl calib_irq_handler
 calib_irq_handler:
 	pushq %rax
@@ -204,7 +206,8 @@ calib_irq_handler:
 	shlq $32, %rdx
 	orq %rdx, %rax
 	movq %rax, calib_irq_tsc(%rip)
-	incq calib_irq_count(%rip)
+	lock incq calib_irq_count(%rip)	/* the APs' wait backstops use it too */
+	AG_HLT_SKIP(24)
 	movl $X2APIC_EOI, %ecx
 	xorl %eax, %eax
 	xorl %edx, %edx

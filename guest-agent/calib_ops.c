@@ -49,6 +49,7 @@
 #define KVM_ENOSYS_RET ((uint64_t)-1000)
 #define LINUX_ENOSYS_RET ((uint64_t)-38) /* what PVM's int $0x1b answers (measured) */
 #define IRQ_PROBE_US 20000
+#define IRQ_WAIT_MS 1000 /* an interrupt later than this was lost */
 #define TIMER_LATENCY_US 20
 #define AG_ENOTSUP 95
 #define VIRTIO_ID_RNG 4
@@ -578,36 +579,40 @@ static int op_probe(unsigned op, char *why, size_t len)
 	return say(why, len, -AG_EINVAL, "unknown operation", NULL);
 }
 
-static void irq_wait(uint64_t before)
+/* n interrupts, each waited for at most IRQ_WAIT_MS (ag_irq_wait: a hlt
+ * woken by the timer itself, a spin for the others); *ticks as ag_op's. A
+ * lost interrupt is an error with a reason, not a hang. */
+static int run_irq(unsigned op, uint64_t n, uint64_t hz_per_us, uint64_t *ticks)
 {
-	while (calib_irq_count == before)
-		__asm__ volatile("pause");
-}
-
-static uint64_t run_irq(unsigned op, uint64_t n, uint64_t hz_per_us)
-{
-	uint64_t sum = 0, t0 = ag_rdtsc();
+	uint64_t sum = 0, t0 = ag_rdtsc(), bound = (uint64_t)IRQ_WAIT_MS * 1000 * hz_per_us;
 	for (uint64_t i = 0; i < n; i++) {
-		uint64_t before = calib_irq_count;
+		uint64_t before = calib_irq_count, halts = 0;
+		int rc;
 		if (op == WL_OP_HLT_TIMER) {
 			wrmsr(MSR_TSC_DEADLINE, 1);
-			while (calib_irq_count == before)
-				ag_irq_halt(&cs.irqf);
+			rc = ag_irq_wait(&cs.irqf, &calib_irq_count, before, bound, &halts);
 		} else if (op == WL_OP_SELF_IPI) {
 			ag_irq_enable(&cs.irqf);
 			wrmsr(X2APIC_SELF_IPI, VEC_IPI);
-			irq_wait(before);
+			rc = ag_irq_wait(&cs.irqf, &calib_irq_count, before, bound, NULL);
 			ag_irq_disable(&cs.irqf);
 		} else {
 			uint64_t dl = ag_rdtsc() + TIMER_LATENCY_US * hz_per_us;
 			wrmsr(MSR_TSC_DEADLINE, dl);
 			ag_irq_enable(&cs.irqf);
-			irq_wait(before);
+			rc = ag_irq_wait(&cs.irqf, &calib_irq_count, before, bound, NULL);
 			ag_irq_disable(&cs.irqf);
 			sum += calib_irq_tsc > dl ? calib_irq_tsc - dl : 0;
 		}
+		if (rc) {
+			ag_irq_lost(op == WL_OP_SELF_IPI ? "an x2APIC self-IPI"
+							 : "an x2APIC TSC-deadline interrupt",
+				    bound, hz_per_us * 1000);
+			return rc;
+		}
 	}
-	return op == WL_OP_TIMER_LATENCY ? sum : ag_rdtsc() - t0;
+	*ticks = op == WL_OP_TIMER_LATENCY ? sum : ag_rdtsc() - t0;
+	return 0;
 }
 
 /* Trapped-and-emulated instructions per operation, beyond the I/O and MMIO
@@ -644,10 +649,10 @@ static int ag_op(struct wl_env *env, unsigned op, uint64_t n, uint64_t *ticks)
 	if (op == WL_OP_IPI)
 		return ag_ipi_pingpong(n, ticks); /* declares its own trapped instructions */
 	if (op == WL_OP_HLT_TIMER || op == WL_OP_SELF_IPI || op == WL_OP_TIMER_LATENCY) {
-		*ticks = run_irq(op, n, env->tsc_hz / 1000000);
+		int rc = run_irq(op, n, env->tsc_hz / 1000000, ticks);
 		if (cs.irqf.vif) /* PVM: wrmsr, hlt and EOI trapped (3/2/2 per op, measured) */
 			declare_trapped(op, n);
-		return 0;
+		return rc;
 	}
 	uint64_t t0 = ag_rdtsc();
 	switch (op) {

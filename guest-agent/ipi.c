@@ -9,8 +9,12 @@
  * with both sides spinning for at most 20 ms, so a host that does not
  * deliver costs 20 ms and an `unavailable: <reason>`, never a hang. Each
  * direction has its own vector, so the handlers need no per-CPU state.
+ * The measured ping-pong hlts on both CPUs, so each runs a backstop timer
+ * (irq.c: one interrupt per IPI_WAIT_MS) and gives up a round trip that
+ * takes longer than that: a lost IPI is an error with a reason, not a hang.
  */
 #include "guest-agent/agent.h"
+#include "guest-agent/hlt_skip.h"
 #include "guest-agent/smp.h"
 
 #define VEC_PING 0xf3 /* to CPU 1 */
@@ -18,21 +22,22 @@
 #define X2APIC_ICR 0x830
 #define X2APIC_SVR 0x80f
 #define PROBE_MS 20
+#define IPI_WAIT_MS 1000 /* a round trip this slow lost its IPI; also the backstop period */
 #define AG_ENOTSUP 95
 
 volatile uint64_t ipi_ping_count, ipi_pong_count, ipi_ping_tsc, ipi_pong_tsc;
 extern char ipi_ping_handler[], ipi_pong_handler[];
 
-/* handler: count, TSC, x2APIC EOI (MSR 0x80b), iretq */
+/* handler: count, TSC, the wait's hlt stepped over (hlt_skip.h), x2APIC EOI (MSR 0x80b), iretq */
 #define IPI_HANDLER(name, count, tsc)                                                              \
 	__asm__(".text\n" #name ":\n"                                                              \
 		"  pushq %rax; pushq %rcx; pushq %rdx\n"                                           \
 		"  rdtsc; shlq $32, %rdx; orq %rdx, %rax\n"                                        \
 		"  movq %rax, " #tsc "(%rip)\n"                                                    \
-		"  lock incq " #count "(%rip)\n"                                                   \
-		"  movl $0x80b, %ecx; xorl %eax, %eax; xorl %edx, %edx; wrmsr\n"                   \
-		"  popq %rdx; popq %rcx; popq %rax\n"                                              \
-		"  iretq\n")
+		"  lock incq " #count "(%rip)\n" AG_HLT_SKIP_STR(                                  \
+		    24) "  movl $0x80b, %ecx; xorl %eax, %eax; xorl %edx, %edx; wrmsr\n"           \
+			"  popq %rdx; popq %rcx; popq %rax\n"                                      \
+			"  iretq\n")
 IPI_HANDLER(ipi_ping_handler, ipi_ping_count, ipi_ping_tsc);
 IPI_HANDLER(ipi_pong_handler, ipi_pong_count, ipi_pong_tsc);
 
@@ -46,8 +51,8 @@ static struct {
 struct responder {
 	uint64_t n; /* round trips to answer; 0: probe (spin, bounded) */
 	uint32_t bsp_apic;
-	volatile uint32_t ready; /* the AP has its interrupt flag on */
-	volatile uint64_t halts, answered;
+	volatile uint32_t ready; /* 1: the AP has its interrupt flag on; 2: it failed */
+	volatile uint64_t halts, answered, lost;
 	uint64_t bound_ticks;
 };
 
@@ -71,6 +76,10 @@ static void responder(void *arg)
 		r->ready = 2;
 		return;
 	}
+	if (r->n && ag_backstop_start(r->bound_ticks, NULL, 0)) {
+		r->ready = 2;
+		return;
+	}
 	uint64_t seen = ipi_ping_count, halts = 0, done = 0;
 	ag_irq_enable(fp);
 	__atomic_store_n(&r->ready, 1, __ATOMIC_RELEASE);
@@ -84,13 +93,14 @@ static void responder(void *arg)
 		}
 	} else {
 		for (; done < r->n; done++) {
-			while (ipi_ping_count == seen + done) {
-				ag_irq_halt(fp); /* returns with the flag off */
-				ag_irq_enable(fp);
-				halts++;
+			if (ag_irq_wait(fp, &ipi_ping_count, seen + done, r->bound_ticks, &halts)) {
+				r->lost = 1;
+				break;
 			}
+			ag_irq_enable(fp); /* a wait that hlted returns with the flag off */
 			send_ipi(r->bsp_apic, VEC_PONG);
 		}
+		ag_backstop_stop();
 	}
 	ag_irq_disable(fp);
 	r->halts = halts;
@@ -112,6 +122,16 @@ static int probe(uint64_t tsc_hz)
 			    "(boot the VM with --vcpus 2)");
 	if (ag_irqflag_init(&ip.bsp))
 		return fail("PVM without a mapped VIF page: no interrupt flag to set");
+	char why[AG_ERR_MAX] = "";
+	if (ag_backstop_start(PROBE_MS * ip.tsc_khz, why, sizeof(why))) {
+		ag_backstop_stop();
+		ip.why[0] = 0;
+		ag_strlcat(ip.why, sizeof(ip.why),
+			   "its hlt waits need the x2APIC TSC-deadline timer as a backstop: ");
+		ag_strlcat(ip.why, sizeof(ip.why), why);
+		return -AG_ENOTSUP;
+	}
+	ag_backstop_stop();
 	ag_idt_set(VEC_PING, (uint64_t)ipi_ping_handler, 0);
 	ag_idt_set(VEC_PONG, (uint64_t)ipi_pong_handler, 0);
 	struct responder r = {
@@ -128,7 +148,8 @@ static int probe(uint64_t tsc_hz)
 	while (ipi_pong_count == pong0 && ag_rdtsc() - t0 < 2 * r.bound_ticks)
 		__asm__ volatile("pause");
 	ag_irq_disable(&ip.bsp);
-	ag_smp_join(1);
+	if (ag_smp_join(1, 2 * PROBE_MS + 100))
+		return fail("CPU 1 did not finish the bounded probe responder");
 	if (r.ready != 1)
 		return fail("CPU 1 could not enable its x2APIC (SVR) or found no PVM VIF page");
 	if (!r.answered)
@@ -161,36 +182,58 @@ int ag_ipi_probe(uint64_t tsc_hz, char *why, size_t len)
 	return 0;
 }
 
-/* n round trips; *ticks = TSC ticks from the first IPI to the last answer. */
+static int lost(const char *what, uint64_t bound)
+{
+	ag_irq_lost(what, bound, ip.tsc_khz);
+	return -AG_ETIMEDOUT;
+}
+
+/* n round trips; *ticks = TSC ticks from the first IPI to the last answer.
+ * Each round trip is bounded by IPI_WAIT_MS (backstop timers on both CPUs). */
 int ag_ipi_pingpong(uint64_t n, uint64_t *ticks)
 {
 	if (!ip.ok || !n)
 		return -AG_EINVAL;
-	struct responder r = {.n = n, .bsp_apic = ag_smp_apic_id(0)};
+	uint64_t bound = IPI_WAIT_MS * ip.tsc_khz;
+	struct responder r = {.n = n, .bsp_apic = ag_smp_apic_id(0), .bound_ticks = bound};
 	uint32_t ap = ag_smp_apic_id(1);
-	uint64_t halts = 0;
-	if (ag_smp_run(1, responder, &r))
-		return -AG_EIO;
-	while (!__atomic_load_n(&r.ready, __ATOMIC_ACQUIRE))
-		__asm__ volatile("pause");
-	if (r.ready != 1) {
-		ag_smp_join(1);
+	uint64_t halts = 0, fired0 = ag_backstop_count;
+	char why[AG_ERR_MAX];
+	if (ag_backstop_start(bound, why, sizeof(why))) {
+		ag_log(why);
 		return -AG_EIO;
 	}
-	uint64_t pong0 = ipi_pong_count, t0 = ag_rdtsc();
+	if (ag_smp_run(1, responder, &r)) {
+		ag_backstop_stop();
+		return -AG_EIO;
+	}
+	uint64_t t0 = ag_rdtsc();
+	while (!__atomic_load_n(&r.ready, __ATOMIC_ACQUIRE) && ag_rdtsc() - t0 < bound)
+		__asm__ volatile("pause");
+	int rc = r.ready == 1 ? 0 : -AG_EIO;
+	uint64_t pong0 = ipi_pong_count, i = 1;
+	t0 = ag_rdtsc();
 	ag_irq_enable(&ip.bsp);
-	for (uint64_t i = 1; i <= n; i++) {
+	for (; !rc && i <= n; i++) {
 		send_ipi(ap, VEC_PING);
-		while (ipi_pong_count - pong0 < i) {
-			ag_irq_halt(&ip.bsp);
-			ag_irq_enable(&ip.bsp);
-			halts++;
-		}
+		rc = ag_irq_wait(&ip.bsp, &ipi_pong_count, pong0 + i - 1, bound, &halts);
+		ag_irq_enable(&ip.bsp); /* a wait that hlted returns with the flag off */
 	}
 	*ticks = ag_rdtsc() - t0;
 	ag_irq_disable(&ip.bsp);
-	ag_smp_join(1);
-	if (ip.bsp.vif) /* ICR and EOI wrmsr on both sides and every hlt */
-		ag_declare_trapped(4 * n + halts + r.halts);
+	ag_backstop_stop();
+	if (ag_smp_join(1, 3 * IPI_WAIT_MS)) /* the AP gives up within two backstop periods */
+		return -AG_ETIMEDOUT;
+	if (ip.bsp.vif) /* ICR and EOI wrmsr on both sides and every hlt; 4 backstop
+			 * start/stop wrmsr per side, 2 per firing */
+		ag_declare_trapped(4 * n + halts + r.halts + 8 + 2 * (ag_backstop_count - fired0));
+	if (r.ready != 1) {
+		ag_log("ipi: CPU 1 could not start its backstop timer (x2APIC TSC-deadline)");
+		return -AG_EIO;
+	}
+	if (r.lost)
+		return lost("an x2APIC IPI from CPU 0 to CPU 1 (ping-pong)", bound);
+	if (rc)
+		return lost("an x2APIC IPI from CPU 1 to CPU 0 (ping-pong)", bound);
 	return 0;
 }

@@ -14,16 +14,39 @@
  * frame. A hlt right after a delivery returns at once, so the usual
  * "check, then hlt" loop cannot lose a wakeup. Elsewhere (QEMU/KVM, bare
  * metal) the same calls are sti/cli.
+ *
+ * Every wait for an interrupt is bounded (ag_irq_wait): a hlt can only end by
+ * an interrupt, so a wait for anything but the TSC-deadline timer arms that
+ * timer as a backstop (ag_backstop_*), and the only hlt the agent waits in
+ * (ag_hlt_insn) is stepped over by handlers that interrupt just before it
+ * (hlt_skip.h). A lost interrupt becomes -AG_ETIMEDOUT and a log line
+ * saying which, never a hang that only the VMM's watchdog ends.
  */
 #include "guest-agent/agent.h"
+#include "guest-agent/hlt_skip.h"
 #include "virttax/protocol.h"
 #include "virttax/wl_ops.h"
 
 #define VIF_IF 0
 #define VIF_PENDING 1
 #define PVM_HC_PROBE_NR 0xfffull /* no such hypercall: only the exit matters */
+#define MSR_TSC_DEADLINE 0x6e0
+#define X2APIC_LVT_TIMER 0x832
+#define LVT_TSC_DEADLINE (2u << 17)
+#define VEC_TIMER 0xf0 /* calib_irq_handler's, shared with calib_ops.c and smp.c */
+#define VEC_BACKSTOP 0xf5
 
 extern char __image_end[];
+void ag_sti_hlt(void);
+void ag_hlt(void);
+
+/* The agent's one waiting hlt (see hlt_skip.h): ag_sti_hlt is sti; hlt. */
+__asm__(".text\n"
+	".globl ag_sti_hlt, ag_hlt, ag_hlt_insn\n"
+	"ag_sti_hlt: sti\n"
+	"ag_hlt:\n"
+	"ag_hlt_insn: hlt\n"
+	"  ret\n");
 
 int ag_irqflag_init(struct ag_irqflag *f)
 {
@@ -76,12 +99,91 @@ void ag_irq_disable(const struct ag_irqflag *f)
 void ag_irq_halt(const struct ag_irqflag *f)
 {
 	if (!f->vif) {
-		__asm__ volatile("sti; hlt; cli" ::: "memory");
+		ag_sti_hlt();
+		__asm__ volatile("cli" ::: "memory");
 		return;
 	}
 	ag_irq_enable(f);
-	__asm__ volatile("hlt" ::: "memory");
+	ag_hlt();
 	ag_irq_disable(f);
+}
+
+int ag_irq_wait(const struct ag_irqflag *f, volatile uint64_t *count, uint64_t before,
+		uint64_t bound, uint64_t *halts)
+{
+	uint64_t t0 = 0; /* read only once the interrupt is not already there */
+	while (__atomic_load_n(count, __ATOMIC_ACQUIRE) == before) {
+		uint64_t now = ag_rdtsc();
+		if (!t0)
+			t0 = now;
+		else if (now - t0 > bound)
+			return -AG_ETIMEDOUT;
+		if (halts) {
+			ag_irq_halt(f);
+			(*halts)++;
+		} else {
+			__asm__ volatile("pause" ::: "memory");
+		}
+	}
+	return 0;
+}
+
+void ag_irq_lost(const char *what, uint64_t waited_ticks, uint64_t tsc_khz)
+{
+	char m[AG_ERR_MAX] = "lost interrupt: ", num[24];
+	ag_strlcat(m, sizeof(m), what);
+	ag_strlcat(m, sizeof(m), " did not arrive within ");
+	ag_fmt_u64(num, sizeof(num), tsc_khz ? waited_ticks / tsc_khz : waited_ticks);
+	ag_strlcat(m, sizeof(m), num);
+	ag_strlcat(m, sizeof(m), tsc_khz ? " ms (bounded wait)" : " TSC ticks (bounded wait)");
+	ag_log(m);
+}
+
+/* The backstop: a TSC-deadline timer on its own vector whose handler re-arms
+ * it one period later, so a hlt waiting for another CPU's IPI is woken at
+ * least once per period and its wait can give up. */
+volatile uint64_t ag_backstop_count, ag_backstop_period;
+extern char ag_backstop_handler[];
+__asm__(".text\n"
+	".globl ag_backstop_handler\n"
+	"ag_backstop_handler:\n"
+	"  pushq %rax; pushq %rcx; pushq %rdx\n"
+	"  lock incq ag_backstop_count(%rip)\n" AG_HLT_SKIP_STR(
+	    24) "  rdtsc; shlq $32, %rdx; orq %rdx, %rax\n"
+		"  addq ag_backstop_period(%rip), %rax\n"
+		"  movq %rax, %rdx; shrq $32, %rdx\n"
+		"  movl $0x6e0, %ecx; wrmsr\n"
+		"  movl $0x80b, %ecx; xorl %eax, %eax; xorl %edx, %edx; wrmsr\n"
+		"  popq %rdx; popq %rcx; popq %rax\n"
+		"  iretq\n");
+
+static void wrmsr64(uint32_t msr, uint64_t v)
+{
+	__asm__ volatile("wrmsr" ::"c"(msr), "a"((uint32_t)v), "d"((uint32_t)(v >> 32)) : "memory");
+}
+
+int ag_backstop_start(uint64_t period_ticks, char *why, size_t len)
+{
+	ag_backstop_period = period_ticks;
+	ag_idt_set(VEC_BACKSTOP, (uint64_t)ag_backstop_handler, 0);
+	if (ag_wrmsr_safe(X2APIC_LVT_TIMER, VEC_BACKSTOP | LVT_TSC_DEADLINE)) {
+		if (why && len) {
+			why[0] = 0;
+			ag_strlcat(why, len,
+				   "the x2APIC LVT timer write faulted (no backstop timer)");
+		}
+		return -AG_EIO;
+	}
+	if (ag_tscdl_check(why, len))
+		return -AG_EIO;
+	wrmsr64(MSR_TSC_DEADLINE, ag_rdtsc() + period_ticks);
+	return 0;
+}
+
+void ag_backstop_stop(void)
+{
+	wrmsr64(MSR_TSC_DEADLINE, 0);
+	wrmsr64(X2APIC_LVT_TIMER, VEC_TIMER | LVT_TSC_DEADLINE);
 }
 
 const char *ag_irq_how(const struct ag_irqflag *f)

@@ -82,7 +82,7 @@ static int rt_cpu_run(struct wl_env *env, unsigned cpu, void (*fn)(void *), void
 static int rt_cpu_join(struct wl_env *env, unsigned cpu)
 {
 	(void)env;
-	return ag_smp_join(cpu);
+	return ag_smp_join(cpu, AG_JOIN_WORKLOAD_MS);
 }
 
 static int rt_sleep_probe(struct wl_env *env, char *why, size_t len)

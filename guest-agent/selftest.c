@@ -56,6 +56,7 @@ static void selftest_badproto(void)
 }
 
 void ag_selftest_pvmirq(void);
+bool ag_selftest_wait(const char *name); /* wait_selftest.c: returns only when not its name */
 
 void ag_selftest(const char *name)
 {
@@ -71,6 +72,8 @@ void ag_selftest(const char *name)
 		ag_selftest_virtq_bad(); /* virtio_blk.c */
 	else if (ag_streq(name, "pvmirq"))
 		ag_selftest_pvmirq(); /* pvm_irq_lab.c */
+	else
+		ag_selftest_wait(name);
 	ag_error("", "selftest did not stop the agent");
 	ag_finish(VTX_GUEST_PANIC);
 }

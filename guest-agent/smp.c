@@ -32,6 +32,7 @@
 #define ICR_SIPI 0x4600u
 #define SMP_SETTLE_MS 60
 #define SMP_MAX_WAIT_MS 400
+#define SLEEP_LATE_MS 1000 /* a timer sleep woken this late lost its interrupt */
 #define VEC_TIMER 0xf0
 #define AG_ENOTSUP 95
 #define AG_EBUSY 16
@@ -329,13 +330,26 @@ int ag_smp_run(unsigned cpu, void (*fn)(void *), void *arg)
 	return 0;
 }
 
-int ag_smp_join(unsigned cpu)
+int ag_smp_join(unsigned cpu, uint64_t max_ms)
 {
 	if (!smp.tried || cpu == 0 || cpu >= smp.ncpus)
 		return -AG_EINVAL;
 	struct mailbox *m = &mbox[cpu];
-	while (__atomic_load_n(&m->done, __ATOMIC_ACQUIRE) != m->seq)
+	uint64_t t0 = ag_rdtsc();
+	while (__atomic_load_n(&m->done, __ATOMIC_ACQUIRE) != m->seq) {
+		if (ag_rdtsc() - t0 > ms_ticks(max_ms)) {
+			char msg[AG_ERR_MAX] = "smp: CPU ", num[24];
+			ag_fmt_u64(num, sizeof(num), cpu);
+			ag_strlcat(msg, sizeof(msg), num);
+			ag_strlcat(msg, sizeof(msg), " did not finish its work within ");
+			ag_fmt_u64(num, sizeof(num), max_ms);
+			ag_strlcat(msg, sizeof(msg), num);
+			ag_strlcat(msg, sizeof(msg), " ms (bounded join)");
+			ag_log(msg);
+			return -AG_ETIMEDOUT;
+		}
 		__asm__ volatile("pause");
+	}
 	return 0;
 }
 
@@ -399,22 +413,25 @@ int ag_sleep_probe(uint64_t tsc_hz, char *why, size_t len)
 	return rc;
 }
 
-/* A hlt right after a delivery returns at once on PVM, and sti's shadow
- * covers it elsewhere: the loop cannot lose the wakeup. */
+/* The deadline's own interrupt ends the hlt (a handler that lands just
+ * before it steps over it, hlt_skip.h). Woken without it SLEEP_LATE_MS past
+ * the deadline, the interrupt is lost: an error with a reason, not a hang. */
 int ag_sleep_until(uint64_t deadline, uint64_t *woke)
 {
 	if (smp.timer <= 0)
 		return -AG_ENOTSUP;
-	uint64_t before = calib_irq_count;
+	uint64_t before = calib_irq_count, halts = 0, now = ag_rdtsc();
+	uint64_t bound = (deadline > now ? deadline - now : 0) + ms_ticks(SLEEP_LATE_MS);
 	wrmsr(MSR_TSC_DEADLINE, deadline);
-	uint64_t halts = 0;
-	while (calib_irq_count == before) {
-		ag_irq_halt(&bsp_irq);
-		halts++;
-	}
-	*woke = calib_irq_tsc;
+	int rc = ag_irq_wait(&bsp_irq, &calib_irq_count, before, bound, &halts);
 	if (bsp_irq.vif) /* the deadline and EOI wrmsr and each hlt are trapped */
 		ag_declare_trapped(2 + halts);
+	if (rc) {
+		ag_irq_lost("the x2APIC TSC-deadline interrupt of a timer sleep", bound,
+			    smp.tsc_khz);
+		return rc;
+	}
+	*woke = calib_irq_tsc;
 	return 0;
 }
 
