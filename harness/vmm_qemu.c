@@ -25,12 +25,16 @@
 #include "harness/plan.h"
 #include "harness/qmp.h"
 #include "core/results.h"
+#include "vmm-lite/cpuid.h"
 #include "vmm-lite/vmm.h"
 
 #define QEMU_BIN "qemu-system-x86_64"
 #define QEMU_MACHINE "microvm,x-option-roms=off,pit=off,pic=off,isa-serial=on,rtc=off"
 /* The default model plus the TSC-deadline timer and x2APIC the agent's timer and
- * IPI code use (docs/PVM-INTERRUPTS.md); `-cpu host`/`max` abort on PVM hosts. */
+ * IPI code use (docs/PVM-INTERRUPTS.md); `-cpu host`/`max` abort on PVM hosts.
+ * tsc-frequency= (KVM's own rate, so no TSC scaling is asked for) makes QEMU
+ * publish the rate in CPUID leaf 0x40000010 (vmware-cpuid-freq, on by
+ * default), as vmm-lite does: the agent needs no tsc_khz= on AMD-V. */
 #define QEMU_CPU "qemu64,+tsc-deadline,+x2apic"
 #define QMP_TIMEOUT_MS 5000
 #define HOLD_MS 10000 /* the agent spins this long at most after `done` */
@@ -91,6 +95,15 @@ static int qemu_probe(char *why, size_t len)
 static bool calib_run(const struct run_spec *spec)
 {
 	return !strcmp(spec->workload, "calib");
+}
+
+static void cpu_model(char *buf, size_t len)
+{
+	int khz = kvm_vcpu_tsc_khz();
+	if (khz > 0)
+		snprintf(buf, len, "%s,tsc-frequency=%d000", QEMU_CPU, khz);
+	else /* no rate from KVM: the agent is given tsc_khz= or finds another source */
+		snprintf(buf, len, "%s", QEMU_CPU);
 }
 
 static void build_cmdline(const struct run_spec *spec, char *buf, size_t len)
@@ -341,7 +354,8 @@ static size_t device_args(const struct run_spec *spec, char dev[][PATH_MAX + 96]
 static int run_child(const struct run_spec *spec, struct qemu_drv *d, const char *stats,
 		     struct run_result *res)
 {
-	char bin[PATH_MAX], agent[PATH_MAX], qmp[PATH_MAX + 64], cmdline[2048], mem[32], smp[16];
+	char bin[PATH_MAX], agent[PATH_MAX], qmp[PATH_MAX + 64], cmdline[2048], mem[32], smp[16],
+	    cpu[96];
 	int rc = find_qemu(bin, sizeof(bin));
 	if (!rc)
 		rc = proc_locate("VIRTTAX_AGENT", "guest-agent.elf", agent, sizeof(agent));
@@ -354,6 +368,7 @@ static int run_child(const struct run_spec *spec, struct qemu_drv *d, const char
 	build_cmdline(spec, cmdline, sizeof(cmdline));
 	snprintf(mem, sizeof(mem), "%lluM", (unsigned long long)(spec->mem_bytes >> 20));
 	snprintf(smp, sizeof(smp), "%u", spec->vcpus ? spec->vcpus : 1);
+	cpu_model(cpu, sizeof(cpu));
 	c.vmm_stats_json = stats;
 	c.vmm_name = "qemu";
 	c.on_spawn = on_spawn;
@@ -373,7 +388,7 @@ static int run_child(const struct run_spec *spec, struct qemu_drv *d, const char
 			      "isa-debug-exit,iobase=0xf4,iosize=0x04",
 			      "-enable-kvm",
 			      "-cpu",
-			      QEMU_CPU,
+			      cpu,
 			      "-no-reboot",
 			      "-m",
 			      mem,

@@ -2,7 +2,9 @@
  * The QEMU driver end to end (harness/vmm_qemu.c): boots the noop workload of
  * the real agent under qemu-system-x86_64 through vmm_qemu.run and checks the
  * QMP-built vmm_stats (kvm_stats with a positive exits delta, vCPU tids), and
- * the footprint of a live QEMU. Skipped without QEMU or /dev/kvm.
+ * the footprint of a live QEMU, and that the agent reads the TSC rate from
+ * the CPUID leaf QEMU publishes (tsc-frequency=), without tsc_khz=.
+ * Skipped without QEMU or /dev/kvm.
  */
 #include <criterion/criterion.h>
 #include <limits.h>
@@ -12,6 +14,7 @@
 #include <unistd.h>
 
 #include "harness/vmm.h"
+#include "vmm-lite/cpuid.h"
 
 static char scratch[PATH_MAX];
 
@@ -100,5 +103,27 @@ Test(qemu, backing_other_than_thp_is_unavailable, .init = setup, .fini = teardow
 	cr_assert_eq(vmm_qemu.run(&s, &r), 0);
 	cr_assert_eq(r.status, RUN_FAILED);
 	cr_assert(strstr(r.reason, "unavailable"), "%s", r.reason);
+	run_result_release(&r);
+}
+
+/* The QEMU path gives the agent a TSC rate of its own: with vtx.tsc=cpuid the
+ * agent may use only CPUID, and must find KVM's rate there (QEMU's leaf
+ * 0x40000010 from the driver's tsc-frequency=). */
+Test(qemu, agent_reads_the_tsc_rate_from_qemus_cpuid, .init = setup, .fini = teardown,
+     .timeout = 120)
+{
+	static const char *const args[] = {"iters=100", "vtx.tsc=cpuid"};
+	struct run_spec s = spec(false);
+	struct run_result r;
+	int khz = kvm_vcpu_tsc_khz();
+	cr_assert_gt(khz, 0, "KVM_GET_TSC_KHZ: %s", strerror(-khz));
+	s.wl_args = args;
+	s.nwl_args = 2;
+	run_result_init(&r);
+	cr_assert_eq(vmm_qemu.run(&s, &r), 0);
+	cr_assert_eq(r.status, RUN_OK, "%s / %s", r.reason, r.stderr_tail);
+	json_t *h = r.proto.hello;
+	cr_assert_str_eq(json_string_value(json_object_get(h, "tsc_src")), "cpuid");
+	cr_assert_eq(json_integer_value(json_object_get(h, "tsc_khz")), khz);
 	run_result_release(&r);
 }
