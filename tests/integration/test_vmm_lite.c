@@ -8,6 +8,7 @@
 #include <fcntl.h>
 #include <jansson.h>
 #include <pthread.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -262,6 +263,11 @@ Test(vmm_lite, smp_pinned_thp_above_4g)
 			      "--mem",	   "4G",
 			      NULL};
 
+	cpu_set_t mine;
+	if (sched_getaffinity(0, sizeof(mine), &mine) == 0 &&
+	    (!CPU_ISSET(0, &mine) || !CPU_ISSET(1, &mine)))
+		cr_skip_test("--pin 0,1 needs CPUs 0 and 1; this process may use %d CPU(s)",
+			     CPU_COUNT(&mine));
 	run_vmm(&r, -1, args);
 	cr_assert_eq(r.status, 43, "status %d, stderr: %s", r.status, r.err);
 	check_stats_shape(r.stats, "guest-exit");
