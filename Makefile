@@ -52,6 +52,7 @@ include core/build.mk
 include harness/build.mk
 include tests/build.mk
 include tests/fuzz/build.mk
+include tests/hwvirt/build.mk
 
 RUN_ARGS ?=
 run: all
