@@ -22,7 +22,9 @@ PKGS=(
   libseccomp-dev       # vmm-lite's per-thread seccomp allow-lists
   fio                  # block I/O baseline
   iperf3               # network throughput baseline
-  qemu-system-x86      # peer VMM (-M microvm)
+  qemu-system-x86      # peer VMM (-M microvm); the emulator of make test-hwvirt, whose
+                       # busybox-static and kernel .debs are downloaded, not installed
+                       # (scripts/hwvirt/fetch.sh)
   iproute2             # ip: veth/netns/tap for network baselines and tests
   chromium             # renders the HTML report in its test (headless)
   libxml2-utils        # xmllint: the gate test checks the JUnit XML
