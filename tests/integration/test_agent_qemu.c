@@ -5,6 +5,8 @@
  * prove, on the real hypervisor, that it boots, speaks the protocol, runs a
  * workload, reports exceptions and rejects bad command lines with the
  * documented exit statuses. Skipped when QEMU or /dev/kvm is missing.
+ * QEMU's CPU carries the TSC rate (tsc-frequency=, as harness/vmm_qemu.c
+ * passes it): on AMD-V the agent has no other source under microvm.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -21,6 +23,7 @@
 #include <unistd.h>
 
 #include "virttax/protocol.h"
+#include "vmm-lite/cpuid.h"
 
 #define QEMU "/usr/bin/qemu-system-x86_64"
 #define RUN_TIMEOUT_MS 60000
@@ -109,8 +112,11 @@ static void parse_records(struct qemu_run *r)
 static struct qemu_run *run_agent(const char *mem, const char *cmdline)
 {
 	struct qemu_run *r = calloc(1, sizeof(*r));
-	char append[1024];
+	char append[1024], cpu[96];
 	snprintf(append, sizeof(append), "%s%s", cmdline, vif_option());
+	int khz = kvm_vcpu_tsc_khz();
+	cr_assert_gt(khz, 0, "KVM_GET_TSC_KHZ: %s", strerror(-khz));
+	snprintf(cpu, sizeof(cpu), "qemu64,tsc-frequency=%d000", khz);
 	char *argv[] = {QEMU,
 			"-M",
 			"microvm,x-option-roms=off,pit=off,pic=off,isa-serial=on,rtc=off",
@@ -122,6 +128,8 @@ static struct qemu_run *run_agent(const char *mem, const char *cmdline)
 			"-device",
 			"isa-debug-exit,iobase=0xf4,iosize=0x04",
 			"-enable-kvm",
+			"-cpu",
+			cpu,
 			"-m",
 			(char *)mem,
 			"-kernel",
