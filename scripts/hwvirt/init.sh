@@ -20,6 +20,8 @@ ulimit -c 0 # busybox sh has it
 export VTX_BUILD=/virttax/build HOME=/tmp
 cd /virttax || exit 1
 steps=$(sed -n 's/.*hwvirt\.steps=\([^ ]*\).*/\1/p' /proc/cmdline | tr ',' ' ')
+HWVIRT_FILTER=$(sed -n 's/.*hwvirt\.filter=\([^ ]*\).*/\1/p' /proc/cmdline)
+export HWVIRT_FILTER
 
 want() { [ -z "$steps" ] || echo " $steps " | grep -q " $1 "; }
 named() { echo " $steps " | grep -q " $1 "; } # steps that only run when asked for

@@ -11,6 +11,7 @@
 # The QEMU monitor listens on BUILD_DIR/hwvirt/monitor.sock (to look at a stuck lane).
 #
 # usage: run.sh BUILD_DIR        env: HWVIRT_STEPS=a,b (only those steps),
+#        HWVIRT_TEST_FILTER=GLOB (criterion --filter of the integration step),
 #        HWVIRT_SMP (default 2), HWVIRT_MEM (default 4G), HWVIRT_TIMEOUT (s, 1800)
 set -euo pipefail
 build=$(cd "${1:?usage: run.sh BUILD_DIR}" && pwd)
@@ -30,6 +31,7 @@ echo "hwvirt: $(basename "$vmlinuz"), initramfs $(($(stat -c %s "$dir/initrd.cpi
 
 append="console=ttyS0 quiet nokaslr panic=-1 oops=panic"
 [ -n "${HWVIRT_STEPS:-}" ] && append="$append hwvirt.steps=$HWVIRT_STEPS"
+[ -n "${HWVIRT_TEST_FILTER:-}" ] && append="$append hwvirt.filter=$HWVIRT_TEST_FILTER"
 set +e
 timeout "${HWVIRT_TIMEOUT:-1800}" qemu-system-x86_64 -accel "tcg,thread=${HWVIRT_TCG_THREAD:-single}" \
 	-cpu EPYC,+svm,+npt -smp "${HWVIRT_SMP:-2}" -m "${HWVIRT_MEM:-4G}" \
@@ -55,7 +57,7 @@ for s in $(tr -d '\r' <"$log" | sed -n 's/^@@HWVIRT begin step=//p'); do
 		fail=1
 	}
 done
-syn=$(tr -d '\r' <"$log" | grep -a 'Synthesis' | tail -1 || true)
+syn=$(tr -d '\r' <"$log" | grep -a 'Synthesis' | sed 's/\x1b\[[0-9;]*m//g' | tail -1 || true)
 [ -n "$syn" ] && echo "  integration tests: ${syn#*Synthesis: }"
 tr -d '\r' <"$log" | grep -q '^@@HWVIRT done' || { echo "  the VM did not reach the end"; fail=1; }
 [ $fail -eq 0 ] && echo "hwvirt: PASS" || echo "hwvirt: FAIL (see $log)"

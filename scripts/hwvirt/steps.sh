@@ -62,7 +62,7 @@ run_quick() {
 	$B/virttax run --quick --workloads cpu-int,mem-chase,sched-wakeup --mem 512M --out /tmp/run
 }
 footprint() { $B/virttax footprint --quick --out /tmp/fp; }
-integration() { $B/tests/integration-tests --jobs 1 --verbose=0; }
+integration() { $B/tests/integration-tests --jobs 1 --verbose=0 ${HWVIRT_FILTER:+--filter "$HWVIRT_FILTER"}; }
 
 # Not in the default lane (HWVIRT_STEPS=modules,stress): 30 timer-sleep runs
 # and 3 calibrations, each bounded by vmm-lite's watchdog; counts the runs
