@@ -15,7 +15,7 @@
 
 #define PIT_HZ 1193182ull
 #define PIT_CAL_MS 20 /* per window */
-#define PIT_TRIES 10
+#define PIT_TRIES 20
 #define PIT_PORT_CH2 0x42
 #define PIT_PORT_CMD 0x43
 #define PORT_B 0x61
@@ -83,8 +83,10 @@ static uint64_t pit_window(uint64_t count, uint64_t *uncertainty)
 	return (last + now) / 2 - (lo0 + hi0) / 2;
 }
 
-/* The best of PIT_TRIES windows: the one whose edges are known most tightly
- * (a host that descheduled the vCPU during a poll only widens that window). */
+/* The best of up to PIT_TRIES windows: the one whose edges are known most
+ * tightly (a host that descheduled the vCPU during a poll only widens that
+ * window). No answer when even the best is known only within 1 %: on a host
+ * that busy, a wrong rate would scale every result silently. */
 static uint64_t khz_from_pit(void)
 {
 	uint64_t count = PIT_HZ * PIT_CAL_MS / 1000, best = 0, best_u = UINT64_MAX;
@@ -97,7 +99,7 @@ static uint64_t khz_from_pit(void)
 		if (best_u * 250 < best) /* edges known within 0.4 %: the midpoint within 0.2 % */
 			break;
 	}
-	return best * PIT_HZ / count / 1000;
+	return best_u * 100 < best ? best * PIT_HZ / count / 1000 : 0;
 }
 
 static bool plausible(uint64_t khz)

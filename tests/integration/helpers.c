@@ -36,14 +36,19 @@ int itest_run_cmd(const char *cmd)
 
 char *itest_run_agent(const char *cmdline, int vcpus, int *status)
 {
+	return itest_run_agent_opts("", cmdline, vcpus, status);
+}
+
+char *itest_run_agent_opts(const char *vmm_opts, const char *cmdline, int vcpus, int *status)
+{
 	const char *b = getenv("VTX_BUILD");
 	if (!b || access("/dev/kvm", R_OK | W_OK))
 		return NULL;
 	char cmd[1024];
 	snprintf(cmd, sizeof(cmd),
-		 "%s/vmm-lite --kernel %s/guest-agent.elf --vcpus %d --mem 64M --timeout 60 "
+		 "%s/vmm-lite %s --kernel %s/guest-agent.elf --vcpus %d --mem 64M --timeout 60 "
 		 "--cmdline '%s' 2>&1",
-		 b, b, vcpus, cmdline);
+		 b, vmm_opts, b, vcpus, cmdline);
 	FILE *f = popen(cmd, "r");
 	cr_assert(f);
 	size_t cap = 1 << 20, n = 0;

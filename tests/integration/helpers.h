@@ -19,6 +19,8 @@ int itest_run_cmd(const char *cmd);
  * this command line and vCPU count; its stdout+stderr (free it) and the
  * pclose() status. NULL when VTX_BUILD is unset or /dev/kvm is not usable. */
 char *itest_run_agent(const char *cmdline, int vcpus, int *status);
+/* The same with extra vmm-lite options (e.g. "--irqchip full") */
+char *itest_run_agent_opts(const char *vmm_opts, const char *cmdline, int vcpus, int *status);
 /* Probe the environment, not the code under test: run a shell command (stderr
  * included); 0 when it exits 0, else -1 with its first output line in `why`
  * (the reason a test gives when it skips). */
