@@ -55,8 +55,12 @@ cp "$build/tests/integration-tests" "$v/build/tests/"
 cp "$build"/tests/guests/*.elf "$v/build/tests/guests/"
 cp -r "$repo/tests/data" "$v/tests/"
 
-# iproute2's ip (busybox's has no tuntap/netns) for the network tests
+# iproute2's ip (busybox's has no tuntap/netns) for the network tests, and
+# dash as /bin/sh: busybox's sh runs its own applets before PATH, so the
+# tests' system("ip ...") would get busybox's ip
 cp "$(PATH=$PATH:/usr/sbin:/sbin command -v ip)" "$root/usr/sbin/ip"
+cp /bin/dash "$root/bin/dash"
+ln -sfn dash "$root/bin/sh"
 
 # QEMU at the path the tests use, and the firmware microvm loads
 qemu=$(command -v qemu-system-x86_64)
@@ -67,7 +71,7 @@ done
 
 # shared libraries of every dynamic executable, at their own paths
 for exe in "$v/build/virttax" "$v/build/vmm-lite" "$v/build/tests/integration-tests" \
-	"$root/usr/bin/qemu-system-x86_64" "$root/usr/sbin/ip"; do
+	"$root/usr/bin/qemu-system-x86_64" "$root/usr/sbin/ip" "$root/bin/dash"; do
 	ldd "$exe" | awk '/=> \// { print $3 } /^\t\/.*ld-linux/ { print $1 }'
 done | sort -u | while read -r lib; do
 	mkdir -p "$root$(dirname "$lib")"

@@ -69,7 +69,7 @@ Test(hwvirt_paths, tsc_rate_from_the_pit_through_port_0x61, .timeout = 120)
 	char *out = run_opts("--irqchip full", "workload=noop vtx.tsc=pit", &st);
 	cr_assert_eq(exit_code(st), 1, "status %d (port 0x61 unanswered?):\n%s", st, out);
 	long pit = hello_khz(out, "pit");
-	/* the agent answers only when the window's edges are known within 1 % */
+	/* the agent answers only when the rate is known within 1 % */
 	cr_assert(labs(pit - khz) * 100 < khz, "PIT says %ld kHz, KVM %d kHz", pit, khz);
 	free(out);
 }
