@@ -17,11 +17,11 @@
 
 /* assembler text, kept from clang-format */
 /* clang-format off */
-#define AG_HLT_SKIP(off)                                                                           \
-	leaq ag_hlt_insn(%rip), %rax;                                                            \
-	cmpq %rax, off(%rsp);                                                                    \
-	jne 9f;                                                                                    \
-	incq off(%rsp);                                                                           \
+#define AG_HLT_SKIP(off)                                                       \
+	leaq ag_hlt_insn(%rip), %rax;                                          \
+	cmpq %rax, off(%rsp);                                                  \
+	jne 9f;                                                                \
+	incq off(%rsp);                                                        \
 	9:
 /* clang-format on */
 

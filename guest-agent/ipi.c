@@ -29,15 +29,18 @@ volatile uint64_t ipi_ping_count, ipi_pong_count, ipi_ping_tsc, ipi_pong_tsc;
 extern char ipi_ping_handler[], ipi_pong_handler[];
 
 /* handler: count, TSC, the wait's hlt stepped over (hlt_skip.h), x2APIC EOI (MSR 0x80b), iretq */
-#define IPI_HANDLER(name, count, tsc)                                                              \
-	__asm__(".text\n" #name ":\n"                                                              \
-		"  pushq %rax; pushq %rcx; pushq %rdx\n"                                           \
-		"  rdtsc; shlq $32, %rdx; orq %rdx, %rax\n"                                        \
-		"  movq %rax, " #tsc "(%rip)\n"                                                    \
-		"  lock incq " #count "(%rip)\n" AG_HLT_SKIP_STR(                                  \
-		    24) "  movl $0x80b, %ecx; xorl %eax, %eax; xorl %edx, %edx; wrmsr\n"           \
-			"  popq %rdx; popq %rcx; popq %rax\n"                                      \
-			"  iretq\n")
+/* clang-format off */
+#define IPI_HANDLER(name, count, tsc)                                          \
+	__asm__(".text\n" #name ":\n"                                          \
+		"  pushq %rax; pushq %rcx; pushq %rdx\n"                       \
+		"  rdtsc; shlq $32, %rdx; orq %rdx, %rax\n"                    \
+		"  movq %rax, " #tsc "(%rip)\n"                                \
+		"  lock incq " #count "(%rip)\n"                               \
+		AG_HLT_SKIP_STR(24)                                            \
+		"  movl $0x80b, %ecx; xorl %eax, %eax; xorl %edx, %edx; wrmsr\n" \
+		"  popq %rdx; popq %rcx; popq %rax\n"                          \
+		"  iretq\n")
+/* clang-format on */
 IPI_HANDLER(ipi_ping_handler, ipi_ping_count, ipi_ping_tsc);
 IPI_HANDLER(ipi_pong_handler, ipi_pong_count, ipi_pong_tsc);
 

@@ -144,18 +144,21 @@ void ag_irq_lost(const char *what, uint64_t waited_ticks, uint64_t tsc_khz)
  * least once per period and its wait can give up. */
 volatile uint64_t ag_backstop_count, ag_backstop_period;
 extern char ag_backstop_handler[];
+/* clang-format off */
 __asm__(".text\n"
 	".globl ag_backstop_handler\n"
 	"ag_backstop_handler:\n"
 	"  pushq %rax; pushq %rcx; pushq %rdx\n"
-	"  lock incq ag_backstop_count(%rip)\n" AG_HLT_SKIP_STR(
-	    24) "  rdtsc; shlq $32, %rdx; orq %rdx, %rax\n"
-		"  addq ag_backstop_period(%rip), %rax\n"
-		"  movq %rax, %rdx; shrq $32, %rdx\n"
-		"  movl $0x6e0, %ecx; wrmsr\n"
-		"  movl $0x80b, %ecx; xorl %eax, %eax; xorl %edx, %edx; wrmsr\n"
-		"  popq %rdx; popq %rcx; popq %rax\n"
-		"  iretq\n");
+	"  lock incq ag_backstop_count(%rip)\n"
+	AG_HLT_SKIP_STR(24)
+	"  rdtsc; shlq $32, %rdx; orq %rdx, %rax\n"
+	"  addq ag_backstop_period(%rip), %rax\n"
+	"  movq %rax, %rdx; shrq $32, %rdx\n"
+	"  movl $0x6e0, %ecx; wrmsr\n"
+	"  movl $0x80b, %ecx; xorl %eax, %eax; xorl %edx, %edx; wrmsr\n"
+	"  popq %rdx; popq %rcx; popq %rax\n"
+	"  iretq\n");
+/* clang-format on */
 
 static void wrmsr64(uint32_t msr, uint64_t v)
 {
