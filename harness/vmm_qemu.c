@@ -36,7 +36,9 @@
  * publish the rate in CPUID leaf 0x40000010 (vmware-cpuid-freq, on by
  * default), as vmm-lite does: the agent needs no tsc_khz= on AMD-V. */
 #define QEMU_CPU "qemu64,+tsc-deadline,+x2apic"
-#define QMP_TIMEOUT_MS 5000
+/* QMP answers in milliseconds on a real host; QEMU under emulation on a loaded
+ * machine (make test-hwvirt) took more than 5 s to start answering */
+#define QMP_TIMEOUT_MS 30000
 #define HOLD_MS 10000 /* the agent spins this long at most after `done` */
 #define QEMU_MAX_DEV_ARGS 16
 
@@ -285,6 +287,11 @@ static void qemu_verdict(const struct child *c, const struct qemu_drv *d,
 	} else if (child_protocol_verdict(res)) {
 		if (res->proto.have_done && res->proto.done_status == 3)
 			res->status = RUN_CRASH;
+		char proto[sizeof(res->reason)];
+		snprintf(proto, sizeof(proto), "%s", res->reason);
+		if (d->err[0]) /* e.g. QMP timed out, so QEMU was stopped before the agent spoke */
+			snprintf(res->reason, sizeof(res->reason), "QEMU driver: %.160s (%.120s)",
+				 d->err, proto);
 	} else if (d->err[0] || (!d->doc && !c->footprint_bytes)) {
 		res->status = RUN_FAILED;
 		snprintf(res->reason, sizeof(res->reason), "QEMU driver: %s",
