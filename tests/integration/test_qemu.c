@@ -85,7 +85,7 @@ Test(qemu, footprint_of_a_live_qemu, .init = setup, .fini = teardown, .timeout =
 	struct run_result r;
 	run_result_init(&r);
 	cr_assert_eq(vmm_qemu.run(&s, &r), 0);
-	cr_assert_eq(r.status, RUN_OK, "%s", r.reason);
+	cr_assert_eq(r.status, RUN_OK, "%s / exit %d / %s", r.reason, r.exit_code, r.stderr_tail);
 	cr_assert_not_null(r.footprint);
 	json_int_t map = json_integer_value(json_object_get(r.footprint, "guest_mapping_bytes"));
 	cr_assert_geq(map, 128ll << 20);
@@ -121,7 +121,8 @@ Test(qemu, agent_reads_the_tsc_rate_from_qemus_cpuid, .init = setup, .fini = tea
 	s.nwl_args = 2;
 	run_result_init(&r);
 	cr_assert_eq(vmm_qemu.run(&s, &r), 0);
-	cr_assert_eq(r.status, RUN_OK, "%s / %s", r.reason, r.stderr_tail);
+	cr_assert_eq(r.status, RUN_OK, "%s / exit %d signal %d / %s", r.reason, r.exit_code,
+		     r.term_signal, r.stderr_tail);
 	json_t *h = r.proto.hello;
 	cr_assert_str_eq(json_string_value(json_object_get(h, "tsc_src")), "cpuid");
 	cr_assert_eq(json_integer_value(json_object_get(h, "tsc_khz")), khz);
