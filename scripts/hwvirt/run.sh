@@ -38,7 +38,7 @@ timeout "${HWVIRT_TIMEOUT:-1800}" qemu-system-x86_64 -accel "tcg,thread=${HWVIRT
 	-nographic -no-reboot -nodefaults -serial stdio \
 	-monitor "unix:$dir/monitor.sock,server=on,wait=off" \
 	-kernel "$vmlinuz" -initrd "$dir/initrd.cpio" -append "$append" </dev/null 2>"$dir/qemu.err" |
-	tee "$log" | grep --line-buffered -E '^@@HWVIRT|Synthesis|kvm_amd loaded|^KVM:|hwvirt'
+	tee "$log" | grep --line-buffered -aE '^@@HWVIRT|Synthesis|kvm_amd loaded|^KVM:|^hwvirt:'
 qrc=${PIPESTATUS[0]}
 set -e
 
