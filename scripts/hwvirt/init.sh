@@ -35,7 +35,7 @@ step() {
 	t0=$(cut -d. -f1 /proc/uptime)
 	timeout "$limit" /bin/sh /hwvirt-steps "$@" </dev/null
 	rc=$?
-	if [ $rc -eq 143 ]; then # what the step started may live on: end it all
+	if [ $rc -eq 143 ] || [ $rc -eq 124 ]; then # killed at its bound: what it started may live on
 		echo "hwvirt: step $name killed after $limit s"
 		kill -9 -1 2>/dev/null
 	fi

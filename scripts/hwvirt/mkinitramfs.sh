@@ -50,7 +50,7 @@ printf '%s\n' "${order[@]}" >"$root/lib/modules/hwvirt/order"
 # the project: build/ layout kept (virttax finds vmm-lite next to itself)
 v=$root/virttax
 mkdir -p "$v/build/tests/guests" "$v/tests"
-cp "$build/virttax" "$build/vmm-lite" "$build/guest-agent.elf" "$v/build/"
+cp "$build/virttax" "$build/vmm-lite" "$build/kvm-floor" "$build/guest-agent.elf" "$v/build/"
 cp "$build/tests/integration-tests" "$v/build/tests/"
 cp "$build"/tests/guests/*.elf "$v/build/tests/guests/"
 cp -r "$repo/tests/data" "$v/tests/"

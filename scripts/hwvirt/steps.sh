@@ -62,7 +62,19 @@ run_quick() {
 	$B/virttax run --quick --workloads cpu-int,mem-chase,sched-wakeup --mem 512M --out /tmp/run
 }
 footprint() { $B/virttax footprint --quick --out /tmp/fp; }
-integration() { $B/tests/integration-tests --jobs 1 --verbose=0 ${HWVIRT_FILTER:+--filter "$HWVIRT_FILTER"}; }
+# Every integration test, each bounded (criterion --timeout: 300 s for a test
+# without its own .timeout), but one: hostile_run/record_flood_* sends 4 MiB of
+# records through port I/O, about 4 million exits; at 30-300 us each under
+# emulation that is 10-20 minutes (148 s on the PVM host), and what it checks
+# (the host parser's bound) does not depend on the hypervisor: make test runs
+# it. HWVIRT_FILTER (hwvirt.filter= on the kernel command line) replaces this
+# filter (criterion's extended glob).
+DEFAULT_FILTER='!(hostile_run/record_flood_*)'
+integration() {
+	f=${HWVIRT_FILTER:-$DEFAULT_FILTER}
+	echo "integration: criterion --filter '$f' --timeout 300"
+	$B/tests/integration-tests --jobs 1 --verbose=0 --timeout 300 --filter "$f"
+}
 
 # Not in the default lane (HWVIRT_STEPS=modules,stress): 30 timer-sleep runs
 # and 3 calibrations, each bounded by vmm-lite's watchdog; counts the runs
