@@ -50,7 +50,7 @@ if [ -c /dev/kvm ]; then
 	step calibrate 300 calibrate
 	step run-quick 600 run_quick
 	step footprint 300 footprint
-	step integration 1500 integration
+	step integration 1200 integration
 	named stress && step stress 1500 stress
 fi
 echo "@@HWVIRT done"

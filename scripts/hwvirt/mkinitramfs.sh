@@ -5,7 +5,8 @@
 # need from the cached Debian kernel, the project's binaries with their
 # shared libraries (ldd), tests/data (the tests run from the repo root),
 # iproute2's ip (the network tests), QEMU with the firmware -M microvm loads
-# (the --vmm qemu tests), /init (init.sh) and its steps (steps.sh).
+# (the --vmm qemu tests), xmllint (the gate's JUnit tests), /init (init.sh)
+# and its steps (steps.sh).
 #
 # usage: mkinitramfs.sh BUILD_DIR CACHE_DIR OUT.cpio
 set -euo pipefail
@@ -61,6 +62,8 @@ cp -r "$repo/tests/data" "$v/tests/"
 cp "$(PATH=$PATH:/usr/sbin:/sbin command -v ip)" "$root/usr/sbin/ip"
 cp /bin/dash "$root/bin/dash"
 ln -sfn dash "$root/bin/sh"
+# xmllint (libxml2-utils): the gate tests validate JUnit XML against tests/data/junit.xsd
+cp "$(command -v xmllint)" "$root/usr/bin/xmllint"
 
 # QEMU at the path the tests use, and the firmware microvm loads
 qemu=$(command -v qemu-system-x86_64)
@@ -69,9 +72,9 @@ for f in bios-microvm.bin qboot.rom pvh.bin linuxboot_dma.bin kvmvapic.bin; do
 	[ -e "/usr/share/qemu/$f" ] && cp -L "/usr/share/qemu/$f" "$root/usr/share/qemu/"
 done
 
-# shared libraries of every dynamic executable, at their own paths
+# shared libraries of every dynamic executable, at their own paths (kvm-floor is static)
 for exe in "$v/build/virttax" "$v/build/vmm-lite" "$v/build/tests/integration-tests" \
-	"$root/usr/bin/qemu-system-x86_64" "$root/usr/sbin/ip" "$root/bin/dash"; do
+	"$root/usr/bin/qemu-system-x86_64" "$root/usr/sbin/ip" "$root/bin/dash" "$root/usr/bin/xmllint"; do
 	ldd "$exe" | awk '/=> \// { print $3 } /^\t\/.*ld-linux/ { print $1 }'
 done | sort -u | while read -r lib; do
 	mkdir -p "$root$(dirname "$lib")"

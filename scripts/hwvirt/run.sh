@@ -12,7 +12,7 @@
 #
 # usage: run.sh BUILD_DIR        env: HWVIRT_STEPS=a,b (only those steps),
 #        HWVIRT_TEST_FILTER=GLOB (criterion --filter of the integration step),
-#        HWVIRT_SMP (default 2), HWVIRT_MEM (default 4G), HWVIRT_TIMEOUT (s, 1800)
+#        HWVIRT_SMP (default 2), HWVIRT_MEM (default 4G), HWVIRT_TIMEOUT (s, 1500)
 set -euo pipefail
 build=$(cd "${1:?usage: run.sh BUILD_DIR}" && pwd)
 here=$(cd "$(dirname "$0")" && pwd)
@@ -33,7 +33,7 @@ append="console=ttyS0 quiet nokaslr panic=-1 oops=panic"
 [ -n "${HWVIRT_STEPS:-}" ] && append="$append hwvirt.steps=$HWVIRT_STEPS"
 [ -n "${HWVIRT_TEST_FILTER:-}" ] && append="$append hwvirt.filter=$HWVIRT_TEST_FILTER"
 set +e
-timeout "${HWVIRT_TIMEOUT:-1800}" qemu-system-x86_64 -accel "tcg,thread=${HWVIRT_TCG_THREAD:-single}" \
+timeout "${HWVIRT_TIMEOUT:-1500}" qemu-system-x86_64 -accel "tcg,thread=${HWVIRT_TCG_THREAD:-single}" \
 	-cpu EPYC,+svm,+npt -smp "${HWVIRT_SMP:-2}" -m "${HWVIRT_MEM:-4G}" \
 	-nographic -no-reboot -nodefaults -serial stdio \
 	-monitor "unix:$dir/monitor.sock,server=on,wait=off" \
@@ -42,23 +42,34 @@ timeout "${HWVIRT_TIMEOUT:-1800}" qemu-system-x86_64 -accel "tcg,thread=${HWVIRT
 qrc=${PIPESTATUS[0]}
 set -e
 
-# the summary: one line per step, from the markers
+# the summary: one line per step, from the markers (the console's escape
+# sequences and carriage returns taken out first)
+txt=$dir/console.txt
+tr -d '\r' <"$log" | sed 's/\x1b\[[0-9;?]*[A-Za-z]//g; s/\x1bc//g' >"$txt"
 fail=0
 echo
-echo "hwvirt summary (QEMU exit $qrc, $(($(date +%s) - t0)) s in all):"
+case $qrc in
+0) why="" ;;
+124) why=": the lane was stopped at its bound, HWVIRT_TIMEOUT=${HWVIRT_TIMEOUT:-1500} s" ;;
+*) why=": QEMU failed, see $dir/qemu.err" ;;
+esac
+echo "hwvirt summary (QEMU exit $qrc$why; $(($(date +%s) - t0)) s in all):"
 while read -r name rc secs; do
 	st=PASS
 	[ "$rc" = 0 ] || { st=FAIL; fail=1; }
 	printf '  %-16s %s  (exit %s, %s s)\n' "$name" "$st" "$rc" "$secs"
-done < <(tr -d '\r' <"$log" | sed -n 's/^@@HWVIRT step=\([^ ]*\) rc=\([0-9]*\) secs=\([0-9]*\)$/\1 \2 \3/p')
-for s in $(tr -d '\r' <"$log" | sed -n 's/^@@HWVIRT begin step=//p'); do
-	tr -d '\r' <"$log" | grep -q "^@@HWVIRT step=$s " || {
-		echo "  $s  FAIL  (never finished: the VM died or the lane timed out)"
+done < <(sed -n 's/^@@HWVIRT step=\([^ ]*\) rc=\([0-9]*\) secs=\([0-9]*\)$/\1 \2 \3/p' "$txt")
+for s in $(sed -n 's/^@@HWVIRT begin step=//p' "$txt"); do
+	grep -q "^@@HWVIRT step=$s " "$txt" || {
+		last=$(sed -n 's/^\[RUN \] //p' "$txt" | tail -1)
+		printf '  %-16s FAIL  (never finished: the VM died or the lane timed out%s)\n' "$s" \
+			"${last:+; the last test started: $last}"
 		fail=1
 	}
 done
-syn=$(tr -d '\r' <"$log" | grep -a 'Synthesis' | sed 's/\x1b\[[0-9;]*m//g' | tail -1 || true)
+syn=$(grep -a 'Synthesis: ' "$txt" | tail -1 || true)
 [ -n "$syn" ] && echo "  integration tests: ${syn#*Synthesis: }"
-tr -d '\r' <"$log" | grep -q '^@@HWVIRT done' || { echo "  the VM did not reach the end"; fail=1; }
+grep -a '^\[FAIL\] ' "$txt" | sed 's/^/    /' || true
+grep -q '^@@HWVIRT done' "$txt" || { echo "  the VM did not reach the end"; fail=1; }
 [ $fail -eq 0 ] && echo "hwvirt: PASS" || echo "hwvirt: FAIL (see $log)"
 exit $fail

@@ -5,7 +5,8 @@
  * tsc_khz=; the hypercall the calibration times is the CPU vendor's own and
  * its row says which; a wait for an interrupt that never comes ends as an
  * error with a reason (not the watchdog), and an interrupt taken just before
- * the wait's hlt (QEMU's TCG SVM bug, PLATFORM.md section 4) does not hang.
+ * the wait's hlt (QEMU's TCG SVM bug, PLATFORM.md section 4) does not hang;
+ * the guest's TSC is the host's (KVM gives a VT-x/AMD-V vCPU an offset).
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -15,6 +16,7 @@
 #include <unistd.h>
 
 #include "tests/integration/helpers.h"
+#include "virttax/workload.h"
 #include "virttax/x86_vendor.h"
 #include "vmm-lite/cpuid.h"
 
@@ -126,5 +128,25 @@ Test(hwvirt_paths, an_interrupt_taken_before_the_hlt_does_not_hang_the_wait, .ti
 	}
 	cr_assert_eq(exit_code(st), 1, "status %d:\n%s", st, out);
 	cr_assert(strstr(out, "was stepped over"), "%s", out);
+	free(out);
+}
+
+/* the agent's first instruction, in its own TSC, lies between the host's TSC
+ * before vmm-lite started and after it ended: vmm-lite sets the vCPU's TSC
+ * offset to 0 (on AMD-V it started near 0, and footprint's spawn-to-entry
+ * time was n=0) */
+Test(hwvirt_paths, the_guests_tsc_is_the_hosts, .timeout = 120)
+{
+	int st;
+	uint64_t before = wl_rdtsc();
+	char *out = run("workload=noop", &st);
+	uint64_t after = wl_rdtsc();
+	cr_assert_eq(exit_code(st), 1, "status %d:\n%s", st, out);
+	const char *e = strstr(out, "\"tsc_entry\":");
+	cr_assert_not_null(e, "no tsc_entry in the hello:\n%s", out);
+	uint64_t entry = strtoull(e + strlen("\"tsc_entry\":"), NULL, 10);
+	cr_assert(before < entry && entry < after,
+		  "guest TSC at entry %llu not between the host's %llu and %llu (an offset?)",
+		  (unsigned long long)entry, (unsigned long long)before, (unsigned long long)after);
 	free(out);
 }
