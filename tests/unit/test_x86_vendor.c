@@ -6,6 +6,7 @@
  * this is where the Intel paths are proven: vmcall, kvm_intel, ept.
  */
 #include <criterion/criterion.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -43,26 +44,38 @@ static enum x86_vendor cpuinfo_vendor(const char *tree)
 	return x86_vendor_from_name(v);
 }
 
+/* what each recorded host must lead to */
+static const struct {
+	const char *cpuid_file, *sysfs_tree;
+	enum x86_vendor vendor;
+	bool vmmcall;
+	const char *module, *tdp_param, *name;
+} recorded[] = {
+    {"kvm-supported-intel-pvm.txt", "sysfs-vmx", X86_VENDOR_INTEL, false, "kvm_intel", "ept",
+     "GenuineIntel"},
+    {"kvm-supported-amd-svm.txt", "sysfs-svm", X86_VENDOR_AMD, true, "kvm_amd", "npt",
+     "AuthenticAMD"},
+};
+
+static void check_recorded(size_t i)
+{
+	enum x86_vendor v = recorded_vendor(recorded[i].cpuid_file);
+	cr_assert_eq(v, recorded[i].vendor, "%s", recorded[i].cpuid_file);
+	cr_assert_eq(cpuinfo_vendor(recorded[i].sysfs_tree), v, "%s", recorded[i].sysfs_tree);
+	cr_assert_eq(x86_vendor_uses_vmmcall(v), recorded[i].vmmcall, "%s", recorded[i].name);
+	cr_assert_str_eq(x86_vendor_kvm_module(v), recorded[i].module);
+	cr_assert_str_eq(x86_vendor_tdp_param(v), recorded[i].tdp_param);
+	cr_assert_str_eq(x86_vendor_name(v), recorded[i].name);
+}
+
 Test(x86_vendor, intel_recordings_choose_vmcall_kvm_intel_ept)
 {
-	enum x86_vendor v = recorded_vendor("kvm-supported-intel-pvm.txt");
-	cr_assert_eq(v, X86_VENDOR_INTEL);
-	cr_assert_eq(cpuinfo_vendor("sysfs-vmx"), X86_VENDOR_INTEL);
-	cr_assert_not(x86_vendor_uses_vmmcall(v), "VT-x: vmcall");
-	cr_assert_str_eq(x86_vendor_kvm_module(v), "kvm_intel");
-	cr_assert_str_eq(x86_vendor_tdp_param(v), "ept");
-	cr_assert_str_eq(x86_vendor_name(v), "GenuineIntel");
+	check_recorded(0);
 }
 
 Test(x86_vendor, amd_recordings_choose_vmmcall_kvm_amd_npt)
 {
-	enum x86_vendor v = recorded_vendor("kvm-supported-amd-svm.txt");
-	cr_assert_eq(v, X86_VENDOR_AMD);
-	cr_assert_eq(cpuinfo_vendor("sysfs-svm"), X86_VENDOR_AMD);
-	cr_assert(x86_vendor_uses_vmmcall(v), "AMD-V: vmmcall");
-	cr_assert_str_eq(x86_vendor_kvm_module(v), "kvm_amd");
-	cr_assert_str_eq(x86_vendor_tdp_param(v), "npt");
-	cr_assert_str_eq(x86_vendor_name(v), "AuthenticAMD");
+	check_recorded(1);
 }
 
 Test(x86_vendor, hygon_is_amd_v_and_others_are_unknown)
