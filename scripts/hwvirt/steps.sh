@@ -57,9 +57,13 @@ calibrate() {
 }
 
 # --quick's default workloads take 4+ minutes under emulation (mem-stream
-# alone 2.5): one CPU, one memory and the timer workload say enough here
+# alone 2.5): one CPU, one memory and the timer workload say enough here.
+# --pagesize/--backing named: one VM series (the default plan adds mem-chase's
+# two translation series, 36 runs instead of 16: 300 s instead of 64-125 s
+# here; the integration test run::pagesize_matrix_gives_two_series runs them)
 run_quick() {
-	$B/virttax run --quick --workloads cpu-int,mem-chase,sched-wakeup --mem 512M --out /tmp/run
+	$B/virttax run --quick --workloads cpu-int,mem-chase,sched-wakeup --mem 512M \
+		--pagesize 2m --backing thp --out /tmp/run
 }
 footprint() { $B/virttax footprint --quick --out /tmp/fp; }
 # Every integration test, each bounded (criterion --timeout: 300 s for a test
