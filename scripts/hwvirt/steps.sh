@@ -67,13 +67,18 @@ run_quick() {
 }
 footprint() { $B/virttax footprint --quick --out /tmp/fp; }
 # Every integration test, each bounded (criterion --timeout: 300 s for a test
-# without its own .timeout), but one: hostile_run/record_flood_* sends 4 MiB of
-# records through port I/O, about 4 million exits; at 30-300 us each under
-# emulation that is 10-20 minutes (148 s on the PVM host), and what it checks
-# (the host parser's bound) does not depend on the hypervisor: make test runs
-# it. HWVIRT_FILTER (hwvirt.filter= on the kernel command line) replaces this
+# without its own .timeout), but two that make test runs on the host:
+# - hostile_run/record_flood_* sends 4 MiB of records through port I/O, about
+#   4 million exits; at 30-300 us each under emulation that is 10-20 minutes
+#   (148 s on the PVM host), and what it checks (the host parser's bound) does
+#   not depend on the hypervisor;
+# - experiments/validate_writes_known_answer_rows checks that a known, timed
+#   perturbation (a CPU hog held to its cgroup quota in >= 90% of periods) is
+#   attributed: a timing property of the host's scheduler, which the emulator
+#   does not keep (the hog was throttled in 80% of its periods here, 234 s).
+# HWVIRT_FILTER (hwvirt.filter= on the kernel command line) replaces this
 # filter (criterion's extended glob).
-DEFAULT_FILTER='!(hostile_run/record_flood_*)'
+DEFAULT_FILTER='!(hostile_run/record_flood_*|experiments/validate_writes_known_answer_rows)'
 integration() {
 	f=${HWVIRT_FILTER:-$DEFAULT_FILTER}
 	echo "integration: criterion --filter '$f' --timeout 300"
