@@ -389,6 +389,8 @@ static void compare_key(const char *wl, json_t *ra, json_t *rb, json_t *key, jso
 	judge(row, (struct sample_set){va, na, NULL, NULL, NULL, lower},
 	      (struct sample_set){vb, nb, NULL, NULL, NULL, lower}, lower, noise);
 	json_object_set_new(row, "b_wall_s", json_real(rb ? wall_s(rb, s, NULL) : 0));
+	if (na == 0) /* not in the baseline (kvm-floor has no hello line): nothing to keep */
+		json_object_set_new(row, "judged", json_false());
 	json_array_append_new(rows, row);
 	if (!json_is_string(json_object_get(ser, "baseline_series")))
 		return; /* no bare side (vmm-footprint): no overhead */

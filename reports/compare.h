@@ -82,13 +82,14 @@ void compare_row_name(json_t *row, char *buf, size_t len);
 
 /* What makes a candidate unfit, each with an explicit opt-out. */
 enum compare_cause {
-	CAUSE_MISSING,	   /* a baseline workload, metric or series has no candidate samples */
-	CAUSE_FAILED_RUNS, /* a run (either file) whose status is not ok */
-	CAUSE_PARAMETERS,  /* parameters, VMM build or host differ */
-	CAUSE_PARTIAL,	   /* a file written by an interrupted run */
-	CAUSE_INCONCLUSIVE /* a judged row cannot be decided with these runs */
+	CAUSE_MISSING,	     /* a baseline workload, metric or series has no candidate samples */
+	CAUSE_FAILED_RUNS,   /* a run (either file) whose status is not ok */
+	CAUSE_PARAMETERS,    /* parameters, VMM build or host differ */
+	CAUSE_PARTIAL,	     /* a file written by an interrupted run */
+	CAUSE_INCONCLUSIVE,  /* a judged row cannot be decided with these runs */
+	CAUSE_NOTHING_JUDGED /* no row to judge: a pass would say nothing (no opt-out) */
 };
-#define COMPARE_NCAUSES 5
+#define COMPARE_NCAUSES 6
 const char *compare_cause_name(enum compare_cause c);
 
 /* Parameter categories --allow-param-diff takes ("all" = every one). */

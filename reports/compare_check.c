@@ -19,8 +19,8 @@
 
 const char *compare_cause_name(enum compare_cause c)
 {
-	static const char *const n[] = {"missing", "failed-runs", "parameters", "partial",
-					"inconclusive"};
+	static const char *const n[] = {"missing", "failed-runs",  "parameters",
+					"partial", "inconclusive", "nothing-judged"};
 	return n[c];
 }
 
@@ -229,6 +229,11 @@ void compare_check(json_t *cmp, json_t *a, json_t *b, const struct compare_allow
 		}
 	}
 	check_rows(problems, cmp, a, b, allow);
+	if (json_integer_value(json_object_get(cmp, "judged")) == 0)
+		add(problems, CAUSE_NOTHING_JUDGED, "all rows",
+		    "no row the gate judges: no performance metric (info metrics and counts are "
+		    "never judged) with samples in the baseline; a pass would say nothing",
+		    false);
 	for (int i = 0; i < 2; i++)
 		check_failed_runs(problems, src[i], side[i], allow->cause[CAUSE_FAILED_RUNS]);
 	check_params(problems, a, b, allow->params);

@@ -89,10 +89,14 @@ json_t *rdata_vm_series(json_t *runs)
 		json_array_foreach(out, k, s) seen = seen || !strcmp(str(s, "series"), name);
 		if (seen)
 			continue;
+		/* absent: a file from before the key, when every VM series ran
+		 * against "bare"; null: a series with no bare side (footprint) */
 		json_t *bs = json_object_get(run, "baseline_series");
 		json_array_append_new(out,
-				      json_pack("{s:s,s:s,s:O}", "series", name, "baseline_series",
-						json_is_string(bs) ? json_string_value(bs) : "bare",
+				      json_pack("{s:s,s:o,s:O}", "series", name, "baseline_series",
+						json_is_string(bs) ? json_incref(bs)
+						: bs		   ? json_null()
+								   : json_string("bare"),
 						"config", json_object_get(run, "config")));
 	}
 	return out;

@@ -287,6 +287,57 @@ Test(gate, partial_results_fail, .init = setup, .fini = teardown)
 		     0, "%s", err);
 }
 
+/* synthetic-a's cpu-int as series without a bare side (the shape of
+ * vmm-footprint): bare runs dropped, VM runs' baseline_series null, every
+ * VM value times `scale` */
+static json_t *no_bare_side(double scale)
+{
+	json_t *j = synthetic_a(), *runs = json_object_get(workload(j, "cpu-int"), "runs");
+	json_object_set_new(j, "workloads", json_pack("[O]", workload(j, "cpu-int")));
+	for (size_t k = json_array_size(runs); k-- > 0;) {
+		json_t *run = json_array_get(runs, k), *m;
+		if (!strcmp(json_string_value(json_object_get(run, "side")), "bare")) {
+			json_array_remove(runs, k);
+			continue;
+		}
+		json_object_set_new(run, "baseline_series", json_null());
+		size_t i;
+		json_array_foreach(json_object_get(run, "metrics"), i, m) json_object_set_new(
+		    m, "v", json_real(json_number_value(json_object_get(m, "v")) * scale));
+	}
+	return j;
+}
+
+Test(gate, series_without_a_bare_side_are_judged, .init = setup, .fini = teardown)
+{
+	static char err[16384];
+	char a[512], b[512];
+	save(no_bare_side(1.0), "nobare-a.json", a, sizeof(a));
+	save(no_bare_side(2.0), "nobare-b.json", b, sizeof(b));
+	cr_assert_eq(gate(a, a, "", err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(gate(a, b, "", err, sizeof(err)), 1, "VM 2x slower: %s", err);
+	cr_assert(strstr(err, "regression: cpu-int time vm[pagesize=2m] vm:"), "%s", err);
+	cr_assert_null(strstr(err, "nothing-judged"), "%s", err);
+}
+
+Test(gate, nothing_to_judge_fails, .init = setup, .fini = teardown)
+{
+	static char err[16384];
+	char path[512];
+	json_t *j = synthetic_a(), *w, *run, *m;
+	size_t i, k, l;
+	json_array_foreach(json_object_get(j, "workloads"), i, w)
+	    json_array_foreach(json_object_get(w, "runs"), k, run)
+		json_array_foreach(json_object_get(run, "metrics"), l, m)
+		    json_object_set_new(m, "role", json_string("info"));
+	save(j, "info-only.json", path, sizeof(path));
+	cr_assert_eq(gate(path, path, "", err, sizeof(err)), 1, "%s", err);
+	cr_assert(strstr(err, "nothing-judged: all rows: no row the gate judges"), "%s", err);
+	cr_assert(strstr(err, "virttax gate: FAIL"), "%s", err);
+	cr_assert_eq(gate(path, path, "--allow-missing --allow-inconclusive", err, sizeof(err)), 1,
+		     "no opt-out: %s", err);
+}
+
 /* compare and gate take their options anywhere, as getopt users expect */
 Test(gate, options_in_any_order)
 {
