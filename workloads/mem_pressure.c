@@ -9,8 +9,10 @@
  * memory limit below `wss` (`virttax run --mem-limit SIZE`,
  * harness/mem_pressure.c) and unlimited, on bare metal and in the VM, and reads
  * the group's major faults and events; the workload reports what a user
- * feels: ns per page touch and the total time. The first pass populates the
- * pages (first-touch faults) and is reported on its own; the steady-state
+ * feels: ns per page touch and the total time. Both runners pre-fault the
+ * allocation (so neither side's host faults are timed); the first pass is
+ * still reported on its own (its first write per page; under a limit, the
+ * first refaults); the steady-state
  * figure is the median of passes 2..N. Every page carries a counter that must
  * equal `passes` at the end, so a lost page fails the run.
  */
