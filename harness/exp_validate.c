@@ -29,7 +29,8 @@
  *   (the vCPU thread's minus its bare thread's, per bare time, of the series
  *   minus the reference's, rep by rep: what the page size changed, run-queue
  *   waits left out); attributed = the translation component;
- * - residual of each unperturbed VM series: within +-5 points.
+ * - residual of each unperturbed VM series: within +-5 points (exit-storm: +-5% of
+ *   its measured overhead, about 10x bare time).
  * The rows go to results.json "validation" (and `virttax validate --json`).
  */
 #include <errno.h>
@@ -62,6 +63,7 @@
 	0.9 /* share of periods the hog must be throttled in: it took its whole quota */
 #define VAL_TOL_PCT DECOMPOSE_VALIDATION_TOL_PCT
 #define VAL_RESIDUAL_PP 5.0
+#define VAL_STORM_RESIDUAL_SHARE_PCT 5.0 /* exit-storm: of its measured overhead */
 
 enum vcase { V_STORM, V_SCHED, V_CHASE, V_NCASES };
 
@@ -560,6 +562,28 @@ static void residual_row(json_t *dec, const char *series, const char *wl, json_t
 					VAL_RESIDUAL_PP, true));
 }
 
+/* exit-storm's residual, judged as a share of its measured overhead: the
+ * storm's overhead is about ten times bare time (1000 pio exits of ~70 us
+ * against ~7 us of work each), so +-5 points of bare time would ask its exit
+ * prices to be right to 0.5%, finer than its own measured overhead resolves
+ * (CI about +-25 points at 8 rounds); the points stay in attributed_pct. */
+static void storm_residual_row(json_t *dec, json_t *rows)
+{
+	json_t *e = find_entry(dec, "storm:vm");
+	double meas = comp_val(e, NULL), res = comp_val(e, "residual");
+	json_t *r = row("residual", "exit-storm", 0, res,
+			e ? json_object_get(report_component(e, "residual"), "ci95_pct") : NULL,
+			e ? NULL : "no decomposition of the series", VAL_RESIDUAL_PP, true);
+	double share = res / meas * 100;
+	bool ok = json_is_true(json_object_get(r, "available")) && isfinite(share) && meas != 0;
+	json_object_set_new(r, "measured_pct", ok ? json_real(meas) : json_null());
+	json_object_set_new(r, "error_pct", ok ? json_real(share) : json_null());
+	json_object_set_new(r, "within_tol",
+			    json_boolean(ok && fabs(share) <= VAL_STORM_RESIDUAL_SHARE_PCT));
+	json_object_set_new(r, "tolerance", json_string("+-5% of the measured overhead"));
+	json_array_append_new(rows, r);
+}
+
 static void val_workload_end(struct session *s, const struct plan_workload *w, json_t *wl)
 {
 	(void)w;
@@ -588,7 +612,7 @@ static void val_workload_end(struct session *s, const struct plan_workload *w, j
 	json_array_append_new(rows, no_exit_row(cw[V_CHASE], "chase:vm", "mem-chase", ckey));
 	sched_rows(cw[V_SCHED], dec[V_SCHED], calib, rows);
 	trans_rows(cw[V_CHASE], dec[V_CHASE], rows, ckey);
-	residual_row(dec[V_STORM], "storm:vm", "exit-storm", rows);
+	storm_residual_row(dec[V_STORM], rows);
 	residual_row(dec[V_SCHED], "cpu-int:vm", "cpu-int", rows);
 	residual_row(dec[V_CHASE], "chase:vm", "mem-chase", rows);
 	json_t *all = json_array();
@@ -630,8 +654,9 @@ static void val_print(FILE *out, json_t *results)
 	}
 	fprintf(out,
 		"tolerance: +-%.0f%% of the injected size; residuals of the unperturbed runs "
-		"+-%.0f points (results.json \"validation\")\n",
-		VAL_TOL_PCT, VAL_RESIDUAL_PP);
+		"+-%.0f points, exit-storm's +-%.0f%% of its measured overhead (results.json "
+		"\"validation\")\n",
+		VAL_TOL_PCT, VAL_RESIDUAL_PP, VAL_STORM_RESIDUAL_SHARE_PCT);
 }
 
 const struct experiment_ops exp_validate = {

@@ -449,6 +449,16 @@ Test(experiments, validate_writes_known_answer_rows, .timeout = 600)
 	json_t *t = val_row(rows, "translation", "mem-chase (guest");
 	cr_assert(t && json_is_true(json_object_get(t, "available")), "translation row");
 	cr_assert(val_row(rows, "residual", "mem-chase"));
+	/* exit-storm's residual: its share of the measured overhead, the points kept */
+	json_t *sr = val_row(rows, "residual", "exit-storm");
+	cr_assert(sr && json_is_true(json_object_get(sr, "available")), "storm residual row");
+	double meas = json_number_value(json_object_get(sr, "measured_pct"));
+	cr_assert_gt(meas, 100, "the storm's overhead is several times bare time: %g", meas);
+	cr_assert_float_eq(json_number_value(json_object_get(sr, "error_pct")),
+			   json_number_value(json_object_get(sr, "attributed_pct")) / meas * 100,
+			   1e-9);
+	cr_assert_str_eq(json_string_value(json_object_get(sr, "tolerance")),
+			 "+-5% of the measured overhead");
 	/* scheduling: the capped hog's 25% of the CPU, unless no cpu controller
 	 * can be written here or another validate run (a second make test) shares
 	 * the CPU: both said */
