@@ -119,6 +119,8 @@ Test(qmp, stats_to_kvm_shape)
 	/* a vCPU that query-stats does not list: no document */
 	struct qmp_vcpu w = {.index = 1, .tid = 1, .qom_path = "/machine/unattached/device[9]"};
 	cr_assert_null(qmp_stats_to_kvm(s, vb, va, cb, ca, &w, 1));
-	cr_assert_null(qmp_stats_to_kvm(json_array(), vb, va, cb, ca, &v, 1), "no schema");
+	json_t *none = json_array();
+	cr_assert_null(qmp_stats_to_kvm(none, vb, va, cb, ca, &v, 1), "no schema");
+	json_decref(none);
 	json_decref(s), json_decref(vb), json_decref(va), json_decref(cb), json_decref(ca);
 }
