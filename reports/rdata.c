@@ -80,6 +80,8 @@ json_t *rdata_vm_series(json_t *runs)
 {
 	json_t *out = json_array(), *run, *s;
 	size_t i, k;
+	bool bare_side = false;
+	json_array_foreach(runs, i, run) bare_side = bare_side || !strcmp(str(run, "side"), "bare");
 	json_array_foreach(runs, i, run)
 	{
 		const char *name = json_string_value(json_object_get(run, "series"));
@@ -89,13 +91,14 @@ json_t *rdata_vm_series(json_t *runs)
 		json_array_foreach(out, k, s) seen = seen || !strcmp(str(s, "series"), name);
 		if (seen)
 			continue;
-		/* absent: a file from before the key, when every VM series ran
-		 * against "bare"; null: a series with no bare side (footprint) */
+		/* null: a series with no bare side (footprint); absent: a file from
+		 * before the key, when a VM series ran against "bare" if the
+		 * workload had bare runs at all (older footprint files had none) */
 		json_t *bs = json_object_get(run, "baseline_series");
 		json_array_append_new(out,
 				      json_pack("{s:s,s:o,s:O}", "series", name, "baseline_series",
 						json_is_string(bs) ? json_incref(bs)
-						: bs		   ? json_null()
+						: bs || !bare_side ? json_null()
 								   : json_string("bare"),
 						"config", json_object_get(run, "config")));
 	}
