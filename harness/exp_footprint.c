@@ -342,6 +342,8 @@ static int fp_rep(struct session *s, const struct plan_workload *w, const struct
 			 res.footprint ? "no hello record" : "footprint not measured");
 	}
 	*record = results_run_record(m, &res);
+	if (!strcmp(ser->vmm, VMM_FLOOR_NAME)) /* a reference, not a VMM under test */
+		json_object_set_new(*record, "reference", json_true());
 	json_object_set_new(*record, "footprint",
 			    res.footprint ? json_incref(res.footprint) : json_null());
 	json_object_set_new(*record, "footprint_config",

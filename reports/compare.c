@@ -391,6 +391,10 @@ static void compare_key(const char *wl, json_t *ra, json_t *rb, json_t *key, jso
 	json_object_set_new(row, "b_wall_s", json_real(rb ? wall_s(rb, s, NULL) : 0));
 	if (na == 0) /* not in the baseline (kvm-floor has no hello line): nothing to keep */
 		json_object_set_new(row, "judged", json_false());
+	if (json_is_true(json_object_get(ser, "reference"))) { /* kvm-floor: the host's yardstick */
+		json_object_set_new(row, "judged", json_false());
+		json_object_set_new(row, "reference", json_true());
+	}
 	json_array_append_new(rows, row);
 	if (!json_is_string(json_object_get(ser, "baseline_series")))
 		return; /* no bare side (vmm-footprint): no overhead */

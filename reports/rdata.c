@@ -95,12 +95,13 @@ json_t *rdata_vm_series(json_t *runs)
 		 * before the key, when a VM series ran against "bare" if the
 		 * workload had bare runs at all (older footprint files had none) */
 		json_t *bs = json_object_get(run, "baseline_series");
-		json_array_append_new(out,
-				      json_pack("{s:s,s:o,s:O}", "series", name, "baseline_series",
-						json_is_string(bs) ? json_incref(bs)
-						: bs || !bare_side ? json_null()
-								   : json_string("bare"),
-						"config", json_object_get(run, "config")));
+		json_array_append_new(
+		    out, json_pack("{s:s,s:o,s:O,s:b}", "series", name, "baseline_series",
+				   json_is_string(bs) ? json_incref(bs)
+				   : bs || !bare_side ? json_null()
+						      : json_string("bare"),
+				   "config", json_object_get(run, "config"), "reference",
+				   json_is_true(json_object_get(run, "reference"))));
 	}
 	return out;
 }

@@ -27,7 +27,9 @@ bool rdata_same_metric(json_t *a, json_t *b);
 json_t *rdata_find_metric(json_t *run, json_t *key);
 /* Distinct metrics over counted runs (array of borrowed-then-increfed metric objects). */
 json_t *rdata_metric_keys(json_t *runs);
-/* Distinct VM series, first seen order: [{"series","baseline_series","config"}] */
+/* Distinct VM series, first seen order: [{"series","baseline_series","config",
+ * "reference"}] ("reference": the series is measured as a yardstick, such as
+ * kvm-floor in footprint, not a VMM under test) */
 json_t *rdata_vm_series(json_t *runs);
 /* The counted ok run of `series` with rep number `rep`, or NULL. */
 json_t *rdata_run(json_t *runs, const char *series, long rep);

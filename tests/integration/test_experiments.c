@@ -341,6 +341,19 @@ Test(experiments, footprint_writes_results_json)
 	cr_assert_str_eq(json_string_value(json_object_get(wl, "name")), "vmm-footprint");
 	/* 2 reps x 2 configs x (vmm-lite and kvm-floor, measured beside every VMM) */
 	cr_assert_eq(json_array_size(json_object_get(wl, "runs")), 8);
+	/* the floor's runs are a reference (the gate does not judge them) and no
+	 * series pairs with a bare side: baseline_series is there, null */
+	size_t i, floor_runs = 0;
+	json_t *run;
+	json_array_foreach(json_object_get(wl, "runs"), i, run)
+	{
+		bool fl = !strcmp(json_string_value(json_object_get(run, "vmm")), "kvm-floor");
+		floor_runs += fl;
+		cr_assert_eq(json_is_true(json_object_get(run, "reference")), fl);
+		json_t *bs = json_object_get(run, "baseline_series");
+		cr_assert(bs && json_is_null(bs), "baseline_series null on every footprint run");
+	}
+	cr_assert_eq(floor_runs, 4);
 	json_decref(r);
 	report_and_compare("fp", "VMM footprint");
 }

@@ -324,6 +324,22 @@ Test(gate, series_without_a_bare_side_are_judged, .init = setup, .fini = teardow
 		cr_assert(strstr(err, "regression: cpu-int time vm[pagesize=2m] vm:"), "%s", err);
 		cr_assert_null(strstr(err, "nothing-judged"), "%s", err);
 	}
+	/* a reference series (kvm-floor in footprint: "reference" on its runs)
+	 * is shown, not judged: 2x slower there is the host, not the VMM */
+	json_t *ref[2] = {no_bare_side(1.0, true), no_bare_side(2.0, true)}, *run;
+	for (int f = 0; f < 2; f++) {
+		size_t i;
+		json_array_foreach(json_object_get(workload(ref[f], "cpu-int"), "runs"), i, run)
+		    json_object_set_new(
+			run, "reference",
+			json_boolean(!strcmp(json_string_value(json_object_get(run, "series")),
+					     "vm[pagesize=4k]")));
+	}
+	save(ref[0], "ref-a.json", a, sizeof(a));
+	save(ref[1], "ref-b.json", b, sizeof(b));
+	cr_assert_eq(gate(a, b, "", err, sizeof(err)), 1, "%s", err);
+	cr_assert(strstr(err, "regression: cpu-int time vm[pagesize=2m] vm:"), "%s", err);
+	cr_assert_null(strstr(err, "vm[pagesize=4k] vm:"), "the reference is not judged: %s", err);
 }
 
 Test(gate, nothing_to_judge_fails, .init = setup, .fini = teardown)
