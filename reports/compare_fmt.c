@@ -127,7 +127,9 @@ int compare_print_table(FILE *out, void *arg)
 	fprintf(
 	    out,
 	    "\n* judged by the gate (performance metrics: the overhead rows, VM rows without a "
-	    "bare side)\n%lld judged: %lld regression(s), %lld inconclusive, %lld improvement(s); "
+	    "bare side except a reference such as kvm-floor; each row tested on its own, no "
+	    "correction over the rows)\n%lld judged: %lld regression(s), %lld inconclusive, %lld "
+	    "improvement(s); "
 	    "%lld missing, %lld n/a (no ratio). B/A: Hodges-Lehmann ratio with its Mann-Whitney "
 	    "interval (nominal %.0f%%, real level shown); regression when p < %.2g, slower and "
 	    "the interval reaches beyond %.3g%% (time-equivalent, direction-aware); within "
