@@ -553,13 +553,18 @@ static void trans_rows(json_t *cw, json_t *dec, json_t *rows, json_t *key)
 	}
 }
 
-static void residual_row(json_t *dec, const char *series, const char *wl, json_t *rows)
+/* the residual row of `series` in points of bare time (new ref) */
+static json_t *residual_json(json_t *dec, const char *series, const char *wl)
 {
 	json_t *e = find_entry(dec, series), *res = e ? report_component(e, "residual") : NULL;
-	json_array_append_new(rows, row("residual", wl, 0, comp_val(e, "residual"),
-					res ? json_object_get(res, "ci95_pct") : NULL,
-					e ? NULL : "no decomposition of the series",
-					VAL_RESIDUAL_PP, true));
+	return row("residual", wl, 0, comp_val(e, "residual"),
+		   res ? json_object_get(res, "ci95_pct") : NULL,
+		   e ? NULL : "no decomposition of the series", VAL_RESIDUAL_PP, true);
+}
+
+static void residual_row(json_t *dec, const char *series, const char *wl, json_t *rows)
+{
+	json_array_append_new(rows, residual_json(dec, series, wl));
 }
 
 /* exit-storm's residual, judged as a share of its measured overhead: the
@@ -569,12 +574,9 @@ static void residual_row(json_t *dec, const char *series, const char *wl, json_t
  * (CI about +-25 points at 8 rounds); the points stay in attributed_pct. */
 static void storm_residual_row(json_t *dec, json_t *rows)
 {
+	json_t *r = residual_json(dec, "storm:vm", "exit-storm");
 	json_t *e = find_entry(dec, "storm:vm");
-	double meas = comp_val(e, NULL), res = comp_val(e, "residual");
-	json_t *r = row("residual", "exit-storm", 0, res,
-			e ? json_object_get(report_component(e, "residual"), "ci95_pct") : NULL,
-			e ? NULL : "no decomposition of the series", VAL_RESIDUAL_PP, true);
-	double share = res / meas * 100;
+	double meas = comp_val(e, NULL), share = comp_val(e, "residual") / meas * 100;
 	bool ok = json_is_true(json_object_get(r, "available")) && isfinite(share) && meas != 0;
 	json_object_set_new(r, "measured_pct", ok ? json_real(meas) : json_null());
 	json_object_set_new(r, "error_pct", ok ? json_real(share) : json_null());

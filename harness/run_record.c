@@ -71,8 +71,9 @@ json_t *results_run_record(const struct run_meta *m, const struct run_result *re
 			      "warmup", m->warmup, "status", run_status_name(res->status), "reason",
 			      res->reason[0] ? safe_text(res->reason) : json_null(), "wall_ns",
 			      (json_int_t)res->wall_ns);
-	/* a VM run always names its baseline, null when it has none (footprint):
-	 * readers take an absent key as "bare" (files from before the key) */
+	/* a VM run always names its baseline, null when it has none (footprint);
+	 * readers take an absent key (files from before it) as "bare" when the
+	 * workload has bare runs (reports/rdata.c rdata_vm_series) */
 	if (m->baseline_series)
 		json_object_set_new(r, "baseline_series", json_string(m->baseline_series));
 	else if (!strcmp(m->side, "vm"))
